@@ -1,0 +1,102 @@
+// Espruino APIs the platform uses that @types/espruino lacks or gets wrong.
+// Only device/platform/ and device/main.ts may use them.
+
+/** Set by the build (esbuild define) to the board file's name. */
+declare const SPORE_BOARD: string;
+
+declare function require(module: "Storage"): EspruinoStorage;
+declare function require(module: "dgram"): EspruinoDgram;
+declare function require(module: "Wifi"): EspruinoWifi;
+declare function require(module: "http"): EspruinoHttp;
+
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function setInterval(fn: () => void, ms: number): number;
+declare function load(file: string): void;
+
+declare const process: {
+  env: { BOARD: string; VERSION: string };
+  memory(gc?: boolean): { free: number; usage: number; total: number; history: number; blocksize: number };
+};
+
+declare namespace E {
+  function CRC32(data: string): number;
+  function reboot(): void;
+  function on(event: "init", fn: () => void): void;
+}
+
+declare namespace ESP8266 {
+  function getState(): { sdkVersion: string; cpuFrequency: number; freeHeap: number; flashKB: number };
+}
+
+declare namespace ESP32 {
+  function getState(): { sdkVersion: string; freeHeap: number };
+}
+
+interface EspruinoStorage {
+  read(name: string, offset?: number, length?: number): string | undefined;
+  readJSON(name: string, noExceptions: boolean): unknown;
+  write(name: string, data: string, offset?: number, size?: number): boolean;
+  writeJSON(name: string, data: unknown): boolean;
+  erase(name: string): void;
+  list(pattern?: RegExp): string[];
+  getFree(): number;
+  compact(): void;
+}
+
+interface EspruinoUdpInfo {
+  address: string;
+  port: number;
+  size: number;
+}
+
+interface EspruinoUdpSocket {
+  bind(port: number, cb?: () => void): EspruinoUdpSocket;
+  on(event: "message", fn: (msg: string, rinfo: EspruinoUdpInfo) => void): void;
+  on(event: "close" | "error", fn: (err?: unknown) => void): void;
+  send(msg: string, port: number, address: string): void;
+  close(): void;
+}
+
+interface EspruinoDgram {
+  createSocket(type: "udp4" | { type: "udp4"; reuseAddr?: boolean; recvBufferSize?: number }): EspruinoUdpSocket;
+}
+
+interface EspruinoIpInfo {
+  ip: string;
+  netmask: string;
+  gw: string;
+  mac: string;
+}
+
+interface EspruinoWifi {
+  connect(ssid: string, options: { password?: string }, cb?: (err: string | null) => void): void;
+  startAP(ssid: string, options: { password?: string; authMode?: string }, cb?: (err: string | null) => void): void;
+  stopAP(cb?: () => void): void;
+  getIP(cb: (err: unknown, info: EspruinoIpInfo) => void): void;
+  getDetails(cb: (details: { status: string }) => void): void;
+  setHostname(name: string, cb?: () => void): void;
+  on(event: "connected" | "disconnected", fn: (details: unknown) => void): void;
+}
+
+interface EspruinoHttpServerRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  on(event: "data", fn: (data: string) => void): void;
+  on(event: "end" | "close", fn: () => void): void;
+}
+
+interface EspruinoHttpServerResponse {
+  writeHead(code: number, headers?: Record<string, string | number>): void;
+  write(data: string): void;
+  end(data?: string): void;
+}
+
+interface EspruinoHttpServer {
+  listen(port: number): void;
+  close(): void;
+}
+
+interface EspruinoHttp {
+  createServer(fn: (req: EspruinoHttpServerRequest, res: EspruinoHttpServerResponse) => void): EspruinoHttpServer;
+}

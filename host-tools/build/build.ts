@@ -1,0 +1,47 @@
+// npm run build: one bundle per board, sizes against budgets; exit 1 when
+// any bundle fails to build or is over its budget.
+import { loadBoards } from "./boards.ts";
+import { bundleBoard, BuildError, type BundleResult } from "./bundle.ts";
+import { JsonFileError } from "./json-schema.ts";
+
+export function formatSizes(results: BundleResult[]): string {
+  const rows = results.map((r) => {
+    const pct = ((100 * r.bytes) / r.budget).toFixed(0);
+    const verdict = r.bytes > r.budget ? "OVER BUDGET" : "ok";
+    return `  ${r.board.padEnd(8)} ${String(r.bytes).padStart(7)} B of ${String(r.budget).padStart(6)} B (${pct.padStart(3)}%)  ${verdict}`;
+  });
+  return ["bundle sizes (dist/<board>.js):", ...rows].join("\n");
+}
+
+export async function buildAll(boardNames?: string[]): Promise<BundleResult[]> {
+  const boards = loadBoards().filter((b) => !boardNames || boardNames.includes(b.name));
+  return Promise.all(boards.map((b) => bundleBoard(b)));
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log("usage: npm run build [-- board...]\n\nBundles device/ into dist/<board>.js for every board in boards/ (or the ones named),\nchecks the Espruino language subset, and fails when a bundle is over its board's budget.");
+    return 0;
+  }
+  const names = argv.filter((a) => !a.startsWith("-"));
+  try {
+    const results = await buildAll(names.length ? names : undefined);
+    console.log(formatSizes(results));
+    const over = results.filter((r) => r.bytes > r.budget);
+    if (over.length) {
+      console.error(`build failed: ${over.map((r) => r.board).join(", ")} over budget (boards/<board>.json budgets.bundleBytes)`);
+      return 1;
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof BuildError || e instanceof JsonFileError) {
+      console.error(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}

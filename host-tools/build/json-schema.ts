@@ -1,0 +1,49 @@
+// Loads a JSON file and validates it against a JSON Schema, failing with a
+// message that names the file and the field.
+import { readFileSync } from "node:fs";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const compiled: Record<string, ValidateFunction> = {};
+
+export class JsonFileError extends Error {}
+
+function describe(error: ErrorObject): string {
+  const field = error.instancePath || "(top level)";
+  if (error.keyword === "additionalProperties") return `${field}: unknown field "${error.params.additionalProperty}"`;
+  if (error.keyword === "required") return `${field}: missing field "${error.params.missingProperty}"`;
+  if (error.keyword === "enum") return `${field}: ${error.message} (${JSON.stringify(error.params.allowedValues)})`;
+  return `${field}: ${error.message}`;
+}
+
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new JsonFileError(`${file}: cannot read (${(e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new JsonFileError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Validates `data` (read from `file`, named in errors) against the schema in `schemaFile`. */
+export function validateJson<T>(schemaFile: string, data: unknown, file: string): T {
+  let validate = compiled[schemaFile];
+  if (!validate) {
+    validate = ajv.compile(readJsonFile(schemaFile) as object);
+    compiled[schemaFile] = validate;
+  }
+  if (!validate(data)) {
+    const details = (validate.errors ?? []).map(describe).join("; ");
+    throw new JsonFileError(`${file}: ${details}`);
+  }
+  return data as T;
+}
+
+export function loadJsonFile<T>(schemaFile: string, file: string): T {
+  return validateJson<T>(schemaFile, readJsonFile(file), file);
+}

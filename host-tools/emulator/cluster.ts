@@ -1,0 +1,245 @@
+// An emulated cluster: boards running the real dist/<board>.js on one
+// simulated LAN behind one WiFi access point. Virtual time for tests
+// (deterministic for a seed); real time with each node's HTTP server on a
+// loopback address for npm start, curl, host tools and browsers.
+import { existsSync, readFileSync } from "node:fs";
+import net from "node:net";
+import { join } from "node:path";
+import { type Board, loadBoard } from "../build/boards.ts";
+import { DIST_DIR } from "../build/paths.ts";
+import { Device } from "./device.ts";
+import type { AccessPoint } from "./espruino-wifi.ts";
+import { Lan, type LanOptions, type StreamEnd } from "./lan.ts";
+import { Rng } from "./rng.ts";
+import { RealTimeDriver, Scheduler } from "./scheduler.ts";
+
+/** The node configuration file the firmware reads (device/core/config.ts). */
+export const NODE_CONFIG_FILE = "spore.json";
+
+export interface ClusterOptions {
+  seed: number;
+  /** One board name per node. */
+  boards: string[];
+  lan?: Partial<LanOptions>;
+  /** Overrides merged into each node's spore.json. */
+  config?: Record<string, unknown>;
+  accessPoint?: Partial<AccessPoint>;
+  /** Bundles by board name; default dist/<board>.js. */
+  bundles?: Record<string, string>;
+  /** Real time, with real HTTP ports (npm start). */
+  realtime?: boolean;
+  /** Real-time mode: a node port below 1024 is served at port + this. */
+  privilegedPortOffset?: number;
+  onPrint?: (device: Device, line: string) => void;
+  /** Real-time mode: a node's HTTP port is open at this URL. */
+  onServing?: (device: Device, url: string) => void;
+}
+
+export interface HttpResult {
+  status: number;
+  statusLine: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function readBundle(board: string): string {
+  const file = join(DIST_DIR, `${board}.js`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
+  return readFileSync(file, "latin1");
+}
+
+export class Cluster {
+  readonly scheduler = new Scheduler();
+  readonly rng: Rng;
+  readonly lan: Lan;
+  readonly devices: Device[] = [];
+  readonly accessPoint: AccessPoint;
+  private readonly options: ClusterOptions;
+  private readonly boards = new Map<string, Board>();
+  private readonly bundles: Record<string, string>;
+  private readonly servers: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  private driver: RealTimeDriver | undefined;
+  private readonly macs = new Set<string>();
+
+  constructor(options: ClusterOptions) {
+    this.options = options;
+    this.rng = new Rng(options.seed);
+    const lan = options.realtime ? { firstIp: "127.0.0.11", netmask: "255.255.255.0", ...options.lan } : options.lan;
+    this.lan = new Lan(this.scheduler, this.rng.fork(), lan);
+    this.accessPoint = { ssid: "spore-lan", password: "spore-pass", up: true, ...options.accessPoint };
+    this.bundles = { ...options.bundles };
+    for (const board of options.boards) this.addNode(board);
+  }
+
+  private board(name: string): Board {
+    let b = this.boards.get(name);
+    if (!b) {
+      b = loadBoard(name);
+      this.boards.set(name, b);
+    }
+    return b;
+  }
+
+  private newMac(rng: Rng): string {
+    for (;;) {
+      const mac = "5ccf7f" + rng.int(2 ** 24).toString(16).padStart(6, "0");
+      if (!this.macs.has(mac)) {
+        this.macs.add(mac);
+        return mac;
+      }
+    }
+  }
+
+  /** Adds a node flashed with its board's bundle and the cluster's config, and powers it on. */
+  addNode(boardName: string): Device {
+    const board = this.board(boardName);
+    const rng = this.rng.fork();
+    const device = new Device({
+      board,
+      lan: this.lan,
+      scheduler: this.scheduler,
+      rng,
+      mac: this.newMac(rng),
+      accessPoint: () => this.accessPoint,
+      onPrint: this.options.onPrint,
+      onListen: (d, port) => this.serveReal(d, port),
+    });
+    this.bundles[boardName] ??= readBundle(boardName);
+    device.storage.write(".bootcde", this.bundles[boardName]);
+    device.storage.writeJSON(NODE_CONFIG_FILE, {
+      ssid: this.accessPoint.ssid,
+      pass: this.accessPoint.password,
+      ...this.options.config,
+    });
+    this.devices.push(device);
+    // nodes are not switched on in the same millisecond
+    this.scheduler.after(rng.int(1000), () => device.powerOn());
+    return device;
+  }
+
+  // ---- time
+
+  runFor(ms: number): void {
+    this.scheduler.runFor(ms);
+  }
+
+  /** Runs until `done()` holds (checked after every event); false if `limitMs` of virtual time passed first. */
+  runUntil(done: () => boolean, limitMs: number): boolean {
+    return this.scheduler.runUntilTrue(done, limitMs);
+  }
+
+  /** Starts real time (npm start). */
+  startRealtime(): void {
+    this.driver ??= new RealTimeDriver(this.scheduler);
+    this.driver.run();
+  }
+
+  async stop(): Promise<void> {
+    this.driver?.stop();
+    for (const d of this.devices) d.crash();
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  // ---- faults
+
+  kill(device: Device): void {
+    device.crash();
+  }
+
+  restart(device: Device): void {
+    device.crash();
+    device.powerOn();
+  }
+
+  // ---- HTTP from outside the cluster (a laptop on the LAN)
+
+  /** Raw HTTP exchange with a node, in virtual time. Resolves when the node closes the connection. */
+  http(device: Device, method: string, path: string, options: { body?: string; headers?: Record<string, string>; port?: number; timeoutMs?: number } = {}): HttpResult {
+    let raw = "";
+    let done = false;
+    let error: string | undefined;
+    const port = options.port ?? 80;
+    this.lan.connect(this.lan.gateway(), device.ip, port, (err, stream) => {
+      if (err || !stream) {
+        error = err ?? "no stream";
+        done = true;
+        return;
+      }
+      stream.onData = (d) => (raw += d);
+      stream.onClose = () => (done = true);
+      const body = options.body ?? "";
+      let head = `${method} ${path} HTTP/1.1\r\nHost: ${device.ip}\r\n`;
+      for (const [k, v] of Object.entries(options.headers ?? {})) head += `${k}: ${v}\r\n`;
+      if (body.length) head += `Content-Length: ${body.length}\r\n`;
+      stream.write(head + "\r\n" + body);
+    });
+    if (!this.runUntil(() => done, options.timeoutMs ?? 30000)) throw new Error(`HTTP ${method} ${path} to ${device.ip}: no answer in ${options.timeoutMs ?? 30000} ms`);
+    if (error) throw new Error(`HTTP ${method} ${path} to ${device.ip}:${port}: connection ${error}`);
+    return parseResponse(raw);
+  }
+
+  /** GET a JSON endpoint; throws unless the status is 200. */
+  getJson<T = Record<string, unknown>>(device: Device, path: string): T {
+    const res = this.http(device, "GET", path);
+    if (res.status !== 200) throw new Error(`GET ${path} on ${device.ip}: ${res.statusLine} ${res.body}`);
+    return JSON.parse(res.body) as T;
+  }
+
+  // ---- real-time bridge
+
+  /** Where a node's port is served for real. */
+  realAddress(device: Device, port: number): { host: string; port: number } {
+    return { host: device.ip, port: port < 1024 ? port + (this.options.privilegedPortOffset ?? 8000) : port };
+  }
+
+  private serveReal(device: Device, port: number): void {
+    if (!this.options.realtime) return;
+    const addr = this.realAddress(device, port);
+    const key = `${addr.host}:${addr.port}`;
+    if (this.servers.some((s) => (s as net.Server & { key?: string }).key === key)) return;
+    const server = net.createServer((socket) => this.bridge(device, port, socket)) as net.Server & { key?: string };
+    server.key = key;
+    server.on("error", (e) => device.print(`emulator: cannot serve ${key}: ${e.message}`));
+    server.listen(addr.port, addr.host, () => this.options.onServing?.(device, `http://${key}`));
+    this.servers.push(server);
+  }
+
+  /** Joins a real TCP connection to a node's listener through a LAN stream. */
+  private bridge(device: Device, port: number, socket: net.Socket): void {
+    this.sockets.add(socket);
+    const listener = device.running ? device.streamListener(port) : undefined;
+    if (!listener) {
+      socket.destroy();
+      return;
+    }
+    const [client, server]: [StreamEnd, StreamEnd] = this.lan.streamPair(this.lan.gateway(), device.ip);
+    client.onData = (d) => socket.write(Buffer.from(d, "latin1"));
+    client.onClose = () => socket.end();
+    socket.on("data", (d) => {
+      client.write(d.toString("latin1"));
+      this.driver?.poke();
+    });
+    socket.on("close", () => {
+      this.sockets.delete(socket);
+      client.close();
+      this.driver?.poke();
+    });
+    socket.on("error", () => socket.destroy());
+    this.scheduler.after(0, () => listener(server));
+    this.driver?.poke();
+  }
+}
+
+export function parseResponse(raw: string): HttpResult {
+  const end = raw.indexOf("\r\n\r\n");
+  const head = end < 0 ? raw : raw.slice(0, end);
+  const lines = head.split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(":");
+    if (i > 0) headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return { status: Number(lines[0].split(" ")[1]), statusLine: lines[0], headers, body: end < 0 ? "" : raw.slice(end + 4) };
+}

@@ -1,0 +1,245 @@
+// Espruino's "http" module on the emulated LAN: raw HTTP/1.x over streams.
+// Quirks kept (measured on the 2v29 interpreter): the status line always says
+// "OK", "Server" and "Connection: close" come before the handler's headers,
+// there is no Content-Length unless the handler sets one, the client's
+// res.statusCode is a string, and every open connection takes a socket.
+import { StreamEnd } from "./lan.ts";
+import { Emitter, type DeviceRuntime } from "./runtime.ts";
+
+/** Espruino hands TCP data to JS in pieces of about this size. */
+const CHUNK = 536;
+
+interface Head {
+  first: string[];
+  headers: Record<string, string>;
+  rest: string;
+}
+
+/** Splits "head\r\n\r\nbody"; undefined until the head is complete. */
+export function parseHead(buffer: string): Head | undefined {
+  const end = buffer.indexOf("\r\n\r\n");
+  if (end < 0) return undefined;
+  const lines = buffer.slice(0, end).split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return { first: lines[0].split(" "), headers, rest: buffer.slice(end + 4) };
+}
+
+function contentLength(headers: Record<string, string>): number {
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === "content-length") return parseInt(headers[k], 10) || 0;
+  return 0;
+}
+
+function chunks(data: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < data.length; i += CHUNK) out.push(data.slice(i, i + CHUNK));
+  return out;
+}
+
+class ServerRequest extends Emitter {
+  method = "";
+  url = "";
+  headers: Record<string, string> = {};
+}
+
+class ServerResponse extends Emitter {
+  private headSent = false;
+  private done = false;
+  constructor(
+    rt: DeviceRuntime,
+    private readonly stream: StreamEnd,
+  ) {
+    super(rt);
+  }
+
+  writeHead(code: number, headers?: Record<string, unknown>): void {
+    if (this.headSent) return;
+    this.headSent = true;
+    let head = `HTTP/1.1 ${code} OK\r\nServer: Espruino ${this.rt.board.espruino.version}\r\nConnection: close\r\n`;
+    for (const [k, v] of Object.entries(headers ?? {})) head += `${k}: ${v}\r\n`;
+    this.stream.write(head + "\r\n");
+  }
+
+  write(data: unknown): boolean {
+    if (this.done) return false;
+    if (!this.headSent) this.writeHead(200);
+    if (data !== undefined) this.stream.write(String(data));
+    return true;
+  }
+
+  end(data?: unknown): void {
+    if (this.done) return;
+    this.write(data);
+    this.done = true;
+    this.stream.close();
+  }
+}
+
+class Server extends Emitter {
+  private port = 0;
+  constructor(
+    rt: DeviceRuntime,
+    private readonly handler: unknown,
+  ) {
+    super(rt);
+  }
+
+  listen(port: number): this {
+    if (!this.rt.sockets.acquire()) throw new Error("Unable to create socket");
+    this.port = port;
+    this.rt.listen(port, (stream) => this.accept(stream));
+    this.rt.onTeardown(() => this.close());
+    return this;
+  }
+
+  close(): void {
+    if (!this.port) return;
+    this.rt.unlisten(this.port);
+    this.port = 0;
+    this.rt.sockets.release();
+  }
+
+  private accept(stream: StreamEnd): void {
+    if (!this.rt.sockets.acquire()) {
+      stream.close();
+      return;
+    }
+    let released = false;
+    const release = () => {
+      if (!released) (released = true), this.rt.sockets.release();
+    };
+    this.rt.onTeardown(() => stream.close());
+    let buffer = "";
+    let req: ServerRequest | undefined;
+    let remaining = 0;
+    const finish = () => {
+      if (req && remaining <= 0) {
+        req.emit("end");
+        remaining = -1;
+      }
+    };
+    stream.onClose = () => {
+      release();
+      if (req) req.emit("close");
+    };
+    stream.onData = (data) => {
+      if (!req) {
+        buffer += data;
+        const head = parseHead(buffer);
+        if (!head) return;
+        req = new ServerRequest(this.rt);
+        req.method = head.first[0];
+        req.url = head.first[1] ?? "/";
+        req.headers = this.rt.newObject(head.headers);
+        remaining = contentLength(head.headers);
+        const res = new ServerResponse(this.rt, stream);
+        this.rt.invoke(this.handler, req, res);
+        data = head.rest;
+        buffer = "";
+      }
+      if (remaining > 0 && data.length) {
+        const body = data.slice(0, remaining);
+        remaining -= body.length;
+        for (const c of chunks(body)) req.emit("data", c);
+      }
+      finish();
+    };
+  }
+}
+
+class ClientResponse extends Emitter {
+  statusCode = "";
+  statusMessage = "";
+  headers: Record<string, string> = {};
+  httpVersion = "1.1";
+}
+
+class ClientRequest extends Emitter {
+  private body = "";
+  private ended = false;
+  constructor(
+    rt: DeviceRuntime,
+    private readonly opts: { host: string; port?: number; path?: string; method?: string; headers?: Record<string, unknown> },
+    private readonly callback: unknown,
+  ) {
+    super(rt);
+  }
+
+  write(data: unknown): boolean {
+    this.body += String(data);
+    return true;
+  }
+
+  end(data?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (data !== undefined) this.body += String(data);
+    const from = this.rt.ip();
+    if (!from) {
+      this.rt.later(0, () => this.emit("error", this.rt.newObject({ code: -1, message: "Not connected" })));
+      return;
+    }
+    if (!this.rt.sockets.acquire()) {
+      this.rt.later(0, () => this.emit("error", this.rt.newObject({ code: -10, message: "Unable to create socket" })));
+      return;
+    }
+    this.rt.lan.connect(from, this.opts.host, this.opts.port ?? 80, (err, stream) => {
+      if (err || !stream) {
+        this.rt.sockets.release();
+        this.emit("error", this.rt.newObject({ code: -1, message: `Connection ${err}` }));
+        return;
+      }
+      this.exchange(stream);
+    });
+  }
+
+  private exchange(stream: StreamEnd): void {
+    this.rt.onTeardown(() => stream.close());
+    let head = `${this.opts.method ?? "GET"} ${this.opts.path ?? "/"} HTTP/1.0\r\nHost: ${this.opts.host}\r\n`;
+    for (const [k, v] of Object.entries(this.opts.headers ?? {})) head += `${k}: ${v}\r\n`;
+    if (this.body.length) head += `Content-Length: ${this.body.length}\r\n`;
+    stream.write(head + "\r\n" + this.body);
+    let buffer = "";
+    let res: ClientResponse | undefined;
+    stream.onData = (data) => {
+      if (!res) {
+        buffer += data;
+        const parsed = parseHead(buffer);
+        if (!parsed) return;
+        res = new ClientResponse(this.rt);
+        res.statusCode = parsed.first[1] ?? "";
+        res.statusMessage = parsed.first.slice(2).join(" ");
+        res.headers = this.rt.newObject(parsed.headers);
+        this.rt.invoke(this.callback, res);
+        data = parsed.rest;
+      }
+      for (const c of chunks(data)) res.emit("data", c);
+    };
+    stream.onClose = () => {
+      this.rt.sockets.release();
+      if (res) res.emit("close");
+      else this.emit("error", this.rt.newObject({ code: -1, message: "Connection closed" }));
+    };
+  }
+}
+
+function parseUrlOptions(opts: unknown): { host: string; port?: number; path?: string; method?: string } {
+  if (typeof opts !== "string") return opts as { host: string };
+  const u = new URL(opts);
+  return { host: u.hostname, port: u.port ? Number(u.port) : 80, path: u.pathname + u.search };
+}
+
+export function createHttpModule(rt: DeviceRuntime): object {
+  return rt.newObject({
+    createServer: (handler: unknown) => new Server(rt, handler),
+    request: (opts: unknown, cb: unknown) => new ClientRequest(rt, parseUrlOptions(opts) as never, cb),
+    get: (opts: unknown, cb: unknown) => {
+      const req = new ClientRequest(rt, parseUrlOptions(opts) as never, cb);
+      req.end();
+      return req;
+    },
+  });
+}

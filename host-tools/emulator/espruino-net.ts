@@ -1,0 +1,57 @@
+// Espruino's "net" module: TCP client sockets over the emulated LAN (MQTT
+// runs on this). Each open socket takes one of the board's sockets.
+import type { StreamEnd } from "./lan.ts";
+import { Emitter, type DeviceRuntime } from "./runtime.ts";
+
+export class NetSocket extends Emitter {
+  private stream: StreamEnd | undefined;
+  private closed = false;
+
+  connect(host: string, port: number, onConnect: unknown): void {
+    const from = this.rt.ip();
+    if (!from || !this.rt.sockets.acquire()) {
+      this.rt.later(0, () => this.emit("error", this.rt.newObject({ code: -10, message: from ? "Unable to create socket" : "Not connected" })));
+      return;
+    }
+    this.rt.lan.connect(from, host, port, (err, stream) => {
+      if (err || !stream || this.closed) {
+        this.rt.sockets.release();
+        this.emit("error", this.rt.newObject({ code: -1, message: `Connection ${err ?? "closed"}` }));
+        this.emit("close", true);
+        return;
+      }
+      this.stream = stream;
+      this.rt.onTeardown(() => stream.close());
+      stream.onData = (data) => this.emit("data", data);
+      stream.onClose = () => {
+        this.rt.sockets.release();
+        this.closed = true;
+        this.emit("end");
+        this.emit("close", false);
+      };
+      if (onConnect) this.rt.invoke(onConnect, this);
+      this.emit("connect");
+    });
+  }
+
+  write(data: unknown): boolean {
+    if (!this.stream || this.closed) return false;
+    this.stream.write(String(data));
+    return true;
+  }
+
+  end(data?: unknown): void {
+    if (data !== undefined) this.write(data);
+    this.stream?.close();
+  }
+}
+
+export function createNetModule(rt: DeviceRuntime, track: (e: Emitter) => Emitter): object {
+  return rt.newObject({
+    connect: (options: { host: string; port: number }, onConnect?: unknown) => {
+      const socket = track(new NetSocket(rt)) as NetSocket;
+      socket.connect(options.host, options.port, onConnect);
+      return socket;
+    },
+  });
+}

@@ -1,0 +1,115 @@
+// Estimates Espruino's memory use in JsVars (blocks) for values of a device's
+// realm, following how the interpreter stores them: every value and every
+// property name is a block; short names, small ints and booleans sit inside
+// the name block; strings spill into extension blocks.
+//
+// What it cannot see: variables captured only by closures (V8 hides them).
+// The device code keeps its state reachable from top-level bindings, and the
+// figures are checked against the real interpreter where one is available.
+
+export interface JsVarModel {
+  /** Characters of a property name held in its own block. */
+  nameChars: number;
+  /** Characters of a string value held in its first block. */
+  stringChars: number;
+  /** Characters in each further block of a string. */
+  extChars: number;
+  /** Blocks for a function besides its parameters: the object, its code's name and code reference. */
+  functionBlocks: number;
+  /** Bytes per block of a flat string (typed array data): one header block, then this many bytes per block. */
+  flatBlockBytes: number;
+}
+
+/**
+ * From Espruino's src/jsutils.h (JSVAR_DATA_STRING_NAME_LEN, _LEN, _MAX_LEN)
+ * and checked with E.getSizeOf on 2v29 Linux builds with 12- and 14-byte
+ * blocks (test/emulator/jsvars.test.ts holds those measurements). A function
+ * is one block, one per parameter, and a code reference (name + code).
+ */
+export function jsVarModel(bytesPerJsVar: number): JsVarModel {
+  if (bytesPerJsVar <= 12) return { nameChars: 4, stringChars: 8, extChars: 8, functionBlocks: 3, flatBlockBytes: 12 };
+  if (bytesPerJsVar <= 14) return { nameChars: 4, stringChars: 9, extChars: 10, functionBlocks: 3, flatBlockBytes: 14 };
+  return { nameChars: 8, stringChars: 12, extChars: 12, functionBlocks: 3, flatBlockBytes: 16 };
+}
+
+export function stringBlocks(length: number, first: number, ext: number): number {
+  return length <= first ? 1 : 1 + Math.ceil((length - first) / ext);
+}
+
+function inlineInName(v: unknown): boolean {
+  return v === undefined || v === null || typeof v === "boolean" || (typeof v === "number" && Number.isInteger(v) && Math.abs(v) < 2 ** 31);
+}
+
+export class JsVarCounter {
+  private readonly seen = new Set<object>();
+  blocks = 0;
+
+  constructor(
+    private readonly model: JsVarModel,
+    /** Objects not of the device (built-ins, emulator internals): counted as one block, not walked. */
+    private readonly opaque: (o: object) => boolean,
+  ) {}
+
+  /** Adds the blocks of `v` (once per object) and returns them. */
+  add(v: unknown): number {
+    const before = this.blocks;
+    this.value(v);
+    return this.blocks - before;
+  }
+
+  private name(key: string, value: unknown): void {
+    const m = this.model;
+    this.blocks += stringBlocks(key.length, m.nameChars, m.extChars);
+    if (!inlineInName(value)) this.value(value);
+  }
+
+  private value(v: unknown): void {
+    if (typeof v === "string") {
+      this.blocks += stringBlocks(v.length, this.model.stringChars, this.model.extChars);
+      return;
+    }
+    if (v === null || (typeof v !== "object" && typeof v !== "function")) {
+      this.blocks += 1;
+      return;
+    }
+    const o = v as object;
+    if (this.seen.has(o)) return;
+    this.seen.add(o);
+    if (this.opaque(o)) {
+      this.blocks += 1;
+      return;
+    }
+    if (typeof o === "function") {
+      this.blocks += this.model.functionBlocks + (o as (...a: unknown[]) => unknown).length;
+      const proto = (o as { prototype?: object }).prototype;
+      // a class's methods live on its prototype
+      if (proto && Object.getOwnPropertyNames(proto).length > 1) this.object(proto);
+      return;
+    }
+    if (ArrayBuffer.isView(o)) {
+      this.blocks += 3 + Math.ceil((o as ArrayBufferView).byteLength / this.model.flatBlockBytes);
+      return;
+    }
+    if (Array.isArray(o)) {
+      this.blocks += 1;
+      for (let i = 0; i < o.length; i++) this.name(String(i).length > this.model.nameChars ? String(i) : "", o[i]);
+      return;
+    }
+    this.object(o);
+    // a class instance's methods are shared on its prototype
+    const proto = Object.getPrototypeOf(o);
+    if (proto && !this.opaque(proto) && !this.seen.has(proto)) {
+      this.seen.add(proto);
+      this.object(proto);
+    }
+  }
+
+  private object(o: object): void {
+    this.blocks += 1;
+    for (const key of Object.getOwnPropertyNames(o)) {
+      if (key === "constructor") continue;
+      const desc = Object.getOwnPropertyDescriptor(o, key)!;
+      this.name(key, "value" in desc ? desc.value : desc.get);
+    }
+  }
+}

@@ -1,0 +1,210 @@
+// The simulated LAN: UDP datagrams (lost, delayed, partitioned as configured,
+// seeded) and ordered TCP-like streams between emulated hosts.
+import type { Rng } from "./rng.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+export interface LanOptions {
+  /** First address handed out, e.g. "10.42.0.10". */
+  firstIp: string;
+  netmask: string;
+  /** Probability that one datagram is lost, 0..1. */
+  loss: number;
+  /** One-way latency in ms: min + uniform jitter. */
+  latencyMs: number;
+  jitterMs: number;
+}
+
+export const DEFAULT_LAN: LanOptions = { firstIp: "10.42.0.10", netmask: "255.255.0.0", loss: 0, latencyMs: 2, jitterMs: 3 };
+
+export interface LanHost {
+  deliverDatagram(data: string, fromIp: string, fromPort: number, toPort: number): void;
+  /** Who accepts streams on `port`, if anyone. */
+  streamListener(port: number): StreamListener | undefined;
+}
+
+/** One end of a stream. The owner sets the on* handlers. */
+export class StreamEnd {
+  onData: (data: string) => void = () => {};
+  onClose: () => void = () => {};
+  peer!: StreamEnd;
+  closed = false;
+  constructor(
+    private readonly deliver: (fn: () => void) => void,
+    readonly remoteIp: string,
+  ) {}
+
+  write(data: string): void {
+    if (this.closed || this.peer.closed) return;
+    const peer = this.peer;
+    this.deliver(() => {
+      if (!peer.closed) peer.onData(data);
+    });
+  }
+
+  /** Closes both directions (Espruino HTTP always closes the connection). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const peer = this.peer;
+    this.deliver(() => {
+      if (!peer.closed) {
+        peer.closed = true;
+        peer.onClose();
+      }
+    });
+    this.onClose();
+  }
+}
+
+export type StreamListener = (end: StreamEnd) => void;
+
+export interface LanStats {
+  datagrams: number;
+  bytes: number;
+  largest: number;
+}
+
+function ipToInt(ip: string): number {
+  return ip.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
+
+export class Lan {
+  readonly options: LanOptions;
+  private readonly hosts = new Map<string, LanHost>();
+  private readonly group = new Map<string, number>();
+  private readonly linkLoss = new Map<string, number>();
+  private nextHost: number;
+  readonly stats = new Map<string, LanStats>();
+  /** Datagrams dropped by loss, partition or a down host. */
+  lost = 0;
+
+  constructor(
+    readonly scheduler: Scheduler,
+    private readonly rng: Rng,
+    options: Partial<LanOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_LAN, ...options };
+    this.nextHost = ipToInt(this.options.firstIp);
+  }
+
+  allocateIp(): string {
+    return intToIp(this.nextHost++);
+  }
+
+  get broadcast(): string {
+    const mask = ipToInt(this.options.netmask);
+    return intToIp(((ipToInt(this.options.firstIp) & mask) | (~mask >>> 0)) >>> 0);
+  }
+
+  gateway(): string {
+    const mask = ipToInt(this.options.netmask);
+    return intToIp(((ipToInt(this.options.firstIp) & mask) + 1) >>> 0);
+  }
+
+  attach(ip: string, host: LanHost): void {
+    this.hosts.set(ip, host);
+  }
+
+  detach(ip: string): void {
+    this.hosts.delete(ip);
+  }
+
+  isUp(ip: string): boolean {
+    return this.hosts.has(ip);
+  }
+
+  /** Splits the LAN: hosts in different groups cannot reach each other. */
+  partition(groups: string[][]): void {
+    this.group.clear();
+    groups.forEach((g, i) => g.forEach((ip) => this.group.set(ip, i + 1)));
+  }
+
+  heal(): void {
+    this.group.clear();
+  }
+
+  setLoss(loss: number): void {
+    this.options.loss = loss;
+  }
+
+  /** Extra loss on one link, both directions (a lossy link between two nodes). */
+  setLinkLoss(a: string, b: string, loss: number): void {
+    this.linkLoss.set([a, b].sort().join("|"), loss);
+  }
+
+  reachable(from: string, to: string): boolean {
+    return (this.group.get(from) ?? 0) === (this.group.get(to) ?? 0);
+  }
+
+  latency(): number {
+    return this.options.latencyMs + this.rng.next() * this.options.jitterMs;
+  }
+
+  private count(ip: string, bytes: number): void {
+    let s = this.stats.get(ip);
+    if (!s) this.stats.set(ip, (s = { datagrams: 0, bytes: 0, largest: 0 }));
+    s.datagrams++;
+    s.bytes += bytes;
+    if (bytes > s.largest) s.largest = bytes;
+  }
+
+  sendDatagram(fromIp: string, fromPort: number, toIp: string, toPort: number, data: string): void {
+    this.count(fromIp, data.length);
+    const targets = toIp === this.broadcast || toIp === "255.255.255.255" ? [...this.hosts.keys()].filter((ip) => ip !== fromIp) : [toIp];
+    for (const ip of targets) {
+      const loss = this.options.loss + (this.linkLoss.get([fromIp, ip].sort().join("|")) ?? 0);
+      if (!this.reachable(fromIp, ip) || this.rng.next() < loss) {
+        this.lost++;
+        continue;
+      }
+      this.scheduler.after(this.latency(), () => {
+        const host = this.hosts.get(ip);
+        if (host && this.reachable(fromIp, ip)) host.deliverDatagram(data, fromIp, fromPort, toPort);
+        else this.lost++;
+      });
+    }
+  }
+
+  /** A stream pair whose data crosses the LAN with latency, in order. */
+  streamPair(clientIp: string, serverIp: string): [StreamEnd, StreamEnd] {
+    const ordered = () => {
+      let last = 0;
+      return (fn: () => void) => {
+        last = Math.max(last, this.scheduler.now() + this.latency());
+        this.scheduler.at(last, fn);
+      };
+    };
+    const client = new StreamEnd(ordered(), serverIp);
+    const server = new StreamEnd(ordered(), clientIp);
+    client.peer = server;
+    server.peer = client;
+    return [client, server];
+  }
+
+  /**
+   * Opens a stream to ip:port. Calls back after a round trip with the
+   * client end, or with an error: refused (nobody listening) or a timeout
+   * (host down or partitioned away).
+   */
+  connect(fromIp: string, toIp: string, port: number, cb: (err: string | null, end?: StreamEnd) => void, timeoutMs = 5000): void {
+    const host = this.hosts.get(toIp);
+    if (!host || !this.reachable(fromIp, toIp)) {
+      this.scheduler.after(timeoutMs, () => cb("timeout"));
+      return;
+    }
+    const listener = host.streamListener(port);
+    if (!listener) {
+      this.scheduler.after(this.latency() * 2, () => cb("refused"));
+      return;
+    }
+    const [client, server] = this.streamPair(fromIp, toIp);
+    this.scheduler.after(this.latency(), () => {
+      listener(server);
+      this.scheduler.after(this.latency(), () => cb(null, client));
+    });
+  }
+}

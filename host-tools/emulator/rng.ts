@@ -1,0 +1,39 @@
+// Seeded pseudo-random numbers (mulberry32): every random choice in the
+// emulator comes from one of these, so a seed replays a run exactly.
+
+export class Rng {
+  private state: number;
+
+  constructor(readonly seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  int(maxExclusive: number): number {
+    return Math.floor(this.next() * maxExclusive);
+  }
+
+  /** An independent stream derived from this one (one per node, say). */
+  fork(): Rng {
+    return new Rng(Math.floor(this.next() * 4294967296));
+  }
+}
+
+/** The seed for this run: SPORE_SEED from the environment, else a fresh one. */
+export function seedFromEnv(): number {
+  const env = process.env.SPORE_SEED;
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`SPORE_SEED must be a non-negative integer, got "${env}"`);
+    return n;
+  }
+  return Math.floor(Math.random() * 2 ** 31);
+}

@@ -1,0 +1,154 @@
+// Espruino's Storage: a flash file system of fixed capacity. Each file takes
+// a 32-byte header plus its data rounded up to 4 bytes. Bytes are written
+// once (erased flash is 0xFF); erased or replaced files stay as garbage until
+// compaction, which write() runs by itself when short of room. Behaviour and
+// messages as measured on the 2v29 interpreter (names over 28 characters are
+// cut to 28, missing files read as undefined).
+
+export const FILE_HEADER_BYTES = 32;
+export const MAX_NAME_LENGTH = 28;
+
+interface StoredFile {
+  data: Uint8Array;
+}
+
+function footprint(size: number): number {
+  return FILE_HEADER_BYTES + Math.ceil(size / 4) * 4;
+}
+
+export function toBytes(data: unknown): Uint8Array {
+  if (typeof data === "string") return Uint8Array.from(data, (c) => c.charCodeAt(0) & 255);
+  if (data instanceof Uint8Array || (data && typeof data === "object" && "byteLength" in (data as object))) {
+    return new Uint8Array((data as ArrayBufferView).buffer ?? (data as ArrayBuffer), (data as ArrayBufferView).byteOffset ?? 0, (data as ArrayBufferView).byteLength);
+  }
+  if (Array.isArray(data)) return Uint8Array.from(data as number[]);
+  return toBytes(String(data));
+}
+
+export function bytesToString(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
+
+export class FlashStorage {
+  private files = new Map<string, StoredFile>();
+  private garbage = 0;
+  /** Bytes written to flash over the emulator's life (wear, throughput). */
+  bytesWritten = 0;
+
+  constructor(readonly capacity: number) {}
+
+  private used(): number {
+    let n = this.garbage;
+    for (const f of this.files.values()) n += footprint(f.data.length);
+    return n;
+  }
+
+  getFree(): number {
+    return this.capacity - this.used();
+  }
+
+  compact(): void {
+    this.garbage = 0;
+  }
+
+  list(pattern?: RegExp): string[] {
+    const names = [...this.files.keys()].sort();
+    return pattern ? names.filter((n) => pattern.test(n)) : names;
+  }
+
+  readBytes(name: string): Uint8Array | undefined {
+    return this.files.get(FlashStorage.fileName(name))?.data;
+  }
+
+  read(name: string, offset?: number, length?: number): string | undefined {
+    const f = this.files.get(FlashStorage.fileName(name));
+    if (!f) return undefined;
+    const start = offset ?? 0;
+    const end = length === undefined ? f.data.length : start + length;
+    return bytesToString(f.data.subarray(start, end));
+  }
+
+  readJSON(name: string, noExceptions?: boolean): unknown {
+    const text = this.read(name);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      if (noExceptions) return undefined;
+      throw e;
+    }
+  }
+
+  erase(fileName: string): void {
+    const name = FlashStorage.fileName(fileName);
+    const f = this.files.get(name);
+    if (!f) return;
+    this.garbage += footprint(f.data.length);
+    this.files.delete(name);
+  }
+
+  eraseAll(): void {
+    this.files.clear();
+    this.garbage = 0;
+  }
+
+  private static fileName(name: unknown): string {
+    return String(name).slice(0, MAX_NAME_LENGTH);
+  }
+
+  /** Compacts when short of room; false when even that is not enough. */
+  private makeRoom(size: number): boolean {
+    if (this.getFree() >= footprint(size)) return true;
+    this.compact();
+    return this.getFree() >= footprint(size);
+  }
+
+  /**
+   * Espruino's Storage.write(name, data, offset, size): with `size`, creates a
+   * file of that size (unwritten bytes are 0xFF) and writes `data` at
+   * `offset`; with an offset into an existing file, fills it. Writing
+   * different data over written bytes throws, as on the chip.
+   */
+  write(fileName: string, data: unknown, offset?: number, size?: number): boolean {
+    const name = FlashStorage.fileName(fileName);
+    const bytes = toBytes(data);
+    const at = offset ?? 0;
+    const existing = this.files.get(name);
+    if (size !== undefined || at === 0 || !existing) {
+      const total = size ?? bytes.length;
+      if (total === 0) throw new Error("Can't create zero length file");
+      if (at + bytes.length > total) throw new Error("Too much data for file size");
+      // as on the chip, the old file is erased first: if the new one does not fit, both are gone
+      if (existing) this.erase(name);
+      if (!this.makeRoom(total)) return false;
+      const file = new Uint8Array(total).fill(0xff);
+      file.set(bytes, at);
+      this.files.set(name, { data: file });
+      this.bytesWritten += footprint(total);
+      return true;
+    }
+    if (at + bytes.length > existing.data.length) {
+      throw new Error("Too much data for file size");
+    }
+    for (let i = 0; i < bytes.length; i++) {
+      const old = existing.data[at + i];
+      if (old !== 0xff && old !== bytes[i]) throw new Error("File already written with different data");
+    }
+    existing.data.set(bytes, at);
+    this.bytesWritten += bytes.length;
+    return true;
+  }
+
+  writeJSON(name: string, value: unknown): boolean {
+    return this.write(name, JSON.stringify(value));
+  }
+
+  /** A deep copy, for tests that want to compare or fork flash contents. */
+  snapshot(): Record<string, Uint8Array> {
+    const out: Record<string, Uint8Array> = {};
+    for (const [k, v] of this.files) out[k] = v.data.slice();
+    return out;
+  }
+}
