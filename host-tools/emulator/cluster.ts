@@ -91,8 +91,8 @@ export class Cluster {
     }
   }
 
-  /** Adds a node flashed with its board's bundle and the cluster's config, and powers it on. */
-  addNode(boardName: string): Device {
+  /** Adds a node flashed with its board's bundle (or `code`) and the cluster's config, and powers it on. */
+  addNode(boardName: string, code?: string): Device {
     const board = this.board(boardName);
     const rng = this.rng.fork();
     const device = new Device({
@@ -105,8 +105,8 @@ export class Cluster {
       onPrint: this.options.onPrint,
       onListen: (d, port) => this.serveReal(d, port),
     });
-    this.bundles[boardName] ??= readBundle(boardName);
-    device.storage.write(".bootcde", this.bundles[boardName]);
+    if (code === undefined) this.bundles[boardName] ??= readBundle(boardName);
+    device.storage.write(".bootcde", code ?? this.bundles[boardName]);
     device.storage.writeJSON(NODE_CONFIG_FILE, {
       ssid: this.accessPoint.ssid,
       pass: this.accessPoint.password,

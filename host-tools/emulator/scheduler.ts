@@ -118,17 +118,22 @@ export class Scheduler {
 /** Drives a scheduler from the wall clock (npm start, host tools, browsers). */
 export class RealTimeDriver {
   private timer: NodeJS.Timeout | undefined;
-  private readonly start = performance.now();
+  /** Wall-clock ms at which virtual time was 0; set when run() first starts. */
+  private origin: number | undefined;
 
   constructor(private readonly scheduler: Scheduler) {}
 
+  /** Runs virtual time with the wall clock, from wherever virtual time stands now. */
   run(): void {
+    this.origin ??= performance.now() - this.scheduler.now();
+    const origin = this.origin;
     const tick = () => {
-      this.scheduler.runUntil(performance.now() - this.start);
+      this.scheduler.runUntil(performance.now() - origin);
       const next = this.scheduler.nextTime();
-      const wait = next === undefined ? 50 : Math.min(50, Math.max(1, next - (performance.now() - this.start)));
+      const wait = next === undefined ? 50 : Math.min(50, Math.max(1, next - (performance.now() - origin)));
       this.timer = setTimeout(tick, wait);
     };
+    if (this.timer) clearTimeout(this.timer);
     tick();
   }
 

@@ -1,0 +1,27 @@
+// espruino.json: the project's cluster, WiFi, ports and boards.
+import { join } from "node:path";
+import { loadBoards } from "./boards.ts";
+import { JsonFileError, loadJsonFile } from "./json-schema.ts";
+import { REPO_ROOT } from "./paths.ts";
+
+export interface Project {
+  cluster: { name: string; secretEnv: string };
+  wifi: { ssid: string; passwordEnv: string };
+  ports: { http: number; udp: number };
+  boards: string[];
+  emulator?: { nodes?: string[]; portOffset?: number };
+}
+
+export const PROJECT_FILE = join(REPO_ROOT, "espruino.json");
+const SCHEMA = join(REPO_ROOT, "host-tools", "schema", "espruino.schema.json");
+
+export function loadProject(file = PROJECT_FILE): Project {
+  const project = loadJsonFile<Project>(SCHEMA, file);
+  const known = loadBoards().map((b) => b.name);
+  const check = (field: string, names: string[]) => {
+    for (const n of names) if (!known.includes(n)) throw new JsonFileError(`${file}: ${field}: unknown board "${n}" (known: ${known.join(", ")})`);
+  };
+  check("/boards", project.boards);
+  check("/emulator/nodes", project.emulator?.nodes ?? []);
+  return project;
+}

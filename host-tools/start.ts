@@ -1,0 +1,89 @@
+// npm start: builds the bundles and runs a small emulated cluster in real
+// time, each node's HTTP API on its own loopback address.
+import { parseArgs } from "node:util";
+import { buildAll, formatSizes } from "./build/build.ts";
+import { BuildError } from "./build/bundle.ts";
+import { JsonFileError } from "./build/json-schema.ts";
+import { loadProject } from "./build/project.ts";
+import { Cluster } from "./emulator/cluster.ts";
+import { seedFromEnv } from "./emulator/rng.ts";
+
+const HELP = `usage: npm start [-- options]
+
+Builds dist/<board>.js and runs an emulated Spore cluster in real time.
+Each node serves its HTTP API at http://<its loopback address>:<port + offset>.
+
+options:
+  --nodes N          number of nodes (default: the boards in espruino.json emulator.nodes)
+  --port-offset N    serve node port P < 1024 at P + N (default: espruino.json, else 8000)
+  --seed N           seed for the emulated network (default: SPORE_SEED or random)
+  --no-build         use the bundles already in dist/
+  -h, --help         this text
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: "string" },
+      "port-offset": { type: "string" },
+      seed: { type: "string" },
+      "no-build": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const project = loadProject();
+  const layout = project.emulator?.nodes ?? project.boards;
+  const count = values.nodes === undefined ? layout.length : Number(values.nodes);
+  if (!Number.isInteger(count) || count < 1 || count > 200) throw new UsageError(`--nodes must be a whole number from 1 to 200, got "${values.nodes}"`);
+  const offset = values["port-offset"] === undefined ? (project.emulator?.portOffset ?? 8000) : Number(values["port-offset"]);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 60000) throw new UsageError(`--port-offset must be a whole number from 0 to 60000`);
+  const seed = values.seed === undefined ? seedFromEnv() : Number(values.seed);
+
+  if (!values["no-build"]) {
+    console.log("building...");
+    console.log(formatSizes(await buildAll()));
+  }
+
+  const boards = Array.from({ length: count }, (_, i) => layout[i % layout.length]);
+  const names = new Map<string, string>();
+  const cluster = new Cluster({
+    seed,
+    boards,
+    realtime: true,
+    privilegedPortOffset: offset,
+    config: { cl: project.cluster.name, http: project.ports.http, udp: project.ports.udp },
+    onPrint: (d, line) => console.log(`  [${names.get(d.mac) ?? d.ip}] ${line}`),
+    onServing: (d, url) => console.log(`node esp_${d.mac.slice(-6)} (${d.board.name}): ${url}/api/node/status`),
+  });
+  for (const d of cluster.devices) names.set(d.mac, `esp_${d.mac.slice(-6)} ${d.board.name}`);
+  console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
+  cluster.startRealtime();
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  console.log("stopping...");
+  await cluster.stop();
+  console.log("stopped");
+  return 0;
+}
+
+class UsageError extends Error {}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    if (e instanceof UsageError || e instanceof BuildError || e instanceof JsonFileError) {
+      console.error(`npm start: ${e.message}`);
+      process.exitCode = e instanceof UsageError ? 2 : 1;
+    } else {
+      throw e;
+    }
+  },
+);

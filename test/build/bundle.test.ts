@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import * as acorn from "acorn";
+import * as walk from "acorn-walk";
+import { loadBoard, loadBoards } from "../../host-tools/build/boards.ts";
+import { BuildError, bundleBoard, DEVICE_ENTRY } from "../../host-tools/build/bundle.ts";
+import { ESPRUINO_BUILTIN_MODULES } from "../../host-tools/build/espruino-subset.ts";
+
+const bundle = suite("bundle");
+const esp01 = loadBoard("esp01");
+
+/** A device entry in a temp dir that imports the real device code, plus `extra`. */
+function entryWith(extra: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "spore-build-"));
+  const file = join(dir, "main.ts");
+  writeFileSync(file, `import { hostnameFromMac } from ${JSON.stringify(join(DEVICE_ENTRY, "..", "core", "identity.ts"))};\nprint(hostnameFromMac("5ccf7f000001"));\n${extra}\n`);
+  return file;
+}
+
+async function buildError(extra: string): Promise<string> {
+  try {
+    await bundleBoard(esp01, { entry: entryWith(extra), write: false });
+  } catch (e) {
+    assert.instance(e, BuildError);
+    return (e as Error).message;
+  }
+  assert.unreachable(`expected the build to fail for: ${extra}`);
+  return "";
+}
+
+bundle("every board's bundle is within its budget and requires only Espruino built-ins", async () => {
+  for (const board of loadBoards()) {
+    const r = await bundleBoard(board, { write: false });
+    assert.ok(r.bytes <= board.budgets.bundleBytes, `${board.name}: ${r.bytes} > ${board.budgets.bundleBytes}`);
+    assert.not.match(r.code, /sourceMappingURL/, "no source map comment in the device bundle");
+    const required: string[] = [];
+    walk.simple(acorn.parse(r.code, { ecmaVersion: "latest" }), {
+      CallExpression(node: any) {
+        if (node.callee.type === "Identifier" && node.callee.name === "require") required.push(node.arguments[0].value);
+      },
+    });
+    assert.ok(required.length > 0, "the bundle uses built-in modules");
+    for (const m of required) assert.ok(ESPRUINO_BUILTIN_MODULES.includes(m), `${board.name} requires ${m}`);
+    assert.ok(r.code.includes(JSON.stringify(board.name)), `${board.name}: the board is fixed at build time`);
+  }
+});
+
+bundle("destructuring in device code fails the build, naming the source line and Espruino", async () => {
+  const message = await buildError("const { a } = { a: 1 };\nprint(a);");
+  assert.match(message, /main\.ts:3:\d+/);
+  assert.match(message, /destructuring/i);
+  assert.match(message, /Espruino/);
+});
+
+bundle("default parameters and spread fail the build", async () => {
+  assert.match(await buildError("function f(a = 1) { return a; }\nprint(f());"), /Espruino 2v29 does not support/);
+  assert.match(await buildError("const xs = [1];\nprint(Math.max(...xs));"), /Espruino 2v29 does not support/);
+});
+
+bundle("what esbuild passes but Espruino lacks is caught in the output and mapped to the source", async () => {
+  const message = await buildError("declare const Map: any;\nconst m = new Map();\nprint(m);");
+  assert.match(message, /main\.ts:4:\d+: Map does not exist in Espruino/);
+  const derived = await buildError("class A { a: number; constructor() { this.a = 1; } }\nclass B extends A { b: number[] = []; }\nprint(new B());");
+  assert.match(derived, /explicit constructor/);
+  const loop = await buildError("for (let i = 0; i < 3; i++) setTimeout(() => print(i), 10);");
+  assert.match(loop, /main\.ts:3:\d+: .*captures the loop variable/);
+});
+
+bundle("a bundle over its board's budget is reported by the build", async () => {
+  const tiny = { ...esp01, budgets: { ...esp01.budgets, bundleBytes: 100 } };
+  const r = await bundleBoard(tiny, { write: false });
+  assert.ok(r.bytes > r.budget, "the result says it is over budget");
+  const { formatSizes } = await import("../../host-tools/build/build.ts");
+  assert.match(formatSizes([r]), /OVER BUDGET/);
+});
+
+bundle.run();

@@ -1,0 +1,73 @@
+// Storage as measured on the Espruino 2v29 interpreter, with the boards' capacities.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { FILE_HEADER_BYTES, FlashStorage } from "../../host-tools/emulator/storage.ts";
+import { run } from "./harness.ts";
+
+const storage = suite("emulated Storage");
+
+storage("a file created with a size is filled chunk by chunk; unwritten bytes read as 0xFF", () => {
+  const s = new FlashStorage(16384);
+  assert.ok(s.write("a", "hello", 0, 10));
+  assert.is(s.read("a"), "hello\xff\xff\xff\xff\xff");
+  s.write("a", "world", 5);
+  assert.is(s.read("a"), "helloworld");
+});
+
+storage("writing different data over written bytes throws; writing past the end throws", () => {
+  const s = new FlashStorage(16384);
+  s.write("a", "hello", 0, 10);
+  assert.throws(() => s.write("a", "J", 1), /File already written with different data/);
+  assert.ok(s.write("a", "e", 1), "the same data again is allowed");
+  assert.throws(() => s.write("a", "toolong", 6), /Too much data for file size/);
+});
+
+storage("a whole-file write at offset 0 replaces the file; the old one is garbage until compact()", () => {
+  const s = new FlashStorage(16384);
+  s.write("a", "helloworld");
+  s.write("a", "X", 0);
+  assert.is(s.read("a"), "X");
+  const free = s.getFree();
+  assert.is(free, 16384 - (FILE_HEADER_BYTES + 12) - (FILE_HEADER_BYTES + 4), "header + data rounded to 4, old copy still counted");
+  s.compact();
+  assert.is(s.getFree(), 16384 - (FILE_HEADER_BYTES + 4));
+});
+
+storage("names over 28 characters are cut to 28; missing files read as undefined", () => {
+  const s = new FlashStorage(16384);
+  s.write("a".repeat(28), "one");
+  s.write("a".repeat(29), "two");
+  assert.equal(s.list(), ["a".repeat(28)]);
+  assert.is(s.read("a".repeat(28)), "two");
+  assert.is(s.read("nope"), undefined);
+  assert.is(s.readJSON("nope", true), undefined);
+  s.erase("nope");
+  assert.throws(() => s.write("z", ""), /zero length/);
+});
+
+storage("capacity is the board's: a file that does not fit is refused (esp01, 16 KiB)", () => {
+  const b = run(`var S = require("Storage"); var free = S.getFree();
+    print(free > 0, S.write("big", "x", 0, 20000), S.read("big") === undefined);`, "esp01");
+  assert.equal(b.out(), ["true false true"]);
+  assert.ok(b.device.storage.getFree() < 16384, "the bundle and config already take room");
+});
+
+storage("compaction runs by itself inside write when garbage is in the way", () => {
+  const s = new FlashStorage(4096);
+  s.write("a", "x".repeat(3000));
+  s.erase("a");
+  assert.ok(s.getFree() < 1100, "erased data is garbage");
+  assert.ok(s.write("b", "y".repeat(3000)), "write compacts to make room");
+  assert.is(s.read("b")!.length, 3000);
+});
+
+storage("Storage survives a reboot; RAM does not", () => {
+  const b = run(`var S = require("Storage"); var n = (S.readJSON("count", true) || 0) + 1;
+    S.erase("count"); S.writeJSON("count", n); print("boot", n);
+    if (n < 3) setTimeout(function(){ E.reboot(); }, 100);`);
+  b.cluster.runFor(10000);
+  assert.equal(b.out(), ["boot 1", "boot 2", "boot 3"]);
+  assert.is(b.device.counters.boots, 3);
+});
+
+storage.run();

@@ -1,0 +1,39 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { defaultConfig, readConfig } from "../../device/core/config.ts";
+
+const config = suite("node config");
+
+config("a missing file gives the defaults and says so", () => {
+  const errors: string[] = [];
+  assert.equal(readConfig(undefined, errors), defaultConfig());
+  assert.match(errors[0], /missing/);
+});
+
+config("stored values override the defaults", () => {
+  const errors: string[] = [];
+  const c = readConfig({ ssid: "lan", pass: "pw", http: 8080, ann: 2000 }, errors);
+  assert.equal(errors, []);
+  assert.is(c.ssid, "lan");
+  assert.is(c.http, 8080);
+  assert.is(c.udp, 4210);
+  assert.is(c.ann, 2000);
+});
+
+config("a bad field keeps its default and is reported, the rest still applies", () => {
+  const errors: string[] = [];
+  const c = readConfig({ ssid: 5, http: 70000, udp: 1.5, ann: 10, cl: "farm" }, errors);
+  assert.equal(errors.sort(), ["spore.json: bad ann", "spore.json: bad http", "spore.json: bad ssid", "spore.json: bad udp"]);
+  assert.is(c.ssid, "");
+  assert.is(c.http, 80);
+  assert.is(c.cl, "farm");
+});
+
+config("a file that is not an object gives the defaults", () => {
+  const errors: string[] = [];
+  assert.equal(readConfig([1, 2], errors).cl, "spore");
+  assert.equal(readConfig("x", errors).http, 80);
+  assert.is(errors.length, 1, "an array is an object; its unknown keys are ignored");
+});
+
+config.run();
