@@ -1,7 +1,7 @@
 // Wires the pure core to Espruino. Top-level bindings keep the node's state
 // reachable from the global scope (the emulator counts JsVars from there).
 import { CONFIG_FILE, readConfig } from "./core/config.ts";
-import { broadcastAddress, hostnameFromMac } from "./core/identity.ts";
+import { broadcastAddress } from "./core/identity.ts";
 import { SporeNode } from "./core/node.ts";
 import { boardInfo } from "./platform/board.ts";
 import { serveHttp } from "./platform/http-server.ts";
@@ -21,12 +21,11 @@ function start(): SporeNode {
   for (const e of errors) log("config: " + e);
   const mac = getSerial();
   const clock = { now: () => getTime() * 1000 };
-  let transport: UdpTransport | undefined;
-  const udp = { send: (data: string, address: string, port: number) => transport && transport.send(data, address, port) };
+  // datagrams arrive only after start() returns, when node is set
+  const udp = new UdpTransport(config.udp, (data, address) => node.receive(data, address));
   const node = new SporeNode({ config: config, mac: mac, clock: clock, udp: udp, info: boardInfo(), log: log });
-  transport = new UdpTransport(config.udp, (data, address) => node.receive(data, address));
   serveHttp(config.http, MAX_BODY, (req) => node.handleHttp(req));
-  joinWifi(config.ssid, config.pass, hostnameFromMac(mac), log, (info) => {
+  joinWifi(config.ssid, config.pass, node.hostname, log, (info) => {
     node.online(info.ip, broadcastAddress(info.ip, info.netmask));
   });
   setInterval(() => node.announce(), config.ann);

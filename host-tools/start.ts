@@ -6,7 +6,7 @@ import { BuildError } from "./build/bundle.ts";
 import { JsonFileError } from "./build/json-schema.ts";
 import { loadProject } from "./build/project.ts";
 import { Cluster } from "./emulator/cluster.ts";
-import { seedFromEnv } from "./emulator/rng.ts";
+import { parseSeed, seedFromEnv } from "./emulator/rng.ts";
 
 const HELP = `usage: npm start [-- options]
 
@@ -41,7 +41,12 @@ async function main(): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 200) throw new UsageError(`--nodes must be a whole number from 1 to 200, got "${values.nodes}"`);
   const offset = values["port-offset"] === undefined ? (project.emulator?.portOffset ?? 8000) : Number(values["port-offset"]);
   if (!Number.isInteger(offset) || offset < 0 || offset > 60000) throw new UsageError(`--port-offset must be a whole number from 0 to 60000`);
-  const seed = values.seed === undefined ? seedFromEnv() : Number(values.seed);
+  let seed: number;
+  try {
+    seed = values.seed === undefined ? seedFromEnv() : parseSeed(values.seed, "--seed");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 
   if (!values["no-build"]) {
     console.log("building...");
@@ -49,17 +54,15 @@ async function main(): Promise<number> {
   }
 
   const boards = Array.from({ length: count }, (_, i) => layout[i % layout.length]);
-  const names = new Map<string, string>();
   const cluster = new Cluster({
     seed,
     boards,
     realtime: true,
     privilegedPortOffset: offset,
     config: { cl: project.cluster.name, http: project.ports.http, udp: project.ports.udp },
-    onPrint: (d, line) => console.log(`  [${names.get(d.mac) ?? d.ip}] ${line}`),
-    onServing: (d, url) => console.log(`node esp_${d.mac.slice(-6)} (${d.board.name}): ${url}/api/node/status`),
+    onPrint: (d, line) => console.log(`  [${d.hostname} ${d.board.name}] ${line}`),
+    onServing: (d, url) => console.log(`node ${d.hostname} (${d.board.name}): ${url}/api/node/status`),
   });
-  for (const d of cluster.devices) names.set(d.mac, `esp_${d.mac.slice(-6)} ${d.board.name}`);
   console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
   cluster.startRealtime();
 

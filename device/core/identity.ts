@@ -16,14 +16,14 @@ export function chipIdFromMac(mac: string): number {
   return parseInt(macTail(mac), 16);
 }
 
-function ipToNumber(ip: string): number {
+export function ipToNumber(ip: string): number {
   const parts = ip.split(".");
   let n = 0;
   for (const p of parts) n = n * 256 + (parseInt(p, 10) & 255);
   return n;
 }
 
-function numberToIp(n: number): string {
+export function numberToIp(n: number): string {
   const parts: number[] = [];
   for (let i = 0; i < 4; i++) {
     parts.unshift(n % 256);

@@ -4,6 +4,8 @@ import type { HttpRequest, HttpResponse } from "../core/ports.ts";
 
 export type HttpHandler = (req: HttpRequest) => HttpResponse;
 
+const TOO_LARGE: HttpResponse = { code: 413, body: '{"error":"body too large"}', type: "application/json" };
+
 function reply(res: EspruinoHttpServerResponse, r: HttpResponse): void {
   res.writeHead(r.code, { "Content-Type": r.type, "Content-Length": r.body.length });
   res.end(r.body);
@@ -14,7 +16,7 @@ export function serveHttp(port: number, maxBody: number, handler: HttpHandler): 
     const u: { pathname: string; query: Record<string, string> | null } = url.parse(req.url, true);
     const declared = parseInt(req.headers["Content-Length"] || req.headers["content-length"] || "0", 10);
     if (declared > maxBody) {
-      reply(res, { code: 413, body: '{"error":"body too large"}', type: "application/json" });
+      reply(res, TOO_LARGE);
       return;
     }
     let body = "";
@@ -24,7 +26,7 @@ export function serveHttp(port: number, maxBody: number, handler: HttpHandler): 
       if (body.length + d.length > maxBody) {
         refused = true;
         body = "";
-        reply(res, { code: 413, body: '{"error":"body too large"}', type: "application/json" });
+        reply(res, TOO_LARGE);
         return;
       }
       body += d;

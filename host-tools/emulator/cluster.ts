@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type Board, loadBoard } from "../build/boards.ts";
 import { DIST_DIR } from "../build/paths.ts";
 import { Device } from "./device.ts";
+import { parseHead } from "./espruino-http.ts";
 import type { AccessPoint } from "./espruino-wifi.ts";
 import { Lan, type LanOptions, type StreamEnd } from "./lan.ts";
 import { Rng } from "./rng.ts";
@@ -233,13 +234,7 @@ export class Cluster {
 }
 
 export function parseResponse(raw: string): HttpResult {
-  const end = raw.indexOf("\r\n\r\n");
-  const head = end < 0 ? raw : raw.slice(0, end);
-  const lines = head.split("\r\n");
-  const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    const i = line.indexOf(":");
-    if (i > 0) headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-  }
-  return { status: Number(lines[0].split(" ")[1]), statusLine: lines[0], headers, body: end < 0 ? "" : raw.slice(end + 4) };
+  const head = parseHead(raw);
+  if (!head) throw new Error(`not an HTTP response: ${JSON.stringify(raw.slice(0, 80))}`);
+  return { status: Number(head.first[1]), statusLine: head.first.join(" "), headers: head.headers, body: head.rest };
 }

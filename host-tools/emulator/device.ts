@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import vm from "node:vm";
 import zlib from "node:zlib";
 import * as acorn from "acorn";
+import { hostnameFromMac } from "../../device/core/identity.ts";
 import type { Board } from "../build/boards.ts";
 import { UdpSocket, type UdpCounters } from "./espruino-dgram.ts";
 import { createHttpModule } from "./espruino-http.ts";
@@ -163,6 +164,11 @@ export class Device implements LanHost {
     this.mac = opts.mac;
     this.storage = opts.storage ?? new FlashStorage(opts.board.limits.storageBytes);
     this.sockets = new SocketBudget(opts.board.limits.sockets);
+  }
+
+  /** The name the firmware gives itself. */
+  get hostname(): string {
+    return hostnameFromMac(this.mac);
   }
 
   /** The address this device has (or will have) on the LAN. */

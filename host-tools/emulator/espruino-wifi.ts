@@ -66,7 +66,8 @@ export class Wifi extends Emitter {
       this.ip = this.host.joinLan();
       this.status = "connected";
       if (cb) this.rt.invoke(cb, null);
-      this.emit("connected", this.rt.newObject({ ip: this.ip, mask: this.host.lanInfo().netmask, gw: this.host.lanInfo().gw }));
+      const lan = this.host.lanInfo();
+      this.emit("connected", this.rt.newObject({ ip: this.ip, mask: lan.netmask, gw: lan.gw }));
     };
     this.rt.later(CONNECT_MS, tryJoin);
   }
@@ -134,11 +135,6 @@ export class Wifi extends Emitter {
     const d = this.rt.newObject({ status: this.ap ? "enabled" : "disabled", ssid: this.ap?.ssid ?? "" });
     if (cb) this.rt.later(0, () => this.rt.invoke(cb, d));
     return d;
-  }
-
-  /** The access point this node runs, if any (the emulator shows it in scans). */
-  accessPointSsid(): string | undefined {
-    return this.ap?.ssid;
   }
 
   scan(cb: unknown): void {

@@ -92,7 +92,8 @@ export class JsVarCounter {
     }
     if (Array.isArray(o)) {
       this.blocks += 1;
-      for (let i = 0; i < o.length; i++) this.name(String(i).length > this.model.nameChars ? String(i) : "", o[i]);
+      // an index is an integer name: one block, with small values inline
+      for (const v of o) this.name("", v);
       return;
     }
     this.object(o);

@@ -1,5 +1,6 @@
 // The simulated LAN: UDP datagrams (lost, delayed, partitioned as configured,
 // seeded) and ordered TCP-like streams between emulated hosts.
+import { broadcastAddress, ipToNumber, numberToIp } from "../../device/core/identity.ts";
 import type { Rng } from "./rng.ts";
 import type { Scheduler } from "./scheduler.ts";
 
@@ -64,23 +65,12 @@ export interface LanStats {
   largest: number;
 }
 
-function ipToInt(ip: string): number {
-  return ip.split(".").reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-}
-
 export class Lan {
   readonly options: LanOptions;
   private readonly hosts = new Map<string, LanHost>();
   private readonly group = new Map<string, number>();
-  private readonly linkLoss = new Map<string, number>();
   private nextHost: number;
   readonly stats = new Map<string, LanStats>();
-  /** Datagrams dropped by loss, partition or a down host. */
-  lost = 0;
 
   constructor(
     readonly scheduler: Scheduler,
@@ -88,21 +78,21 @@ export class Lan {
     options: Partial<LanOptions> = {},
   ) {
     this.options = { ...DEFAULT_LAN, ...options };
-    this.nextHost = ipToInt(this.options.firstIp);
+    this.nextHost = ipToNumber(this.options.firstIp);
   }
 
   allocateIp(): string {
-    return intToIp(this.nextHost++);
+    return numberToIp(this.nextHost++);
   }
 
   get broadcast(): string {
-    const mask = ipToInt(this.options.netmask);
-    return intToIp(((ipToInt(this.options.firstIp) & mask) | (~mask >>> 0)) >>> 0);
+    return broadcastAddress(this.options.firstIp, this.options.netmask);
   }
 
+  /** The first address of the subnet: the router, and where test clients stand. */
   gateway(): string {
-    const mask = ipToInt(this.options.netmask);
-    return intToIp(((ipToInt(this.options.firstIp) & mask) + 1) >>> 0);
+    const mask = ipToNumber(this.options.netmask);
+    return numberToIp(((ipToNumber(this.options.firstIp) & mask) >>> 0) + 1);
   }
 
   attach(ip: string, host: LanHost): void {
@@ -113,10 +103,6 @@ export class Lan {
     this.hosts.delete(ip);
   }
 
-  isUp(ip: string): boolean {
-    return this.hosts.has(ip);
-  }
-
   /** Splits the LAN: hosts in different groups cannot reach each other. */
   partition(groups: string[][]): void {
     this.group.clear();
@@ -125,15 +111,6 @@ export class Lan {
 
   heal(): void {
     this.group.clear();
-  }
-
-  setLoss(loss: number): void {
-    this.options.loss = loss;
-  }
-
-  /** Extra loss on one link, both directions (a lossy link between two nodes). */
-  setLinkLoss(a: string, b: string, loss: number): void {
-    this.linkLoss.set([a, b].sort().join("|"), loss);
   }
 
   reachable(from: string, to: string): boolean {
@@ -156,15 +133,10 @@ export class Lan {
     this.count(fromIp, data.length);
     const targets = toIp === this.broadcast || toIp === "255.255.255.255" ? [...this.hosts.keys()].filter((ip) => ip !== fromIp) : [toIp];
     for (const ip of targets) {
-      const loss = this.options.loss + (this.linkLoss.get([fromIp, ip].sort().join("|")) ?? 0);
-      if (!this.reachable(fromIp, ip) || this.rng.next() < loss) {
-        this.lost++;
-        continue;
-      }
+      if (!this.reachable(fromIp, ip) || this.rng.next() < this.options.loss) continue;
       this.scheduler.after(this.latency(), () => {
         const host = this.hosts.get(ip);
         if (host && this.reachable(fromIp, ip)) host.deliverDatagram(data, fromIp, fromPort, toPort);
-        else this.lost++;
       });
     }
   }

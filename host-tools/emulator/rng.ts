@@ -27,13 +27,15 @@ export class Rng {
   }
 }
 
+/** A seed given as text (`source` names where it came from in the error). */
+export function parseSeed(text: string, source: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < 0) throw new Error(`${source} must be a non-negative integer, got "${text}"`);
+  return n;
+}
+
 /** The seed for this run: SPORE_SEED from the environment, else a fresh one. */
 export function seedFromEnv(): number {
   const env = process.env.SPORE_SEED;
-  if (env !== undefined && env !== "") {
-    const n = Number(env);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`SPORE_SEED must be a non-negative integer, got "${env}"`);
-    return n;
-  }
-  return Math.floor(Math.random() * 2 ** 31);
+  return env !== undefined && env !== "" ? parseSeed(env, "SPORE_SEED") : Math.floor(Math.random() * 2 ** 31);
 }

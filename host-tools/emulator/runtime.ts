@@ -63,10 +63,6 @@ export class Emitter {
     return Object.values(this.listeners).flat();
   }
 
-  hasListeners(event: string): boolean {
-    return (this.listeners[event]?.length ?? 0) > 0;
-  }
-
   /** Delivers to device code; each listener's exception is contained. */
   emit(event: string, ...args: unknown[]): void {
     for (const fn of this.listeners[event] ?? []) this.rt.invoke(fn, ...args);

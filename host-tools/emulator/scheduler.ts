@@ -13,8 +13,6 @@ export class Scheduler {
   private heap: ScheduledEvent[] = [];
   private seq = 0;
   private current = 0;
-  /** Events run so far (a measure of emulator work). */
-  executed = 0;
 
   /** Virtual milliseconds since the emulation started. */
   now(): number {
@@ -49,7 +47,6 @@ export class Scheduler {
       if (!next || next.time > time) break;
       this.pop();
       this.current = next.time;
-      this.executed++;
       next.fn();
     }
     if (time > this.current) this.current = time;

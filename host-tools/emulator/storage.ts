@@ -16,13 +16,13 @@ function footprint(size: number): number {
   return FILE_HEADER_BYTES + Math.ceil(size / 4) * 4;
 }
 
+/** Espruino strings are 8-bit: a string, typed array, ArrayBuffer or array of bytes as bytes. */
 export function toBytes(data: unknown): Uint8Array {
-  if (typeof data === "string") return Uint8Array.from(data, (c) => c.charCodeAt(0) & 255);
-  if (data instanceof Uint8Array || (data && typeof data === "object" && "byteLength" in (data as object))) {
-    return new Uint8Array((data as ArrayBufferView).buffer ?? (data as ArrayBuffer), (data as ArrayBufferView).byteOffset ?? 0, (data as ArrayBufferView).byteLength);
-  }
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  // ArrayBuffers may come from a device's realm, where instanceof fails
+  if (Object.prototype.toString.call(data) === "[object ArrayBuffer]") return new Uint8Array(data as ArrayBuffer);
   if (Array.isArray(data)) return Uint8Array.from(data as number[]);
-  return toBytes(String(data));
+  return Buffer.from(String(data), "latin1");
 }
 
 export function bytesToString(bytes: Uint8Array): string {
@@ -34,8 +34,6 @@ export function bytesToString(bytes: Uint8Array): string {
 export class FlashStorage {
   private files = new Map<string, StoredFile>();
   private garbage = 0;
-  /** Bytes written to flash over the emulator's life (wear, throughput). */
-  bytesWritten = 0;
 
   constructor(readonly capacity: number) {}
 
@@ -126,7 +124,6 @@ export class FlashStorage {
       const file = new Uint8Array(total).fill(0xff);
       file.set(bytes, at);
       this.files.set(name, { data: file });
-      this.bytesWritten += footprint(total);
       return true;
     }
     if (at + bytes.length > existing.data.length) {
@@ -137,18 +134,10 @@ export class FlashStorage {
       if (old !== 0xff && old !== bytes[i]) throw new Error("File already written with different data");
     }
     existing.data.set(bytes, at);
-    this.bytesWritten += bytes.length;
     return true;
   }
 
   writeJSON(name: string, value: unknown): boolean {
     return this.write(name, JSON.stringify(value));
-  }
-
-  /** A deep copy, for tests that want to compare or fork flash contents. */
-  snapshot(): Record<string, Uint8Array> {
-    const out: Record<string, Uint8Array> = {};
-    for (const [k, v] of this.files) out[k] = v.data.slice();
-    return out;
   }
 }
