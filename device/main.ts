@@ -4,12 +4,10 @@ import { CONFIG_FILE, readConfig } from "./core/config.ts";
 import { broadcastAddress } from "./core/identity.ts";
 import { SporeNode } from "./core/node.ts";
 import { boardInfo } from "./platform/board.ts";
+import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
 import { UdpTransport } from "./platform/udp.ts";
-import { joinWifi } from "./platform/wifi.ts";
-
-/** Largest request body the node accepts, in bytes. */
-const MAX_BODY = 1024;
+import { startWifi } from "./platform/wifi.ts";
 
 function log(line: string): void {
   print(line);
@@ -18,19 +16,32 @@ function log(line: string): void {
 function start(): SporeNode {
   const errors: string[] = [];
   const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true) || undefined, errors);
-  for (const e of errors) log("config: " + e);
-  const mac = getSerial();
-  const clock = { now: () => getTime() * 1000 };
-  // datagrams arrive only after start() returns, when node is set
-  const udp = new UdpTransport(config.udp, (data, address) => node.receive(data, address));
-  const node = new SporeNode({ config: config, mac: mac, clock: clock, udp: udp, info: boardInfo(), log: log });
-  serveHttp(config.http, MAX_BODY, (req) => node.handleHttp(req));
-  joinWifi(config.ssid, config.pass, node.hostname, log, (info) => {
-    node.online(info.ip, broadcastAddress(info.ip, info.netmask));
+  for (let i = 0; i < errors.length; i++) log("config: " + errors[i]);
+  const node: SporeNode = new SporeNode({
+    config: config,
+    mac: getSerial(),
+    clock: { now: () => getTime() * 1000 },
+    // datagrams arrive only after start() returns, when node is set
+    udp: new UdpTransport(config.udp, (data, address) => node.receive(data, address)),
+    info: boardInfo(),
+    log: log,
+    timers: { setInterval: setInterval, changeInterval: changeInterval, clearInterval: clearInterval },
+    hash: E.CRC32,
+    httpGet: httpGet,
+    limits: SPORE_LIMITS,
+    version: SPORE_VERSION,
+    restart: E.reboot,
   });
-  setInterval(() => node.announce(), config.ann);
+  node.start();
+  serveHttp(config.http, SPORE_LIMITS, (req) => node.handleHttp(req));
+  const wifiCheck = startWifi(config.ssid, config.pass, node.hostname, config.apw, log, {
+    up: (info) => node.online(info.ip, broadcastAddress(info.ip, info.netmask)),
+    down: (mode) => node.offline(mode),
+    event: (name, data) => node.fire(name, data),
+  });
+  node.tasks.registerTask("wifi", 30000, wifiCheck);
   return node;
 }
 
 const spore = start();
-log(spore.hostname + " " + SPORE_BOARD + " booted");
+log(spore.hostname + " " + SPORE_BOARD + " " + SPORE_VERSION + " booted");

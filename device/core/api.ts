@@ -8,6 +8,8 @@ interface Endpoint {
   uri: string;
   method: string;
   handler: Handler;
+  /** requires the cluster secret */
+  auth: boolean;
 }
 
 export function json(code: number, value: unknown): HttpResponse {
@@ -18,15 +20,52 @@ export function error(code: number, message: string): HttpResponse {
   return json(code, { error: message });
 }
 
+/** A header's value whatever the case of its name (Espruino keeps the case sent). */
+export function header(req: HttpRequest, name: string): string {
+  for (const k in req.headers) if (k.toLowerCase() === name) return req.headers[k];
+  return "";
+}
+
+/**
+ * Parses an application/x-www-form-urlencoded body ("+" is a space).
+ * Returns null when it is malformed.
+ */
+export function parseForm(body: string): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  const parts = body ? body.split("&") : [];
+  try {
+    for (let i = 0; i < parts.length; i++) {
+      const eq = parts[i].indexOf("=");
+      const k = decodeURIComponent((eq < 0 ? parts[i] : parts[i].substr(0, eq)).replace(/\+/g, " "));
+      if (!k) return null;
+      out[k] = eq < 0 ? "" : decodeURIComponent(parts[i].substr(eq + 1).replace(/\+/g, " "));
+    }
+  } catch (e) {
+    return null;
+  }
+  return out;
+}
+
 export class Api {
   private endpoints: Endpoint[];
+  /** The cluster secret; "" refuses every authenticated request. */
+  private readonly key: string;
 
-  constructor() {
+  constructor(key: string) {
     this.endpoints = [];
+    this.key = key;
   }
 
-  add(method: string, uri: string, handler: Handler): void {
-    this.endpoints.push({ uri: uri, method: method, handler: handler });
+  /** Registers an endpoint; auth: it requires the cluster secret. */
+  add(method: string, uri: string, handler: Handler, auth?: boolean): void {
+    this.endpoints.push({ uri: uri, method: method, handler: handler, auth: !!auth });
+  }
+
+  /** "Authorization: Bearer <secret>" or "X-Spore-Key: <secret>". */
+  authorized(req: HttpRequest): boolean {
+    const a = header(req, "authorization");
+    const given = a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req, "x-spore-key");
+    return !!this.key && given === this.key;
   }
 
   /** SPORE's api list: [{uri, method}]. */
@@ -40,6 +79,7 @@ export class Api {
       if (e.uri !== req.path) continue;
       pathKnown = true;
       if (e.method === req.method) {
+        if (e.auth && !this.authorized(req)) return error(401, "cluster secret required");
         try {
           return e.handler(req);
         } catch (err) {

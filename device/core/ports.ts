@@ -35,4 +35,18 @@ export interface HttpResponse {
   code: number;
   body: string;
   type: string;
+  /** Further pieces of the body, sent one at a time as the socket drains (undefined: done). */
+  more?: (i: number) => string | undefined;
+  /** Runs after the response has been sent (e.g. a restart). */
+  after?: () => void;
 }
+
+/** Espruino's timer functions, so the core can schedule without globals. */
+export interface Timers {
+  setInterval(fn: () => void, ms: number): number;
+  changeInterval(id: number, ms: number): void;
+  clearInterval(id: number): void;
+}
+
+/** One HTTP GET; cb gets an error message or the body. Always calls back once. */
+export type HttpGet = (ip: string, port: number, path: string, cb: (err: string, body: string) => void) => void;

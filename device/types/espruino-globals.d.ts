@@ -3,6 +3,10 @@
 
 /** Set by the build (esbuild define) to the board file's name. */
 declare const SPORE_BOARD: string;
+/** Set by the build to the board file's node limits. */
+declare const SPORE_LIMITS: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number };
+/** Set by the build: a hash of the bundle (the same for the same code). */
+declare const SPORE_VERSION: string;
 
 declare function require(module: "Storage"): EspruinoStorage;
 declare function require(module: "dgram"): EspruinoDgram;
@@ -11,6 +15,9 @@ declare function require(module: "http"): EspruinoHttp;
 
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function setInterval(fn: () => void, ms: number): number;
+declare function changeInterval(id: number, ms: number): void;
+declare function clearInterval(id: number): void;
+declare function clearTimeout(id: number): void;
 declare function load(file: string): void;
 
 declare const process: {
@@ -70,12 +77,14 @@ interface EspruinoIpInfo {
 
 interface EspruinoWifi {
   connect(ssid: string, options: { password?: string }, cb?: (err: string | null) => void): void;
+  disconnect(cb?: () => void): void;
   startAP(ssid: string, options: { password?: string; authMode?: string }, cb?: (err: string | null) => void): void;
   stopAP(cb?: () => void): void;
   getIP(cb: (err: unknown, info: EspruinoIpInfo) => void): void;
   getDetails(cb: (details: { status: string }) => void): void;
   setHostname(name: string, cb?: () => void): void;
   on(event: "connected" | "disconnected", fn: (details: unknown) => void): void;
+  getHostname(cb?: (name: string) => void): string;
 }
 
 interface EspruinoHttpServerRequest {
@@ -90,6 +99,18 @@ interface EspruinoHttpServerResponse {
   writeHead(code: number, headers?: Record<string, string | number>): void;
   write(data: string): void;
   end(data?: string): void;
+  on(event: "drain" | "close", fn: () => void): void;
+}
+
+interface EspruinoHttpClientResponse {
+  statusCode: string;
+  on(event: "data", fn: (data: string) => void): void;
+  on(event: "close", fn: () => void): void;
+}
+
+interface EspruinoHttpClientRequest {
+  on(event: "error", fn: (e: { message: string }) => void): void;
+  end(data?: string): void;
 }
 
 interface EspruinoHttpServer {
@@ -99,4 +120,5 @@ interface EspruinoHttpServer {
 
 interface EspruinoHttp {
   createServer(fn: (req: EspruinoHttpServerRequest, res: EspruinoHttpServerResponse) => void): EspruinoHttpServer;
+  request(options: { host: string; port: number; path: string; method: string; headers?: Record<string, string> }, cb: (res: EspruinoHttpClientResponse) => void): EspruinoHttpClientRequest;
 }

@@ -24,6 +24,8 @@ export interface Board {
   description: string;
   espruino: { image: string; envBoard: string; version: string; cliBoard: string };
   limits: BoardLimits;
+  /** Limits the firmware applies (compiled in as SPORE_LIMITS). */
+  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number };
   budgets: { bundleBytes: number; idleJsVars: number };
   notes?: string[];
 }

@@ -2,11 +2,16 @@
 // Espruino language subset and the board's byte budget.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { crc32 } from "node:zlib";
 import * as esbuild from "esbuild";
 import type { Board } from "./boards.ts";
+import { PRIVATE_PROPS } from "./mangle.ts";
 import { checkEspruinoSubset, ESPRUINO_BUILTIN_MODULES } from "./espruino-subset.ts";
 import { DIST_DIR, REPO_ROOT } from "./paths.ts";
 import { SourceMapLookup, type SourceMapV3 } from "./sourcemap.ts";
+
+/** Replaced in the bundle by its own hash; as long as the hash so the source map still fits. */
+const VERSION_PLACEHOLDER = "#version";
 
 export const DEVICE_ENTRY = join(REPO_ROOT, "device", "main.ts");
 
@@ -59,6 +64,8 @@ export interface BundleResult {
   code: string;
   bytes: number;
   budget: number;
+  /** A hash of the bundle, reported by the node as its version. */
+  version: string;
 }
 
 export interface BundleOptions {
@@ -88,8 +95,9 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
       legalComments: "none",
       supported: ESPRUINO_UNSUPPORTED,
       external: ESPRUINO_BUILTIN_MODULES,
-      define: { SPORE_BOARD: JSON.stringify(board.name) },
+      define: { SPORE_BOARD: JSON.stringify(board.name), SPORE_LIMITS: JSON.stringify(board.node), SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER) },
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: true } },
+      mangleProps: new RegExp("^(" + PRIVATE_PROPS.join("|") + ")$"),
       sourcemap: "external",
       outdir: DIST_DIR,
       write: false,
@@ -102,7 +110,10 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
   }
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"))!;
   const map = result.outputFiles.find((f) => f.path.endsWith(".js.map"))!;
-  const code = js.text.trimEnd() + "\n";
+  // the version is the CRC32 of the bundle with a placeholder where the version goes
+  const draft = js.text.trimEnd() + "\n";
+  const version = (crc32(Buffer.from(draft, "latin1")) >>> 0).toString(16).padStart(8, "0");
+  const code = draft.split(VERSION_PLACEHOLDER).join(version);
 
   const problems = checkEspruinoSubset(code);
   if (problems.length) {
@@ -120,5 +131,5 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
     mkdirSync(DIST_DIR, { recursive: true });
     writeFileSync(join(DIST_DIR, `${board.name}.js`), code, "latin1");
   }
-  return { board: board.name, code, bytes, budget: board.budgets.bundleBytes };
+  return { board: board.name, code, bytes, budget: board.budgets.bundleBytes, version };
 }

@@ -66,7 +66,14 @@ class ServerResponse extends Emitter {
   write(data: unknown): boolean {
     if (this.done) return false;
     if (!this.headSent) this.writeHead(200);
-    if (data !== undefined) this.stream.write(String(data));
+    const text = data === undefined ? "" : String(data);
+    if (text) {
+      this.stream.write(text);
+      // as socketserver.c: "drain" once everything written has gone out, unless closing
+      this.rt.later(1, () => {
+        if (!this.done) this.emit("drain");
+      });
+    }
     return true;
   }
 

@@ -12,7 +12,7 @@ config("a missing file gives the defaults and says so", () => {
 
 config("stored values override the defaults", () => {
   const errors: string[] = [];
-  const c = readConfig({ ssid: "lan", pass: "pw", http: 8080, ann: 2000 }, errors);
+  const c = readConfig({ ssid: "lan", pass: "pw", key: "s3cret", http: 8080, ann: 2000 }, errors);
   assert.equal(errors, []);
   assert.is(c.ssid, "lan");
   assert.is(c.http, 8080);
@@ -22,7 +22,7 @@ config("stored values override the defaults", () => {
 
 config("a bad field keeps its default and is reported, the rest still applies", () => {
   const errors: string[] = [];
-  const c = readConfig({ ssid: 5, http: 70000, udp: 1.5, ann: 10, cl: "farm" }, errors);
+  const c = readConfig({ ssid: 5, http: 70000, udp: 1.5, ann: 10, cl: "farm", key: "k" }, errors);
   assert.equal(errors.sort(), ["spore.json: bad ann", "spore.json: bad http", "spore.json: bad ssid", "spore.json: bad udp"]);
   assert.is(c.ssid, "");
   assert.is(c.http, 80);
@@ -33,7 +33,15 @@ config("a file that is not an object gives the defaults", () => {
   const errors: string[] = [];
   assert.equal(readConfig([1, 2], errors).cl, "spore");
   assert.equal(readConfig("x", errors).http, 80);
-  assert.is(errors.length, 1, "an array is an object; its unknown keys are ignored");
+  assert.equal(errors.filter((e) => !/no cluster key/.test(e)).length, 1, "an array is an object; its unknown keys are ignored");
+});
+
+config("failure-detection thresholds are checked together; no secret is reported", () => {
+  const errors: string[] = [];
+  const c = readConfig({ ina: 30, dead: 20 }, errors);
+  assert.equal([c.ina, c.dead], [10, 60]);
+  assert.ok(errors.some((e) => /dead must exceed ina/.test(e)));
+  assert.ok(errors.some((e) => /no cluster key/.test(e)));
 });
 
 config.run();
