@@ -79,7 +79,10 @@ export class SporeNode {
       log: o.log,
       maxMembers: o.limits.memberTable,
       heap: o.info.freeHeap,
-      event: (name, data) => this.fire(name, data),
+      event: (name, data) => {
+        o.log(this.hostname + " " + name + " " + JSON.stringify(data));
+        this.fire(name, data);
+      },
       other: (msg) => this.clusterEvent(msg),
     });
   }

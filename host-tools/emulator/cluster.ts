@@ -24,6 +24,8 @@ export interface ClusterOptions {
   lan?: Partial<LanOptions>;
   /** Overrides merged into each node's spore.json. */
   config?: Record<string, unknown>;
+  /** The cluster secret written to every node (default: one derived from the seed). */
+  secret?: string;
   accessPoint?: Partial<AccessPoint>;
   /** Bundles by board name; default dist/<board>.js. */
   bundles?: Record<string, string>;
@@ -62,6 +64,8 @@ export class Cluster {
   private readonly sockets = new Set<net.Socket>();
   private driver: RealTimeDriver | undefined;
   private readonly macs = new Set<string>();
+  /** The cluster secret; http(..., {auth: true}) sends it. */
+  readonly secret: string;
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -70,6 +74,7 @@ export class Cluster {
     this.lan = new Lan(this.scheduler, this.rng.fork(), lan);
     this.accessPoint = { ssid: "spore-lan", password: "spore-pass", up: true, ...options.accessPoint };
     this.bundles = { ...options.bundles };
+    this.secret = options.secret ?? "secret-" + options.seed.toString(36);
     for (const board of options.boards) this.addNode(board);
   }
 
@@ -111,6 +116,7 @@ export class Cluster {
     device.storage.writeJSON(NODE_CONFIG_FILE, {
       ssid: this.accessPoint.ssid,
       pass: this.accessPoint.password,
+      key: this.secret,
       ...this.options.config,
     });
     this.devices.push(device);
@@ -157,7 +163,7 @@ export class Cluster {
   // ---- HTTP from outside the cluster (a laptop on the LAN)
 
   /** Raw HTTP exchange with a node, in virtual time. Resolves when the node closes the connection. */
-  http(device: Device, method: string, path: string, options: { body?: string; headers?: Record<string, string>; port?: number; timeoutMs?: number } = {}): HttpResult {
+  http(device: Device, method: string, path: string, options: { body?: string; headers?: Record<string, string>; port?: number; timeoutMs?: number; auth?: boolean } = {}): HttpResult {
     let raw = "";
     let done = false;
     let error: string | undefined;
@@ -173,6 +179,7 @@ export class Cluster {
       const body = options.body ?? "";
       let head = `${method} ${path} HTTP/1.1\r\nHost: ${device.ip}\r\n`;
       for (const [k, v] of Object.entries(options.headers ?? {})) head += `${k}: ${v}\r\n`;
+      if (options.auth) head += `Authorization: Bearer ${this.secret}\r\n`;
       if (body.length) head += `Content-Length: ${body.length}\r\n`;
       stream.write(head + "\r\n" + body);
     });

@@ -69,6 +69,7 @@ export class Lan {
   readonly options: LanOptions;
   private readonly hosts = new Map<string, LanHost>();
   private readonly group = new Map<string, number>();
+  private readonly linkLoss = new Map<string, number>();
   private nextHost: number;
   readonly stats = new Map<string, LanStats>();
 
@@ -113,6 +114,17 @@ export class Lan {
     this.group.clear();
   }
 
+  /** Extra loss on the link between two hosts, both ways (0 removes it): one bad link, not a bad network. */
+  setLinkLoss(a: string, b: string, loss: number): void {
+    const key = a < b ? a + "|" + b : b + "|" + a;
+    if (loss > 0) this.linkLoss.set(key, loss);
+    else this.linkLoss.delete(key);
+  }
+
+  private lossBetween(a: string, b: string): number {
+    return this.linkLoss.get(a < b ? a + "|" + b : b + "|" + a) ?? 0;
+  }
+
   reachable(from: string, to: string): boolean {
     return (this.group.get(from) ?? 0) === (this.group.get(to) ?? 0);
   }
@@ -133,7 +145,7 @@ export class Lan {
     this.count(fromIp, data.length);
     const targets = toIp === this.broadcast || toIp === "255.255.255.255" ? [...this.hosts.keys()].filter((ip) => ip !== fromIp) : [toIp];
     for (const ip of targets) {
-      if (!this.reachable(fromIp, ip) || this.rng.next() < this.options.loss) continue;
+      if (!this.reachable(fromIp, ip) || this.rng.next() < this.options.loss || (this.linkLoss.size && this.rng.next() < this.lossBetween(fromIp, ip))) continue;
       this.scheduler.after(this.latency(), () => {
         const host = this.hosts.get(ip);
         if (host && this.reachable(fromIp, ip)) host.deliverDatagram(data, fromIp, fromPort, toPort);

@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 
 const start = suite("npm start");
 
-start("serves /api/node/status on every node once they have found each other, and stops on Ctrl-C", async () => {
+start("serves the API on every node once they list each other as members, and stops on Ctrl-C", async () => {
   const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18000", "--seed", "42"], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const waitFor = (pattern: RegExp, count: number) =>
@@ -27,15 +27,20 @@ start("serves /api/node/status on every node once they have found each other, an
       check();
     });
   try {
-    await waitFor(/ found esp_/, 6);
+    await waitFor(/ node\/discovered /, 6);
     const urls = [...out.matchAll(/: (http:\/\/127\.0\.0\.\d+:18080\/api\/node\/status)/g)].map((m) => m[1]);
     assert.is(urls.length, 3, out);
     for (const url of urls) {
       const res = await fetch(url);
       assert.is(res.status, 200);
-      const body = (await res.json()) as { peers: number; hostname: string; api: unknown[] };
-      assert.is(body.peers, 2, `${url} found both others`);
+      const body = (await res.json()) as { hostname: string; members: Record<string, number> };
+      assert.equal(body.members, { ACTIVE: 2, INACTIVE: 0, DEAD: 0 }, `${url} lists both others`);
       assert.match(body.hostname, /^esp_[0-9a-f]{6}$/);
+      const list = (await (await fetch(url.replace("/api/node/status", "/api/cluster/members"))).json()) as { members: { status: string }[] };
+      assert.equal(
+        list.members.map((m) => m.status),
+        ["ACTIVE", "ACTIVE", "ACTIVE"],
+      );
     }
   } finally {
     child.kill("SIGINT");

@@ -1,0 +1,66 @@
+// Shared helpers for emulated-cluster tests: API calls validated against the
+// JSON Schemas in host-tools/schema/api, and convergence checks.
+import { join } from "node:path";
+import * as assert from "uvu/assert";
+import { validateJson } from "../../host-tools/build/json-schema.ts";
+import { REPO_ROOT } from "../../host-tools/build/paths.ts";
+import type { Cluster } from "../../host-tools/emulator/cluster.ts";
+import type { Device } from "../../host-tools/emulator/device.ts";
+
+export const MIXED = ["esp01", "esp8266", "esp32", "esp01", "esp8266"];
+
+export interface Member {
+  hostname: string;
+  ip: string;
+  lastSeen: number;
+  latency: number;
+  status: "ACTIVE" | "INACTIVE" | "DEAD";
+  resources: Record<string, number | string>;
+  api: { uri: string; method: string }[];
+  board?: string;
+  version?: string;
+}
+
+export function schema(name: string): string {
+  return join(REPO_ROOT, "host-tools", "schema", "api", `${name}.schema.json`);
+}
+
+/** GET a JSON endpoint and validate the answer against its schema. */
+export function api<T>(c: Cluster, d: Device, path: string, schemaName: string): T {
+  const r = c.http(d, "GET", path);
+  assert.is(r.status, 200, `GET ${path} on ${d.ip}: ${r.body}`);
+  return validateJson<T>(schema(schemaName), JSON.parse(r.body), `GET ${path} on ${d.ip}`);
+}
+
+export function members(c: Cluster, d: Device): Member[] {
+  return api<{ members: Member[] }>(c, d, "/api/cluster/members", "cluster-members").members;
+}
+
+export function hostnameOf(d: Device): string {
+  return `esp_${d.mac.slice(-6)}`;
+}
+
+/** The status node `d` reports for `other`, or undefined if it does not list it. */
+export function statusOf(c: Cluster, d: Device, other: Device): string | undefined {
+  return members(c, d).find((m) => m.hostname === hostnameOf(other))?.status;
+}
+
+/** Every node (all by default) is up and lists every other as ACTIVE. */
+export function converged(c: Cluster, nodes = c.devices): boolean {
+  return nodes.every((d) => {
+    if (!d.stationIp) return false;
+    const seen = new Map(members(c, d).map((m) => [m.hostname, m.status]));
+    return nodes.every((o) => seen.get(hostnameOf(o)) === "ACTIVE");
+  });
+}
+
+/** Runs until converged (checked every virtual second); returns the virtual ms it took. */
+export function waitConverged(c: Cluster, limitMs: number, seed: number, nodes?: Device[]): number {
+  const start = c.scheduler.now();
+  for (let t = 0; t < limitMs; t += 1000) {
+    c.runFor(1000);
+    if (converged(c, nodes)) return c.scheduler.now() - start;
+  }
+  assert.unreachable(`not converged in ${limitMs} ms (seed ${seed})`);
+  return -1;
+}

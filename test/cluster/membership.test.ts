@@ -1,0 +1,196 @@
+// Gossip membership and failure detection on an emulated LAN, in virtual
+// time, seeded. A failure prints the seed; replay with SPORE_SEED=<seed> npm test.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { loadBoard } from "../../host-tools/build/boards.ts";
+import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import type { Device } from "../../host-tools/emulator/device.ts";
+import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+import { api, hostnameOf, members, MIXED, statusOf, waitConverged } from "./helpers.ts";
+
+const seed = seedFromEnv();
+const membership = suite(`membership (seed ${seed})`);
+
+membership("five mixed nodes converge; status and members validate against the API schemas", () => {
+  const c = new Cluster({ seed, boards: MIXED });
+  waitConverged(c, 20000, seed);
+  c.runFor(20000); // member details are fetched in the background
+  for (const d of c.devices) {
+    const s = api<Record<string, any>>(c, d, "/api/node/status", "node-status");
+    assert.is(s.hostname, hostnameOf(d), "named from the MAC");
+    assert.is(s.chipId, parseInt(d.mac.slice(-6), 16));
+    assert.is(s.board, d.board.name);
+    assert.equal(s.members, { ACTIVE: 4, INACTIVE: 0, DEAD: 0 });
+    const list = members(c, d);
+    assert.is(list[0].hostname, hostnameOf(d), "the answering node comes first");
+    for (const m of list) {
+      const other = c.devices.find((o) => hostnameOf(o) === m.hostname)!;
+      assert.is(m.ip, other.ip);
+      assert.is(m.board, other.board.name, `${d.ip} has the details of ${m.hostname}`);
+      assert.is(m.resources.sdkVersion, other.board.limits.sdkVersion);
+      assert.is(m.api.length, 7, "the member's api list");
+      assert.ok(m.latency >= 0 && m.latency < 100, `latency ${m.latency}`);
+    }
+    assert.is(d.counters.uncaught, 0, `${d.ip} threw`);
+  }
+});
+
+membership("datagrams fit 268 bytes and each node's rate does not grow with the cluster", () => {
+  const rate = (n: number) => {
+    const c = new Cluster({ seed, boards: Array.from({ length: n }, (_, i) => ["esp8266", "esp32"][i % 2]) });
+    waitConverged(c, 60000, seed);
+    const before = c.devices.map((d) => ({ ...c.lan.stats.get(d.ip)! }));
+    c.runFor(60000);
+    let largest = 0;
+    let datagrams = 0;
+    c.devices.forEach((d, i) => {
+      const s = c.lan.stats.get(d.ip)!;
+      largest = Math.max(largest, s.largest);
+      datagrams += s.datagrams - before[i].datagrams;
+    });
+    return { perNodePerSecond: datagrams / n / 60, largest };
+  };
+  const small = rate(5);
+  const large = rate(24);
+  assert.ok(small.largest <= 268 && large.largest <= 268, `largest ${small.largest}, ${large.largest}`);
+  assert.ok(large.perNodePerSecond <= small.perNodePerSecond * 1.5, `${small.perNodePerSecond.toFixed(2)}/s at 5 nodes, ${large.perNodePerSecond.toFixed(2)}/s at 24`);
+  assert.ok(large.perNodePerSecond < 5, `${large.perNodePerSecond.toFixed(2)} datagrams per node per second`);
+});
+
+/** The first virtual second (after `from`) at which every node in `watchers` reports `victim` as `status`. */
+function whenAll(c: Cluster, watchers: Device[], victim: Device, status: string, from: number, limitMs: number): number {
+  for (let t = 0; t < limitMs; t += 250) {
+    c.runFor(250);
+    if (watchers.every((w) => statusOf(c, w, victim) === status)) return c.scheduler.now() - from;
+  }
+  return Infinity;
+}
+
+membership("a killed node is INACTIVE at about 10 s and DEAD at about 60 s on every other node, and ACTIVE again after a restart", () => {
+  const c = new Cluster({ seed, boards: MIXED });
+  waitConverged(c, 20000, seed);
+  const victim = c.devices[2];
+  const others = c.devices.filter((d) => d !== victim);
+  c.kill(victim);
+  const killed = c.scheduler.now();
+  // nobody reports it before 9 s
+  c.runFor(9000);
+  for (const w of others) assert.is(statusOf(c, w, victim), "ACTIVE", `${w.ip} at 9 s`);
+  const inactive = whenAll(c, others, victim, "INACTIVE", killed, 10000);
+  assert.ok(inactive >= 9000 && inactive <= 14000, `INACTIVE everywhere after ${inactive} ms`);
+  c.runFor(44000 - (c.scheduler.now() - killed - 15000));
+  const dead = whenAll(c, others, victim, "DEAD", killed, 20000);
+  assert.ok(dead >= 59000 && dead <= 64000, `DEAD everywhere after ${dead} ms`);
+  victim.powerOn();
+  waitConverged(c, 20000, seed);
+  assert.is(victim.counters.boots, 2);
+});
+
+membership("dead members are forgotten after the configured time", () => {
+  const c = new Cluster({ seed, boards: ["esp8266", "esp8266", "esp32"], config: { fgt: 30 } });
+  waitConverged(c, 20000, seed);
+  const victim = c.devices[2];
+  c.kill(victim);
+  c.runFor(65000);
+  assert.is(statusOf(c, c.devices[0], victim), "DEAD");
+  c.runFor(35000);
+  assert.is(statusOf(c, c.devices[0], victim), undefined);
+  assert.is(members(c, c.devices[1]).length, 2);
+});
+
+membership("a partition splits the cluster; once healed it converges again", () => {
+  const c = new Cluster({ seed, boards: MIXED });
+  waitConverged(c, 20000, seed);
+  const [a, b, x, y, z] = c.devices;
+  c.lan.partition([[a.ip, b.ip, c.lan.gateway()], [x.ip, y.ip, z.ip]]);
+  c.runFor(70000);
+  assert.is(statusOf(c, a, x), "DEAD");
+  assert.is(statusOf(c, b, z), "DEAD");
+  assert.is(statusOf(c, a, b), "ACTIVE");
+  c.lan.heal();
+  const t = waitConverged(c, 30000, seed);
+  assert.ok(t <= 30000, `healed in ${t} ms`);
+});
+
+membership("with 10% packet loss for ten virtual minutes no live node is ever reported INACTIVE", () => {
+  const c = new Cluster({ seed, boards: MIXED, lan: { loss: 0.1 } });
+  waitConverged(c, 60000, seed);
+  const end = c.scheduler.now() + 600000;
+  while (c.scheduler.now() < end) {
+    c.runFor(1000);
+    for (const d of c.devices) {
+      const s = api<{ members: Record<string, number> }>(c, d, "/api/node/status", "node-status");
+      assert.equal(s.members, { ACTIVE: 4, INACTIVE: 0, DEAD: 0 }, `${d.ip} at ${c.scheduler.now()} ms (seed ${seed})`);
+    }
+  }
+});
+
+membership("one very lossy link does not make its ends suspect each other (indirect probes)", () => {
+  const c = new Cluster({ seed, boards: MIXED });
+  waitConverged(c, 20000, seed);
+  const [a, b] = c.devices;
+  c.lan.setLinkLoss(a.ip, b.ip, 0.6);
+  for (let t = 0; t < 300; t++) {
+    c.runFor(1000);
+    assert.is(statusOf(c, a, b), "ACTIVE", `at ${t} s`);
+  }
+});
+
+membership("junk datagrams are dropped and counted, never thrown", () => {
+  const c = new Cluster({ seed, boards: ["esp01", "esp32"] });
+  waitConverged(c, 20000, seed);
+  const junk = ["", "S1|A|spore|esp_000001|80", "S2|A", "S2|zz|spore|P|000001|0|0|0|0||", "S2|0|other|P|000001|0|0|0|0||", "\xff".repeat(268), "S2|" + "x".repeat(300)];
+  for (const j of junk) for (const d of c.devices) c.lan.sendDatagram("10.42.0.250", 4210, d.ip, 4210, j);
+  c.runFor(5000);
+  for (const d of c.devices) {
+    assert.is(d.counters.uncaught, 0);
+    const s = api<{ drops: Record<string, number> }>(c, d, "/api/node/status", "node-status");
+    const dropped = Object.values(s.drops).reduce((a, b) => a + b, 0) + d.counters.oversizeDropped;
+    assert.ok(dropped >= junk.length - 1, `${d.ip} dropped ${JSON.stringify(s.drops)} + ${d.counters.oversizeDropped} oversize`);
+    assert.is(members(c, d).length, 2, "junk did not add members");
+  }
+});
+
+membership("tables are capped per board: a 30-node cluster fills an esp01's table without running it out of memory", () => {
+  const c = new Cluster({ seed, boards: ["esp01", ...Array.from({ length: 29 }, () => "esp32")] });
+  c.runFor(60000);
+  const small = c.devices[0];
+  const cap = loadBoard("esp01").node.memberTable;
+  assert.is(members(c, small).length, cap + 1);
+  const s = api<{ drops: Record<string, number> }>(c, small, "/api/node/status", "node-status");
+  assert.ok(s.drops.full > 0, "refused members are counted");
+  assert.is(small.counters.uncaught, 0);
+  assert.ok(small.memory().free > 0);
+});
+
+membership("50 esp32 nodes converge (time printed)", () => {
+  const c = new Cluster({ seed, boards: Array.from({ length: 50 }, () => "esp32") });
+  const t = waitConverged(c, 120000, seed);
+  console.log(`  50 nodes converged in ${(t / 1000).toFixed(0)} s of virtual time (seed ${seed})`);
+});
+
+membership("an esp01 idle with eight members keeps at least 500 of its 1700 JsVars free", () => {
+  const c = new Cluster({ seed, boards: ["esp01", "esp8266", "esp32", "esp01", "esp8266", "esp32", "esp01", "esp8266", "esp32"] });
+  waitConverged(c, 30000, seed);
+  c.runFor(30000);
+  for (const d of c.devices) {
+    const budget = loadBoard(d.board.name).budgets.idleJsVars;
+    const used = d.memory().usage;
+    assert.ok(used <= budget, `${d.board.name} uses ${used} JsVars at idle with 8 members, budget ${budget}`);
+  }
+});
+
+membership("the same seed gives the same run", () => {
+  const trace = (s: number) => {
+    const lines: string[] = [];
+    const c = new Cluster({ seed: s, boards: MIXED, lan: { loss: 0.05 }, onPrint: (d, l) => lines.push(`${c.scheduler.now().toFixed(3)} ${d.ip} ${l}`) });
+    c.runFor(20000);
+    lines.push(JSON.stringify(c.devices.map((d) => c.lan.stats.get(d.ip))));
+    return lines;
+  };
+  const first = trace(seed);
+  assert.ok(first.length > 10);
+  assert.equal(trace(seed), first);
+});
+
+membership.run();
