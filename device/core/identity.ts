@@ -1,8 +1,11 @@
 // Names and numbers derived from the MAC address and the IP configuration.
 
-/** "18:fe:34:a1:b2:c3" or "18fe34a1b2c3" -> "a1b2c3" (lower case). */
+/**
+ * The last six hex digits, lower case, whatever the separators: getSerial()
+ * on a real ESP8266 gives "5ccf7fa1-b2c3", Wifi.getIP().mac "5c:cf:7f:a1:b2:c3".
+ */
 export function macTail(mac: string): string {
-  const hex = mac.replace(/:/g, "").toLowerCase();
+  const hex = mac.toLowerCase().split("-").join("").split(":").join("");
   return hex.substr(hex.length - 6);
 }
 

@@ -430,7 +430,8 @@ export class Device implements LanHost {
         version: board.espruino.version,
       }),
       ...state,
-      getSerial: () => this.mac,
+      // as on the chip (measured): "5ccf7fa1-b2c3", a dash before the last four hex digits
+      getSerial: () => this.mac.slice(0, 8) + "-" + this.mac.slice(8),
       getTime: () => this.uptime() / 1000,
       setTimeout: timers.setTimeout,
       setInterval: timers.setInterval,

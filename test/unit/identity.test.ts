@@ -8,6 +8,7 @@ identity("hostname is esp_ and the last six hex digits of the MAC, in either MAC
   assert.is(hostnameFromMac("18:FE:34:A1:B2:C3"), "esp_a1b2c3");
   assert.is(hostnameFromMac("18fe34a1b2c3"), "esp_a1b2c3");
   assert.is(macTail("5c:cf:7f:00:00:0f"), "00000f");
+  assert.is(macTail("5CCF7FA1-B2C3"), "a1b2c3", "getSerial() on a real ESP8266 (measured on 2v29)");
 });
 
 identity("chip id is the low 24 bits of the MAC, as ESP.getChipId() on ESP8266", () => {
