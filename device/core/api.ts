@@ -20,9 +20,9 @@ export function error(code: number, message: string): HttpResponse {
   return json(code, { error: message });
 }
 
-/** A header's value whatever the case of its name (Espruino keeps the case sent). */
-export function header(req: HttpRequest, name: string): string {
-  for (const k in req.headers) if (k.toLowerCase() === name) return req.headers[k];
+/** A header's value whatever the case of its name (Espruino keeps the case sent); name in lower case. */
+export function header(headers: Record<string, string>, name: string): string {
+  for (const k in headers) if (k.toLowerCase() === name) return headers[k];
   return "";
 }
 
@@ -63,8 +63,8 @@ export class Api {
 
   /** "Authorization: Bearer <secret>" or "X-Spore-Key: <secret>". */
   authorized(req: HttpRequest): boolean {
-    const a = header(req, "authorization");
-    const given = a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req, "x-spore-key");
+    const a = header(req.headers, "authorization");
+    const given = a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req.headers, "x-spore-key");
     return !!this.key && given === this.key;
   }
 

@@ -280,17 +280,12 @@ export class Membership {
     if (inc > m.n) {
       m.n = inc;
       m.s = 0;
-      m.t = now;
-      m.a = ip;
-      m.d = dv;
       this.enqueue(id);
-    } else if (direct) {
-      m.t = now;
-      m.a = ip;
-      m.d = dv;
-      // a suspected member that talks to us: tell it, so it refutes
-      if (m.s) this.send(MSG_HELLO, "", ip, suspectUpdate(id, m.n, 0));
-    }
+    } else if (!direct) return m; // old news
+    else if (m.s) this.send(MSG_HELLO, "", ip, suspectUpdate(id, m.n, 0)); // a suspected member talks to us: tell it, so it refutes
+    m.t = now;
+    m.a = ip;
+    m.d = dv;
     return m;
   }
 

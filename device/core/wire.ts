@@ -62,10 +62,14 @@ export type DropReason = "size" | "malformed" | "version" | "cluster" | "check" 
 
 export type Hash = (s: string) => number;
 
-export function isId(s: string): boolean {
-  if (s.length !== 6) return false;
-  for (let i = 0; i < 6; i++) if ("0123456789abcdef".indexOf(s[i]) < 0) return false;
+function isHex(s: string, length: number): boolean {
+  if (s.length !== length) return false;
+  for (let i = 0; i < length; i++) if ("0123456789abcdef".indexOf(s[i]) < 0) return false;
   return true;
+}
+
+export function isId(s: string): boolean {
+  return isHex(s, 6);
 }
 
 /** A base-36 natural number below 2^32, or -1. */
@@ -89,13 +93,9 @@ export function ipToHex(ip: string): string {
 
 /** "0a000005" -> "10.0.0.5"; "" when malformed. */
 export function hexToIp(h: string): string {
-  if (h.length !== 8) return "";
+  if (!isHex(h, 8)) return "";
   const p: number[] = [];
-  for (let i = 0; i < 8; i += 2) {
-    const b = parseInt(h.substr(i, 2), 16);
-    if (!(b >= 0) || "0123456789abcdef".indexOf(h[i]) < 0 || "0123456789abcdef".indexOf(h[i + 1]) < 0) return "";
-    p.push(b);
-  }
+  for (let i = 0; i < 8; i += 2) p.push(parseInt(h.substr(i, 2), 16));
   return p.join(".");
 }
 

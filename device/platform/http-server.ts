@@ -2,6 +2,7 @@
 // Refuses politely: 503 when too many connections are open or JsVars run low
 // (every socket and every buffered byte costs on the chip), 413 for a body
 // over the board's limit, without buffering it.
+import { header } from "../core/api.ts";
 import type { HttpRequest, HttpResponse } from "../core/ports.ts";
 
 export type HttpHandler = (req: HttpRequest) => HttpResponse;
@@ -57,7 +58,7 @@ export function serveHttp(port: number, limits: ServerLimits, handler: HttpHandl
     };
     if (open > limits.conns) return send(refuse(503, "busy: too many connections"));
     if (process.memory(false).free < limits.minFree) return send(refuse(503, "busy: low memory"));
-    const declared = parseInt(req.headers["Content-Length"] || req.headers["content-length"] || "0", 10);
+    const declared = parseInt(header(req.headers, "content-length") || "0", 10);
     if (declared > limits.body) return send(refuse(413, "body over " + limits.body + " bytes"));
     let body = "";
     let refused = false;

@@ -48,7 +48,6 @@ export function startWifi(ssid: string, pass: string, hostname: string, apWait: 
     timer = 0;
     if (ap) wifi.stopAP();
     ap = false;
-    wifi.setHostname(hostname);
     wifi.getIP((err, info) => {
       if (err || !info) return log("wifi: no IP: " + err);
       log("wifi: connected to " + ssid + " as " + info.ip);
