@@ -1,47 +1,52 @@
-// Wires the pure core to Espruino. Top-level bindings keep the node's state
-// reachable from the global scope (the emulator counts JsVars from there).
+// Wires the pure core to Espruino.
 import { CONFIG_FILE, readConfig } from "./core/config.ts";
+import { host } from "./core/env.ts";
+import { fire, note, off, on, publish } from "./core/events.ts";
 import { broadcastAddress } from "./core/identity.ts";
-import { SporeNode } from "./core/node.ts";
-import { boardInfo } from "./platform/board.ts";
+import { receive } from "./core/members.ts";
+import { network, start } from "./core/node.ts";
+import { handle } from "./core/api.ts";
+import { tasks } from "./core/tasks.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
-import { UdpTransport } from "./platform/udp.ts";
 import { startWifi } from "./platform/wifi.ts";
 
-function log(line: string): void {
-  print(line);
-}
-
-function start(): SporeNode {
-  const errors: string[] = [];
-  const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true) || undefined, errors);
-  for (let i = 0; i < errors.length; i++) log("config: " + errors[i]);
-  const node: SporeNode = new SporeNode({
-    config: config,
-    mac: getSerial(),
-    clock: { now: () => getTime() * 1000 },
-    // datagrams arrive only after start() returns, when node is set
-    udp: new UdpTransport(config.udp, (data, address) => node.receive(data, address)),
-    info: boardInfo(),
-    log: log,
-    timers: { setInterval: setInterval, changeInterval: changeInterval, clearInterval: clearInterval },
+const errors: string[] = [];
+const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true) || undefined, errors);
+// SPORE_BOARD is a constant: the build keeps only this board's branch
+const chip = SPORE_BOARD === "esp32" ? ESP32.getState() : ESP8266.getState();
+const dgram = require("dgram");
+// a broadcast sent from a bound socket goes nowhere: receive on one, send from another
+const tx = dgram.createSocket("udp4");
+const rx = dgram.createSocket("udp4");
+for (const e of errors) print("config: " + e);
+start(
+  {
+    send: (data, address, port) => tx.send(data, port, address),
     hash: E.CRC32,
-    httpGet: httpGet,
-    limits: SPORE_LIMITS,
-    version: SPORE_VERSION,
+    now: () => getTime() * 1000,
+    log: print,
+    every: setInterval,
+    change: changeInterval,
+    clear: clearInterval,
+    get: httpGet,
+    heap: () => (SPORE_BOARD === "esp32" ? ESP32 : ESP8266).getState().freeHeap,
+    jsvars: () => process.memory(false).free,
     restart: E.reboot,
-  });
-  node.start();
-  serveHttp(config.http, SPORE_LIMITS, (req) => node.handleHttp(req));
-  const wifiCheck = startWifi(config.ssid, config.pass, node.hostname, config.apw, log, {
-    up: (info) => node.online(info.ip, broadcastAddress(info.ip, info.netmask)),
-    down: (mode) => node.offline(mode),
-    event: (name, data) => node.fire(name, data),
-  });
-  node.tasks.registerTask("wifi", 30000, wifiCheck);
-  return node;
-}
-
-const spore = start();
-log(spore.hostname + " " + SPORE_BOARD + " " + SPORE_VERSION + " booted");
+    mac: getSerial(),
+    board: SPORE_BOARD,
+    sdk: chip.sdkVersion,
+    mhz: SPORE_BOARD === "esp32" ? 240 : chip.cpuFrequency,
+    flash: SPORE_BOARD === "esp32" ? 4194304 : chip.flashKB * 1024,
+    version: SPORE_VERSION,
+  },
+  config,
+);
+rx.on("message", (msg, info) => receive(msg, info.address));
+rx.bind(config.udp);
+serveHttp(config.http, handle);
+tasks.registerTask("wifi", 30000, startWifi(config, host, (mode, ip, mask) => network(mode, ip, ip ? broadcastAddress(ip, mask) : ""), note));
+/** What user code reaches: SPORE's task manager and the event bus. */
+const spore = { tasks: tasks, on: on, off: off, fire: fire, publish: publish };
+// the boot line names what user code can call (and keeps the bundler from dropping it)
+print(host + " " + SPORE_VERSION + " " + Object.keys(spore));

@@ -1,19 +1,15 @@
-// The HTTP API's endpoint registry. Endpoints register themselves, so the
-// api list in the node status is always what the node really serves.
-import type { HttpRequest, HttpResponse } from "./ports.ts";
+// The HTTP API's endpoint registry. Endpoints register themselves, so the api
+// list in the node status is always what the node really serves. Every
+// method but GET mutates and needs the cluster secret.
+import { C, str, type HttpRequest, type HttpResponse } from "./env.ts";
 
 export type Handler = (req: HttpRequest) => HttpResponse;
 
-interface Endpoint {
-  uri: string;
-  method: string;
-  handler: Handler;
-  /** requires the cluster secret */
-  auth: boolean;
-}
+/** Handlers by "METHOD /path", in registration order. */
+const routes: Record<string, Handler> = {};
 
-export function json(code: number, value: unknown): HttpResponse {
-  return { code: code, body: JSON.stringify(value), type: "application/json" };
+export function json(code: number, value: any): HttpResponse {
+  return { code: code, body: str(value) };
 }
 
 export function error(code: number, message: string): HttpResponse {
@@ -26,19 +22,16 @@ export function header(headers: Record<string, string>, name: string): string {
   return "";
 }
 
-/**
- * Parses an application/x-www-form-urlencoded body ("+" is a space).
- * Returns null when it is malformed.
- */
+/** Parses an application/x-www-form-urlencoded body ("+" is a space); null when malformed. */
 export function parseForm(body: string): Record<string, string> | null {
   const out: Record<string, string> = {};
   const parts = body ? body.split("&") : [];
   try {
-    for (let i = 0; i < parts.length; i++) {
-      const eq = parts[i].indexOf("=");
-      const k = decodeURIComponent((eq < 0 ? parts[i] : parts[i].substr(0, eq)).replace(/\+/g, " "));
-      if (!k) return null;
-      out[k] = eq < 0 ? "" : decodeURIComponent(parts[i].substr(eq + 1).replace(/\+/g, " "));
+    for (const p of parts) {
+      const kv = p.replace(/\+/g, " ").split("=");
+      const k = decodeURIComponent(kv[0]);
+      if (!k || kv.length > 2) return null;
+      out[k] = decodeURIComponent(kv[1] || "");
     }
   } catch (e) {
     return null;
@@ -46,47 +39,32 @@ export function parseForm(body: string): Record<string, string> | null {
   return out;
 }
 
-export class Api {
-  private endpoints: Endpoint[];
-  /** The cluster secret; "" refuses every authenticated request. */
-  private readonly key: string;
+/** Registers METHOD /api/<path>. */
+export function add(method: string, path: string, fn: Handler): void {
+  routes[method + " /api/" + path] = fn;
+}
 
-  constructor(key: string) {
-    this.endpoints = [];
-    this.key = key;
+/** SPORE's api list: [{uri, method}]. */
+export function endpoints(): { uri: string; method: string }[] {
+  const r = [];
+  for (const k in routes) {
+    const p = k.split(" ");
+    r.push({ uri: p[1], method: p[0] });
   }
+  return r;
+}
 
-  /** Registers an endpoint; auth: it requires the cluster secret. */
-  add(method: string, uri: string, handler: Handler, auth?: boolean): void {
-    this.endpoints.push({ uri: uri, method: method, handler: handler, auth: !!auth });
+/** Answers one request: 404, 405, 401 ("Authorization: Bearer <secret>" or "X-Spore-Key: <secret>"), or the handler's answer (500 if it throws). */
+export function handle(req: HttpRequest): HttpResponse {
+  const fn = routes[req.method + " " + req.path];
+  if (!fn) {
+    return routes["GET " + req.path] || routes["POST " + req.path] ? error(405, "method not allowed") : error(404, "not found");
   }
-
-  /** "Authorization: Bearer <secret>" or "X-Spore-Key: <secret>". */
-  authorized(req: HttpRequest): boolean {
-    const a = header(req.headers, "authorization");
-    const given = a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req.headers, "x-spore-key");
-    return !!this.key && given === this.key;
-  }
-
-  /** SPORE's api list: [{uri, method}]. */
-  list(): { uri: string; method: string }[] {
-    return this.endpoints.map((e) => ({ uri: e.uri, method: e.method }));
-  }
-
-  handle(req: HttpRequest): HttpResponse {
-    let pathKnown = false;
-    for (const e of this.endpoints) {
-      if (e.uri !== req.path) continue;
-      pathKnown = true;
-      if (e.method === req.method) {
-        if (e.auth && !this.authorized(req)) return error(401, "cluster secret required");
-        try {
-          return e.handler(req);
-        } catch (err) {
-          return error(500, "internal error: " + (err as Error).message);
-        }
-      }
-    }
-    return pathKnown ? error(405, "method not allowed") : error(404, "not found");
+  const a = header(req.headers, "authorization");
+  if (req.method !== "GET" && (!C.key || (a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req.headers, "x-spore-key")) !== C.key)) return error(401, "cluster secret required");
+  try {
+    return fn(req);
+  } catch (e) {
+    return error(500, "failed: " + (e as Error).message);
   }
 }

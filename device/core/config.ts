@@ -3,18 +3,16 @@
 
 export const CONFIG_FILE = "spore.json";
 
-export interface NodeConfig {
-  /** WiFi network to join as a station. */
+export interface Config {
+  /** WiFi network to join as a station, and its password ("" for an open network). */
   ssid: string;
-  /** WiFi password ("" for an open network). */
   pass: string;
   /** Cluster name: nodes ignore datagrams from other clusters. */
   cl: string;
   /** Cluster secret: checks datagrams and authenticates mutating HTTP requests. */
   key: string;
-  /** HTTP API port. */
+  /** HTTP API port and UDP port for discovery and gossip. */
   http: number;
-  /** UDP port for discovery and gossip. */
   udp: number;
   /** Least milliseconds between announcements (more with more members). */
   ann: number;
@@ -22,50 +20,56 @@ export interface NodeConfig {
   apw: number;
   /** Milliseconds per probe round (one member probed per round). */
   prd: number;
-  /** Seconds without news before a member is INACTIVE. */
+  /** Seconds without news before a member is INACTIVE, then DEAD. */
   ina: number;
-  /** Seconds without news before a member is DEAD. */
   dead: number;
   /** Seconds a DEAD member is kept before it is forgotten. */
   fgt: number;
 }
 
-export function defaultConfig(): NodeConfig {
-  return { ssid: "", pass: "", cl: "spore", key: "", http: 80, udp: 4210, ann: 5000, apw: 20000, prd: 1000, ina: 10, dead: 60, fgt: 300 };
-}
-
-/** Least and greatest value of each numeric key. */
-const RANGE: Record<string, number[]> = { http: [1, 65535], udp: [1, 65535], ann: [100, 3600000], apw: [1000, 3600000], prd: [200, 60000], ina: [2, 3600], dead: [3, 86400], fgt: [0, 604800] };
+/** Strings: default. Numbers: default, least, greatest (whole numbers only). */
+const KEYS: Record<string, any> = {
+  ssid: "",
+  pass: "",
+  cl: "spore",
+  key: "",
+  http: [80, 1, 65535],
+  udp: [4210, 1, 65535],
+  ann: [5000, 100, 3600000],
+  apw: [20000, 1000, 3600000],
+  prd: [1000, 200, 60000],
+  ina: [10, 2, 3600],
+  dead: [60, 3, 86400],
+  fgt: [300, 0, 604800],
+};
 
 /**
- * Merges a stored configuration over the defaults. Returns the errors found;
- * a bad field keeps its default so a broken file never stops the node booting.
+ * Merges a stored configuration over the defaults, pushing what was wrong
+ * onto errors; a bad field keeps its default, so a broken file never stops
+ * the node booting.
  */
-export function readConfig(raw: unknown, errors: string[]): NodeConfig {
-  const config = defaultConfig();
-  if (raw === undefined) {
-    errors.push(CONFIG_FILE + " missing: using defaults");
-    return config;
+export function readConfig(raw: unknown, errors: string[]): Config {
+  const c: Record<string, any> = {};
+  const src = (raw && typeof raw === "object" ? raw : {}) as Record<string, any>;
+  if (src !== raw) errors.push(CONFIG_FILE + " unreadable: using defaults");
+  for (const k in KEYS) {
+    const d = KEYS[k];
+    const v = src[k];
+    const num = typeof d === "object";
+    c[k] = num ? d[0] : d;
+    // strings travel in datagrams and headers: no '|', at most 63 characters
+    if (v !== undefined && (num ? typeof v === "number" && v >= d[1] && v <= d[2] && Math.floor(v) === v : typeof v === "string" && v.length < 64 && v.indexOf("|") < 0)) c[k] = v;
+    else if (v !== undefined) errors.push(CONFIG_FILE + ": bad " + k + " (" + (num ? d[1] + ".." + d[2] : "text, no |") + ")");
   }
-  if (raw === null || typeof raw !== "object") {
-    errors.push(CONFIG_FILE + " is not an object: using defaults");
-    return config;
+  if (c.dead <= c.ina) {
+    errors.push(CONFIG_FILE + ": dead <= ina: using 10, 60");
+    c.ina = 10;
+    c.dead = 60;
   }
-  const src = raw as Record<string, unknown>;
-  const target = config as unknown as Record<string, unknown>;
-  for (const key of Object.keys(config)) {
-    const value = src[key];
-    if (value === undefined) continue;
-    const r = RANGE[key];
-    const ok = r ? typeof value === "number" && value >= r[0] && value <= r[1] && Math.floor(value) === value : typeof value === "string" && value.length < 64;
-    if (ok) target[key] = value;
-    else errors.push(CONFIG_FILE + ": bad " + key);
-  }
-  if (config.dead <= config.ina) {
-    errors.push(CONFIG_FILE + ": dead must exceed ina");
-    config.ina = 10;
-    config.dead = 60;
-  }
-  if (!config.key) errors.push(CONFIG_FILE + ": no cluster key: mutating requests are refused");
-  return config;
+  if (!c.key) errors.push(CONFIG_FILE + ": no key: POST requests refused");
+  return c as Config;
+}
+
+export function defaultConfig(): Config {
+  return readConfig({}, []);
 }

@@ -1,75 +1,107 @@
-// The event bus: local listeners, a short history for the API, and the
-// bookkeeping for cluster-wide events (deduplication by origin and id).
-import type { Log } from "./ports.ts";
+// The event bus: local listeners, a short history for GET /api/events, and
+// cluster-wide events. A cluster event goes out as a subnet broadcast; each
+// node that receives it for the first time forwards it to FANOUT random
+// members, up to HOPS hops, so it reaches every live node even when the
+// broadcast is lost somewhere; duplicates are dropped by origin and id.
+import { host, me, now, O, str } from "./env.ts";
+import { bc, drop, M, pick, send } from "./members.ts";
+import { b36, BAD, isId, MAX_DATAGRAM, n36 } from "./wire.ts";
 
-export type Listener = (data: unknown, origin: string) => void;
+export type Listener = (data: any, origin: string) => void;
 
-export interface EventRecord {
-  /** name, origin hostname, uptime ms, data */
-  n: string;
-  o: string;
-  t: number;
-  d: unknown;
+const HOPS = 2;
+const FANOUT = 2;
+/** The longest event argument ("origin.id.hops.name:data") that leaves room for the header and updates. */
+export const MAX_EVENT = MAX_DATAGRAM - 120;
+
+/** Listeners by event name. */
+const ls: Record<string, Listener[]> = {};
+/** The latest events, oldest first, as GET /api/events lists them (origin: a hostname, time: uptime ms). */
+export const recent: { name: string; origin: string; time: number; data: any }[] = [];
+/** Keys "origin.id" of cluster events already delivered, oldest first. */
+const seen: string[] = [];
+let eid = 0;
+
+export function on(name: string, fn: Listener): void {
+  (ls[name] = ls[name] || []).push(fn);
 }
 
-/** Event names: letters, digits and / _ - . (they travel in datagrams). */
+export function off(name: string, fn: Listener): void {
+  const l = ls[name];
+  const i = l ? l.indexOf(fn) : -1;
+  if (i >= 0) l.splice(i, 1);
+}
+
+/** Delivers an event to the local listeners and the history; listener errors are contained. */
+export function deliver(name: string, data: any, origin: string): void {
+  recent.push({ name: name, origin: origin, time: now(), data: data });
+  if (recent.length > SPORE_LIMITS.eventLog) recent.shift();
+  // a copy: a listener may add or remove listeners
+  for (const fn of (ls[name] || []).slice()) {
+    try {
+      fn(data, origin);
+    } catch (e) {
+      O.log("event " + name + ": listener threw " + ((e as Error).message || e));
+    }
+  }
+}
+
+/** Fires an event on this node only. */
+export function fire(name: string, data: any): void {
+  deliver(name, data, host);
+}
+
+/** Event names: 1 to 32 letters, digits and / _ - . (they travel in datagrams). */
 export function isEventName(name: unknown): boolean {
-  if (typeof name !== "string" || !name.length || name.length > 32) return false;
-  for (let i = 0; i < name.length; i++) if ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-.".indexOf(name[i]) < 0) return false;
+  return typeof name === "string" && name.length > 0 && name.length < 33 && /^[a-zA-Z0-9\/_.-]+$/.test(name);
+}
+
+/** Fires a built-in event here and logs it. */
+export function note(name: string, data: any): void {
+  O.log(name + " " + str(data));
+  fire(name, data);
+}
+
+/** True the first time a cluster event key is seen (remembers the last 16). */
+function first(key: string): boolean {
+  if (seen.indexOf(key) >= 0) return false;
+  seen.push(key);
+  if (seen.length > 16) seen.shift();
   return true;
 }
 
-export class EventBus {
-  /** Listeners by event name; "*" hears every event. */
-  private readonly ls: Record<string, Listener[]>;
-  /** The latest events, oldest first. */
-  readonly recent: EventRecord[];
-  /** Keys "origin.id" of cluster events already delivered, oldest first. */
-  private readonly seen: string[];
-  private readonly keep: number;
-  private readonly log: Log;
-  /** Listener exceptions caught. */
-  errors: number;
+function forward(arg: string, not: string): void {
+  for (const id of pick(FANOUT, not)) send("E", arg, M[id].a);
+}
 
-  constructor(keep: number, log: Log) {
-    this.ls = {};
-    this.recent = [];
-    this.seen = [];
-    this.keep = keep;
-    this.log = log;
-    this.errors = 0;
-  }
+/** Fires an event on every live node, this one included. Returns "" or why it cannot be sent. */
+export function publish(name: string, data: any): string {
+  if (!isEventName(name)) return "bad event name";
+  const key = me + "." + b36(++eid);
+  const arg = key + "." + HOPS + "." + name + ":" + str(data === undefined ? null : data);
+  if (arg.length > MAX_EVENT) return "event over " + MAX_EVENT + " bytes";
+  first(key);
+  fire(name, data);
+  if (bc) send("E", arg, bc);
+  forward(arg, "");
+  return "";
+}
 
-  on(name: string, fn: Listener): void {
-    (this.ls[name] = this.ls[name] || []).push(fn);
+/** A cluster event datagram from member `from`: "origin.id.hops.name:data". */
+export function clusterEvent(arg: string, from: string): void {
+  const colon = arg.indexOf(":");
+  const f = arg.substr(0, colon).split(".");
+  const hops = n36(f[2]);
+  const name = f.slice(3).join(".");
+  let data;
+  try {
+    data = JSON.parse(arg.substr(colon + 1));
+  } catch (e) {
+    return drop(BAD);
   }
-
-  off(name: string, fn: Listener): void {
-    const l = this.ls[name];
-    const i = l ? l.indexOf(fn) : -1;
-    if (i >= 0) l.splice(i, 1);
-  }
-
-  /** Delivers an event to the local listeners and the history. Listener errors are contained. */
-  deliver(name: string, data: unknown, origin: string, now: number): void {
-    this.recent.push({ n: name, o: origin, t: Math.floor(now), d: data });
-    if (this.recent.length > this.keep) this.recent.shift();
-    const all = (this.ls[name] || []).concat(this.ls["*"] || []);
-    for (let i = 0; i < all.length; i++) {
-      try {
-        all[i](data, origin);
-      } catch (err) {
-        this.errors++;
-        this.log("event " + name + ": listener threw " + String((err as Error).message || err));
-      }
-    }
-  }
-
-  /** True the first time a cluster event key is seen (remembers the last 16). */
-  fresh(key: string): boolean {
-    if (this.seen.indexOf(key) >= 0) return false;
-    this.seen.push(key);
-    if (this.seen.length > 16) this.seen.shift();
-    return true;
-  }
+  if (colon < 0 || !isId(f[0]) || n36(f[1]) < 0 || hops < 0 || hops > HOPS || !isEventName(name)) return drop(BAD);
+  const key = f[0] + "." + f[1];
+  if (f[0] === me || !first(key)) return;
+  deliver(name, data, "esp_" + f[0]);
+  if (hops) forward(key + "." + (hops - 1) + "." + name + arg.substr(colon), from);
 }

@@ -5,7 +5,7 @@
  * on a real ESP8266 gives "5ccf7fa1-b2c3", Wifi.getIP().mac "5c:cf:7f:a1:b2:c3".
  */
 export function macTail(mac: string): string {
-  const hex = mac.toLowerCase().split("-").join("").split(":").join("");
+  const hex = mac.toLowerCase().replace(/[-:]/g, "");
   return hex.substr(hex.length - 6);
 }
 
@@ -35,9 +35,17 @@ export function numberToIp(n: number): string {
   return parts.join(".");
 }
 
-/** Subnet broadcast address: ip | ~netmask. */
+/** Subnet broadcast address: ip | ~netmask, octet by octet. */
 export function broadcastAddress(ip: string, netmask: string): string {
-  const host = 4294967295 - ipToNumber(netmask);
-  const net = ipToNumber(ip) - (ipToNumber(ip) % (host + 1));
-  return numberToIp(net + host);
+  const m = netmask.split(".");
+  return ip
+    .split(".")
+    .map((o, i) => (+o | (255 - +m[i])) & 255)
+    .join(".");
+}
+
+/** A dotted IPv4 address in canonical form. */
+export function isIp(s: string): boolean {
+  const p = s.split(".");
+  return p.length === 4 && p.map((o) => +o & 255).join(".") === s;
 }

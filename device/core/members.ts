@@ -1,26 +1,22 @@
 // Membership by gossip with SWIM-style failure detection.
 //
-// Each probe round (config.prd ms) the node pings one member, taken in a
+// Each probe round (config prd ms) the node pings one member, taken in a
 // shuffled round-robin order. No ack within half a round: it asks up to
 // INDIRECT other members to ping it too. No ack by the end of the round: the
-// member is suspected, and the suspicion is gossiped. A live member that hears
-// it is suspected refutes it with a higher incarnation. A member still
-// suspected ina seconds after it was last known alive is INACTIVE, after dead
-// seconds DEAD, and dead+fgt seconds after it is forgotten. Every message
-// piggybacks the newest updates, each sent at most RETRANSMIT*log2(n+2)
-// times, so each node sends a bounded number of datagrams per second
-// whatever the cluster's size.
-import type { NodeConfig } from "./config.ts";
-import type { Clock, DatagramSender, Log } from "./ports.ts";
-import { aliveUpdate, decode, encode, hexToIp, ipToHex, isId, MAX_DATAGRAM, MSG_ACK, MSG_ANNOUNCE, MSG_HELLO, MSG_PING, MSG_PING_REQ, num36, overhead, suspectUpdate, type DropReason, type Hash, type Message, type Update } from "./wire.ts";
+// member is suspected, and the suspicion is gossiped. A live member that
+// hears it is suspected refutes it with a higher incarnation. A member still
+// suspected ina seconds after it was last known alive is INACTIVE, after
+// dead seconds DEAD, and fgt seconds later it is forgotten. Every message
+// piggybacks the newest updates, each sent at most 3*log2(n+2) times, so
+// each node sends a bounded number of datagrams per second whatever the
+// cluster's size.
+import { C, me, now, O } from "./env.ts";
+import { clusterEvent, note } from "./events.ts";
+import { isIp } from "./identity.ts";
+import { b36, BAD, decode, encode, FRAMING, MAX_DATAGRAM, n36 } from "./wire.ts";
 
-export const ACTIVE = 0;
-export const INACTIVE = 1;
-export const DEAD = 2;
 export const STATUS = ["ACTIVE", "INACTIVE", "DEAD"];
 const INDIRECT = 3;
-const RETRANSMIT = 3;
-const RELAYS = 4;
 const WINDOW = 31;
 
 /** One member. Keys are short: each costs JsVars on the chip. */
@@ -31,379 +27,289 @@ export interface Member {
   n: number;
   /** 1 while suspected */
   s: number;
-  /** local ms when last known alive */
+  /** uptime ms when last known alive */
   t: number;
   /** probe round trip ms, -1 unknown */
   l: number;
-  /** details version */
+  /** details version, free heap */
   d: number;
-  /** free heap */
   h: number;
-  /** highest datagram seq and the window of seqs below it already seen */
+  /** highest datagram seq seen (-1 none) and the window of seqs below it already seen */
   q: number;
   w: number;
   /** status last reported */
   st: number;
 }
 
-interface Probe {
-  /** member id, nonce, sent at, indirect asked */
-  i: string;
-  o: number;
-  t: number;
-  x: boolean;
-  ok: boolean;
+/** Members by id (MAC tail). */
+export const M: Record<string, Member> = {};
+/** Own incarnation, details version, address and subnet broadcast address ("" while offline). */
+export let inc = 0;
+let dv = 0;
+export let ip = "";
+export let bc = "";
+/** Dropped datagrams by reason. */
+export const drops: Record<string, number> = {};
+let seq = 0;
+/** A random whole number below n. */
+function rnd(n: number): number {
+  return Math.floor(Math.random() * n);
 }
 
-interface Relay {
-  /** nonce of my ping to the target, requester address, requester's nonce */
-  o: number;
-  r: string;
-  n: string;
+/** Ids with updates to piggyback, newest first, and how often each was sent. */
+const queue: string[] = [];
+const sent: Record<string, number> = {};
+/** Member ids in probe order (shuffled), position in it, the probe in flight, and probes relayed for others. */
+export const order: string[] = [];
+let oi = 0;
+let probe: { i: string; o: number; t: number; x: number; ok: number } | null = null;
+let phase = 0;
+const relays: { o: number; r: string; n: string }[] = [];
+let nonce = 0;
+let lastAnn = -1e9;
+
+export function setDetailsVersion(v: number): void {
+  dv = v;
+  seq = rnd(16777216);
 }
 
-export interface MembershipOptions {
-  config: NodeConfig;
-  /** own MAC tail */
-  id: string;
-  clock: Clock;
-  udp: DatagramSender;
-  hash: Hash;
-  log: Log;
-  maxMembers: number;
-  heap: () => number;
-  /** Built-in events: node/discovered, node/status, node/lost. */
-  event: (name: string, data: unknown) => void;
-  /** Messages the membership does not handle itself (cluster events). */
-  other: (msg: Message, address: string) => void;
+/** The network is up (announce at once) or down (ip ""). */
+export function online(address: string, broadcast: string): void {
+  ip = address;
+  bc = broadcast;
+  lastAnn = -1e9;
+  if (ip) announce();
 }
 
-export class Membership {
-  /** Members by id (MAC tail). */
-  readonly m: Record<string, Member>;
-  count: number;
-  /** Own incarnation, datagram counter and details version. */
-  inc: number;
-  dv: number;
-  ip: string;
-  private seq: number;
-  private bc: string;
-  /** Dropped datagrams by reason. */
-  readonly drops: Record<string, number>;
-  /** Piggyback queue, newest first: member id and times sent. */
-  private readonly queue: { m: string; c: number }[];
-  private order: string[];
-  private oi: number;
-  private probe: Probe | null;
-  private phase: number;
-  private readonly relays: Relay[];
-  private nonce: number;
-  private lastAnn: number;
-  private readonly o: MembershipOptions;
+export function drop(reason: string): void {
+  drops[reason] = (drops[reason] || 0) + 1;
+}
 
-  constructor(o: MembershipOptions) {
-    this.o = o;
-    this.m = {};
-    this.count = 0;
-    this.inc = 0;
-    this.dv = 0;
-    this.ip = "";
-    this.bc = "";
-    this.seq = Math.floor(Math.random() * 16777216);
-    this.drops = {};
-    this.queue = [];
-    this.order = [];
-    this.oi = 0;
-    this.probe = null;
-    this.phase = 0;
-    this.relays = [];
-    this.nonce = 0;
-    this.lastAnn = -1e9;
-  }
+/** Gossip this member's state (again). */
+function enqueue(id: string): void {
+  const i = queue.indexOf(id);
+  if (i >= 0) queue.splice(i, 1);
+  queue.unshift(id);
+  sent[id] = 0;
+  if (queue.length > SPORE_LIMITS.memberTable) delete sent[queue.pop()!];
+}
 
-  private now(): number {
-    return Math.floor(this.o.clock.now());
-  }
+/** The update for a member or this node ("" when unknown). */
+function update(id: string): string {
+  const m = id === me ? { a: ip, n: inc, s: 0, t: 0, d: dv } : M[id];
+  if (!m) return "";
+  return (m.s ? "s" : "a") + id + "/" + b36(m.n) + "/" + (m.s ? b36(((now() - m.t) / 1000) | 0) : m.a + "/" + b36(m.d));
+}
 
-  /** Called when the network is up: announces at once. */
-  online(ip: string, broadcast: string): void {
-    this.ip = ip;
-    this.bc = broadcast;
-    this.lastAnn = -1e9;
-    this.announce();
-  }
-
-  /** The subnet broadcast address ("" while offline). */
-  bcAddress(): string {
-    return this.bc;
-  }
-
-  drop(reason: DropReason | "full"): void {
-    this.drops[reason] = (this.drops[reason] || 0) + 1;
-  }
-
-  /** The update string for a member (or this node), "" if unknown. */
-  private update(id: string): string {
-    if (id === this.o.id) return aliveUpdate(id, this.inc, this.ip, this.dv);
-    const m = this.m[id];
-    if (!m) return "";
-    return m.s ? suspectUpdate(id, m.n, (this.now() - m.t) / 1000) : aliveUpdate(id, m.n, m.a, m.d);
-  }
-
-  private enqueue(id: string): void {
-    for (let i = 0; i < this.queue.length; i++) if (this.queue[i].m === id) this.queue.splice(i, 1);
-    this.queue.unshift({ m: id, c: 0 });
-    if (this.queue.length > this.o.maxMembers) this.queue.pop();
-  }
-
-  /** Sends one message with as many queued updates as fit; extra goes first. */
-  send(type: string, arg: string, address: string, extra?: string): void {
-    if (!this.ip) return;
-    const c = this.o.config;
-    this.seq = (this.seq + 1) & 16777215;
-    const header = type + "|" + this.o.id + "|" + this.inc.toString(36) + "|" + this.seq.toString(36) + "|" + this.dv.toString(36) + "|" + Math.max(0, Math.floor(this.o.heap())).toString(36);
-    let room = MAX_DATAGRAM - overhead(c.cl, header) - arg.length;
-    let ups = extra || "";
-    room -= ups.length;
-    const limit = RETRANSMIT * Math.ceil(Math.log(this.count + 2) / Math.LN2);
-    for (let i = 0; i < this.queue.length; i++) {
-      const q = this.queue[i];
-      const u = this.update(q.m);
-      if (!u || q.c >= limit) {
-        this.queue.splice(i--, 1);
-        continue;
-      }
-      if (u.length + 1 > room) continue;
+/** Sends one message with as many queued updates as fit, extra first. */
+export function send(type: string, arg: string, to: string, extra?: string): void {
+  if (!ip) return;
+  seq = (seq + 1) & 16777215;
+  const head = type + "|" + me + "|" + b36(inc) + "|" + b36(seq) + "|" + b36(dv) + "|" + b36(O.heap());
+  let ups = extra || "";
+  let room = MAX_DATAGRAM - FRAMING - C.cl.length - head.length - arg.length - ups.length;
+  const limit = 3 * Math.ceil(Math.log(order.length + 2) / Math.LN2);
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i];
+    const u = update(id);
+    if (!u || sent[id] >= limit) {
+      queue.splice(i--, 1);
+      delete sent[id];
+    } else if (u.length < room) {
       ups += (ups ? "," : "") + u;
       room -= u.length + 1;
-      q.c++;
+      sent[id]++;
     }
-    this.o.udp.send(encode(c.key, c.cl, header, ups, arg, this.o.hash), address, c.udp);
   }
+  O.send(encode(C.key, C.cl, head, ups, arg, O.hash), to, C.udp);
+}
 
-  /**
-   * Whether seq is new from this member; keeps its replay window. A seq far
-   * behind the last one means the member restarted (it starts at a random seq).
-   */
-  private fresh(m: Member, seq: number): boolean {
-    const d = (seq - m.q) & 16777215;
-    if (m.q >= 0 && d === 0) return false;
-    if (m.q >= 0 && d < 8388608) {
-      m.w = d > WINDOW ? 0 : ((m.w << d) | (1 << (d - 1))) & 2147483647;
-      m.q = seq;
-      return true;
-    }
-    const back = 16777216 - d;
-    if (m.q >= 0 && back <= WINDOW) {
-      if (m.w & (1 << (back - 1))) return false;
-      m.w |= 1 << (back - 1);
-      return true;
-    }
-    if (m.q >= 0 && back <= 4096) return false;
-    m.q = seq;
+/**
+ * Whether datagram q is new from this member, keeping its replay window. A
+ * seq far behind the last one means the member restarted (seqs start random).
+ */
+function fresh(m: Member, q: number): boolean {
+  const d = (q - m.q) & 16777215;
+  const back = 16777216 - d;
+  if (m.q < 0 || (d >= 8388608 && back > 4096)) {
+    m.q = q;
     m.w = 0;
-    return true;
-  }
+  } else if (!d || (d >= 8388608 && (back > WINDOW || m.w & (1 << (back - 1))))) return false;
+  else if (d < 8388608) {
+    m.w = d > WINDOW ? 0 : ((m.w << d) | (1 << (d - 1))) & 2147483647;
+    m.q = q;
+  } else m.w |= 1 << (back - 1);
+  return true;
+}
 
-  /** Handles one received datagram. Never throws on bad input. */
-  receive(data: string, address: string): void {
-    const msg = decode(data, this.o.config.key, this.o.config.cl, this.o.hash);
-    if (typeof msg === "string") return this.drop(msg);
-    if (msg.id === this.o.id) return; // our own broadcast
-    const known = this.m[msg.id];
-    if (known && !this.fresh(known, msg.seq)) return this.drop("replay");
-    const m = this.heard(msg.id, msg.inc, address, msg.dv, true);
-    if (m) {
-      m.h = msg.heap;
-      if (!known) this.fresh(m, msg.seq);
-    }
-    for (let i = 0; i < msg.ups.length; i++) this.apply(msg.ups[i]);
-    const t = msg.type;
-    if (t === MSG_PING) this.send(MSG_ACK, msg.arg, address);
-    else if (t === MSG_ANNOUNCE) this.send(MSG_HELLO, "", address);
-    else if (t === MSG_ACK) this.acked(num36(msg.arg), msg.id);
-    else if (t === MSG_PING_REQ) this.relay(msg.arg, address);
-    else if (t !== MSG_HELLO) this.o.other(msg, address);
-  }
+function forget(id: string): void {
+  delete M[id];
+  delete sent[id];
+  order.splice(order.indexOf(id), 1);
+}
 
-  private acked(nonce: number, from: string): void {
-    const p = this.probe;
-    const now = this.now();
-    if (p && p.o === nonce) {
-      p.ok = true;
-      const m = this.m[p.i];
-      if (m) {
-        m.t = now;
-        if (from === p.i) m.l = now - p.t;
-      }
-      return;
-    }
-    for (let i = 0; i < this.relays.length; i++) {
-      const r = this.relays[i];
-      if (r.o === nonce) {
-        this.relays.splice(i, 1);
-        this.send(MSG_ACK, r.n, r.r);
-        return;
-      }
-    }
-  }
-
-  /** A ping request: "nonce.target id.target ip". */
-  private relay(arg: string, requester: string): void {
-    const f = arg.split(".");
-    const ip = hexToIp(f[2] || "");
-    if (f.length !== 3 || num36(f[0]) < 0 || !isId(f[1]) || !ip) return this.drop("malformed");
-    this.relays.push({ o: ++this.nonce, r: requester, n: f[0] });
-    if (this.relays.length > RELAYS) this.relays.shift();
-    this.send(MSG_PING, this.nonce.toString(36), ip);
-  }
-
-  /**
-   * Evidence that member id is alive: direct (it sent us a datagram) or
-   * gossiped. Returns the member, or null when the table is full.
-   */
-  private heard(id: string, inc: number, ip: string, dv: number, direct: boolean): Member | null {
-    const now = this.now();
-    let m = this.m[id];
-    if (!m) {
-      if (this.count >= this.o.maxMembers && !this.evict()) {
-        this.drop("full");
+/**
+ * Evidence that member id is alive: direct (it sent us a datagram) or
+ * gossiped. Returns the member, or null when the table is full.
+ */
+function heard(id: string, n: number, a: string, d: number, direct: boolean): Member | null {
+  let m = M[id];
+  if (!m) {
+    if (order.length >= SPORE_LIMITS.memberTable) {
+      let dead = "";
+      for (const k in M) if (status(M[k]) === 2) dead = k;
+      if (!dead) {
+        drop("full");
         return null;
       }
-      m = this.m[id] = { a: ip, n: inc, s: 0, t: now, l: -1, d: dv, h: 0, q: -1, w: 0, st: ACTIVE };
-      this.count++;
-      this.order.splice(Math.floor(Math.random() * (this.order.length + 1)), 0, id);
-      this.enqueue(id);
-      this.o.event("node/discovered", { hostname: "esp_" + id, ip: ip });
-      return m;
+      forget(dead);
     }
-    if (inc > m.n) {
-      m.n = inc;
-      m.s = 0;
-      this.enqueue(id);
-    } else if (!direct) return m; // old news
-    else if (m.s) this.send(MSG_HELLO, "", ip, suspectUpdate(id, m.n, 0)); // a suspected member talks to us: tell it, so it refutes
-    m.t = now;
-    m.a = ip;
-    m.d = dv;
+    m = M[id] = { a: a, n: n, s: 0, t: now(), l: -1, d: d, h: 0, q: -1, w: 0, st: 0 };
+    order.splice(rnd(order.length + 1), 0, id);
+    enqueue(id);
+    note("node/discovered", { hostname: "esp_" + id, ip: a });
     return m;
   }
+  if (n > m.n) {
+    m.n = n;
+    m.s = 0;
+    enqueue(id);
+  } else if (!direct) return m; // old news
+  else if (m.s) send("H", "", a, "s" + id + "/" + b36(m.n) + "/0"); // tell a suspected member, so it refutes
+  m.t = now();
+  m.a = a;
+  m.d = d;
+  return m;
+}
 
-  private apply(u: Update): void {
-    if (u.id === this.o.id) {
-      if (u.k === "s" && u.inc >= this.inc) {
-        this.inc = u.inc + 1;
-        this.enqueue(u.id);
+/** Handles one received datagram. Never throws on bad input: it is dropped and counted. */
+export function receive(data: string, from: string): void {
+  const g = decode(data, C.key, C.cl, O.hash);
+  if (typeof g === "string") return drop(g);
+  if (g.id === me) return; // our own broadcast
+  const known = M[g.id];
+  if (known && !fresh(known, g.seq)) return drop("replay");
+  const m = heard(g.id, g.inc, from, g.dv, true);
+  if (m) {
+    m.h = g.heap;
+    if (!known) fresh(m, g.seq);
+  }
+  for (const u of g.ups) {
+    const x = M[u.id];
+    if (u.id === me) {
+      // suspected: refute with a higher incarnation
+      if (u.k === "s" && u.inc >= inc) {
+        inc = u.inc + 1;
+        enqueue(me);
       }
-      return;
+    } else if (u.k === "a") heard(u.id, u.inc, u.ip, u.dv, false);
+    else if (x && u.inc >= x.n && !(x.s && u.inc === x.n)) {
+      x.s = 1;
+      x.n = u.inc;
+      x.t = Math.max(x.t, now() - u.age * 1000);
+      enqueue(u.id);
     }
-    if (u.k === "a") {
-      this.heard(u.id, u.inc, u.ip, u.dv, false);
-      return;
-    }
-    const m = this.m[u.id];
-    if (!m || u.inc < m.n || (m.s && u.inc === m.n)) return;
-    m.s = 1;
-    m.n = u.inc;
-    m.t = Math.max(m.t, this.now() - u.age * 1000);
-    this.enqueue(u.id);
   }
-
-  /** Forgets a DEAD member to make room; false if there is none. */
-  private evict(): boolean {
-    for (const id in this.m) {
-      if (this.status(this.m[id]) === DEAD) {
-        this.forget(id);
-        return true;
+  const t = g.type;
+  const arg = g.arg;
+  if (t === "P") send("K", arg, from);
+  else if (t === "A") send("H", "", from);
+  else if (t === "E") clusterEvent(arg, g.id);
+  else if (t === "K") {
+    const o = n36(arg);
+    const p = probe;
+    if (p && p.o === o) {
+      p.ok = 1;
+      const x = M[p.i];
+      if (x) {
+        x.t = now();
+        if (g.id === p.i) x.l = x.t - p.t;
       }
+    } else
+      for (const r of relays)
+        if (r.o === o) {
+          send("K", r.n, r.r);
+          r.o = -1;
+        }
+  } else if (t === "R") {
+    // "nonce/target ip": ping the target for the requester, pass its ack back
+    const f = arg.split("/");
+    if (f.length !== 2 || n36(f[0]) < 0 || !isIp(f[1])) return drop(BAD);
+    relays.push({ o: ++nonce, r: from, n: f[0] });
+    if (relays.length > 4) relays.shift();
+    send("P", b36(nonce), f[1]);
+  }
+}
+
+/** 0 ACTIVE, 1 INACTIVE, 2 DEAD. */
+export function status(m: Member): number {
+  const age = now() - m.t;
+  return !m.s || age < C.ina * 1000 ? 0 : age < C.dead * 1000 ? 1 : 2;
+}
+
+/** Up to k random unsuspected member ids other than not. */
+export function pick(k: number, not: string): string[] {
+  const ids: string[] = [];
+  for (const id in M) if (id !== not && !M[id].s) ids.push(id);
+  while (ids.length > k) ids.splice(rnd(ids.length), 1);
+  return ids;
+}
+
+/** The probe task, twice per round: mid-round indirect probes, then suspicion and the next ping. */
+export function tick(): void {
+  const p = probe;
+  phase = 1 - phase;
+  if (!phase) {
+    const x = p && !p.ok && !p.x ? M[p.i] : null;
+    if (x && !x.s) {
+      p!.x = 1;
+      for (const id of pick(INDIRECT, p!.i)) send("R", b36(p!.o) + "/" + x.a, M[id].a);
     }
-    return false;
+    return;
   }
-
-  private forget(id: string): void {
-    delete this.m[id];
-    this.count--;
-    const i = this.order.indexOf(id);
-    if (i >= 0) this.order.splice(i, 1);
+  const y = p && !p.ok ? M[p.i] : null;
+  if (y && !y.s && y.t < p!.t) {
+    y.s = 1;
+    y.t = p!.t;
+    enqueue(p!.i);
   }
-
-  status(m: Member): number {
-    if (!m.s) return ACTIVE;
-    const age = this.now() - m.t;
-    const c = this.o.config;
-    return age < c.ina * 1000 ? ACTIVE : age < c.dead * 1000 ? INACTIVE : DEAD;
-  }
-
-  /** Up to k random unsuspected member ids other than not. */
-  pick(k: number, not: string): string[] {
-    const ids: string[] = [];
-    for (const id in this.m) if (id !== not && !this.m[id].s) ids.push(id);
-    while (ids.length > k) ids.splice(Math.floor(Math.random() * ids.length), 1);
-    return ids;
-  }
-
-  /** The probe task: runs twice per round (config.prd / 2). */
-  tick(): void {
-    const p = this.probe;
-    this.phase = 1 - this.phase;
-    if (!this.phase) {
-      // mid-round: no ack yet, ask others to probe
-      if (p && !p.ok && !p.x) {
-        p.x = true;
-        const target = this.m[p.i];
-        const ids = target && !target.s ? this.pick(INDIRECT, p.i) : [];
-        for (let i = 0; i < ids.length; i++) this.send(MSG_PING_REQ, p.o.toString(36) + "." + p.i + "." + ipToHex(target.a), this.m[ids[i]].a);
-      }
-      return;
+  probe = null;
+  if (oi >= order.length) {
+    oi = 0;
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rnd(i + 1);
+      const z = order[i];
+      order[i] = order[j];
+      order[j] = z;
     }
-    if (p && !p.ok) {
-      const m = this.m[p.i];
-      if (m && !m.s && m.t < p.t) {
-        m.s = 1;
-        m.t = p.t;
-        this.enqueue(p.i);
-      }
-    }
-    this.probe = null;
-    if (this.oi >= this.order.length) {
-      this.oi = 0;
-      const o = this.order;
-      for (let i = o.length - 1; i > 0; i--) {
-        const j = Math.floor(Math.random() * (i + 1));
-        const x = o[i];
-        o[i] = o[j];
-        o[j] = x;
-      }
-    }
-    const id = this.order[this.oi++];
-    const m = id ? this.m[id] : undefined;
-    if (!m) return;
-    this.probe = { i: id, o: ++this.nonce, t: this.now(), x: false, ok: false };
-    this.send(MSG_PING, this.nonce.toString(36), m.a);
   }
+  const id = order[oi++];
+  if (!id) return;
+  probe = { i: id, o: ++nonce, t: now(), x: 0, ok: 0 };
+  send("P", b36(nonce), M[id].a);
+}
 
-  /** The discovery task: broadcasts an announce at most every max(ann, members s). */
-  announce(): void {
-    const now = this.now();
-    if (!this.bc || now - this.lastAnn < Math.max(this.o.config.ann, this.count * 1000)) return;
-    this.lastAnn = now;
-    this.send(MSG_ANNOUNCE, "", this.bc);
-  }
+/** The discovery task: broadcasts an announce at most every max(ann, members s). */
+export function announce(): void {
+  const t = now();
+  if (!bc || t - lastAnn < Math.max(C.ann, order.length * 1000)) return;
+  lastAnn = t;
+  send("A", "", bc);
+}
 
-  /** The members task: reports status changes and forgets long-dead members. */
-  check(): void {
-    const c = this.o.config;
-    const gone: string[] = [];
-    for (const id in this.m) {
-      const m = this.m[id];
-      const st = this.status(m);
-      if (st !== m.st) {
-        this.o.event("node/status", { hostname: "esp_" + id, status: STATUS[st], was: STATUS[m.st] });
-        if (st === DEAD) this.o.event("node/lost", { hostname: "esp_" + id });
-        m.st = st;
-      }
-      if (st === DEAD && this.now() - m.t > (c.dead + c.fgt) * 1000) gone.push(id);
+/** The members task: reports status changes and forgets members dead for fgt seconds. */
+export function check(): void {
+  let gone = "";
+  for (const id in M) {
+    const m = M[id];
+    const st = status(m);
+    if (st !== m.st) {
+      note("node/status", { hostname: "esp_" + id, status: STATUS[st], was: STATUS[m.st] });
+      if (st === 2) note("node/lost", { hostname: "esp_" + id });
+      m.st = st;
     }
-    for (let i = 0; i < gone.length; i++) this.forget(gone[i]);
+    if (st === 2 && now() - m.t > (C.dead + C.fgt) * 1000) gone = id;
   }
+  // one per run: never delete from an object while iterating over it
+  if (gone) forget(gone);
 }

@@ -1,15 +1,15 @@
 // A cooperative task manager with SPORE's interface, built on setInterval.
 // A task is "enabled" (its function runs on each tick) and "running" (its
 // interval timer exists). A throwing task never stops the node; one that
-// throws MAX_ERRORS times in a row is disabled and reported.
-import type { Clock, Log, Timers } from "./ports.ts";
+// throws MAX_ERRORS times in a row is disabled and a task/error event says so.
+import { now, O } from "./env.ts";
+import { fire } from "./events.ts";
 
 export const MAX_ERRORS = 5;
 
 export interface Task {
-  /** name */
+  /** name, interval ms, function */
   n: string;
-  /** interval, ms */
   i: number;
   f: () => void;
   /** enabled */
@@ -25,132 +25,96 @@ export interface Task {
   a: number;
 }
 
-/** Called for every task error; disabled tells whether the task was turned off. */
-export type TaskErrorHandler = (task: string, message: string, disabled: boolean) => void;
+export const list: Task[] = [];
+/** Milliseconds spent in tasks since boot. */
+export let busy = 0;
 
-export class TaskManager {
-  readonly tasks: Task[];
-  /** Milliseconds spent in tasks since boot. */
-  busy: number;
-  private readonly timers: Timers;
-  private readonly clock: Clock;
-  private readonly log: Log;
-  private readonly onError: TaskErrorHandler;
+function find(name: string): Task | undefined {
+  for (const t of list) if (t.n === name) return t;
+  return undefined;
+}
 
-  constructor(timers: Timers, clock: Clock, log: Log, onError: TaskErrorHandler) {
-    this.tasks = [];
-    this.busy = 0;
-    this.timers = timers;
-    this.clock = clock;
-    this.log = log;
-    this.onError = onError;
+/** The interval callback: setInterval passes the task, so no closure per task. */
+function run(t: Task): void {
+  if (!t.e) return;
+  const start = O.now();
+  try {
+    t.f();
+    t.c = 0;
+  } catch (err) {
+    t.x++;
+    const off = ++t.c >= MAX_ERRORS;
+    if (off) t.e = false;
+    const msg = String((err as Error).message || err);
+    O.log("task " + t.n + ": " + msg + (off ? " (disabled)" : ""));
+    fire("task/error", { task: t.n, error: msg, disabled: off });
   }
+  t.l = O.now() - start;
+  t.a += (t.l - t.a) / ++t.r;
+  busy += t.l;
+}
 
-  /** SPORE's registerTask(name, interval, fn, enabled = true, autoStart = true). False if the name is taken. */
-  registerTask(name: string, intervalMs: number, fn: () => void, enabled?: boolean, autoStart?: boolean): boolean {
-    if (this.find(name) || !(intervalMs > 0)) return false;
-    const t: Task = { n: name, i: intervalMs, f: fn, e: enabled !== false, id: 0, r: 0, x: 0, c: 0, l: 0, a: 0 };
-    this.tasks.push(t);
-    if (autoStart !== false) this.startTask(name);
-    return true;
+const ACTIONS = ["enable", "disable", "start", "stop"];
+
+/** Applies ACTIONS[what] to a task; false if there is no such task. */
+function act(name: string, what: number): boolean {
+  const t = find(name);
+  if (t && what < 2) {
+    t.e = !what;
+    t.c = 0;
   }
+  if (t && what === 2 && !t.id) t.id = O.every(run, t.i, t);
+  if (t && what === 3 && t.id) O.clear(t.id);
+  if (t && what === 3) t.id = 0;
+  return !!t;
+}
 
-  find(name: string): Task | undefined {
-    for (let i = 0; i < this.tasks.length; i++) if (this.tasks[i].n === name) return this.tasks[i];
-    return undefined;
-  }
-
-  private run(t: Task): void {
-    if (!t.e) return;
-    const start = this.clock.now();
-    try {
-      t.f();
-      t.c = 0;
-    } catch (err) {
-      t.x++;
-      t.c++;
-      const off = t.c >= MAX_ERRORS;
-      if (off) t.e = false;
-      this.onError(t.n, String((err as Error).message || err), off);
-    }
-    t.l = this.clock.now() - start;
-    t.r++;
-    t.a += (t.l - t.a) / t.r;
-    this.busy += t.l;
-  }
-
-  enableTask(name: string): boolean {
-    const t = this.find(name);
-    if (t) {
-      t.e = true;
-      t.c = 0;
-    }
-    return !!t;
-  }
-
-  disableTask(name: string): boolean {
-    const t = this.find(name);
-    if (t) t.e = false;
-    return !!t;
-  }
-
-  startTask(name: string): boolean {
-    const t = this.find(name);
-    if (t && !t.id) {
-      // a closure per task: `let` in loops is shared on Espruino, so never create these in a loop
-      t.id = this.timers.setInterval(() => this.run(t), t.i);
-    }
-    return !!t;
-  }
-
-  stopTask(name: string): boolean {
-    const t = this.find(name);
-    if (t && t.id) {
-      this.timers.clearInterval(t.id);
-      t.id = 0;
-    }
-    return !!t;
-  }
-
+/** SPORE's TaskManager; the calls taking a name return false for an unknown task. */
+export const tasks = {
+  /** registerTask(name, intervalMs, fn, enabled = true, autoStart = true); false if the name is taken. */
+  registerTask(name: string, ms: number, fn: () => void, enabled?: boolean, autoStart?: boolean): boolean {
+    if (find(name) || !(ms > 0)) return false;
+    list.push({ n: name, i: ms, f: fn, e: enabled !== false, id: 0, r: 0, x: 0, c: 0, l: 0, a: 0 });
+    return autoStart === false || act(name, 2);
+  },
+  enableTask: (name: string) => act(name, 0),
+  disableTask: (name: string) => act(name, 1),
+  startTask: (name: string) => act(name, 2),
+  stopTask: (name: string) => act(name, 3),
   setTaskInterval(name: string, ms: number): boolean {
-    const t = this.find(name);
+    const t = find(name);
     if (!t || !(ms > 0)) return false;
     t.i = ms;
-    if (t.id) this.timers.changeInterval(t.id, ms);
+    if (t.id) O.change(t.id, ms);
     return true;
-  }
-
+  },
   isTaskEnabled(name: string): boolean {
-    const t = this.find(name);
+    const t = find(name);
     return !!t && t.e;
-  }
-
+  },
   getTaskInterval(name: string): number {
-    const t = this.find(name);
+    const t = find(name);
     return t ? t.i : 0;
-  }
-
+  },
   printTaskStatus(): void {
-    this.log("task            interval enabled running runs errors avg-ms");
-    for (let i = 0; i < this.tasks.length; i++) {
-      const t = this.tasks[i];
-      this.log((t.n + "                ").substr(0, 16) + t.i + " " + t.e + " " + !!t.id + " " + t.r + " " + t.x + " " + t.a.toFixed(1));
-    }
-  }
+    O.log("task ms enabled running runs errors avg-ms");
+    for (const t of list) O.log([t.n, t.i, t.e, !!t.id, t.r, t.x, t.a.toFixed(1)].join(" "));
+  },
+};
 
-  /** The API's task control: "" when done, else what was wrong. */
-  control(name: string, action: string, interval: string): string {
-    if (!this.find(name)) return "no task " + name;
-    if (action === "enable") this.enableTask(name);
-    else if (action === "disable") this.disableTask(name);
-    else if (action === "start") this.startTask(name);
-    else if (action === "stop") this.stopTask(name);
-    else if (action !== "interval" && action) return "action must be enable, disable, start, stop or interval";
-    if (interval || action === "interval") {
-      const ms = parseInt(interval, 10);
-      if (!(ms >= 10 && ms <= 86400000) || String(ms) !== interval) return "interval must be whole milliseconds from 10 to 86400000";
-      this.setTaskInterval(name, ms);
-    }
-    return "";
-  }
+/** POST /api/tasks/control: "" when done, else what was wrong. */
+export function control(name: string, action: string, interval: string): string {
+  const what = ACTIONS.indexOf(action);
+  if (!find(name)) return "no task " + name;
+  if (action !== "interval" && what < 0) return "action: enable|disable|start|stop|interval";
+  const ms = parseInt(interval, 10);
+  if ((interval || what < 0) && !(ms >= 10 && ms <= 86400000 && String(ms) === interval)) return "interval: 10..86400000 ms";
+  act(name, what);
+  if (interval) tasks.setTaskInterval(name, ms);
+  return "";
+}
+
+/** Uptime in seconds, for status answers. */
+export function uptime(): number {
+  return (now() / 1000) | 0;
 }

@@ -1,89 +1,57 @@
-// Adapts Espruino's HTTP server to the core's request/response records.
+// Adapts Espruino's HTTP server to the core's request and response records.
 // Refuses politely: 503 when too many connections are open or JsVars run low
 // (every socket and every buffered byte costs on the chip), 413 for a body
-// over the board's limit, without buffering it.
-import { header } from "../core/api.ts";
-import type { HttpRequest, HttpResponse } from "../core/ports.ts";
+// over the board's limit, without buffering it. Espruino always closes the
+// connection after a response, which ends the body.
+import { error, header } from "../core/api.ts";
+import type { HttpRequest, HttpResponse } from "../core/env.ts";
 
-export type HttpHandler = (req: HttpRequest) => HttpResponse;
-
-export interface ServerLimits {
-  /** largest request body, bytes */
-  body: number;
-  /** connections served at once */
-  conns: number;
-  /** JsVars that must stay free to take a request */
-  minFree: number;
-}
-
-function refuse(code: number, message: string): HttpResponse {
-  return { code: code, body: JSON.stringify({ error: message }), type: "application/json" };
-}
-
-/** Writes a response; pieces from r.more follow one per "drain". Calls done once sent. */
-function reply(res: EspruinoHttpServerResponse, r: HttpResponse, done: () => void): void {
-  const more = r.more;
-  if (!more) {
-    res.writeHead(r.code, { "Content-Type": r.type, "Content-Length": r.body.length });
-    res.end(r.body);
-    done();
-    return;
-  }
-  let i = 0;
-  res.writeHead(r.code, { "Content-Type": r.type });
-  res.on("drain", () => {
-    let piece = more(i++);
-    while (piece === "") piece = more(i++);
-    if (piece === undefined) {
-      res.end();
-      done();
-    } else res.write(piece);
-  });
-  res.write(r.body);
-}
-
-export function serveHttp(port: number, limits: ServerLimits, handler: HttpHandler): EspruinoHttpServer {
+export function serveHttp(port: number, handler: (req: HttpRequest) => HttpResponse): void {
   let open = 0;
-  const server = require("http").createServer((req, res) => {
-    let counted = true;
-    open++;
-    const done = () => {
-      if (counted) open--;
-      counted = false;
-    };
-    req.on("close", done);
-    const send = (r: HttpResponse) => {
-      reply(res, r, done);
-      if (r.after) setTimeout(r.after, 500);
-    };
-    if (open > limits.conns) return send(refuse(503, "busy: too many connections"));
-    if (process.memory(false).free < limits.minFree) return send(refuse(503, "busy: low memory"));
-    const declared = parseInt(header(req.headers, "content-length") || "0", 10);
-    if (declared > limits.body) return send(refuse(413, "body over " + limits.body + " bytes"));
-    let body = "";
-    let refused = false;
-    req.on("data", (d) => {
-      if (refused) return;
-      if (body.length + d.length > limits.body) {
-        refused = true;
-        body = "";
-        send(refuse(413, "body over " + limits.body + " bytes"));
-        return;
-      }
-      body += d;
-    });
-    req.on("end", () => {
-      if (refused) return;
-      let r: HttpResponse;
-      try {
-        const u: { pathname: string; query: Record<string, string> | null } = url.parse(req.url, true);
-        r = handler({ method: req.method, path: u.pathname, query: u.query || {}, headers: req.headers, body: body });
-      } catch (e) {
-        r = refuse(400, "bad request");
-      }
-      send(r);
-    });
-  });
-  server.listen(port);
-  return server;
+  require("http")
+    .createServer((req, res) => {
+      let body = "";
+      let state = 0; // 0 receiving, 1 answered, 2 closed
+      let i = 0;
+      open++;
+      // writes the answer; pieces from r.more follow one per "drain"
+      const send = (r: HttpResponse) => {
+        const more = r.more;
+        if (state) return;
+        state = 1;
+        res.writeHead(r.code, { "Content-Type": "application/json" });
+        if (more)
+          res.on("drain", () => {
+            let piece = more(i++);
+            while (piece === "") piece = more(i++);
+            if (piece === undefined) res.end();
+            else res.write(piece);
+          });
+        if (more) res.write(r.body);
+        else res.end(r.body);
+        if (r.after) setTimeout(r.after, 500);
+      };
+      req.on("close", () => {
+        if (state < 2) open--;
+        state = 2;
+      });
+      const limit = error(413, "body over " + SPORE_LIMITS.body + " bytes");
+      if (open > SPORE_LIMITS.conns) send(error(503, "busy: connections"));
+      if (process.memory(false).free < SPORE_LIMITS.minFree) send(error(503, "busy: memory"));
+      if (parseInt(header(req.headers, "content-length"), 10) > SPORE_LIMITS.body) send(limit);
+      req.on("data", (d) => {
+        body += d;
+        if (body.length > SPORE_LIMITS.body) send(limit);
+        if (state) body = "";
+      });
+      req.on("end", () => {
+        if (!state)
+          try {
+            send(handler({ method: req.method, path: req.url.split("?")[0], headers: req.headers, body: body }));
+          } catch (e) {
+            send(error(400, "bad request"));
+          }
+      });
+    })
+    .listen(port);
 }

@@ -3,8 +3,6 @@
 
 /** Set by the build (esbuild define) to the board file's name. */
 declare const SPORE_BOARD: string;
-/** Set by the build to the board file's node limits. */
-declare const SPORE_LIMITS: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number };
 /** Set by the build: a hash of the bundle (the same for the same code). */
 declare const SPORE_VERSION: string;
 
@@ -122,3 +120,7 @@ interface EspruinoHttp {
   createServer(fn: (req: EspruinoHttpServerRequest, res: EspruinoHttpServerResponse) => void): EspruinoHttpServer;
   request(options: { host: string; port: number; path: string; method: string; headers?: Record<string, string> }, cb: (res: EspruinoHttpClientResponse) => void): EspruinoHttpClientRequest;
 }
+
+/** Espruino passes extra arguments on to the callback. */
+declare function setInterval(fn: (arg: any) => void, ms: number, arg: any): number;
+declare function setTimeout(fn: (arg: any) => void, ms: number, arg: any): number;

@@ -6,6 +6,7 @@ import { crc32 } from "node:zlib";
 import * as esbuild from "esbuild";
 import type { Board } from "./boards.ts";
 import { PRIVATE_PROPS } from "./mangle.ts";
+import { tokenise } from "./pretokenise.ts";
 import { checkEspruinoSubset, ESPRUINO_BUILTIN_MODULES } from "./espruino-subset.ts";
 import { DIST_DIR, REPO_ROOT } from "./paths.ts";
 import { SourceMapLookup, type SourceMapV3 } from "./sourcemap.ts";
@@ -80,6 +81,12 @@ function describeEsbuildError(e: esbuild.Message): string {
   return where + e.text + hint;
 }
 
+function limitDefines(board: Board): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(board.node)) out[`SPORE_LIMITS.${k}`] = JSON.stringify(v);
+  return out;
+}
+
 export async function bundleBoard(board: Board, options: BundleOptions = {}): Promise<BundleResult> {
   const entry = options.entry ?? DEVICE_ENTRY;
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
@@ -95,7 +102,8 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
       legalComments: "none",
       supported: ESPRUINO_UNSUPPORTED,
       external: ESPRUINO_BUILTIN_MODULES,
-      define: { SPORE_BOARD: JSON.stringify(board.name), SPORE_LIMITS: JSON.stringify(board.node), SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER) },
+      // each SPORE_LIMITS.<field> becomes its number: no limits object on the chip
+      define: { SPORE_BOARD: JSON.stringify(board.name), SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER), ...limitDefines(board) },
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: true } },
       mangleProps: new RegExp("^(" + PRIVATE_PROPS.join("|") + ")$"),
       sourcemap: "external",
@@ -110,12 +118,10 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
   }
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"))!;
   const map = result.outputFiles.find((f) => f.path.endsWith(".js.map"))!;
-  // the version is the CRC32 of the bundle with a placeholder where the version goes
-  const draft = js.text.trimEnd() + "\n";
-  const version = (crc32(Buffer.from(draft, "latin1")) >>> 0).toString(16).padStart(8, "0");
-  const code = draft.split(VERSION_PLACEHOLDER).join(version);
-
-  const problems = checkEspruinoSubset(code);
+  const plain = js.text.trimEnd() + "\n";
+  const undefinedConstant = /\bSPORE_[A-Z_]+/.exec(plain);
+  if (undefinedConstant) throw new BuildError(`${board.name}: ${undefinedConstant[0]} is left in the bundle (a build constant the build does not define)`);
+  const problems = checkEspruinoSubset(plain);
   if (problems.length) {
     const lookup = new SourceMapLookup(JSON.parse(map.text) as SourceMapV3);
     const lines = problems.map((p) => {
@@ -125,6 +131,11 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
     });
     throw new BuildError(`${board.name}: the bundle uses JavaScript that Espruino 2v29 does not run:\n  ${lines.join("\n  ")}`);
   }
+  // what goes on the chip is pretokenised; the version is the CRC32 of that,
+  // taken with a placeholder of the same length where the version goes
+  const draft = tokenise(plain);
+  const version = (crc32(Buffer.from(draft, "latin1")) >>> 0).toString(16).padStart(8, "0");
+  const code = draft.split(VERSION_PLACEHOLDER).join(version);
 
   const bytes = Buffer.byteLength(code, "latin1");
   if (options.write !== false) {

@@ -6,6 +6,7 @@ import zlib from "node:zlib";
 import * as acorn from "acorn";
 import { hostnameFromMac } from "../../device/core/identity.ts";
 import type { Board } from "../build/boards.ts";
+import { untokenise } from "../build/pretokenise.ts";
 import { UdpSocket, type UdpCounters } from "./espruino-dgram.ts";
 import { createHttpModule } from "./espruino-http.ts";
 import { createNetModule } from "./espruino-net.ts";
@@ -280,7 +281,8 @@ export class Device implements LanHost {
 
   private run(code: string, filename: string): void {
     try {
-      new vm.Script(code, { filename }).runInContext(this.ctx!);
+      // Espruino reads pretokenised scripts (as the build writes them); Node needs them as text
+      new vm.Script(untokenise(code), { filename }).runInContext(this.ctx!);
     } catch (e) {
       this.uncaught(e);
     }

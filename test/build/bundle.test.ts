@@ -5,6 +5,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
+import { untokenise } from "../../host-tools/build/pretokenise.ts";
 import { loadBoard, loadBoards } from "../../host-tools/build/boards.ts";
 import { BuildError, bundleBoard, DEVICE_ENTRY } from "../../host-tools/build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "../../host-tools/build/espruino-subset.ts";
@@ -37,14 +38,14 @@ bundle("every board's bundle is within its budget and requires only Espruino bui
     assert.ok(r.bytes <= board.budgets.bundleBytes, `${board.name}: ${r.bytes} > ${board.budgets.bundleBytes}`);
     assert.not.match(r.code, /sourceMappingURL/, "no source map comment in the device bundle");
     const required: string[] = [];
-    walk.simple(acorn.parse(r.code, { ecmaVersion: "latest" }), {
+    walk.simple(acorn.parse(untokenise(r.code), { ecmaVersion: "latest" }), {
       CallExpression(node: any) {
         if (node.callee.type === "Identifier" && node.callee.name === "require") required.push(node.arguments[0].value);
       },
     });
     assert.ok(required.length > 0, "the bundle uses built-in modules");
     for (const m of required) assert.ok(ESPRUINO_BUILTIN_MODULES.includes(m), `${board.name} requires ${m}`);
-    assert.ok(r.code.includes(JSON.stringify(board.name)), `${board.name}: the board is fixed at build time`);
+    assert.ok(untokenise(r.code).includes(JSON.stringify(board.name)), `${board.name}: the board is fixed at build time`);
   }
 });
 

@@ -12,7 +12,7 @@ wifi("no network within apw: the node starts its own access point, then joins wh
   const lines: string[] = [];
   const c = new Cluster({ seed, boards: ["esp8266"], accessPoint: { up: false }, config: { apw: 5000 }, onPrint: (_d, l) => lines.push(`${Math.round(c.scheduler.now())} ${l}`) });
   c.runFor(8000);
-  const ap = lines.find((l) => /wifi: access point esp_[0-9a-f]{6} \(no station after 5000 ms\)/.test(l));
+  const ap = lines.find((l) => /wifi\/ap \{"ssid":"esp_[0-9a-f]{6}","reason":"no station after 5000 ms"\}/.test(l));
   assert.ok(ap, lines.join("\n"));
   const t = parseInt(ap!, 10);
   assert.ok(t >= 5000 && t <= 7000, `access point at ${t} ms`);
@@ -29,7 +29,7 @@ wifi("a refused password starts the access point at once", () => {
   const lines: string[] = [];
   const c = new Cluster({ seed, boards: ["esp32"], config: { pass: "wrong" }, onPrint: (_d, l) => lines.push(`${Math.round(c.scheduler.now())} ${l}`) });
   c.runFor(4000);
-  assert.ok(lines.some((l) => /access point esp_[0-9a-f]{6} \(bad_password\)/.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => /wifi\/ap \{"ssid":"esp_[0-9a-f]{6}","reason":"bad_password"\}/.test(l)), lines.join("\n"));
 });
 
 wifi.run();

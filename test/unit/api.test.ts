@@ -1,53 +1,53 @@
+// The endpoint registry and request helpers. The registry is module state, as
+// on the chip (one node per interpreter), so the tests share one registry.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Api, json, parseForm } from "../../device/core/api.ts";
-import type { HttpRequest } from "../../device/core/ports.ts";
+import { add, endpoints, handle, json, parseForm } from "../../device/core/api.ts";
+import { readConfig } from "../../device/core/config.ts";
+import { setup, type HttpRequest, type Ports } from "../../device/core/env.ts";
+
+setup({ now: () => 0 } as unknown as Ports, readConfig({ key: "s3cret" }, []), "a1b2c3");
+add("GET", "x", () => json(200, { ok: true }));
+add("POST", "m", () => json(200, { done: true }));
+add("GET", "boom", () => {
+  throw new Error("kaput");
+});
 
 const api = suite("api registry");
-const req = (method: string, path: string): HttpRequest => ({ method, path, query: {}, headers: {}, body: "" });
+const req = (method: string, path: string, headers: Record<string, string> = {}): HttpRequest => ({ method, path, headers, body: "" });
 
-api("registered endpoints are listed in SPORE's {uri, method} shape", () => {
-  const a = new Api("s3cret");
-  a.add("GET", "/api/x", () => json(200, {}));
-  a.add("POST", "/api/y", () => json(200, {}));
-  assert.equal(a.list(), [
+api("registered endpoints are listed in SPORE's {uri, method} shape, under /api/", () => {
+  assert.equal(endpoints(), [
     { uri: "/api/x", method: "GET" },
-    { uri: "/api/y", method: "POST" },
+    { uri: "/api/m", method: "POST" },
+    { uri: "/api/boom", method: "GET" },
   ]);
 });
 
 api("unknown paths are 404 and wrong methods 405, both as JSON errors", () => {
-  const a = new Api("s3cret");
-  a.add("GET", "/api/x", () => json(200, { ok: true }));
-  assert.equal(JSON.parse(a.handle(req("GET", "/api/x")).body), { ok: true });
-  const notFound = a.handle(req("GET", "/nope"));
+  assert.equal(JSON.parse(handle(req("GET", "/api/x")).body), { ok: true });
+  const notFound = handle(req("GET", "/nope"));
   assert.is(notFound.code, 404);
   assert.equal(JSON.parse(notFound.body), { error: "not found" });
-  assert.is(a.handle(req("DELETE", "/api/x")).code, 405);
+  assert.is(handle(req("POST", "/api/x")).code, 405);
 });
 
 api("a handler that throws answers 500 instead of crashing the node", () => {
-  const a = new Api("s3cret");
-  a.add("GET", "/api/boom", () => {
-    throw new Error("kaput");
-  });
-  const r = a.handle(req("GET", "/api/boom"));
+  const r = handle(req("GET", "/api/boom"));
   assert.is(r.code, 500);
   assert.match(JSON.parse(r.body).error, /kaput/);
 });
 
-api("mutating endpoints need the cluster secret, as a bearer token or X-Spore-Key", () => {
-  const a = new Api("s3cret");
-  a.add("POST", "/api/m", () => json(200, { done: true }), true);
-  const post = (headers: Record<string, string>) => a.handle({ method: "POST", path: "/api/m", query: {}, headers, body: "" });
+api("every method but GET needs the cluster secret, as a bearer token or X-Spore-Key", () => {
+  const post = (headers: Record<string, string>) => handle(req("POST", "/api/m", headers));
   assert.is(post({}).code, 401);
   assert.equal(JSON.parse(post({}).body), { error: "cluster secret required" });
   assert.is(post({ Authorization: "Bearer wrong" }).code, 401);
   assert.is(post({ Authorization: "Bearer s3cret" }).code, 200);
   assert.is(post({ "x-spore-key": "s3cret" }).code, 200, "header names in any case");
-  const open = new Api("");
-  open.add("POST", "/api/m", () => json(200, {}), true);
-  assert.is(open.handle({ method: "POST", path: "/api/m", query: {}, headers: { Authorization: "Bearer " }, body: "" }).code, 401, "no secret configured refuses everything");
+  setup({ now: () => 0 } as unknown as Ports, readConfig({}, []), "a1b2c3");
+  assert.is(post({ Authorization: "Bearer " }).code, 401, "no secret configured refuses everything");
+  setup({ now: () => 0 } as unknown as Ports, readConfig({ key: "s3cret" }, []), "a1b2c3");
 });
 
 api("form bodies decode %XX and + and refuse malformed escapes", () => {
@@ -56,6 +56,7 @@ api("form bodies decode %XX and + and refuse malformed escapes", () => {
   assert.equal(parseForm(""), {});
   assert.is(parseForm("a=%zz"), null);
   assert.is(parseForm("=x"), null);
+  assert.is(parseForm("a=b=c"), null);
 });
 
 api.run();

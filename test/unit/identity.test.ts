@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { broadcastAddress, chipIdFromMac, hostnameFromMac, macTail } from "../../device/core/identity.ts";
+import { broadcastAddress, chipIdFromMac, hostnameFromMac, isIp, macTail } from "../../device/core/identity.ts";
 
 const identity = suite("identity");
 
@@ -24,6 +24,11 @@ identity("subnet broadcast address is ip | ~netmask", () => {
     ["192.168.4.1", "255.255.255.252", "192.168.4.3"],
   ];
   for (const [ip, mask, expected] of table) assert.is(broadcastAddress(ip, mask), expected, `${ip}/${mask}`);
+});
+
+identity("an IPv4 address is four octets in canonical form", () => {
+  for (const ok of ["10.0.0.7", "192.168.1.255", "0.0.0.0"]) assert.ok(isIp(ok), ok);
+  for (const bad of ["10.0.0", "10.0.0.256", "10.0.0.07", "10.0.0.-1", "a.b.c.d", "10.0.0.7.1", ""]) assert.not.ok(isIp(bad), bad);
 });
 
 identity.run();

@@ -1,0 +1,74 @@
+// The ports through which the pure core reaches the world, set once at boot
+// by setup(). device/platform/ implements them on Espruino; the emulator runs
+// the real bundle, so tests drive the core through these same ports.
+//
+// The core keeps its state in module-level bindings: the bundle turns them
+// into globals, which costs fewer bytes and JsVars than objects and classes
+// (every `this.x` and every method is paid for on an ESP-01), and keeps all
+// state reachable from the global scope, where the emulator counts JsVars.
+import type { Config } from "./config.ts";
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HttpResponse {
+  code: number;
+  body: string;
+  /** Further pieces of the body, sent one per "drain" (undefined: done, "": skip). */
+  more?: (i: number) => string | undefined;
+  /** Runs once the response has been sent (e.g. a restart). */
+  after?: () => void;
+}
+
+export interface Ports {
+  /** Fire and forget: a lost datagram is not an error. */
+  send(data: string, address: string, port: number): void;
+  /** CRC32 of a string (E.CRC32 on the chip). */
+  hash(s: string): number;
+  /** Milliseconds since boot; only differences are meaningful. */
+  now(): number;
+  log(line: string): void;
+  /** setInterval(fn, ms, arg), changeInterval, clearInterval. */
+  every(fn: (arg: any) => void, ms: number, arg: any): number;
+  change(id: number, ms: number): void;
+  clear(id: number): void;
+  /** One HTTP GET; cb gets an error message ("" for none) and the body, once. */
+  get(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
+  heap(): number;
+  jsvars(): number;
+  restart(): void;
+  /** MAC as getSerial() gives it, and facts about the chip. */
+  mac: string;
+  board: string;
+  sdk: string;
+  mhz: number;
+  flash: number;
+  version: string;
+}
+
+/** JSON.stringify, used often enough to be worth its own short name. */
+export const str = JSON.stringify;
+
+export let O: Ports;
+export let C: Config;
+/** Own id (last six hex digits of the MAC) and hostname "esp_" + id. */
+export let me: string;
+export let host: string;
+let boot: number;
+
+export function setup(ports: Ports, config: Config, id: string): void {
+  O = ports;
+  C = config;
+  me = id;
+  host = "esp_" + id;
+  boot = ports.now();
+}
+
+/** Whole milliseconds since boot. */
+export function now(): number {
+  return Math.floor(O.now() - boot);
+}

@@ -1,0 +1,17 @@
+// Per-board limits, defined by the build from boards/<board>.json (the node
+// section); each use is replaced by its number. Build-time constants, not
+// Espruino globals, so the pure core may read them.
+declare const SPORE_LIMITS: {
+  /** members kept in the table */
+  memberTable: number;
+  /** distinct member details kept */
+  detailTable: number;
+  /** events kept for GET /api/events */
+  eventLog: number;
+  /** largest HTTP request body, bytes */
+  body: number;
+  /** HTTP connections served at once */
+  conns: number;
+  /** JsVars that must stay free to take a request */
+  minFree: number;
+};

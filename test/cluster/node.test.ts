@@ -1,0 +1,109 @@
+// One emulated node (the real bundle) against a peer the test plays by hand:
+// crafted datagrams on the LAN, and what the node sends back.
+import { crc32 } from "node:zlib";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+import { decode, encode, type Message } from "../../device/core/wire.ts";
+import { api } from "./helpers.ts";
+
+const seed = seedFromEnv();
+const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
+const PEER = "10.42.0.200";
+
+function rig(board = "esp01") {
+  const c = new Cluster({ seed, boards: [board] });
+  const d = c.devices[0];
+  const heard: Message[] = [];
+  c.lan.attach(PEER, { deliverDatagram: (data) => heard.push(decode(data, c.secret, "spore", hash) as Message), streamListener: () => undefined });
+  c.runUntil(() => !!d.stationIp, 30000);
+  c.runFor(1000);
+  const send = (id: string, type: string, seq: number, ups = "", arg = "", inc = 0) => {
+    c.lan.sendDatagram(PEER, 4210, d.ip, 4210, encode(c.secret, "spore", `${type}|${id}|${inc.toString(36)}|${seq.toString(36)}|0|0`, ups, arg, hash));
+    c.runFor(100);
+  };
+  const status = () => api<{ members: Record<string, number>; drops: Record<string, number>; incarnation: number }>(c, d, "/api/node/status", "node-status");
+  return { c, d, heard, send, status };
+}
+
+const node = suite(`node protocol (seed ${seed})`);
+
+node("a ping is acked by unicast with the same nonce and the sender becomes an ACTIVE member", () => {
+  const t = rig();
+  t.send("000001", "P", 10, "", "k7");
+  const ack = t.heard.find((m) => m.type === "K");
+  assert.ok(ack, JSON.stringify(t.heard));
+  assert.is(ack!.arg, "k7");
+  assert.equal(t.status().members, { ACTIVE: 1, INACTIVE: 0, DEAD: 0 });
+});
+
+node("a replayed datagram is dropped and counted; reordered ones inside the window are accepted", () => {
+  const t = rig();
+  for (const seq of [10, 12, 11, 11, 12]) t.send("000001", "P", seq, "", "n" + seq);
+  assert.is(t.status().drops.replay, 2);
+  assert.equal(t.heard.filter((m) => m.type === "K").map((m) => m.arg), ["n10", "n12", "n11"]);
+});
+
+node("a node that hears it is suspected refutes with a higher incarnation, gossiped", () => {
+  const t = rig();
+  const id = t.d.mac.toLowerCase().replace(/[-:]/g, "").slice(-6);
+  t.send("000001", "H", 1, `s${id}/0/3`);
+  assert.is(t.status().incarnation, 1);
+  t.send("000001", "P", 2, "", "1");
+  const ack = t.heard.filter((m) => m.type === "K").pop()!;
+  assert.is(ack.inc, 1);
+  assert.ok(ack.ups.some((u) => u.id === id && u.k === "a" && u.inc === 1), JSON.stringify(ack.ups));
+});
+
+node("gossip adds members up to the board's table limit and counts the rest", () => {
+  const t = rig();
+  const ups = Array.from({ length: 14 }, (_, i) => `a${(i + 2).toString(16).padStart(6, "0")}/0/10.42.0.${20 + i}/1`);
+  t.send("000001", "H", 1, ups.slice(0, 7).join(","));
+  t.send("000001", "H", 2, ups.slice(7).join(","));
+  assert.is(t.status().members.ACTIVE, 12, "esp01 keeps 12");
+  assert.is(t.status().drops.full, 3);
+});
+
+node("a cluster event is delivered once, forwarded with one hop fewer, and dropped when malformed", () => {
+  const t = rig("esp32");
+  t.send("000001", "P", 1);
+  t.send("000002", "E", 1, "", "000002.5.2.alarm:[1]");
+  t.send("000003", "E", 1, "", "000002.5.1.alarm:[1]");
+  const events = api<{ events: { name: string; origin: string; data: unknown }[] }>(t.c, t.d, "/api/events", "events").events.filter((e) => e.name === "alarm");
+  assert.equal(events.map((e) => [e.origin, e.data]), [["esp_000002", [1]]]);
+  const forwarded = t.heard.filter((m) => m.type === "E");
+  assert.ok(forwarded.length >= 1 && forwarded.every((m) => m.arg === "000002.5.1.alarm:[1]"), JSON.stringify(forwarded));
+  t.send("000002", "E", 2, "", "000002.6.9.alarm:[1]");
+  t.send("000002", "E", 3, "", "000002.7.1.alarm:{bad");
+  assert.is(t.status().drops.malformed, 2);
+});
+
+node("the engine's periodic work runs as named tasks controllable over the API", () => {
+  const t = rig();
+  const tasks = () => api<{ tasks: { name: string; enabled: boolean; interval: number }[] }>(t.c, t.d, "/api/tasks/status", "tasks-status").tasks;
+  assert.equal(tasks().map((x) => x.name), ["probe", "discovery", "members", "details", "status", "wifi"]);
+  const post = (body: string, auth = true) => t.c.http(t.d, "POST", "/api/tasks/control", { body, auth, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+  assert.is(post("task=details&action=disable").status, 200);
+  assert.is(tasks().find((x) => x.name === "details")!.enabled, false);
+  assert.is(post("task=details&action=interval&interval=5000").status, 200);
+  assert.is(tasks().find((x) => x.name === "details")!.interval, 5000);
+  assert.is(post("task=nope&action=start").status, 404);
+  assert.is(post("task=details&action=explode").status, 400);
+  assert.is(post("task=details&action=interval&interval=5s").status, 400);
+  assert.is(post("task=details&action=enable", false).status, 401);
+});
+
+node("events fired over the API reach the history; bad names, bad JSON and oversized cluster events are refused", () => {
+  const t = rig();
+  const post = (body: string) => t.c.http(t.d, "POST", "/api/events", { body, auth: true }).status;
+  assert.is(post("name=door%2Fopen&data=%7B%22n%22%3A1%7D"), 200);
+  const events = api<{ events: { name: string; origin: string; data: unknown }[] }>(t.c, t.d, "/api/events", "events").events;
+  const last = events[events.length - 1];
+  assert.equal([last.name, last.data], ["door/open", { n: 1 }]);
+  assert.is(post("name=bad%20name"), 400);
+  assert.is(post("name=x&data=%7Bnope"), 400);
+  assert.is(post("name=x&scope=cluster&data=" + encodeURIComponent(JSON.stringify("y".repeat(300)))), 413);
+});
+
+node.run();
