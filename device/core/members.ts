@@ -41,6 +41,11 @@ export interface Member {
   st: number;
 }
 
+/** A random whole number below n. */
+function rnd(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
 /** Members by id (MAC tail). */
 export const M: Record<string, Member> = {};
 /** Own incarnation, details version, address and subnet broadcast address ("" while offline). */
@@ -50,12 +55,7 @@ export let ip = "";
 export let bc = "";
 /** Dropped datagrams by reason. */
 export const drops: Record<string, number> = {};
-let seq = 0;
-/** A random whole number below n. */
-function rnd(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-
+let seq = rnd(16777216);
 /** Ids with updates to piggyback, newest first, and how often each was sent. */
 const queue: string[] = [];
 const sent: Record<string, number> = {};
@@ -70,7 +70,6 @@ let lastAnn = -1e9;
 
 export function setDetailsVersion(v: number): void {
   dv = v;
-  seq = rnd(16777216);
 }
 
 /** The network is up (announce at once) or down (ip ""). */
