@@ -6,20 +6,23 @@ import { broadcastAddress } from "./core/identity.ts";
 import { receive } from "./core/members.ts";
 import { network, start } from "./core/node.ts";
 import { handle } from "./core/api.ts";
-import { tasks } from "./core/tasks.ts";
+import { register, taskManager } from "./core/tasks.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
 import { startWifi } from "./platform/wifi.ts";
 
 const errors: string[] = [];
 const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true) || undefined, errors);
-// SPORE_BOARD is a constant: the build keeps only this board's branch
-const chip = SPORE_BOARD === "esp32" ? ESP32.getState() : ESP8266.getState();
+// SPORE_BOARD is a constant: the build keeps only this board's branch. The
+// state is asked for each time: kept, its object would cost 20 JsVars.
+function chip(): any {
+  return (SPORE_BOARD === "esp32" ? ESP32 : ESP8266).getState();
+}
 const dgram = require("dgram");
 // a broadcast sent from a bound socket goes nowhere: receive on one, send from another
 const tx = dgram.createSocket("udp4");
 const rx = dgram.createSocket("udp4");
-for (const e of errors) print("config: " + e);
+for (const e of errors) print(CONFIG_FILE + ": " + e);
 start(
   {
     send: (data, address, port) => tx.send(data, port, address),
@@ -29,15 +32,16 @@ start(
     every: setInterval,
     change: changeInterval,
     clear: clearInterval,
+    later: setTimeout,
     get: httpGet,
-    heap: () => (SPORE_BOARD === "esp32" ? ESP32 : ESP8266).getState().freeHeap,
+    heap: () => chip().freeHeap,
     jsvars: () => process.memory(false).free,
     restart: E.reboot,
     mac: getSerial(),
     board: SPORE_BOARD,
-    sdk: chip.sdkVersion,
-    mhz: SPORE_BOARD === "esp32" ? 240 : chip.cpuFrequency,
-    flash: SPORE_BOARD === "esp32" ? 4194304 : chip.flashKB * 1024,
+    sdk: chip().sdkVersion,
+    mhz: SPORE_BOARD === "esp32" ? 240 : chip().cpuFrequency,
+    flash: SPORE_BOARD === "esp32" ? 4194304 : chip().flashKB * 1024,
     version: SPORE_VERSION,
   },
   config,
@@ -45,8 +49,16 @@ start(
 rx.on("message", (msg, info) => receive(msg, info.address));
 rx.bind(config.udp);
 serveHttp(config.http, handle);
-tasks.registerTask("wifi", 30000, startWifi(config, host, (mode, ip, mask) => network(mode, ip, ip ? broadcastAddress(ip, mask) : ""), note));
+register("wifi", 30000, startWifi(config, host, (mode, ip, mask) => network(mode, ip, ip ? broadcastAddress(ip, mask) : ""), note));
 /** What user code reaches: SPORE's task manager and the event bus. */
-const spore = { tasks: tasks, on: on, off: off, fire: fire, publish: publish };
+const spore = {
+  get tasks() {
+    return taskManager();
+  },
+  on: on,
+  off: off,
+  fire: fire,
+  publish: publish,
+};
 // the boot line names what user code can call (and keeps the bundler from dropping it)
 print(host + " " + SPORE_VERSION + " " + Object.keys(spore));

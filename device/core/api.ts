@@ -44,14 +44,14 @@ export function add(method: string, path: string, fn: Handler): void {
   routes[method + " /api/" + path] = fn;
 }
 
-/** SPORE's api list: [{uri, method}]. */
-export function endpoints(): { uri: string; method: string }[] {
-  const r = [];
+/** SPORE's api list, [{uri, method}], as JSON: built as a string, it never exists as objects. */
+export function endpoints(): string {
+  let r = "";
   for (const k in routes) {
     const p = k.split(" ");
-    r.push({ uri: p[1], method: p[0] });
+    r += (r ? "," : "") + '{"uri":"' + p[1] + '","method":"' + p[0] + '"}';
   }
-  return r;
+  return "[" + r + "]";
 }
 
 /** Answers one request: 404, 405, 401 ("Authorization: Bearer <secret>" or "X-Spore-Key: <secret>"), or the handler's answer (500 if it throws). */

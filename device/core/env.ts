@@ -36,6 +36,8 @@ export interface Ports {
   every(fn: (arg: any) => void, ms: number, arg: any): number;
   change(id: number, ms: number): void;
   clear(id: number): void;
+  /** setTimeout(fn, ms, arg). */
+  later(fn: (arg: any) => void, ms: number, arg: any): void;
   /** One HTTP GET; cb gets an error message ("" for none) and the body, once. */
   get(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
   heap(): number;

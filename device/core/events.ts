@@ -16,8 +16,12 @@ export const MAX_EVENT = MAX_DATAGRAM - 120;
 
 /** Listeners by event name. */
 const ls: Record<string, Listener[]> = {};
-/** The latest events, oldest first, as GET /api/events lists them (origin: a hostname, time: uptime ms). */
-export const recent: { name: string; origin: string; time: number; data: any }[] = [];
+/**
+ * The latest events, oldest first, each the JSON that GET /api/events lists
+ * ({name, origin: a hostname, time: uptime ms, data}): one string costs a
+ * third of the JsVars of the object it describes.
+ */
+export const recent: string[] = [];
 /** Keys "origin.id" of cluster events already delivered, oldest first. */
 const seen: string[] = [];
 let eid = 0;
@@ -34,7 +38,7 @@ export function off(name: string, fn: Listener): void {
 
 /** Delivers an event to the local listeners and the history; listener errors are contained. */
 export function deliver(name: string, data: any, origin: string): void {
-  recent.push({ name: name, origin: origin, time: now(), data: data });
+  recent.push(str({ name: name, origin: origin, time: now(), data: data }));
   if (recent.length > SPORE_LIMITS.eventLog) recent.shift();
   // a copy: a listener may add or remove listeners
   for (const fn of (ls[name] || []).slice()) {

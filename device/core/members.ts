@@ -1,7 +1,7 @@
 // Membership by gossip with SWIM-style failure detection.
 //
-// Each probe round (config prd ms) the node pings one member, taken in a
-// shuffled round-robin order. No ack within half a round: it asks up to
+// Each probe round (config prd ms) the node pings one member, round-robin
+// from a random start. No ack within half a round: it asks up to
 // INDIRECT other members to ping it too. No ack by the end of the round: the
 // member is suspected, and the suspicion is gossiped. A live member that
 // hears it is suspected refutes it with a higher incarnation. A member still
@@ -50,7 +50,7 @@ function rnd(n: number): number {
 export const M: Record<string, Member> = {};
 /** Own incarnation, details version, address and subnet broadcast address ("" while offline). */
 export let inc = 0;
-let dv = 0;
+export let dv = 0;
 export let ip = "";
 export let bc = "";
 /** Dropped datagrams by reason. */
@@ -59,9 +59,10 @@ let seq = rnd(16777216);
 /** Ids with updates to piggyback, newest first, and how often each was sent. */
 const queue: string[] = [];
 const sent: Record<string, number> = {};
-/** Member ids in probe order (shuffled), position in it, the probe in flight, and probes relayed for others. */
-export const order: string[] = [];
+/** The number of members; the probe order's position and random start; the probe in flight; probes relayed for others. */
+export let size = 0;
 let oi = 0;
+let o0 = 0;
 let probe: { i: string; o: number; t: number; x: number; ok: number } | null = null;
 let phase = 0;
 const relays: { o: number; r: string; n: string }[] = [];
@@ -107,7 +108,7 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
   const head = type + "|" + me + "|" + b36(inc) + "|" + b36(seq) + "|" + b36(dv) + "|" + b36(O.heap());
   let ups = extra || "";
   let room = MAX_DATAGRAM - FRAMING - C.cl.length - head.length - arg.length - ups.length;
-  const limit = 3 * Math.ceil(Math.log(order.length + 2) / Math.LN2);
+  const limit = 3 * Math.ceil(Math.log(size + 2) / Math.LN2);
   for (let i = 0; i < queue.length; i++) {
     const id = queue[i];
     const u = update(id);
@@ -124,27 +125,35 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
 }
 
 /**
- * Whether datagram q is new from this member, keeping its replay window. A
- * seq far behind the last one means the member restarted (seqs start random).
+ * Whether datagram q is new from this member, keeping its replay window: 0
+ * a replay, 1 new, 2 the first from it or from a restart (a seq far behind
+ * the last one: seqs start random).
  */
-function fresh(m: Member, q: number): boolean {
+function fresh(m: Member, q: number): number {
   const d = (q - m.q) & 16777215;
   const back = 16777216 - d;
   if (m.q < 0 || (d >= 8388608 && back > 4096)) {
     m.q = q;
     m.w = 0;
-  } else if (!d || (d >= 8388608 && (back > WINDOW || m.w & (1 << (back - 1))))) return false;
-  else if (d < 8388608) {
+    return 2;
+  }
+  if (!d || (d >= 8388608 && (back > WINDOW || m.w & (1 << (back - 1))))) return 0;
+  if (d < 8388608) {
     m.w = d > WINDOW ? 0 : ((m.w << d) | (1 << (d - 1))) & 2147483647;
     m.q = q;
   } else m.w |= 1 << (back - 1);
-  return true;
+  return 1;
+}
+
+/** The answer to an announce. */
+function hello(to: string): void {
+  send("H", "", to);
 }
 
 function forget(id: string): void {
   delete M[id];
   delete sent[id];
-  order.splice(order.indexOf(id), 1);
+  size--;
 }
 
 /**
@@ -154,7 +163,7 @@ function forget(id: string): void {
 function heard(id: string, n: number, a: string, d: number, direct: boolean): Member | null {
   let m = M[id];
   if (!m) {
-    if (order.length >= SPORE_LIMITS.memberTable) {
+    if (size >= SPORE_LIMITS.memberTable) {
       let dead = "";
       for (const k in M) if (status(M[k]) === 2) dead = k;
       if (!dead) {
@@ -164,7 +173,7 @@ function heard(id: string, n: number, a: string, d: number, direct: boolean): Me
       forget(dead);
     }
     m = M[id] = { a: a, n: n, s: 0, t: now(), l: -1, d: d, h: 0, q: -1, w: 0, st: 0 };
-    order.splice(rnd(order.length + 1), 0, id);
+    size++;
     enqueue(id);
     note("node/discovered", { hostname: "esp_" + id, ip: a });
     return m;
@@ -187,7 +196,8 @@ export function receive(data: string, from: string): void {
   if (typeof g === "string") return drop(g);
   if (g.id === me) return; // our own broadcast
   const known = M[g.id];
-  if (known && !fresh(known, g.seq)) return drop("replay");
+  const f = known ? fresh(known, g.seq) : 2;
+  if (!f) return drop("replay");
   const m = heard(g.id, g.inc, from, g.dv, true);
   if (m) {
     m.h = g.heap;
@@ -212,7 +222,11 @@ export function receive(data: string, from: string): void {
   const t = g.type;
   const arg = g.arg;
   if (t === "P") send("K", arg, from);
-  else if (t === "A") send("H", "", from);
+  // an announce from a member that is new or restarted is answered, the
+  // others know of us already; at a random moment within a probe round, so
+  // that a newcomer is not hit by every member's answer at once (each
+  // datagram waiting for the interpreter holds about 40 JsVars)
+  else if (t === "A" && f > 1) O.later(hello, rnd(C.prd), from);
   else if (t === "E") clusterEvent(arg, g.id);
   else if (t === "K") {
     const o = n36(arg);
@@ -254,7 +268,7 @@ export function pick(k: number, not: string): string[] {
   return ids;
 }
 
-/** The probe task, twice per round: mid-round indirect probes, then suspicion and the next ping. */
+/** The probe task, twice per round: mid-round indirect probes, then suspicion, status changes and the next ping. */
 export function tick(): void {
   const p = probe;
   phase = 1 - phase;
@@ -267,22 +281,21 @@ export function tick(): void {
     return;
   }
   const y = p && !p.ok ? M[p.i] : null;
+  // suspected: INACTIVE ina s after this failed probe (unless it refutes)
   if (y && !y.s && y.t < p!.t) {
     y.s = 1;
     y.t = p!.t;
     enqueue(p!.i);
   }
   probe = null;
-  if (oi >= order.length) {
+  check();
+  // every member once per round, from a random start
+  const ids = Object.keys(M);
+  if (oi >= ids.length) {
     oi = 0;
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rnd(i + 1);
-      const z = order[i];
-      order[i] = order[j];
-      order[j] = z;
-    }
+    o0 = rnd(ids.length);
   }
-  const id = order[oi++];
+  const id = ids[(o0 + oi++) % ids.length];
   if (!id) return;
   probe = { i: id, o: ++nonce, t: now(), x: 0, ok: 0 };
   send("P", b36(nonce), M[id].a);
@@ -291,13 +304,13 @@ export function tick(): void {
 /** The discovery task: broadcasts an announce at most every max(ann, members s). */
 export function announce(): void {
   const t = now();
-  if (!bc || t - lastAnn < Math.max(C.ann, order.length * 1000)) return;
+  if (!bc || t - lastAnn < Math.max(C.ann, size * 1000)) return;
   lastAnn = t;
   send("A", "", bc);
 }
 
-/** The members task: reports status changes and forgets members dead for fgt seconds. */
-export function check(): void {
+/** Once per probe round: reports status changes and forgets members dead for fgt seconds. */
+function check(): void {
   let gone = "";
   for (const id in M) {
     const m = M[id];

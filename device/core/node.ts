@@ -4,13 +4,13 @@ import type { Config } from "./config.ts";
 import { C, host, me, now, O, setup, str, type Ports } from "./env.ts";
 import { fire, isEventName, publish, recent } from "./events.ts";
 import { macTail } from "./identity.ts";
-import { announce, check, drops, inc, ip, M, online, setDetailsVersion, status, STATUS, tick, type Member } from "./members.ts";
-import { busy, control, list, tasks, uptime } from "./tasks.ts";
+import { announce, drops, dv, inc, ip, M, online, setDetailsVersion, status, STATUS, tick, type Member } from "./members.ts";
+import { busy, control, find, list, register, uptime } from "./tasks.ts";
 import { b36 } from "./wire.ts";
 
 /** "sta" on the configured network, "ap" serving its own access point, "" before either. */
 export let wifi = "";
-/** Member details by details version (base 36): a JSON tail, or the time a fetch failed. */
+/** Member details by details version: a JSON tail, or the time a fetch failed. */
 const details: Record<string, string | number> = {};
 let fetching = false;
 
@@ -27,46 +27,49 @@ function counts(): number[] {
   return c;
 }
 
-/** What others keep of a node's status (its JSON without the volatile fields). */
-function detailsOf(s: any): string {
-  return str({ resources: { sdkVersion: s.sdkVersion, cpuFreqMHz: s.cpuFreqMHz, flashChipSize: s.flashChipSize }, api: s.api, board: s.board, version: s.version });
+/**
+ * What others keep of a node's status: the JSON of its resources after
+ * freeHeap and chipId, then api, board and version, so a member's entry is
+ * built by concatenation ("...,"chipId":1,' + tail), never parsed. api is JSON.
+ */
+function detailsOf(s: any, api: string): string {
+  return str({ sdkVersion: s.sdkVersion, cpuFreqMHz: s.cpuFreqMHz, flashChipSize: s.flashChipSize }).substr(1) + ',"api":' + api + "," + str({ board: s.board, version: s.version }).substr(1);
 }
 
-/** SPORE's node status shape, plus what tools need to tell nodes apart. */
-function nodeStatus(): any {
+function ownDetails(): string {
+  return detailsOf({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash, board: O.board, version: O.version }, endpoints());
+}
+
+/** SPORE's node status shape, plus what tools need to tell nodes apart, as JSON. */
+function nodeStatus(): string {
   const c = counts();
-  return {
+  const s = str({
     freeHeap: O.heap(),
     chipId: parseInt(me, 16),
-    sdkVersion: O.sdk,
-    cpuFreqMHz: O.mhz,
-    flashChipSize: O.flash,
     hostname: host,
     ip: ip,
-    board: O.board,
-    version: O.version,
     uptime: uptime(),
     freeJsVars: O.jsvars(),
     wifi: wifi,
     incarnation: inc,
     members: { ACTIVE: c[0], INACTIVE: c[1], DEAD: c[2] },
     drops: drops,
-    api: endpoints(),
-  };
+  });
+  // the details, with the brace that closes a member's resources taken out: here they are top-level fields
+  return s.substr(0, s.length - 1) + "," + ownDetails().replace("},", ",");
 }
 
-/** One member of /api/cluster/members as JSON (m undefined: this node). */
-function memberJson(id: string, m?: Member): string {
-  const tail = m ? details[b36(m.d)] : detailsOf(nodeStatus());
-  const r = typeof tail === "string" ? JSON.parse(tail) : { resources: {}, api: [] };
-  r.hostname = "esp_" + id;
-  r.ip = m ? m.a : ip;
-  r.lastSeen = m ? now() - m.t : 0;
-  r.latency = m ? m.l : 0;
-  r.status = STATUS[m ? status(m) : 0];
-  r.resources.freeHeap = m ? m.h : O.heap();
-  r.resources.chipId = parseInt(id, 16);
-  return str(r);
+/** A member's own fields in /api/cluster/members (m undefined: this node), its resources left open for its details. */
+function memberFields(id: string, m: Member | undefined): string {
+  const j = str({
+    hostname: "esp_" + id,
+    ip: m ? m.a : ip,
+    lastSeen: m ? now() - m.t : 0,
+    latency: m ? m.l : 0,
+    status: STATUS[m ? status(m) : 0],
+    resources: { freeHeap: m ? m.h : O.heap(), chipId: parseInt(id, 16) },
+  });
+  return j.substr(0, j.length - 2);
 }
 
 /**
@@ -79,22 +82,23 @@ function fetchDetails(): void {
   const t = now();
   for (const id in M) {
     const m = M[id];
-    const key = b36(m.d);
+    const key = m.d;
     const have = details[key];
-    if (typeof have === "string" || (have && t - have < 30000) || m.s) continue;
+    if (m.d === dv || typeof have === "string" || (have && t - have < 30000) || m.s) continue;
     fetching = true;
     O.get(m.a, C.http, "/api/node/status", (err, body) => {
       fetching = false;
       let d: string | number = t;
       try {
-        if (!err) d = detailsOf(JSON.parse(body));
+        const s = err ? 0 : JSON.parse(body);
+        if (s) d = detailsOf(s, str(s.api || []));
       } catch (e) {
         // a bad answer counts as a failed fetch
       }
       // forget versions no member has any more, keep at most detailTable
       for (const k of Object.keys(details)) {
         let used = 0;
-        for (const id in M) if (b36(M[id].d) === k) used = 1;
+        for (const id in M) if (M[id].d === +k) used = 1;
         if (!used) delete details[k];
       }
       if (Object.keys(details).length < SPORE_LIMITS.detailTable) details[key] = d;
@@ -106,14 +110,30 @@ function fetchDetails(): void {
 /** Registers the HTTP API and the engine's own tasks. */
 export function start(ports: Ports, config: Config): void {
   setup(ports, config, macTail(ports.mac));
-  add("GET", "node/status", () => json(200, nodeStatus()));
+  add("GET", "node/status", () => ({ code: 200, body: nodeStatus() }));
   add("GET", "cluster/members", () => {
     const ids = Object.keys(M);
+    const own = ownDetails();
+    let tail = "";
+    ids.unshift(me);
     return {
       code: 200,
-      body: '{"members":[' + memberJson(me),
-      // one member per piece, so a large table is never one large string
-      more: (i) => (i < ids.length ? (M[ids[i]] ? "," + memberJson(ids[i], M[ids[i]]) : "") : i === ids.length ? "]}" : undefined),
+      body: '{"members":[',
+      // two pieces per member, one per "drain": its fields, then its details
+      // as they are kept (a member running what this node runs shares own;
+      // others have theirs from the details table once fetched). Joined into
+      // one string, copied on its way out, they run an ESP-01 out of JsVars.
+      more: (i) => {
+        const k = i >> 1;
+        const id = ids[k];
+        const m = M[id];
+        if (k >= ids.length) return i === k * 2 ? "]}" : undefined;
+        if (i & 1) return tail;
+        if (id !== me && !m) return (tail = "");
+        const d = m && m.d !== dv ? details[m.d] : own;
+        tail = typeof d === "string" ? d : "";
+        return (k ? "," : "") + memberFields(id, m) + (tail ? "," : '},"api":[]}');
+      },
     };
   });
   add("POST", "node/restart", () => {
@@ -126,25 +146,26 @@ export function start(ports: Ports, config: Config): void {
     let active = 0;
     for (const t of list) {
       if (t.e && t.id) active++;
-      ts.push({ name: t.n, interval: t.i, enabled: t.e, running: !!t.id, runs: t.r, errors: t.x, lastMs: t.l, avgMs: +t.a.toFixed(2) });
+      ts.push({ name: t.n, interval: t.i, enabled: !!t.e, running: !!t.id, runs: t.r, errors: t.x, lastMs: t.l, avgMs: +t.a.toFixed(2) });
     }
     return json(200, { summary: { totalTasks: list.length, activeTasks: active, busyMs: busy }, tasks: ts, system: { freeHeap: O.heap(), uptime: uptime() } });
   });
   add("POST", "tasks/control", (req) => {
     const f = parseForm(req.body);
-    if (!f || !f.task || !(f.action || f.interval)) return error(400, "form: task=<name>&action=<action>[&interval=<ms>]");
+    if (!f || !f.task || !(f.action || f.interval)) return error(400, "form: task, action, interval");
     const action = f.action || "interval";
     const problem = control(f.task, action, f.interval || "");
     if (problem) return error(problem.substr(0, 3) === "no " ? 404 : 400, problem);
-    return json(200, { success: true, message: "done", task: f.task, action: action, enabled: tasks.isTaskEnabled(f.task), interval: tasks.getTaskInterval(f.task) });
+    const t = find(f.task)!;
+    return json(200, { success: true, message: "done", task: f.task, action: action, enabled: !!t.e, interval: t.i });
   });
   add("GET", "events", () => {
-    return json(200, { events: recent });
+    return { code: 200, body: '{"events":[' + recent.join(",") + "]}" };
   });
   add("POST", "events", (req) => {
     const f = parseForm(req.body);
     let data = null;
-    if (!f || !isEventName(f.name) || (f.scope && f.scope !== "local" && f.scope !== "cluster")) return error(400, "form: name=<event>[&data=<JSON>][&scope=cluster]");
+    if (!f || !isEventName(f.name) || (f.scope && f.scope !== "local" && f.scope !== "cluster")) return error(400, "form: name[, data, scope]");
     try {
       if (f.data) data = JSON.parse(f.data);
     } catch (e) {
@@ -155,12 +176,11 @@ export function start(ports: Ports, config: Config): void {
     if (f.scope !== "cluster") fire(f.name, data);
     return json(200, { success: true, name: f.name, scope: f.scope || "local" });
   });
-  setDetailsVersion(O.hash(detailsOf(nodeStatus())) >>> 0);
-  tasks.registerTask("probe", C.prd / 2, tick);
-  tasks.registerTask("discovery", 1000, announce);
-  tasks.registerTask("members", 1000, check);
-  tasks.registerTask("details", 2000, fetchDetails);
-  tasks.registerTask("status", 60000, () => {
+  setDetailsVersion(O.hash(ownDetails()) >>> 0);
+  register("probe", C.prd / 2, tick);
+  register("discovery", 1000, announce);
+  register("details", 2000, fetchDetails);
+  register("status", 60000, () => {
     O.log(host + " " + wifi + " members " + counts() + " free " + O.jsvars());
   });
 }

@@ -12,8 +12,8 @@ export interface Task {
   n: string;
   i: number;
   f: () => void;
-  /** enabled */
-  e: boolean;
+  /** enabled: 1 or 0 (a boolean property costs one JsVar more) */
+  e: number;
   /** timer id, 0 when stopped */
   id: number;
   /** runs, errors, errors in a row */
@@ -29,7 +29,7 @@ export const list: Task[] = [];
 /** Milliseconds spent in tasks since boot. */
 export let busy = 0;
 
-function find(name: string): Task | undefined {
+export function find(name: string): Task | undefined {
   for (const t of list) if (t.n === name) return t;
   return undefined;
 }
@@ -44,7 +44,7 @@ function run(t: Task): void {
   } catch (err) {
     t.x++;
     const off = ++t.c >= MAX_ERRORS;
-    if (off) t.e = false;
+    if (off) t.e = 0;
     const msg = String((err as Error).message || err);
     O.log("task " + t.n + ": " + msg + (off ? " (disabled)" : ""));
     fire("task/error", { task: t.n, error: msg, disabled: off });
@@ -54,13 +54,11 @@ function run(t: Task): void {
   busy += t.l;
 }
 
-const ACTIONS = ["enable", "disable", "start", "stop"];
-
-/** Applies ACTIONS[what] to a task; false if there is no such task. */
+/** Applies enable (0), disable, start or stop (3) to a task; false if there is no such task. */
 function act(name: string, what: number): boolean {
   const t = find(name);
   if (t && what < 2) {
-    t.e = !what;
+    t.e = what ? 0 : 1;
     t.c = 0;
   }
   if (t && what === 2 && !t.id) t.id = O.every(run, t.i, t);
@@ -69,48 +67,54 @@ function act(name: string, what: number): boolean {
   return !!t;
 }
 
-/** SPORE's TaskManager; the calls taking a name return false for an unknown task. */
-export const tasks = {
-  /** registerTask(name, intervalMs, fn, enabled = true, autoStart = true); false if the name is taken. */
-  registerTask(name: string, ms: number, fn: () => void, enabled?: boolean, autoStart?: boolean): boolean {
-    if (find(name) || !(ms > 0)) return false;
-    list.push({ n: name, i: ms, f: fn, e: enabled !== false, id: 0, r: 0, x: 0, c: 0, l: 0, a: 0 });
-    return autoStart === false || act(name, 2);
-  },
-  enableTask: (name: string) => act(name, 0),
-  disableTask: (name: string) => act(name, 1),
-  startTask: (name: string) => act(name, 2),
-  stopTask: (name: string) => act(name, 3),
-  setTaskInterval(name: string, ms: number): boolean {
-    const t = find(name);
-    if (!t || !(ms > 0)) return false;
-    t.i = ms;
-    if (t.id) O.change(t.id, ms);
-    return true;
-  },
-  isTaskEnabled(name: string): boolean {
-    const t = find(name);
-    return !!t && t.e;
-  },
-  getTaskInterval(name: string): number {
-    const t = find(name);
-    return t ? t.i : 0;
-  },
-  printTaskStatus(): void {
-    O.log("task ms enabled running runs errors avg-ms");
-    for (const t of list) O.log([t.n, t.i, t.e, !!t.id, t.r, t.x, t.a.toFixed(1)].join(" "));
-  },
-};
+/** registerTask(name, intervalMs, fn, enabled = true, autoStart = true): false if the name is taken or the interval is not positive. */
+export function register(name: string, ms: number, fn: () => void, enabled?: boolean, autoStart?: boolean): boolean {
+  if (find(name) || !(ms > 0)) return false;
+  list.push({ n: name, i: ms, f: fn, e: enabled === false ? 0 : 1, id: 0, r: 0, x: 0, c: 0, l: 0, a: 0 });
+  return autoStart === false || act(name, 2);
+}
+
+function setTaskInterval(name: string, ms: number): boolean {
+  const t = find(name);
+  if (!t || !(ms > 0)) return false;
+  t.i = ms;
+  if (t.id) O.change(t.id, ms);
+  return true;
+}
+
+/**
+ * SPORE's TaskManager; the calls taking a name return false for an unknown
+ * task. Built each time it is asked for (spore.tasks is a getter): kept, its
+ * nine methods and their long names would cost about 70 JsVars on an ESP-01.
+ */
+export function taskManager() {
+  return {
+    registerTask: register,
+    enableTask: (name: string) => act(name, 0),
+    disableTask: (name: string) => act(name, 1),
+    startTask: (name: string) => act(name, 2),
+    stopTask: (name: string) => act(name, 3),
+    setTaskInterval: setTaskInterval,
+    isTaskEnabled: (name: string): boolean => !!(find(name) || ({} as Task)).e,
+    getTaskInterval: (name: string): number => (find(name) || ({ i: 0 } as Task)).i,
+    printTaskStatus: (): void => {
+      O.log("task ms on running runs errors avg");
+      for (const t of list) O.log([t.n, t.i, !!t.e, !!t.id, t.r, t.x, t.a.toFixed(1)].join(" "));
+    },
+  };
+}
 
 /** POST /api/tasks/control: "" when done, else what was wrong. */
 export function control(name: string, action: string, interval: string): string {
-  const what = ACTIONS.indexOf(action);
+  // split here, not kept in a module-level array: it is garbage once answered
+  const names = "enable|disable|start|stop";
+  const what = names.split("|").indexOf(action);
   if (!find(name)) return "no task " + name;
-  if (action !== "interval" && what < 0) return "action: enable|disable|start|stop|interval";
+  if (action !== "interval" && what < 0) return "action: " + names + "|interval";
   const ms = parseInt(interval, 10);
   if ((interval || what < 0) && !(ms >= 10 && ms <= 86400000 && String(ms) === interval)) return "interval: 10..86400000 ms";
   act(name, what);
-  if (interval) tasks.setTaskInterval(name, ms);
+  if (interval) setTaskInterval(name, ms);
   return "";
 }
 

@@ -35,13 +35,13 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         if (state < 2) open--;
         state = 2;
       });
-      const limit = error(413, "body over " + SPORE_LIMITS.body + " bytes");
+      const limit = () => send(error(413, "body over " + SPORE_LIMITS.body + " bytes"));
       if (open > SPORE_LIMITS.conns) send(error(503, "busy: connections"));
       if (process.memory(false).free < SPORE_LIMITS.minFree) send(error(503, "busy: memory"));
-      if (parseInt(header(req.headers, "content-length"), 10) > SPORE_LIMITS.body) send(limit);
+      if (parseInt(header(req.headers, "content-length"), 10) > SPORE_LIMITS.body) limit();
       req.on("data", (d) => {
         body += d;
-        if (body.length > SPORE_LIMITS.body) send(limit);
+        if (body.length > SPORE_LIMITS.body) limit();
         if (state) body = "";
       });
       req.on("end", () => {

@@ -12,7 +12,7 @@ import { createHttpModule } from "./espruino-http.ts";
 import { createNetModule } from "./espruino-net.ts";
 import { EspruinoTimers } from "./espruino-timers.ts";
 import { Wifi, type AccessPoint } from "./espruino-wifi.ts";
-import { JsVarCounter, jsVarModel } from "./jsvars.ts";
+import { JsVarCounter, jsVarModel, timerBlocks } from "./jsvars.ts";
 import type { Lan, LanHost, StreamListener } from "./lan.ts";
 import type { Rng } from "./rng.ts";
 import { type DeviceRuntime, Emitter, SocketBudget } from "./runtime.ts";
@@ -326,7 +326,8 @@ export class Device implements LanHost {
       },
       unlisten: (port) => dev.streamListeners.delete(port),
       log: (line) => dev.print(line),
-      newObject: <T extends object>(props: T): T => Object.assign(vm.runInContext("({})", dev.ctx!), props),
+      // a device killed while data is on its way has no realm: the object goes nowhere (invoke ignores it)
+      newObject: <T extends object>(props: T): T => (dev.ctx ? Object.assign(vm.runInContext("({})", dev.ctx), props) : props),
     };
   }
 
@@ -499,7 +500,7 @@ export class Device implements LanHost {
       ),
     );
     // objects made by the emulator (host realm) are the interpreter's own: opaque
-    return new JsVarCounter(jsVarModel(this.board.limits.bytesPerJsVar), (o) => builtins.has(o) || o instanceof Object);
+    return new JsVarCounter(jsVarModel(this.board.limits.bytesPerJsVar, this.board.limits.jsVars), (o) => builtins.has(o) || o instanceof Object);
   }
 
   /** JsVars in use: the interpreter's base plus everything the device's code can reach. */
@@ -523,7 +524,7 @@ export class Device implements LanHost {
         blocks += 1 + counter.add(value);
       }
     }
-    for (const fn of this.timers?.callbacks() ?? []) blocks += 2 + counter.add(fn);
+    for (const t of this.timers?.pending() ?? []) blocks += timerBlocks(t.interval, t.args.length) + counter.add(t.fn) + t.args.reduce((n: number, a) => n + counter.add(a), 0);
     for (const e of this.emitters) for (const fn of e.listenerFunctions()) blocks += 1 + counter.add(fn);
     // listeners on the device's own objects (E.on and friends) are ordinary properties, counted above
     return blocks;

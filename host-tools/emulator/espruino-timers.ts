@@ -79,8 +79,9 @@ export class EspruinoTimers {
     return this.timers.size;
   }
 
-  callbacks(): unknown[] {
-    return [...this.timers.values()].flatMap((t) => [t.fn, ...t.args]);
+  /** What each pending timer holds, for the JsVar count. */
+  pending(): { fn: unknown; args: unknown[]; interval: boolean }[] {
+    return [...this.timers.values()].map((t) => ({ fn: t.fn, args: t.args, interval: t.interval > 0 }));
   }
 
   reset(): void {

@@ -18,6 +18,8 @@ export interface JsVarModel {
   functionBlocks: number;
   /** Bytes per block of a flat string (typed array data): one header block, then this many bytes per block. */
   flatBlockBytes: number;
+  /** Integers a name block holds inline: those a JsVarRef can hold (src/jsutils.h JSVARREF_MIN/MAX). */
+  inlineMax: number;
 }
 
 /**
@@ -26,18 +28,41 @@ export interface JsVarModel {
  * blocks (test/emulator/jsvars.test.ts holds those measurements). A function
  * is one block, one per parameter, and a code reference (name + code).
  */
-export function jsVarModel(bytesPerJsVar: number): JsVarModel {
-  if (bytesPerJsVar <= 12) return { nameChars: 4, stringChars: 8, extChars: 8, functionBlocks: 3, flatBlockBytes: 12 };
-  if (bytesPerJsVar <= 14) return { nameChars: 4, stringChars: 9, extChars: 10, functionBlocks: 3, flatBlockBytes: 14 };
-  return { nameChars: 8, stringChars: 12, extChars: 12, functionBlocks: 3, flatBlockBytes: 16 };
+export function jsVarModel(bytesPerJsVar: number, jsVars = 1700): JsVarModel {
+  const inlineMax = 2 ** (refBits(bytesPerJsVar, jsVars) - 1) - 1;
+  if (bytesPerJsVar <= 12) return { nameChars: 4, stringChars: 8, extChars: 8, functionBlocks: 3, flatBlockBytes: 12, inlineMax };
+  if (bytesPerJsVar <= 14) return { nameChars: 4, stringChars: 9, extChars: 10, functionBlocks: 3, flatBlockBytes: 14, inlineMax };
+  return { nameChars: 8, stringChars: 12, extChars: 12, functionBlocks: 3, flatBlockBytes: 16, inlineMax };
+}
+
+/** JSVARREF_BITS as src/jsutils.h chooses it: enough for the variable count (16 with 16-byte blocks). */
+export function refBits(bytesPerJsVar: number, jsVars: number): number {
+  if (bytesPerJsVar >= 16) return 16;
+  let bits = 8;
+  while (jsVars > 2 ** bits - 1 && bits < 16) bits++;
+  return bits;
+}
+
+/**
+ * A pending timer, besides its function and arguments. Measured on 2v29
+ * (12-byte blocks, code in Storage): setTimeout 5 blocks, setInterval 7, and
+ * arguments an array of their own: 1 argument +3, 2 arguments +4.
+ */
+export function timerBlocks(interval: boolean, args: number): number {
+  return (interval ? 7 : 5) + (args ? 2 + args : 0);
 }
 
 export function stringBlocks(length: number, first: number, ext: number): number {
   return length <= first ? 1 : 1 + Math.ceil((length - first) / ext);
 }
 
-function inlineInName(v: unknown): boolean {
-  return v === undefined || v === null || typeof v === "boolean" || (typeof v === "number" && Number.isInteger(v) && Math.abs(v) < 2 ** 31);
+/**
+ * Whether a value sits inside its name's block (src/jsvar.c
+ * jsvMakeIntoVariableName): integers within the JsVarRef range, and under an
+ * array index booleans too. undefined is no value at all; null is a block.
+ */
+function inlineInName(v: unknown, index: boolean, max: number): boolean {
+  return v === undefined || (index && typeof v === "boolean") || (typeof v === "number" && Number.isInteger(v) && v >= -max - 1 && v <= max);
 }
 
 export class JsVarCounter {
@@ -57,10 +82,10 @@ export class JsVarCounter {
     return this.blocks - before;
   }
 
-  private name(key: string, value: unknown): void {
+  private name(key: string, value: unknown, index = false): void {
     const m = this.model;
-    this.blocks += stringBlocks(key.length, m.nameChars, m.extChars);
-    if (!inlineInName(value)) this.value(value);
+    this.blocks += index ? 1 : stringBlocks(key.length, m.nameChars, m.extChars);
+    if (!inlineInName(value, index, m.inlineMax)) this.value(value);
   }
 
   private value(v: unknown): void {
@@ -93,7 +118,7 @@ export class JsVarCounter {
     if (Array.isArray(o)) {
       this.blocks += 1;
       // an index is an integer name: one block, with small values inline
-      for (const v of o) this.name("", v);
+      for (const v of o) this.name("", v, true);
       return;
     }
     this.object(o);

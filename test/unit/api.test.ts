@@ -17,7 +17,7 @@ const api = suite("api registry");
 const req = (method: string, path: string, headers: Record<string, string> = {}): HttpRequest => ({ method, path, headers, body: "" });
 
 api("registered endpoints are listed in SPORE's {uri, method} shape, under /api/", () => {
-  assert.equal(endpoints(), [
+  assert.equal(JSON.parse(endpoints()), [
     { uri: "/api/x", method: "GET" },
     { uri: "/api/m", method: "POST" },
     { uri: "/api/boom", method: "GET" },

@@ -23,7 +23,7 @@ config("stored values override the defaults", () => {
 config("a bad field keeps its default and is reported, the rest still applies", () => {
   const errors: string[] = [];
   const c = readConfig({ ssid: 5, http: 70000, udp: 1.5, ann: 10, cl: "farm", key: "k" }, errors);
-  assert.equal(errors.sort(), ["spore.json: bad ann (100..3600000)", "spore.json: bad http (1..65535)", "spore.json: bad ssid (text, no |)", "spore.json: bad udp (1..65535)"]);
+  assert.equal(errors.sort(), ["bad ann (100..3600000)", "bad http (1..65535)", "bad ssid (text, no |)", "bad udp (1..65535)"]);
   assert.is(c.ssid, "");
   assert.is(c.http, 80);
   assert.is(c.cl, "farm");
