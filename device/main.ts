@@ -3,7 +3,7 @@ import { CONFIG_FILE, readConfig } from "./core/config.ts";
 import { host } from "./core/env.ts";
 import { fire, note, off, on, publish } from "./core/events.ts";
 import { broadcastAddress } from "./core/identity.ts";
-import { receive } from "./core/members.ts";
+import { receive, size } from "./core/members.ts";
 import { network, start } from "./core/node.ts";
 import { handle } from "./core/api.ts";
 import { register, taskManager } from "./core/tasks.ts";
@@ -36,13 +36,13 @@ start(
     get: httpGet,
     heap: () => chip().freeHeap,
     jsvars: () => process.memory(false).free,
-    restart: E.reboot,
     mac: getSerial(),
     board: SPORE_BOARD,
     sdk: chip().sdkVersion,
     mhz: SPORE_BOARD === "esp32" ? 240 : chip().cpuFrequency,
     flash: SPORE_BOARD === "esp32" ? 4194304 : chip().flashKB * 1024,
     version: SPORE_VERSION,
+    boot: global.SBS,
   },
   config,
 );
@@ -50,15 +50,17 @@ rx.on("message", (msg, info) => receive(msg, info.address));
 rx.bind(config.udp);
 serveHttp(config.http, handle);
 register("wifi", 30000, startWifi(config, host, (mode, ip, mask) => network(mode, ip, ip ? broadcastAddress(ip, mask) : ""), note));
-/** What user code reaches: SPORE's task manager and the event bus. */
-const spore = {
+/** What user code (and the boot file) reaches: SPORE's task manager, the event bus, the member count. */
+(global as any).spore = {
   get tasks() {
     return taskManager();
+  },
+  get members() {
+    return size;
   },
   on: on,
   off: off,
   fire: fire,
   publish: publish,
 };
-// the boot line names what user code can call (and keeps the bundler from dropping it)
-print(host + " " + SPORE_VERSION + " " + Object.keys(spore));
+print(host + " " + SPORE_VERSION);

@@ -1,7 +1,7 @@
 // The HTTP API's endpoint registry. Endpoints register themselves, so the api
 // list in the node status is always what the node really serves. Every
 // method but GET mutates and needs the cluster secret.
-import { C, str, type HttpRequest, type HttpResponse } from "./env.ts";
+import { C, O, str, type HttpRequest, type HttpResponse } from "./env.ts";
 
 export type Handler = (req: HttpRequest) => HttpResponse;
 
@@ -44,14 +44,18 @@ export function add(method: string, path: string, fn: Handler): void {
   routes[method + " /api/" + path] = fn;
 }
 
-/** SPORE's api list, [{uri, method}], as JSON: built as a string, it never exists as objects. */
+/**
+ * SPORE's api list, [{uri, method}], as JSON: built as a string, it never
+ * exists as objects. With a boot file (O.boot), its two endpoints too: it
+ * answers them before the API sees the request (device/boot.ts).
+ */
 export function endpoints(): string {
   let r = "";
   for (const k in routes) {
     const p = k.split(" ");
     r += (r ? "," : "") + '{"uri":"' + p[1] + '","method":"' + p[0] + '"}';
   }
-  return "[" + r + "]";
+  return "[" + r + (O.boot ? ',{"uri":"/api/node/update","method":"POST"},{"uri":"/api/node/restart","method":"POST"}' : "") + "]";
 }
 
 /** Answers one request: 404, 405, 401 ("Authorization: Bearer <secret>" or "X-Spore-Key: <secret>"), or the handler's answer (500 if it throws). */

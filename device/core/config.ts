@@ -51,7 +51,7 @@ export function readConfig(raw: unknown, errors: string[]): Config {
   };
   const c: Record<string, any> = {};
   const src = (raw && typeof raw === "object" ? raw : {}) as Record<string, any>;
-  if (src !== raw) errors.push("unreadable: using defaults");
+  if (src !== raw) errors.push("unreadable");
   for (const k in KEYS) {
     const d = KEYS[k];
     const v = src[k];
@@ -62,11 +62,11 @@ export function readConfig(raw: unknown, errors: string[]): Config {
     else if (v !== undefined) errors.push("bad " + k + " (" + (num ? d[1] + ".." + d[2] : "text, no |") + ")");
   }
   if (c.dead <= c.ina) {
-    errors.push("dead <= ina: using 10, 60");
+    errors.push("dead <= ina: 10, 60");
     c.ina = 10;
     c.dead = 60;
   }
-  if (!c.key) errors.push("no key: POST requests refused");
+  if (!c.key) errors.push("no key: POSTs refused");
   return c as Config;
 }
 

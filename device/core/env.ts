@@ -20,8 +20,6 @@ export interface HttpResponse {
   body: string;
   /** Further pieces of the body, sent one per "drain" (undefined: done, "": skip). */
   more?: (i: number) => string | undefined;
-  /** Runs once the response has been sent (e.g. a restart). */
-  after?: () => void;
 }
 
 export interface Ports {
@@ -42,7 +40,6 @@ export interface Ports {
   get(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
   heap(): number;
   jsvars(): number;
-  restart(): void;
   /** MAC as getSerial() gives it, and facts about the chip. */
   mac: string;
   board: string;
@@ -50,6 +47,8 @@ export interface Ports {
   mhz: number;
   flash: number;
   version: string;
+  /** The boot file's state ({slot, state}), when there is a boot file. */
+  boot?: object;
 }
 
 /** JSON.stringify, used often enough to be worth its own short name. */

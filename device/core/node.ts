@@ -54,6 +54,7 @@ function nodeStatus(): string {
     incarnation: inc,
     members: { ACTIVE: c[0], INACTIVE: c[1], DEAD: c[2] },
     drops: drops,
+    boot: O.boot,
   });
   // the details, with the brace that closes a member's resources taken out: here they are top-level fields
   return s.substr(0, s.length - 1) + "," + ownDetails().replace("},", ",");
@@ -135,11 +136,6 @@ export function start(ports: Ports, config: Config): void {
         return (k ? "," : "") + memberFields(id, m) + (tail ? "," : '},"api":[]}');
       },
     };
-  });
-  add("POST", "node/restart", () => {
-    const r = json(200, { success: true, message: "restarting" });
-    r.after = O.restart;
-    return r;
   });
   add("GET", "tasks/status", () => {
     const ts = [];

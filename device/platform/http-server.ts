@@ -10,6 +10,8 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
   let open = 0;
   require("http")
     .createServer((req, res) => {
+      // the boot file (device/boot.ts) takes update and restart requests, and streams an update's body into Storage itself
+      if (global._SB && _SB(req, res)) return;
       let body = "";
       let state = 0; // 0 receiving, 1 answered, 2 closed
       let i = 0;
@@ -29,7 +31,6 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
           });
         if (more) res.write(r.body);
         else res.end(r.body);
-        if (r.after) setTimeout(r.after, 500);
       };
       req.on("close", () => {
         if (state < 2) open--;

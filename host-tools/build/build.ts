@@ -1,7 +1,8 @@
 // npm run build: one bundle per board, sizes against budgets; exit 1 when
 // any bundle fails to build or is over its budget.
 import { loadBoards } from "./boards.ts";
-import { bundleBoard, BuildError, type BundleResult } from "./bundle.ts";
+import { BOOT_ENTRY, bundleBoard, BuildError, type BundleResult } from "./bundle.ts";
+import { storageLayout } from "./image.ts";
 import { JsonFileError } from "./json-schema.ts";
 
 export function formatSizes(results: BundleResult[]): string {
@@ -13,9 +14,28 @@ export function formatSizes(results: BundleResult[]): string {
   return ["bundle sizes (dist/<board>.js):", ...rows].join("\n");
 }
 
+/** Storage per board with everything at its largest (image.ts), from the boot files' sizes. */
+export function formatLayouts(boots: BundleResult[]): string {
+  const boards = loadBoards();
+  const lines = ["storage (boot file, slots at their budget, largest config and state):"];
+  for (const r of boots) {
+    const board = boards.find((b) => b.name === r.board)!;
+    const l = storageLayout(board, r.bytes);
+    const files = l.rows.map((row) => `${row.file} ${row.bytes}`).join(", ");
+    lines.push(`  ${r.board.padEnd(8)} ${String(l.used).padStart(7)} B of ${String(board.limits.storageBytes).padStart(6)} B, ${l.free} B free  ${l.free < 0 ? "OVER" : "ok"}  (${files})`);
+  }
+  return lines.join("\n");
+}
+
 export async function buildAll(boardNames?: string[]): Promise<BundleResult[]> {
   const boards = loadBoards().filter((b) => !boardNames || boardNames.includes(b.name));
   return Promise.all(boards.map((b) => bundleBoard(b)));
+}
+
+/** The boot file for each board (dist/<board>.boot.js). */
+export async function buildBoots(boardNames?: string[]): Promise<BundleResult[]> {
+  const boards = loadBoards().filter((b) => !boardNames || boardNames.includes(b.name));
+  return Promise.all(boards.map((b) => bundleBoard(b, { entry: BOOT_ENTRY, suffix: ".boot" })));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -26,10 +46,17 @@ async function main(argv: string[]): Promise<number> {
   const names = argv.filter((a) => !a.startsWith("-"));
   try {
     const results = await buildAll(names.length ? names : undefined);
+    const boots = await buildBoots(names.length ? names : undefined);
     console.log(formatSizes(results));
+    console.log(formatLayouts(boots));
     const over = results.filter((r) => r.bytes > r.budget);
     if (over.length) {
       console.error(`build failed: ${over.map((r) => r.board).join(", ")} over budget (boards/<board>.json budgets.bundleBytes)`);
+      return 1;
+    }
+    const full = boots.filter((r) => storageLayout(loadBoards().find((b) => b.name === r.board)!, r.bytes).free < 0);
+    if (full.length) {
+      console.error(`build failed: ${full.map((r) => r.board).join(", ")}: Storage cannot hold the boot file, the firmware slots, configuration and state`);
       return 1;
     }
     return 0;

@@ -15,6 +15,8 @@ import { SourceMapLookup, type SourceMapV3 } from "./sourcemap.ts";
 const VERSION_PLACEHOLDER = "#version";
 
 export const DEVICE_ENTRY = join(REPO_ROOT, "device", "main.ts");
+/** The boot file (Storage ".bootcde"): picks the firmware slot, takes updates, recovery mode. */
+export const BOOT_ENTRY = join(REPO_ROOT, "device", "boot.ts");
 
 /**
  * What Espruino 2v29 lacks. esbuild lowers some of these (optional chaining,
@@ -71,8 +73,10 @@ export interface BundleResult {
 
 export interface BundleOptions {
   entry?: string;
-  /** Write dist/<board>.js (default true). */
+  /** Write dist/<board><suffix>.js (default true). */
   write?: boolean;
+  /** Output name suffix: "" for the firmware, ".boot" for the boot file. */
+  suffix?: string;
 }
 
 function describeEsbuildError(e: esbuild.Message): string {
@@ -140,7 +144,7 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
   const bytes = Buffer.byteLength(code, "latin1");
   if (options.write !== false) {
     mkdirSync(DIST_DIR, { recursive: true });
-    writeFileSync(join(DIST_DIR, `${board.name}.js`), code, "latin1");
+    writeFileSync(join(DIST_DIR, `${board.name}${options.suffix ?? ""}.js`), code, "latin1");
   }
   return { board: board.name, code, bytes, budget: board.budgets.bundleBytes, version };
 }

@@ -1,6 +1,7 @@
 // Loads a JSON file and validates it against a JSON Schema, failing with a
 // message that names the file and the field.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -34,7 +35,14 @@ export function readJsonFile(file: string): unknown {
 export function validateJson<T>(schemaFile: string, data: unknown, file: string): T {
   let validate = compiled[schemaFile];
   if (!validate) {
-    validate = ajv.compile(readJsonFile(schemaFile) as object);
+    // schemas refer to their siblings by $id ("$ref": "boot.schema.json"): add the whole folder once
+    const dir = dirname(schemaFile);
+    for (const f of readdirSync(dir).filter((n) => n.endsWith(".schema.json"))) {
+      const schema = readJsonFile(join(dir, f)) as { $id?: string };
+      if (schema.$id && !ajv.getSchema(schema.$id)) ajv.addSchema(schema);
+    }
+    const own = readJsonFile(schemaFile) as { $id?: string };
+    validate = (own.$id && ajv.getSchema(own.$id)) || ajv.compile(own);
     compiled[schemaFile] = validate;
   }
   if (!validate(data)) {

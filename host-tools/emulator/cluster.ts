@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { type Board, loadBoard } from "../build/boards.ts";
+import { flashImage } from "../build/image.ts";
 import { DIST_DIR } from "../build/paths.ts";
 import { Device } from "./device.ts";
 import { parseHead } from "./espruino-http.ts";
@@ -27,7 +28,7 @@ export interface ClusterOptions {
   /** The cluster secret written to every node (default: one derived from the seed). */
   secret?: string;
   accessPoint?: Partial<AccessPoint>;
-  /** Bundles by board name; default dist/<board>.js. */
+  /** Bundles by board name ("<board>.boot" for boot files); default dist/<board>.js and dist/<board>.boot.js. */
   bundles?: Record<string, string>;
   /** Real time, with real HTTP ports (npm start). */
   realtime?: boolean;
@@ -97,8 +98,12 @@ export class Cluster {
     }
   }
 
-  /** Adds a node flashed with its board's bundle (or `code`) and the cluster's config, and powers it on. */
-  addNode(boardName: string, code?: string): Device {
+  /**
+   * Adds a node flashed with its board's bundle (or `code`) and the cluster's
+   * config, and powers it on. `bare`: `code` is the node's .bootcde, with no
+   * boot file (as a Web IDE upload with Save on Send leaves it).
+   */
+  addNode(boardName: string, code?: string, options: { bare?: boolean } = {}): Device {
     const board = this.board(boardName);
     const rng = this.rng.fork();
     const device = new Device({
@@ -112,17 +117,24 @@ export class Cluster {
       onListen: (d, port) => this.serveReal(d, port),
     });
     if (code === undefined) this.bundles[boardName] ??= readBundle(boardName);
-    device.storage.write(".bootcde", code ?? this.bundles[boardName]);
-    device.storage.writeJSON(NODE_CONFIG_FILE, {
-      ssid: this.accessPoint.ssid,
-      pass: this.accessPoint.password,
-      key: this.secret,
-      ...this.options.config,
-    });
+    const firmware = code ?? this.bundles[boardName];
+    if (options.bare) {
+      device.storage.write(".bootcde", firmware);
+      device.storage.writeJSON(NODE_CONFIG_FILE, this.nodeConfig());
+    } else {
+      this.bundles[boardName + ".boot"] ??= readBundle(boardName + ".boot");
+      // as the flash tool writes it: configuration, firmware in slot a, boot state, boot file
+      for (const f of flashImage({ firmware, boot: this.bundles[boardName + ".boot"], config: this.nodeConfig() })) device.storage.write(f.name, f.data);
+    }
     this.devices.push(device);
     // nodes are not switched on in the same millisecond
     this.scheduler.after(rng.int(1000), () => device.powerOn());
     return device;
+  }
+
+  /** What the cluster writes to each node's spore.json. */
+  nodeConfig(): Record<string, unknown> {
+    return { ssid: this.accessPoint.ssid, pass: this.accessPoint.password, key: this.secret, ...this.options.config };
   }
 
   // ---- time

@@ -154,6 +154,10 @@ export class Device implements LanHost {
   private wifi: Wifi | undefined;
   private nextEphemeral = 50000;
   private drain: vm.Script = new vm.Script("undefined");
+  /** Storage files code was loaded from this boot (their functions' code stays in flash). */
+  private codeFiles = new Set<string>();
+  /** One of codeFiles was erased or rewritten: on the chip every function loaded from it now throws. */
+  private codeNulled = false;
   sockets: SocketBudget;
 
   constructor(opts: DeviceOptions) {
@@ -263,6 +267,8 @@ export class Device implements LanHost {
     else if (this.storage.read(".bootrst") !== undefined) files.push(".bootrst");
     else if (this.storage.read(".bootcde") !== undefined) files.push(".bootcde");
     this.bootCode = [];
+    this.codeFiles = new Set(files);
+    this.codeNulled = false;
     for (const f of files) {
       if (gen !== this.generation) return; // the code rebooted or loaded something else
       const code = this.storage.read(f);
@@ -334,6 +340,7 @@ export class Device implements LanHost {
   /** Calls device code; exceptions are contained and printed as on the chip. */
   invoke(fn: unknown, ...args: unknown[]): void {
     if (!this.ctx || typeof fn !== "function") return;
+    if (this.codeNulled) return this.uncaught(new Error("Function code is null"));
     try {
       (fn as (...a: unknown[]) => unknown)(...args);
     } catch (e) {
@@ -452,10 +459,28 @@ export class Device implements LanHost {
         });
       },
       url: rt.newObject({ parse: (u: string, q: boolean) => rt.newObject(parseUrl(String(u), !!q)) }),
+      // Espruino's eval runs pretokenised code; at the top level its definitions are global, like a loaded file's
+      eval: (code: unknown) => this.evaluate(String(code)),
     };
     Object.assign(ctx, globals);
     ctx.global = vm.runInContext("globalThis", ctx);
     this.initialGlobals = new Set(Object.getOwnPropertyNames(vm.runInContext("globalThis", ctx)));
+  }
+
+  /** eval(): code read from a Storage file keeps its functions in that file (tracked for codeNulled). */
+  private evaluate(code: string): unknown {
+    const file = this.storage.list().find((f) => this.storage.read(f)?.length === code.length && this.storage.read(f) === code);
+    if (file !== undefined) this.codeFiles.add(file);
+    this.bootCode.push(code);
+    return new vm.Script(untokenise(code), { filename: file ?? "eval" }).runInContext(this.ctx!);
+  }
+
+  /** A Storage file is erased or rewritten: if code was loaded from it, that code is gone. */
+  private touched(name: string): void {
+    if (this.codeFiles.has(String(name).slice(0, 28)) && !this.codeNulled) {
+      this.codeNulled = true;
+      this.print(`emulator: ${name} was erased while code loaded from it runs: its functions now throw "Function code is null"`);
+    }
   }
 
   private sha(algorithm: string, s: string): ArrayBuffer {
@@ -480,9 +505,18 @@ export class Device implements LanHost {
         const b = st.readBytes(name);
         return b ? new Uint8Array(b).buffer : undefined;
       },
-      write: (name: string, data: unknown, offset?: number, size?: number) => st.write(name, data, offset, size),
-      writeJSON: (name: string, data: unknown) => st.write(name, JSON.stringify(data)),
-      erase: (name: string) => st.erase(name),
+      write: (name: string, data: unknown, offset?: number, size?: number) => {
+        if (!offset) this.touched(name);
+        return st.write(name, data, offset, size);
+      },
+      writeJSON: (name: string, data: unknown) => {
+        this.touched(name);
+        return st.write(name, JSON.stringify(data));
+      },
+      erase: (name: string) => {
+        this.touched(name);
+        st.erase(name);
+      },
       eraseAll: () => st.eraseAll(),
       list: (pattern?: RegExp) => vm.runInContext("(function(a){return a.slice()})", this.ctx!)(st.list(pattern)),
       getFree: () => st.getFree(),

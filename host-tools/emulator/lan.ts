@@ -13,9 +13,19 @@ export interface LanOptions {
   /** One-way latency in ms: min + uniform jitter. */
   latencyMs: number;
   jitterMs: number;
+  /**
+   * Stream throughput in bytes per virtual ms, each way (TCP segments of
+   * 1460 bytes follow each other at this rate). 40 (40 KB/s) is an assumption
+   * for Espruino on an ESP8266, whose JavaScript handles every segment; not
+   * measured on a chip.
+   */
+  streamBytesPerMs: number;
 }
 
-export const DEFAULT_LAN: LanOptions = { firstIp: "10.42.0.10", netmask: "255.255.0.0", loss: 0, latencyMs: 2, jitterMs: 3 };
+/** TCP payload per segment on Ethernet/WiFi. */
+export const SEGMENT_BYTES = 1460;
+
+export const DEFAULT_LAN: LanOptions = { firstIp: "10.42.0.10", netmask: "255.255.0.0", loss: 0, latencyMs: 2, jitterMs: 3, streamBytesPerMs: 40 };
 
 export interface LanHost {
   deliverDatagram(data: string, fromIp: string, fromPort: number, toPort: number): void;
@@ -30,16 +40,19 @@ export class StreamEnd {
   peer!: StreamEnd;
   closed = false;
   constructor(
-    private readonly deliver: (fn: () => void) => void,
+    private readonly deliver: (fn: () => void, bytes?: number) => void,
     readonly remoteIp: string,
   ) {}
 
   write(data: string): void {
     if (this.closed || this.peer.closed) return;
     const peer = this.peer;
-    this.deliver(() => {
-      if (!peer.closed) peer.onData(data);
-    });
+    for (let i = 0; i < data.length; i += SEGMENT_BYTES) {
+      const segment = data.slice(i, i + SEGMENT_BYTES);
+      this.deliver(() => {
+        if (!peer.closed) peer.onData(segment);
+      }, segment.length);
+    }
   }
 
   /** Closes both directions (Espruino HTTP always closes the connection). */
@@ -157,8 +170,8 @@ export class Lan {
   streamPair(clientIp: string, serverIp: string): [StreamEnd, StreamEnd] {
     const ordered = () => {
       let last = 0;
-      return (fn: () => void) => {
-        last = Math.max(last, this.scheduler.now() + this.latency());
+      return (fn: () => void, bytes = 0) => {
+        last = Math.max(last, this.scheduler.now() + this.latency()) + bytes / this.options.streamBytesPerMs;
         this.scheduler.at(last, fn);
       };
     };

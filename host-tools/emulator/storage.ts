@@ -104,36 +104,35 @@ export class FlashStorage {
   }
 
   /**
-   * Espruino's Storage.write(name, data, offset, size): with `size`, creates a
-   * file of that size (unwritten bytes are 0xFF) and writes `data` at
-   * `offset`; with an offset into an existing file, fills it. Writing
-   * different data over written bytes throws, as on the chip.
+   * Espruino's Storage.write(name, data, offset, size) (jsfWriteFile): at
+   * offset 0 it creates a file of `size` bytes (default the data's length;
+   * unwritten bytes are 0xFF), replacing an existing one unless that has the
+   * same size and is still all erased; at a later offset it fills the existing
+   * file and ignores `size`. Writing over bytes already written throws, as on
+   * the chip; so does a file too small for the data.
    */
   write(fileName: string, data: unknown, offset?: number, size?: number): boolean {
     const name = FlashStorage.fileName(fileName);
     const bytes = toBytes(data);
     const at = offset ?? 0;
-    const existing = this.files.get(name);
-    if (size !== undefined || at === 0 || !existing) {
-      const total = size ?? bytes.length;
+    let file = this.files.get(name);
+    if (at === 0) {
+      const total = size || bytes.length;
       if (total === 0) throw new Error("Can't create zero length file");
-      if (at + bytes.length > total) throw new Error("Too much data for file size");
-      // as on the chip, the old file is erased first: if the new one does not fit, both are gone
-      if (existing) this.erase(name);
-      if (!this.makeRoom(total)) return false;
-      const file = new Uint8Array(total).fill(0xff);
-      file.set(bytes, at);
-      this.files.set(name, { data: file });
-      return true;
+      const reusable = file && file.data.length === total && file.data.every((b) => b === 0xff);
+      if (file && !reusable && bytes.length === total && file.data.every((b, i) => b === bytes[i])) return true;
+      if (!reusable) {
+        // the old file is erased first: if the new one does not fit, both are gone
+        if (file) this.erase(name);
+        if (!this.makeRoom(total)) throw new Error("Unable to find or create file");
+        file = { data: new Uint8Array(total).fill(0xff) };
+        this.files.set(name, file);
+      }
     }
-    if (at + bytes.length > existing.data.length) {
-      throw new Error("Too much data for file size");
-    }
-    for (let i = 0; i < bytes.length; i++) {
-      const old = existing.data[at + i];
-      if (old !== 0xff && old !== bytes[i]) throw new Error("File already written with different data");
-    }
-    existing.data.set(bytes, at);
+    if (!file) throw new Error("Unable to find or create file");
+    if (at + bytes.length > file.data.length) throw new Error("Too much data for file size");
+    for (let i = 0; i < bytes.length; i++) if (file.data[at + i] !== 0xff) throw new Error("File already written with different data");
+    file!.data.set(bytes, at);
     return true;
   }
 

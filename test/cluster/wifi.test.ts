@@ -15,7 +15,7 @@ wifi("no network within apw: the node starts its own access point, then joins wh
   const ap = lines.find((l) => /wifi\/ap \{"ssid":"esp_[0-9a-f]{6}","reason":"no station after 5000 ms"\}/.test(l));
   assert.ok(ap, lines.join("\n"));
   // measured from the boot line (power-on is at a random moment of the first second)
-  const boot = lines.find((l) => / tasks,on,off,fire,publish$/.test(l));
+  const boot = lines.find((l) => /^\d+ esp_[0-9a-f]{6} [0-9a-f]{8}$/.test(l));
   assert.ok(boot, lines.join("\n"));
   const t = parseInt(ap!, 10) - parseInt(boot!, 10);
   assert.ok(t >= 5000 && t <= 5500, `access point ${t} ms after boot`);

@@ -7,7 +7,7 @@ const boot = suite("emulated boot");
 
 boot(".boot0 runs before .bootcde, then E.on('init')", () => {
   const c = new Cluster({ seed: 1, boards: [] });
-  const d = c.addNode("esp8266", `print("bootcde"); E.on("init", function(){ print("init"); });`);
+  const d = c.addNode("esp8266", `print("bootcde"); E.on("init", function(){ print("init"); });`, { bare: true });
   d.storage.write(".boot0", `print("boot0");`);
   c.runFor(3000);
   assert.equal(d.console, ["boot0", "bootcde", "init"]);
@@ -15,7 +15,7 @@ boot(".boot0 runs before .bootcde, then E.on('init')", () => {
 
 boot(".bootrst is preferred to .bootcde", () => {
   const c = new Cluster({ seed: 1, boards: [] });
-  const d = c.addNode("esp8266", `print("bootcde");`);
+  const d = c.addNode("esp8266", `print("bootcde");`, { bare: true });
   d.storage.write(".bootrst", `print("bootrst");`);
   c.runFor(3000);
   assert.equal(d.console, ["bootrst"]);
@@ -23,7 +23,7 @@ boot(".bootrst is preferred to .bootcde", () => {
 
 boot("load(file) resets the interpreter and runs that file; timers of the old code are gone", () => {
   const c = new Cluster({ seed: 1, boards: [] });
-  const d = c.addNode("esp8266", `setInterval(function(){ print("old"); }, 100); setTimeout(function(){ load("other.js"); }, 250);`);
+  const d = c.addNode("esp8266", `setInterval(function(){ print("old"); }, 100); setTimeout(function(){ load("other.js"); }, 250);`, { bare: true });
   d.storage.write("other.js", `print("other", typeof globalThis.oldState); var oldState = 1;`);
   c.runFor(3000);
   assert.equal(d.console, ["old", "old", "other undefined"]);
@@ -31,7 +31,7 @@ boot("load(file) resets the interpreter and runs that file; timers of the old co
 
 boot("a crash loses RAM but not Storage; power on boots again from Storage", () => {
   const c = new Cluster({ seed: 1, boards: [] });
-  const d = c.addNode("esp01", `var S = require("Storage"); print("boot", S.read("mark") || "none"); if (!S.read("mark")) S.write("mark", "kept");`);
+  const d = c.addNode("esp01", `var S = require("Storage"); print("boot", S.read("mark") || "none"); if (!S.read("mark")) S.write("mark", "kept");`, { bare: true });
   c.runFor(3000);
   c.kill(d);
   assert.not.ok(d.running);
@@ -44,7 +44,7 @@ boot("a crash loses RAM but not Storage; power on boots again from Storage", () 
 
 boot("an exception at the top level of the boot code is printed and the node stays up", () => {
   const c = new Cluster({ seed: 1, boards: [] });
-  const d = c.addNode("esp8266", `setTimeout(function(){ print("still here"); }, 100); undefinedFunction();`);
+  const d = c.addNode("esp8266", `setTimeout(function(){ print("still here"); }, 100); undefinedFunction();`, { bare: true });
   c.runFor(3000);
   assert.equal(d.console, ["Uncaught Error: undefinedFunction is not defined", "still here"]);
 });

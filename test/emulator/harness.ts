@@ -12,7 +12,7 @@ export interface Bench {
 /** One board running `code` as its .bootcde, booted (virtual time stands just after boot). */
 export function run(code: string, board = "esp8266", seed = 1): Bench {
   const cluster = new Cluster({ seed, boards: [] });
-  const device = cluster.addNode(board, code);
+  const device = cluster.addNode(board, code, { bare: true });
   cluster.runUntil(() => device.running, 5000);
   return { cluster, device, out: () => device.console.slice() };
 }

@@ -11,8 +11,8 @@ const RECEIVER = `var W = require("Wifi"); W.connect("spore-lan", {password: "sp
 
 function pair(board: string, senderCode: string, receiverCode = RECEIVER) {
   const c = new Cluster({ seed: 7, boards: [] });
-  const rx = c.addNode(board, receiverCode);
-  const tx = c.addNode("esp32", senderCode.replace("TARGET", () => rx.ip));
+  const rx = c.addNode(board, receiverCode, { bare: true });
+  const tx = c.addNode("esp32", senderCode.replace("TARGET", () => rx.ip), { bare: true });
   c.runFor(8000);
   return { c, rx, tx };
 }
@@ -48,7 +48,7 @@ const SERVER = `require("Wifi").connect("spore-lan", {password: "spore-pass"});
 
 network("HTTP: the status line always says OK, Espruino's headers come first, the connection closes", () => {
   const c = new Cluster({ seed: 3, boards: [] });
-  const d = c.addNode("esp8266", SERVER);
+  const d = c.addNode("esp8266", SERVER, { bare: true });
   c.runFor(5000);
   const ok = c.http(d, "POST", "/echo?x=1", { body: "hello", headers: { "X-Case": "Kept" } });
   assert.is(ok.statusLine, "HTTP/1.1 200 OK");
@@ -60,26 +60,26 @@ network("HTTP: the status line always says OK, Espruino's headers come first, th
 
 network("HTTP client: res.statusCode is a string", () => {
   const c = new Cluster({ seed: 3, boards: [] });
-  const server = c.addNode("esp32", SERVER);
+  const server = c.addNode("esp32", SERVER, { bare: true });
   const client = c.addNode("esp8266", `var W = require("Wifi"); W.connect("spore-lan", {password: "spore-pass"});
     W.on("connected", function(){ setTimeout(function(){
       require("http").request({host: "${server.ip}", port: 80, path: "/missing", method: "GET"}, function(res){
         var b = ""; res.on("data", function(d){ b += d; }); res.on("close", function(){ print(typeof res.statusCode, res.statusCode, b); });
-      }).end(); }, 3000); });`);
+      }).end(); }, 3000); });`, { bare: true });
   c.runFor(10000);
   assert.equal(client.console, ["string 404 GET /missing  undefined"]);
 });
 
 network("ESP8266 has 10 sockets in all: the 11th cannot be created", () => {
   const c = new Cluster({ seed: 3, boards: [] });
-  const d = c.addNode("esp8266", `var n = 0; try { for (var i = 0; i < 11; i++) { require("dgram").createSocket("udp4").bind(5000 + i); n++; } } catch (e) { print(n, e.message); }`);
+  const d = c.addNode("esp8266", `var n = 0; try { for (var i = 0; i < 11; i++) { require("dgram").createSocket("udp4").bind(5000 + i); n++; } } catch (e) { print(n, e.message); }`, { bare: true });
   c.runFor(3000);
   assert.equal(d.console, ["10 Unable to create socket"]);
 });
 
 network("a node out of sockets refuses a connection without crashing", () => {
   const c = new Cluster({ seed: 3, boards: [] });
-  const d = c.addNode("esp8266", SERVER + `for (var i = 0; i < 9; i++) require("dgram").createSocket("udp4").bind(5000 + i);`);
+  const d = c.addNode("esp8266", SERVER + `for (var i = 0; i < 9; i++) require("dgram").createSocket("udp4").bind(5000 + i);`, { bare: true });
   c.runFor(5000);
   assert.throws(() => c.http(d, "GET", "/x"), /closed|no answer|Connection/i);
   assert.is(d.counters.uncaught, 0);

@@ -1,0 +1,289 @@
+// The boot file (Storage ".bootcde", written once by the flash tool, never by
+// an update): chooses which firmware file runs, takes updates over HTTP, and
+// keeps the node updatable whatever an update, a power cut or a bad version
+// does. The firmware files are "spore.a" and "spore.b" (esp8266, esp32: two
+// slots) or "spore.a" alone (esp01: 16 KiB of Storage holds one). The file
+// that runs is never erased or written while it runs (Espruino 2v29 nulls every
+// function loaded from it): an update goes to the other slot, or on esp01 to
+// the only slot from recovery mode, where no firmware runs.
+//
+// State lives in two files, "spore.s0" and "spore.s1", written alternately:
+// the copy with the higher generation wins, so a power cut while one is being
+// written leaves the other. Fields: g generation, a slot to run ("" recovery),
+// t trial (0 confirmed, 1 installed, 2 booted once unconfirmed), ca/cb the
+// CRC32 each slot had when it was accepted (a slot whose file does not match
+// never runs).
+//
+// A version on trial is confirmed once WiFi is up, it has heard from a member
+// (unless the node had none when it was updated), and it has run "hold" ms
+// (spore.json, default 30000); if that has not happened within "trial" ms
+// (default 300000), or it throws while loading, or the node restarts before
+// it is confirmed, the previous slot runs (esp01: recovery mode).
+//
+// What the firmware sees: global SBS, the boot state {slot, state: "ok" |
+// "trial" | "recovery"}, and global _SB(req, res), which its HTTP server
+// calls first: _SB takes POST /api/node/update and POST /api/node/restart
+// (the firmware lists them in its api when SBS is set; a firmware without the
+// boot file serves neither). POST /api/node/update takes the
+// bundle as the body, with Content-Length and X-Spore-CRC32 (8 hex digits),
+// and the cluster secret; answers 200 then reboots, 400, 401, 409, 413, and
+// on esp01 outside recovery mode 503 {recovery: true} while it reboots into
+// recovery mode to take the upload.
+
+interface BootState {
+  g: number;
+  a: string;
+  t: number;
+  m: number;
+  ca?: number;
+  cb?: number;
+}
+
+// Everything is inside _SB, made when it is called: on the chip a function costs
+// JsVars for as long as it exists, and between calls only _SB and SBS remain.
+// _SB() at boot returns the code to run; _SB(req, res) takes an update or
+// restart request (true when it did); _SB(error) handles firmware that threw
+// while loading.
+// Globals are named so the firmware's minified names (one or two characters) cannot clash with them.
+global._SB = function (req?: any, res?: any): any {
+  const S = require("Storage");
+  const PATH = "/api/node/update";
+  const RESTART = "/api/node/restart";
+  const conf = (): any => S.readJSON("spore.json", true) || {};
+  const num = (v: any, d: number): number => (typeof v === "number" && v > 0 ? v : d);
+  const other = (slot: string): string => (slot === "a" ? "b" : "a");
+  const reboot = () => setTimeout(E.reboot, 500);
+  function readState(): BootState {
+    const x = S.readJSON("spore.s0", true) as BootState;
+    const y = S.readJSON("spore.s1", true) as BootState;
+    const s = x && (!y || x.g > y.g) ? x : y;
+    return s && s.g >= 0 ? s : { g: 0, a: "a", t: 0, m: 0 };
+  }
+  function saveState(s: BootState): void {
+    s.g++;
+    // the copy written is the older one: the newer survives a power cut meanwhile
+    S.writeJSON("spore.s" + (s.g & 1), s);
+  }
+  /** A slot that may run: its file is there and matches the CRC32 it was accepted with. */
+  function good(s: BootState, slot: string): boolean {
+    const f = slot && S.read("spore." + slot);
+    const c = (s as any)["c" + slot];
+    return !!f && (c === undefined || E.CRC32(f) === c);
+  }
+  function header(h: Record<string, string>, name: string): string {
+    for (const k in h) if (k.toLowerCase() === name) return h[k];
+    return "";
+  }
+  function answer(code: number, body: any): void {
+    res.writeHead(code, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(body));
+  }
+  function fail(code: number, message: string): void {
+    answer(code, { error: message });
+  }
+  /**
+   * Checks an update request: method, secret, declared length and checksum.
+   * Returns [size, crc], or answers the error and returns null.
+   */
+  function check(body: boolean): number[] | null {
+    const key = conf().key;
+    const a = header(req.headers, "authorization");
+    const size = parseInt(header(req.headers, "content-length"), 10);
+    const x = header(req.headers, "x-spore-crc32");
+    const crc = parseInt(x, 16);
+    if (req.method !== "POST") fail(405, "method not allowed");
+    else if (!key || (a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req.headers, "x-spore-key")) !== key) fail(401, "cluster secret required");
+    else if ((_SB as any).busy) fail(409, "an update is running");
+    else if (body && (!(size > 0) || x.length !== 8 || !(crc >= 0))) fail(400, "need Content-Length, X-Spore-CRC32");
+    else return [size, crc >>> 0];
+    return null;
+  }
+  /**
+   * Takes a checked upload into "spore.<slot>", chunk by chunk straight into
+   * Storage; checks length and CRC32, then runs it on trial. A failed or
+   * abandoned upload erases what it wrote.
+   */
+  function receive(s: BootState, slot: string, v: number[], members: number): void {
+    const f = "spore." + slot;
+    const size = v[0];
+    const crc = v[1];
+    let got = 0;
+    let over = 0;
+    let stall = 0;
+    const stop = (code: number, message: string) => {
+      if (over) return;
+      over = 1;
+      (_SB as any).busy = 0;
+      clearTimeout(stall);
+      if (code !== 200) {
+        S.erase(f);
+        return fail(code, message);
+      }
+      answer(200, { success: true, message: message });
+      s.a = slot;
+      s.t = 1;
+      s.m = members;
+      (s as any)["c" + slot] = crc;
+      saveState(s);
+      reboot();
+    };
+    const wait = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => stop(400, "stalled at " + got), 20000);
+    };
+    (_SB as any).busy = 1;
+    S.erase(f);
+    if (S.getFree() < size + 64) S.compact();
+    if (S.getFree() < size + 64) return stop(413, "no room: " + S.getFree() + " B free");
+    wait();
+    req.on("data", (d: string) => {
+      if (over) return;
+      if (got + d.length > size) return stop(400, "body too long");
+      S.write(f, d, got, size);
+      got += d.length;
+      wait();
+    });
+    const end = () => {
+      if (got < size) return stop(400, "truncated at " + got);
+      const c = E.CRC32(S.read(f) as string) >>> 0;
+      if (c !== crc) return stop(400, "bad checksum " + c.toString(16));
+      stop(200, "rebooting");
+    };
+    req.on("end", end);
+    req.on("close", end);
+  }
+  /** Recovery mode: no firmware, WiFi (station, else its own access point), and an HTTP server that takes an update. */
+  function recovery(s: BootState, why: string): void {
+    const c = conf();
+    const W = require("Wifi");
+    const m = getSerial().replace(/-/g, "");
+    const host = "esp_" + m.substr(m.length - 6);
+    let up = 0;
+    const ap = () => {
+      if (!up) W.startAP(host, {}, () => {});
+    };
+    print("boot: recovery mode (" + why + ")");
+    W.setHostname(host);
+    W.on("connected", () => {
+      up = 1;
+      W.stopAP();
+    });
+    if (c.ssid) {
+      W.connect(c.ssid, { password: c.pass || "" }, (e) => {
+        if (e) ap();
+      });
+      setTimeout(ap, num(c.apw, 20000));
+    } else ap();
+    require("http")
+      .createServer((q, r) => {
+        if (_SB(q, r)) return;
+        req = q;
+        res = r;
+        if (q.url.split("?")[0] === "/api/node/status") answer(200, { hostname: host, ip: (W as any).getIP().ip, board: SPORE_BOARD, version: "", boot: SBS, reason: why });
+        else fail(404, "recovery mode");
+      })
+      .listen(num(c.http, 80));
+  }
+  /** Watches a version on trial: confirms it once healthy, reboots into the previous one if it is not by the deadline. */
+  function trial(s: BootState): void {
+    const c = conf();
+    const hold = num(c.hold, 30000);
+    const until = num(c.trial, 300000);
+    const sp = (global as any).spore;
+    let peer = s.m ? 0 : 1;
+    const onPeer = () => (peer = 1);
+    if (sp) sp.on("node/discovered", onPeer);
+    const iv = setInterval(() => {
+      const ms = getTime() * 1000;
+      // the station's address: "0.0.0.0" until WiFi has joined the network
+      if (sp && (require("Wifi") as any).getIP().ip > "0.0.0.0" && peer && ms >= hold) {
+        clearInterval(iv);
+        sp.off("node/discovered", onPeer);
+        // read again: an update may have changed the state since boot
+        const now = readState();
+        if (now.a !== s.a || !now.t) return;
+        now.t = 0;
+        saveState(now);
+        SBS!.state = "ok";
+        print("boot: " + s.a + " confirmed");
+      } else if (ms > until) {
+        print("boot: " + s.a + " unconfirmed");
+        E.reboot();
+      }
+    }, 1000);
+  }
+
+  const s = readState();
+  if (req && req.url) {
+    // a request to the firmware's HTTP server or recovery mode's: only update and restart are taken here
+    const path = req.url.split("?")[0];
+    if (path !== PATH && path !== RESTART) return false;
+    const v = check(path === PATH);
+    if (!v) return true;
+    if (path === RESTART) {
+      answer(200, { success: true, message: "rebooting" });
+      reboot();
+      return true;
+    }
+    const sp = (global as any).spore;
+    if (!s.a) receive(s, "a", v, s.m);
+    else if (SPORE_BOARD === "esp01") {
+      // no room beside the running firmware: reboot into recovery mode, which takes the upload
+      s.a = "";
+      s.m = sp ? sp.members : 0;
+      s.t = 0;
+      saveState(s);
+      answer(503, { error: "recovery mode: send again", recovery: true });
+      reboot();
+    } else receive(s, other(s.a), v, sp ? sp.members : 0);
+    return true;
+  }
+  if (req) {
+    // the firmware threw while loading (_SBL still set after the boot script):
+    // a trial version is rolled back by the next boot; a confirmed one gives
+    // way to the other slot, else recovery mode
+    if (!global._SBL) return;
+    print("boot: load failed");
+    if (s.a && !s.t) {
+      s.a = SPORE_BOARD !== "esp01" && good(s, other(s.a)) ? other(s.a) : "";
+      saveState(s);
+    }
+    if (s.a || s.t) E.reboot();
+    return;
+  }
+  // at boot: decide what runs
+  let slot = s.a;
+  let why = "";
+  if (slot && s.t > 1) {
+    why = "slot " + slot + " failed trial";
+    slot = SPORE_BOARD === "esp01" ? "" : other(slot);
+    s.t = 0;
+  } else if (slot && s.t) s.t = 2;
+  if (slot && !good(s, slot)) {
+    why = "slot " + slot + " bad";
+    slot = SPORE_BOARD !== "esp01" && good(s, other(slot)) ? other(slot) : "";
+    s.t = 0;
+  }
+  if (why) print("boot: " + why);
+  if (slot !== s.a || s.t === 2) {
+    s.a = slot;
+    saveState(s);
+  }
+  global.SBS = { slot: slot, state: !slot ? "recovery" : s.t ? "trial" : "ok" };
+  if (!slot) {
+    recovery(s, why || "waiting for an update");
+    return "";
+  }
+  print("boot: slot " + slot + (s.t ? " on trial" : ""));
+  if (s.t) setTimeout(trial, 0, s);
+  global._SBL = 1;
+  setTimeout(_SB, 0, 1);
+  return S.read("spore." + slot);
+};
+
+// At the top level and in no block: the firmware's definitions are global, as
+// if it were loaded. (Inside a try block every function it defines would keep
+// an extra scope list: hundreds of JsVars, measured.) If it throws, the line
+// after is not reached and _SB(1), already queued, finds _SBL still set.
+eval(_SB());
+global._SBL = 0;

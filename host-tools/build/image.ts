@@ -1,0 +1,72 @@
+// What a node's Storage holds, as the flash tool writes it and the emulator
+// boots it: the boot file, the firmware slot(s), the configuration and the
+// boot state. One definition, so a flashed node and an emulated one agree.
+import { crc32 } from "node:zlib";
+import type { Board } from "./boards.ts";
+import { FILE_HEADER_BYTES } from "../emulator/storage.ts";
+
+export const BOOT_FILE = ".bootcde";
+export const CONFIG_FILE = "spore.json";
+export const SLOT_FILES = ["spore.a", "spore.b"];
+export const STATE_FILES = ["spore.s0", "spore.s1"];
+
+export interface ImageFile {
+  name: string;
+  data: string;
+}
+
+/** CRC32 of an 8-bit string, as E.CRC32 gives it. */
+export function crc32Of(data: string): number {
+  return crc32(Buffer.from(data, "latin1")) >>> 0;
+}
+
+/** Firmware slots a board has: two where Storage holds two bundles, else one (esp01: updates go through recovery mode). */
+export function slotCount(board: Board): number {
+  return board.name === "esp01" ? 1 : 2;
+}
+
+/** The boot state the boot file reads (device/boot.ts): slot "a" runs, confirmed, with its CRC32. */
+export function initialState(firmware: string): ImageFile {
+  const state = { g: 1, a: "a", t: 0, m: 0, ca: crc32Of(firmware) };
+  return { name: STATE_FILES[state.g & 1], data: JSON.stringify(state) };
+}
+
+/** Every file a freshly flashed node has, in the order they are written (the boot file last, so a cut-short flash does not boot half a node). */
+export function flashImage(parts: { firmware: string; boot: string; config: Record<string, unknown> }): ImageFile[] {
+  return [
+    { name: CONFIG_FILE, data: JSON.stringify(parts.config) },
+    { name: SLOT_FILES[0], data: parts.firmware },
+    initialState(parts.firmware),
+    { name: BOOT_FILE, data: parts.boot },
+  ];
+}
+
+/** Bytes a file of `size` takes in Storage: a 32-byte header and the data rounded up to 4. */
+export function footprint(size: number): number {
+  return FILE_HEADER_BYTES + Math.ceil(size / 4) * 4;
+}
+
+/** The largest spore.json a node can have: every key set, ssid 32 characters, the other texts at their 63-character limit, numbers at their widest. */
+export const CONFIG_MAX_BYTES = 400;
+/** The largest boot state file: {"g":99999,"a":"b","t":2,"m":12,"ca":4294967295,"cb":4294967295}. */
+export const STATE_MAX_BYTES = 64;
+
+export interface LayoutRow {
+  file: string;
+  bytes: number;
+  what: string;
+}
+
+/**
+ * Storage when everything is at its largest: the boot file, each slot at the
+ * board's bundle budget, spore.json and both state copies. `free` below zero
+ * means an update could fail for want of room.
+ */
+export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRow[]; used: number; free: number } {
+  const rows: LayoutRow[] = [{ file: BOOT_FILE, bytes: footprint(bootBytes), what: "boot file" }];
+  for (let i = 0; i < slotCount(board); i++) rows.push({ file: SLOT_FILES[i], bytes: footprint(board.budgets.bundleBytes), what: "firmware slot (bundle budget)" });
+  rows.push({ file: CONFIG_FILE, bytes: footprint(CONFIG_MAX_BYTES), what: "configuration (largest)" });
+  for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(STATE_MAX_BYTES), what: "boot state copy" });
+  const used = rows.reduce((n, r) => n + r.bytes, 0);
+  return { rows, used, free: board.limits.storageBytes - used };
+}
