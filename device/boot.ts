@@ -46,9 +46,13 @@ interface BootState {
 // while loading.
 // Globals are named so the firmware's minified names (one or two characters) cannot clash with them.
 global._SB = function (req?: any, res?: any): any {
-  const S = require("Storage");
   const PATH = "/api/node/update";
   const RESTART = "/api/node/restart";
+  const path = req && req.url && req.url.split("?")[0];
+  // every request to the firmware comes here first: decline the others before
+  // anything is made (the functions below cost JsVars while they exist)
+  if (path && path !== PATH && path !== RESTART) return false;
+  const S = require("Storage");
   const conf = (): any => S.readJSON("spore.json", true) || {};
   const num = (v: any, d: number): number => (typeof v === "number" && v > 0 ? v : d);
   const other = (slot: string): string => (slot === "a" ? "b" : "a");
@@ -215,9 +219,7 @@ global._SB = function (req?: any, res?: any): any {
 
   const s = readState();
   if (req && req.url) {
-    // a request to the firmware's HTTP server or recovery mode's: only update and restart are taken here
-    const path = req.url.split("?")[0];
-    if (path !== PATH && path !== RESTART) return false;
+    // an update or restart request, to the firmware's HTTP server or recovery mode's
     const v = check(path === PATH);
     if (!v) return true;
     if (path === RESTART) {

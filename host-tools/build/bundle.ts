@@ -145,6 +145,8 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
   if (options.write !== false) {
     mkdirSync(DIST_DIR, { recursive: true });
     writeFileSync(join(DIST_DIR, `${board.name}${options.suffix ?? ""}.js`), code, "latin1");
+    // what host-tools ota --bundle needs to know of a bundle file: its board and the version it reports
+    if (!options.suffix) writeFileSync(join(DIST_DIR, `${board.name}.json`), JSON.stringify({ board: board.name, version, bytes }) + "\n");
   }
   return { board: board.name, code, bytes, budget: board.budgets.bundleBytes, version };
 }

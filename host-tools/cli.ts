@@ -1,0 +1,355 @@
+// host-tools: the command line for a Spore cluster. `host-tools --help`.
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Address, ApiError, label, NodeApi, problem } from "./lib/api.ts";
+import { type OptionSpec, parseArgs, type Parsed } from "./lib/args.ts";
+import { type Firmware, type OtaContext, type OtaResult, updateCluster, updateNode } from "./lib/ota.ts";
+import { Progress, table } from "./lib/output.ts";
+import { NetworkError, nodeTransport, parseAddress, type Transport, UsageError } from "./lib/transport.ts";
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+  /** stderr is a terminal (progress bars are redrawn in place). */
+  tty: boolean;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  transport: Transport;
+  /** Firmware for each board when no --bundle is given (default: build them). */
+  build?: () => Promise<Firmware[]>;
+  /** Stop `events --follow` (tests); Ctrl-C otherwise. */
+  stopFollowing?: () => boolean;
+}
+
+const HELP = `usage: host-tools <command> [options]
+
+Commands:
+  ota update <host[:port]>    update one node (builds the bundle for its board)
+  ota all                     update every node of the cluster, in waves
+  cluster members             the cluster as a node sees it
+  node status <host[:port]>   one node's status
+  node restart <host[:port]>  restart a node
+  tasks <host[:port]> [...]   list or control a node's tasks
+  events <host[:port]>        recent events (--follow to keep watching)
+  flash                       write Spore to a board over serial or tcp (see flash --help)
+
+Every command has --help. Mutating commands need the cluster secret, from the
+environment variable espruino.json names (SPORE_SECRET) or that name in ./.env.
+The cluster is found from --api-node <host[:port]> or API_NODE in the
+environment or ./.env.
+`;
+
+interface Command {
+  usage: string;
+  options: Record<string, OptionSpec>;
+  run(p: Parsed, io: Io): Promise<number>;
+}
+
+const JSON_OPT = { json: {} };
+
+/** KEY=VALUE lines of ./.env (SPORE's convention), under the real environment. */
+export function loadEnv(io: Io): Record<string, string | undefined> {
+  const file = resolve(io.cwd, ".env");
+  const env: Record<string, string | undefined> = {};
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+      if (m && !line.trim().startsWith("#")) env[m[1]] = m[2].replace(/^(["'])(.*)\1$/, "$2");
+    }
+  }
+  return { ...env, ...io.env };
+}
+
+function secretName(io: Io): string {
+  try {
+    const p = JSON.parse(readFileSync(resolve(io.cwd, "espruino.json"), "utf8")) as { cluster?: { secretEnv?: string } };
+    return p.cluster?.secretEnv ?? "SPORE_SECRET";
+  } catch {
+    return "SPORE_SECRET";
+  }
+}
+
+function api(io: Io): NodeApi {
+  const env = loadEnv(io);
+  return new NodeApi(io.transport, env[secretName(io)] || undefined);
+}
+
+function apiNode(p: Parsed, io: Io): Address {
+  const text = (p.options["api-node"] as string | undefined) ?? loadEnv(io).API_NODE;
+  if (!text) throw new UsageError("which cluster? give --api-node <host[:port]> or set API_NODE (environment or .env)");
+  return parseAddress(text);
+}
+
+function oneNode(p: Parsed, what: string): Address {
+  if (p.positional.length < 1) throw new UsageError(`${what}: which node? give <host[:port]>`);
+  return parseAddress(p.positional[0]);
+}
+
+function fmtAge(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+// ---- firmware
+
+function readBundleFile(file: string): Firmware[] {
+  if (!existsSync(file)) throw new UsageError(`--bundle: no such file: ${file}`);
+  const code = readFileSync(file, "latin1");
+  const manifestFile = file.replace(/\.js$/, "") + ".json";
+  if (existsSync(manifestFile)) {
+    const m = JSON.parse(readFileSync(manifestFile, "utf8")) as { board: string; version: string };
+    return [{ board: m.board, code, version: m.version }];
+  }
+  return [{ board: "*", code }];
+}
+
+async function firmwareFor(p: Parsed, io: Io, log: (s: string) => void): Promise<(board: string) => Firmware> {
+  let list: Firmware[];
+  if (p.options.bundle) list = readBundleFile(resolve(io.cwd, p.options.bundle as string));
+  else {
+    log("building the bundles (npm run build)...");
+    list = io.build ? await io.build() : await buildFirmware();
+  }
+  return (board: string) => {
+    const fw = list.find((f) => f.board === board || f.board === "*");
+    if (!fw) throw new Error(p.options.bundle ? `the bundle is for ${list[0].board}, the node is ${board}` : `no bundle for board ${board}`);
+    return fw;
+  };
+}
+
+async function buildFirmware(): Promise<Firmware[]> {
+  const { buildAll } = await import("./build/build.ts");
+  const built = await buildAll();
+  const over = built.filter((b) => b.bytes > b.budget);
+  if (over.length) throw new Error(`build: ${over.map((b) => b.board).join(", ")} over budget`);
+  return built.map((b) => ({ board: b.board, code: b.code, version: b.version }));
+}
+
+function report(results: OtaResult[], p: Parsed, io: Io): number {
+  if (p.options.json) io.out(JSON.stringify(results, null, 2) + "\n");
+  else {
+    io.out(
+      table(
+        ["hostname", "address", "board", "from", "to", "result", "time", "detail"],
+        results.map((r) => [r.hostname, r.address, r.board, r.from, r.to, r.outcome, `${r.seconds} s`, r.detail]),
+      ) + "\n",
+    );
+    const runs = new Map<string, string[]>();
+    for (const r of results) {
+      const v = r.outcome === "updated" || r.outcome === "up to date" ? r.to : r.from || "?";
+      runs.set(v, [...(runs.get(v) ?? []), r.hostname]);
+    }
+    io.out(`versions now: ${[...runs].map(([v, h]) => `${v} on ${h.length} (${h.join(", ")})`).join("; ")}\n`);
+  }
+  return results.some((r) => r.outcome === "failed") ? 1 : 0;
+}
+
+function otaContext(p: Parsed, io: Io, fw: (board: string) => Firmware, progress: Progress): OtaContext {
+  return {
+    api: api(io),
+    firmware: fw,
+    log: (l) => progress.log(l),
+    progress: (who, sent, total) => progress.update(who, sent, total),
+    timeoutMs: p.options.timeout ? Number(p.options.timeout) * 1000 : undefined,
+    force: !!p.options.force,
+  };
+}
+
+const OTA_OPTS: Record<string, OptionSpec> = { bundle: { value: true }, force: {}, timeout: { value: true, int: { min: 10, max: 86400 } }, ...JSON_OPT };
+
+const commands: Record<string, Command> = {
+  "ota update": {
+    usage: `usage: host-tools ota update <host[:port]> [--bundle file] [--force] [--timeout s] [--json]
+
+Uploads the bundle for the node's board (built now, or --bundle <file>) to
+POST /api/node/update with a progress bar, then waits until the node runs it
+and has confirmed it after its trial (the boot file rolls a bad version back).
+An esp01 restarts into recovery mode to take the upload. A node that already
+runs the version is skipped (--force uploads anyway). --timeout: give up on
+the node after this many seconds (default 360).`,
+    options: OTA_OPTS,
+    async run(p, io) {
+      const node = oneNode(p, "ota update");
+      const progress = new Progress(io.err, io.tty);
+      const ctx = otaContext(p, io, await firmwareFor(p, io, (l) => progress.log(l)), progress);
+      return report([await updateNode(ctx, node)], p, io);
+    },
+  },
+  "ota all": {
+    usage: `usage: host-tools ota all [--api-node host[:port]] [--concurrency n] [--canary n] [--bundle file] [--force] [--timeout s] [--json]
+
+Updates every node the API node lists (DEAD ones are skipped): --canary nodes
+(default 1) one at a time first, then --concurrency (default 4) at a time, the
+API node last. Stops after the first wave with a failure and says which nodes
+run which version. Exit status 1 if any node failed. Nodes are reached at the
+API node's port.`,
+    options: { ...OTA_OPTS, "api-node": { value: true }, concurrency: { value: true, int: { min: 1, max: 64 } }, canary: { value: true, int: { min: 0, max: 64 } } },
+    async run(p, io) {
+      const node = apiNode(p, io);
+      const progress = new Progress(io.err, io.tty);
+      const fw = await firmwareFor(p, io, (l) => progress.log(l));
+      const ctx = { ...otaContext(p, io, fw, progress), apiNode: node };
+      const results = await updateCluster(ctx, { concurrency: Number(p.options.concurrency ?? 4), canary: Number(p.options.canary ?? 1) });
+      return report(results, p, io);
+    },
+  },
+  "cluster members": {
+    usage: `usage: host-tools cluster members [--api-node host[:port]] [--json]
+
+The members the API node lists: hostname, ip, board, version, status, latency
+(probe round trip) and free heap.`,
+    options: { "api-node": { value: true }, ...JSON_OPT },
+    async run(p, io) {
+      const members = await api(io).members(apiNode(p, io));
+      if (p.options.json) io.out(JSON.stringify(members, null, 2) + "\n");
+      else io.out(table(["hostname", "ip", "board", "version", "status", "latency", "free heap"], members.map((m) => [m.hostname, m.ip, m.board ?? "?", m.version ?? "?", m.status, `${m.latency} ms`, m.resources.freeHeap ?? "?"])) + "\n");
+      return 0;
+    },
+  },
+  "node status": {
+    usage: "usage: host-tools node status <host[:port]> [--json]\n\nOne node's GET /api/node/status.",
+    options: JSON_OPT,
+    async run(p, io) {
+      const s = await api(io).status(oneNode(p, "node status"));
+      if (p.options.json) io.out(JSON.stringify(s, null, 2) + "\n");
+      else {
+        const rows: [string, string][] = [
+          ["hostname", s.hostname],
+          ["ip", s.ip],
+          ["board", s.board],
+          ["version", s.version || "(recovery mode)"],
+          ["boot", s.boot ? `slot ${s.boot.slot || "-"}, ${s.boot.state}${s.reason ? ` (${s.reason})` : ""}` : "no boot file"],
+        ];
+        if (s.uptime !== undefined) rows.push(["uptime", `${s.uptime} s`], ["free", `${s.freeJsVars} JsVars, ${s.freeHeap} B heap`], ["wifi", s.wifi ?? ""], ["members", s.members ? `${s.members.ACTIVE} active, ${s.members.INACTIVE} inactive, ${s.members.DEAD} dead` : ""]);
+        io.out(table(["field", "value"], rows).split("\n").slice(1).join("\n") + "\n");
+      }
+      return 0;
+    },
+  },
+  "node restart": {
+    usage: "usage: host-tools node restart <host[:port]>\n\nPOST /api/node/restart (needs the cluster secret).",
+    options: {},
+    async run(p, io) {
+      const node = oneNode(p, "node restart");
+      await api(io).restart(node);
+      io.out(`${label(node)}: restarting\n`);
+      return 0;
+    },
+  },
+  tasks: {
+    usage: `usage: host-tools tasks <host[:port]> [list] [--json]
+       host-tools tasks <host[:port]> enable|disable|start|stop <task>
+       host-tools tasks <host[:port]> interval <task> <ms>
+
+Lists a node's tasks (runs, errors, timings) or controls one (needs the secret).`,
+    options: JSON_OPT,
+    async run(p, io) {
+      const node = oneNode(p, "tasks");
+      const [, action = "list", task, ms] = p.positional;
+      const a = api(io);
+      if (action === "list") {
+        const t = await a.tasks(node);
+        if (p.options.json) io.out(JSON.stringify(t, null, 2) + "\n");
+        else io.out(table(["task", "interval", "enabled", "running", "runs", "errors", "last ms", "avg ms"], t.tasks.map((x) => [x.name, x.interval, x.enabled, x.running, x.runs, x.errors, x.lastMs, x.avgMs] as (string | number)[])) + "\n");
+        return 0;
+      }
+      if (!["enable", "disable", "start", "stop", "interval"].includes(action)) throw new UsageError(`tasks: unknown action "${action}" (list, enable, disable, start, stop, interval)`);
+      if (!task) throw new UsageError(`tasks ${action}: which task?`);
+      if (action === "interval" && !/^\d+$/.test(ms ?? "")) throw new UsageError("tasks interval: give the interval in ms");
+      const form: Record<string, string> = action === "interval" ? { task, interval: ms! } : { task, action };
+      const r = await a.control(node, form);
+      io.out(p.options.json ? JSON.stringify(r, null, 2) + "\n" : `${task}: ${action === "interval" ? `interval ${r.interval} ms` : `${action} done (enabled ${r.enabled})`}\n`);
+      return 0;
+    },
+  },
+  events: {
+    usage: `usage: host-tools events <host[:port]> [--follow] [--every ms] [--json]
+
+A node's recent events; --follow keeps polling (every 2000 ms, or --every) and
+prints new ones as they come, until Ctrl-C.`,
+    options: { follow: {}, every: { value: true, int: { min: 200, max: 600000 } }, ...JSON_OPT },
+    async run(p, io) {
+      const node = oneNode(p, "events");
+      const a = api(io);
+      const seen = new Set<string>();
+      const show = (events: Record<string, unknown>[]) => {
+        for (const e of events) {
+          const key = JSON.stringify(e);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          io.out(p.options.json ? key + "\n" : `${String(e.time).padStart(8)} ${e.origin}  ${e.name}  ${JSON.stringify(e.data)}\n`);
+        }
+      };
+      show(await a.events(node));
+      if (!p.options.follow) return 0;
+      const every = Number(p.options.every ?? 2000);
+      for (;;) {
+        await io.transport.sleep(every);
+        if (io.stopFollowing?.()) return 0;
+        try {
+          show(await a.events(node));
+        } catch (e) {
+          io.err(`${problem(e)} (still following)\n`);
+        }
+      }
+    },
+  },
+  flash: {
+    usage: "usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file]",
+    options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, ...JSON_OPT },
+    async run(p, io) {
+      const { flash } = await import("./flash.ts");
+      return flash(p, io);
+    },
+  },
+};
+
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const key2 = argv.slice(0, 2).join(" ");
+  const name = commands[key2] ? key2 : commands[argv[0]] ? argv[0] : undefined;
+  if (!name) {
+    if (!argv.length || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+      io.out(HELP);
+      return argv.length ? 0 : 2;
+    }
+    const group = ["ota", "cluster", "node"].includes(argv[0]) ? Object.keys(commands).filter((c) => c.startsWith(argv[0] + " ")) : [];
+    if (group.length && (argv.length === 1 || argv[1] === "--help" || argv[1] === "-h")) {
+      io.out(`host-tools ${argv[0]}: ${group.map((g) => g.split(" ")[1]).join(" | ")}\n\n${group.map((g) => commands[g].usage.split("\n")[0]).join("\n")}\n`);
+      return argv.length === 1 ? 2 : 0;
+    }
+    io.err(`host-tools: unknown command "${argv.slice(0, group.length ? 2 : 1).join(" ")}" (host-tools --help lists them)\n`);
+    return 2;
+  }
+  const cmd = commands[name];
+  const rest = argv.slice(name.split(" ").length);
+  try {
+    const p = parseArgs(rest, { help: {}, ...cmd.options });
+    if (p.options.help) {
+      io.out(cmd.usage + "\n");
+      return 0;
+    }
+    return await cmd.run(p, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`host-tools ${name}: ${e.message}\n${cmd.usage.split("\n")[0]}\n`);
+      return 2;
+    }
+    if (e instanceof ApiError || e instanceof NetworkError) {
+      io.err(`host-tools ${name}: ${e.message}\n`);
+      return 1;
+    }
+    io.err(`host-tools ${name}: ${problem(e)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const code = await runCli(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    tty: !!process.stderr.isTTY,
+    env: process.env,
+    cwd: process.cwd(),
+    transport: nodeTransport,
+  });
+  process.exitCode = code;
+}

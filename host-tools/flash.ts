@@ -1,0 +1,122 @@
+// npm run flash: builds the bundle and boot file for a board and writes them,
+// with the configuration and the boot state, into the board's Storage through
+// the real `espruino` CLI (serial, or tcp:// to a Telnet console), then checks
+// the node booted. --dry-run writes what would be sent to a file instead.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type Board, loadBoards } from "./build/boards.ts";
+import { BOOT_ENTRY, bundleBoard } from "./build/bundle.ts";
+import { crc32Of, flashImage, type ImageFile } from "./build/image.ts";
+import { REPO_ROOT } from "./build/paths.ts";
+import { loadProject, type Project } from "./build/project.ts";
+import type { Parsed } from "./lib/args.ts";
+import { UsageError } from "./lib/transport.ts";
+import type { Io } from "./cli.ts";
+
+const ESPRUINO_CLI = join(REPO_ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
+
+/** One run of the espruino CLI; resolves with everything it printed. */
+function espruino(args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [ESPRUINO_CLI, "--no-ble", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? 1, out });
+    });
+  });
+}
+
+/** The value the device printed after `tag` (print("TAG " + JSON.stringify(...))), or undefined. */
+function printed(out: string, tag: string): string | undefined {
+  const line = out.split(/\r?\n/).find((l) => l.includes(tag + " "));
+  return line ? line.slice(line.indexOf(tag + " ") + tag.length + 1).trim() : undefined;
+}
+
+/** spore.json for a node: the project's settings with secrets from the environment. */
+export function nodeConfig(project: Project, env: Record<string, string | undefined>): Record<string, unknown> {
+  const key = env[project.cluster.secretEnv];
+  if (!key) throw new UsageError(`the cluster secret is not set: export ${project.cluster.secretEnv} (or put it in .env); espruino.json names it in cluster.secretEnv`);
+  return { ssid: project.wifi.ssid, pass: env[project.wifi.passwordEnv] ?? "", cl: project.cluster.name, key, http: project.ports.http, udp: project.ports.udp };
+}
+
+const VERIFY = (files: ImageFile[]) =>
+  `print("SPORE_FILES "+JSON.stringify(${JSON.stringify(files.map((f) => f.name))}.map(function(f){var d=require("Storage").read(f);return d===undefined?-1:E.CRC32(d)})))`;
+
+export async function flash(p: Parsed, io: Io): Promise<number> {
+  const { loadEnv } = await import("./cli.ts");
+  const env = loadEnv(io);
+  const project = loadProject();
+  const boards = loadBoards();
+  const boardName = (p.options.board as string | undefined) ?? project.boards[0];
+  const board: Board | undefined = boards.find((b) => b.name === boardName);
+  if (!board) throw new UsageError(`--board: unknown board "${boardName}" (known: ${boards.map((b) => b.name).join(", ")})`);
+  const port = p.options.port as string | undefined;
+  const dry = p.options["dry-run"] as string | undefined;
+  if (!port && !dry) throw new UsageError("--port is missing: the serial device (e.g. /dev/ttyUSB0) or tcp://host:port of a Telnet console");
+  if (port?.startsWith("tcp://") && !board.limits.upload.includes("telnet")) throw new UsageError(`${board.name} has no Telnet console (Espruino ${board.espruino.version}): flash it over serial`);
+  const baud = String(p.options.baud ?? 115200);
+  const say = (s: string) => io.err(s + "\n");
+
+  say(`building ${board.name}...`);
+  const [fw, boot] = await Promise.all([bundleBoard(board), bundleBoard(board, { entry: BOOT_ENTRY, suffix: ".boot" })]);
+  if (fw.bytes > fw.budget) throw new Error(`${board.name}: bundle ${fw.bytes} B over its budget of ${fw.budget} B`);
+  const files = flashImage({ firmware: fw.code, boot: boot.code, config: nodeConfig(project, env) });
+  const dir = mkdtempSync(join(tmpdir(), "spore-flash-"));
+  try {
+    // the boot file goes first on the command line: the CLI sends the files in reverse, so it is written last
+    const storageArgs: string[] = [];
+    for (const f of [...files].reverse()) {
+      const path = join(dir, f.name.replace(/^\./, "_"));
+      writeFileSync(path, f.data, "latin1");
+      storageArgs.push("--storage", `${f.name}:${path}`);
+    }
+    const common = ["--board", board.espruino.cliBoard, "-b", baud];
+    if (dry) {
+      const out = resolve(io.cwd, dry);
+      const r = await espruino([...common, ...storageArgs, "-n", "-o", out, "-e", VERIFY(files)], 60000);
+      if (r.code !== 0) throw new Error(`espruino CLI failed:\n${r.out.trim()}`);
+      say(`dry run: what would be sent to the board is in ${out} (${readFileSync(out).length} bytes)`);
+      io.out(JSON.stringify({ board: board.name, version: fw.version, files: files.map((f) => ({ name: f.name, bytes: f.data.length })) }, null, 2) + "\n");
+      return 0;
+    }
+    const target = ["-p", port!, ...common];
+    say(`connecting to ${port}...`);
+    const probe = await espruino([...target, "-e", 'print("SPORE_BOARD "+process.env.BOARD)'], 30000);
+    const found = printed(probe.out, "SPORE_BOARD");
+    if (!found) throw new Error(`no Espruino answered on ${port}${/rror/.test(probe.out) ? ":\n" + probe.out.trim().split("\n").slice(-3).join("\n") : " (check the port, the baud rate and that nothing else holds it)"}`);
+    if (found !== board.espruino.envBoard) {
+      const other = boards.find((b) => b.espruino.envBoard === found);
+      throw new UsageError(`the device runs Espruino for ${found}${other ? ` (board ${other.name})` : ""}, not ${board.espruino.envBoard} (${board.name})${other ? `: use --board ${other.name}` : ""}`);
+    }
+    say("stopping what runs (reset)...");
+    await espruino([...target, "-e", "reset()"], 30000);
+    say(`writing ${files.map((f) => `${f.name} (${f.data.length} B)`).join(", ")}...`);
+    const up = await espruino([...target, ...storageArgs, "-e", VERIFY(files)], 300000);
+    const got = printed(up.out, "SPORE_FILES");
+    const want = JSON.stringify(files.map((f) => crc32Of(f.data)));
+    if (got !== want) throw new Error(`the upload did not land intact (CRC32 on the device ${got ?? "not printed"}, expected ${want})${up.code ? ":\n" + up.out.trim().split("\n").slice(-3).join("\n") : ""}`);
+    say("written and verified; restarting the node...");
+    await espruino([...target, "-e", "E.reboot()"], 30000);
+    // a node needs a second or two to boot and load its firmware from Storage
+    let state: string | undefined;
+    for (let i = 0; i < 10 && !state; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      const check = await espruino([...target, "-e", 'print("SPORE_BOOT "+JSON.stringify([typeof SBS=="object"?SBS:null,typeof spore=="object"]))'], 30000);
+      state = printed(check.out, "SPORE_BOOT");
+    }
+    if (!state) throw new Error(`the node did not answer after restarting`);
+    const [sbs, up2] = JSON.parse(state) as [{ slot: string; state: string } | null, boolean];
+    if (!sbs || !up2 || sbs.state === "recovery") throw new Error(`the node restarted but Spore is not running (boot state ${JSON.stringify(sbs)})`);
+    say(`${board.name} flashed: Spore ${fw.version} runs from slot ${sbs.slot}`);
+    io.out(JSON.stringify({ board: board.name, version: fw.version, boot: sbs }) + "\n");
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,138 @@
+// The node's HTTP API as the host tools use it (README, "The node's HTTP API").
+import { NetworkError, type HttpReply, type Transport } from "./transport.ts";
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export interface BootState {
+  slot: string;
+  state: "ok" | "trial" | "recovery";
+}
+
+export interface NodeStatus {
+  hostname: string;
+  ip: string;
+  board: string;
+  version: string;
+  uptime?: number;
+  freeHeap?: number;
+  freeJsVars?: number;
+  wifi?: string;
+  members?: { ACTIVE: number; INACTIVE: number; DEAD: number };
+  boot?: BootState;
+  reason?: string;
+  api?: { uri: string; method: string }[];
+}
+
+export interface Member {
+  hostname: string;
+  ip: string;
+  lastSeen: number;
+  latency: number;
+  status: "ACTIVE" | "INACTIVE" | "DEAD";
+  resources: { freeHeap?: number; [k: string]: unknown };
+  board?: string;
+  version?: string;
+}
+
+/** The node answered with an error status. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export function label(a: Address): string {
+  return a.port === 80 ? a.host : `${a.host}:${a.port}`;
+}
+
+export function crc32Hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, "0");
+}
+
+export class NodeApi {
+  constructor(
+    readonly transport: Transport,
+    private readonly secret: string | undefined,
+  ) {}
+
+  private auth(): Record<string, string> {
+    if (!this.secret) throw new ApiError("no cluster secret: set SPORE_SECRET (or the variable espruino.json names) or put it in .env", 401);
+    return { Authorization: `Bearer ${this.secret}` };
+  }
+
+  private async call(a: Address, method: string, path: string, form?: Record<string, string>, timeoutMs?: number): Promise<unknown> {
+    const headers: Record<string, string> = method === "GET" ? {} : this.auth();
+    let body: string | undefined;
+    if (form) {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(form).toString();
+    }
+    const r = await this.transport.request({ host: a.host, port: a.port, method, path, headers, body, timeoutMs });
+    return parse(a, method, path, r);
+  }
+
+  status(a: Address, timeoutMs?: number): Promise<NodeStatus> {
+    return this.call(a, "GET", "/api/node/status", undefined, timeoutMs) as Promise<NodeStatus>;
+  }
+
+  async members(a: Address): Promise<Member[]> {
+    return ((await this.call(a, "GET", "/api/cluster/members")) as { members: Member[] }).members;
+  }
+
+  tasks(a: Address): Promise<{ tasks: Record<string, unknown>[]; summary: Record<string, number> }> {
+    return this.call(a, "GET", "/api/tasks/status") as Promise<{ tasks: Record<string, unknown>[]; summary: Record<string, number> }>;
+  }
+
+  control(a: Address, form: Record<string, string>): Promise<Record<string, unknown>> {
+    return this.call(a, "POST", "/api/tasks/control", form) as Promise<Record<string, unknown>>;
+  }
+
+  async events(a: Address): Promise<Record<string, unknown>[]> {
+    return ((await this.call(a, "GET", "/api/events")) as { events: Record<string, unknown>[] }).events;
+  }
+
+  fire(a: Address, form: Record<string, string>): Promise<Record<string, unknown>> {
+    return this.call(a, "POST", "/api/events", form) as Promise<Record<string, unknown>>;
+  }
+
+  restart(a: Address): Promise<Record<string, unknown>> {
+    return this.call(a, "POST", "/api/node/restart") as Promise<Record<string, unknown>>;
+  }
+
+  /** POST /api/node/update; the reply whatever its status (the caller decides what 503 means). */
+  upload(a: Address, code: string, crc: string, onProgress?: (sent: number, total: number) => void): Promise<HttpReply> {
+    return this.transport.request({
+      host: a.host,
+      port: a.port,
+      method: "POST",
+      path: "/api/node/update",
+      headers: { ...this.auth(), "X-Spore-CRC32": crc, "Content-Type": "application/javascript" },
+      body: code,
+      timeoutMs: 60000,
+      onProgress,
+    });
+  }
+}
+
+function parse(a: Address, method: string, path: string, r: HttpReply): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(r.body);
+  } catch {
+    throw new ApiError(`${label(a)}: ${method} ${path}: ${r.status}, not JSON: ${JSON.stringify(r.body.slice(0, 80))}`, r.status);
+  }
+  if (r.status !== 200) throw new ApiError(`${label(a)}: ${method} ${path}: ${r.status} ${(value as { error?: string }).error ?? r.body}`, r.status);
+  return value;
+}
+
+/** The message to show for a failed call. */
+export function problem(e: unknown): string {
+  if (e instanceof ApiError || e instanceof NetworkError) return e.message;
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,180 @@
+// host-tools against an emulated cluster in virtual time: the real CLI code
+// (host-tools/cli.ts) over the emulated LAN, driven by the cluster's scheduler.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { type Io, runCli } from "../../host-tools/cli.ts";
+import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
+import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
+import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+import type { Firmware } from "../../host-tools/lib/ota.ts";
+import { MIXED, waitConverged } from "./helpers.ts";
+
+const seed = seedFromEnv();
+const test = suite(`host-tools (seed ${seed})`);
+const TRIAL = { hold: 5000, trial: 60000 };
+
+const versionOf: Record<string, string> = {};
+/** Each board's bundle with its reported version replaced: what a new build would be. */
+function newFirmware(version: string, bad?: string): Firmware[] {
+  return ["esp01", "esp8266", "esp32"].map((board) => {
+    const code = readBundle(board);
+    const v = versionOf[board];
+    assert.ok(v && code.includes(v), `version of ${board} known`);
+    const next = code.split(v).join(version);
+    return { board, code: board === bad ? "throw new Error('bad build');\n" + next : next, version };
+  });
+}
+
+function cluster(boards = MIXED) {
+  const c = new Cluster({ seed, boards, config: TRIAL });
+  waitConverged(c, 30000, seed);
+  c.runFor(15000);
+  for (const d of c.devices) versionOf[d.board.name] ??= (c.getJson(d, "/api/node/status") as { version: string }).version;
+  return c;
+}
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(c: Cluster, argv: string[], o: { build?: Firmware[]; secret?: string | null; limitMs?: number; follow?: number } = {}): Promise<Run> {
+  let out = "";
+  let err = "";
+  let polls = 0;
+  const io: Io = {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    tty: false,
+    env: o.secret === null ? {} : { SPORE_SECRET: o.secret ?? c.secret },
+    cwd: process.cwd(),
+    transport: new EmulatorTransport(c),
+    build: async () => o.build ?? [],
+    stopFollowing: () => ++polls > (o.follow ?? 0),
+  };
+  const code = await drive(c, runCli(argv, io), o.limitMs ?? 1800000);
+  return { code, out, err };
+}
+
+const versions = (c: Cluster) => c.devices.map((d) => (c.getJson(d, "/api/node/status") as { version: string }).version);
+
+test("ota all updates a mixed five-node cluster in waves; a second run finds every node up to date", async () => {
+  const c = cluster();
+  const api = c.devices[0].ip;
+  const r = await cli(c, ["ota", "all", "--api-node", api, "--concurrency", "2", "--canary", "1"], { build: newFirmware("0badcafe") });
+  assert.is(r.code, 0, r.out + r.err);
+  assert.equal(versions(c), ["0badcafe", "0badcafe", "0badcafe", "0badcafe", "0badcafe"]);
+  assert.is((r.out.match(/ updated /g) ?? []).length, 5, r.out);
+  assert.match(r.out, /versions now: 0badcafe on 5/);
+  assert.match(r.err, /5 nodes to check in 3 waves \(1 canary, then 2 at a time\)/);
+  assert.match(r.err, /upload 100%/, "progress per node");
+  assert.match(r.err, /restarting into recovery mode/, "the esp01s go through recovery mode");
+  const boots = c.devices.map((d) => d.counters.boots);
+  const again = await cli(c, ["ota", "all", "--api-node", api, "--json"], { build: newFirmware("0badcafe") });
+  assert.is(again.code, 0, again.err);
+  const rows = JSON.parse(again.out) as { outcome: string }[];
+  assert.equal(
+    rows.map((x) => x.outcome),
+    ["up to date", "up to date", "up to date", "up to date", "up to date"],
+  );
+  assert.equal(
+    c.devices.map((d) => d.counters.boots),
+    boots,
+    "nothing was uploaded",
+  );
+});
+
+test("ota all stops at the first failure: the bad node is rolled back, later waves are not started, exit status 1", async () => {
+  const c = cluster(["esp32", "esp8266", "esp32", "esp01", "esp32"]);
+  const r = await cli(c, ["ota", "all", "--api-node", c.devices[0].ip, "--canary", "1", "--concurrency", "2"], { build: newFirmware("0badcafe", "esp8266") });
+  assert.is(r.code, 1, r.out + r.err);
+  const rows = r.out.split("\n");
+  const row = (i: number) => rows.find((l) => l.includes(`esp_${c.devices[i].mac.slice(-6)}`)) ?? "";
+  assert.match(row(1), /failed .*rolled back/, r.out);
+  assert.match(r.out, /not started/);
+  assert.match(row(0), /not started/, "the API node goes last, so it was not reached");
+  const v = versions(c);
+  assert.is(v[1], versionOf.esp8266, "the failed node runs its old version again");
+  assert.ok(v.includes(versionOf.esp32), "untouched nodes keep theirs");
+  assert.match(r.out, /versions now: /);
+});
+
+test("ota update on one esp01 goes through recovery mode; a corrupt --bundle never switches", async () => {
+  const c = cluster(["esp01", "esp32"]);
+  const d = c.devices[0];
+  const r = await cli(c, ["ota", "update", d.ip], { build: newFirmware("0badcafe") });
+  assert.is(r.code, 0, r.out + r.err);
+  assert.is(versions(c)[0], "0badcafe");
+  assert.match(r.out, /updated/);
+});
+
+test("clear errors: no secret, no cluster, bad options, unknown command, unreachable node", async () => {
+  const c = cluster(["esp32"]);
+  const d = c.devices[0];
+  let r = await cli(c, ["ota", "update", d.ip], { build: newFirmware("0badcafe"), secret: null });
+  assert.is(r.code, 1);
+  assert.match(r.out, /no cluster secret/);
+  r = await cli(c, ["ota", "all"]);
+  assert.is(r.code, 2);
+  assert.match(r.err, /give --api-node/);
+  r = await cli(c, ["ota", "all", "--api-node", d.ip, "--concurrency", "0"]);
+  assert.is(r.code, 2);
+  assert.match(r.err, /--concurrency must be a whole number from 1 to 64/);
+  r = await cli(c, ["ota", "all", "--api-node", d.ip, "--frobnicate"]);
+  assert.match(r.err, /unknown option --frobnicate/);
+  r = await cli(c, ["fly"]);
+  assert.is(r.code, 2);
+  assert.match(r.err, /unknown command "fly"/);
+  r = await cli(c, ["node", "status", "10.42.9.9"]);
+  assert.is(r.code, 1);
+  assert.match(r.err, /10\.42\.9\.9:80: no route/);
+  r = await cli(c, ["node", "status", "not an address"]);
+  assert.is(r.code, 2);
+  assert.match(r.err, /not a node address/);
+  for (const cmd of [["ota", "update"], ["ota", "all"], ["cluster", "members"], ["node", "status"], ["node", "restart"], ["tasks"], ["events"], ["flash"]]) {
+    r = await cli(c, [...cmd, "--help"]);
+    assert.is(r.code, 0, cmd.join(" "));
+    assert.match(r.out, /^usage: /, cmd.join(" "));
+  }
+});
+
+test("cluster members, node status and restart, tasks and events against live nodes", async () => {
+  const c = cluster(["esp8266", "esp32", "esp01"]);
+  const d = c.devices[1];
+  let r = await cli(c, ["cluster", "members", "--api-node", d.ip]);
+  assert.is(r.code, 0, r.err);
+  const lines = r.out.trim().split("\n");
+  assert.match(lines[0], /^hostname\s+ip\s+board\s+version\s+status\s+latency\s+free heap$/);
+  assert.is(lines.length, 4);
+  for (const o of c.devices) assert.ok(lines.some((l) => l.includes(o.ip) && l.includes("ACTIVE") && l.includes(o.board.name)), r.out);
+  r = await cli(c, ["cluster", "members", "--api-node", d.ip, "--json"]);
+  assert.is((JSON.parse(r.out) as unknown[]).length, 3);
+  r = await cli(c, ["node", "status", d.ip]);
+  assert.match(r.out, /board\s+esp32/);
+  assert.match(r.out, /boot\s+slot a, ok/);
+  r = await cli(c, ["tasks", d.ip]);
+  assert.match(r.out, /probe/);
+  r = await cli(c, ["tasks", d.ip, "disable", "details"]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /details: disable done \(enabled false\)/);
+  r = await cli(c, ["tasks", d.ip, "interval", "status", "1000"]);
+  assert.match(r.out, /status: interval 1000 ms/);
+  r = await cli(c, ["tasks", d.ip, "interval", "nope", "1000"]);
+  assert.is(r.code, 1);
+  assert.match(r.err, /404 no task nope/);
+  r = await cli(c, ["events", d.ip, "--json"]);
+  assert.ok(r.out.trim().split("\n").length >= 1);
+  // --follow prints events as they come: one fired on the node while it follows shows up once
+  c.scheduler.after(2500, () => d.eval('spore.fire("test/ping", {n: 1})'));
+  r = await cli(c, ["events", d.ip, "--follow", "--every", "1000"], { follow: 5 });
+  assert.is(r.code, 0, r.err);
+  assert.is((r.out.match(/test\/ping/g) ?? []).length, 1, r.out);
+  r = await cli(c, ["node", "restart", c.devices[0].ip]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /restarting/);
+  c.runFor(5000);
+  assert.is(c.devices[0].counters.boots, 2, "restarted once");
+});
+
+test.run();
