@@ -1,5 +1,7 @@
 // host-tools: the command line for a Spore cluster. `host-tools --help`.
 import { existsSync, readFileSync } from "node:fs";
+import { flash } from "./flash.ts";
+import { loadEnv, secretName } from "./lib/env.ts";
 import { resolve } from "node:path";
 import { type Address, ApiError, label, NodeApi, problem } from "./lib/api.ts";
 import { type OptionSpec, parseArgs, type Parsed } from "./lib/args.ts";
@@ -46,28 +48,6 @@ interface Command {
 }
 
 const JSON_OPT = { json: {} };
-
-/** KEY=VALUE lines of ./.env (SPORE's convention), under the real environment. */
-export function loadEnv(io: Io): Record<string, string | undefined> {
-  const file = resolve(io.cwd, ".env");
-  const env: Record<string, string | undefined> = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-      if (m && !line.trim().startsWith("#")) env[m[1]] = m[2].replace(/^(["'])(.*)\1$/, "$2");
-    }
-  }
-  return { ...env, ...io.env };
-}
-
-function secretName(io: Io): string {
-  try {
-    const p = JSON.parse(readFileSync(resolve(io.cwd, "espruino.json"), "utf8")) as { cluster?: { secretEnv?: string } };
-    return p.cluster?.secretEnv ?? "SPORE_SECRET";
-  } catch {
-    return "SPORE_SECRET";
-  }
-}
 
 function api(io: Io): NodeApi {
   const env = loadEnv(io);
@@ -296,10 +276,7 @@ prints new ones as they come, until Ctrl-C.`,
   flash: {
     usage: "usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file]",
     options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, ...JSON_OPT },
-    async run(p, io) {
-      const { flash } = await import("./flash.ts");
-      return flash(p, io);
-    },
+    run: (p, io) => flash(p, io),
   },
 };
 

@@ -8,10 +8,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Board, loadBoards } from "./build/boards.ts";
 import { BOOT_ENTRY, bundleBoard } from "./build/bundle.ts";
+import { ESPRUINO_BUILTIN_MODULES } from "./build/espruino-subset.ts";
 import { crc32Of, flashImage, type ImageFile } from "./build/image.ts";
 import { REPO_ROOT } from "./build/paths.ts";
 import { loadProject, type Project } from "./build/project.ts";
 import type { Parsed } from "./lib/args.ts";
+import { loadEnv } from "./lib/env.ts";
 import { UsageError } from "./lib/transport.ts";
 import type { Io } from "./cli.ts";
 
@@ -49,7 +51,6 @@ const VERIFY = (files: ImageFile[]) =>
   `print("SPORE_FILES "+JSON.stringify(${JSON.stringify(files.map((f) => f.name))}.map(function(f){var d=require("Storage").read(f);return d===undefined?-1:E.CRC32(d)})))`;
 
 export async function flash(p: Parsed, io: Io): Promise<number> {
-  const { loadEnv } = await import("./cli.ts");
   const env = loadEnv(io);
   const project = loadProject();
   const boards = loadBoards();
@@ -61,7 +62,8 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
   if (!port && !dry) throw new UsageError("--port is missing: the serial device (e.g. /dev/ttyUSB0) or tcp://host:port of a Telnet console");
   if (port?.startsWith("tcp://") && !board.limits.upload.includes("telnet")) throw new UsageError(`${board.name} has no Telnet console (Espruino ${board.espruino.version}): flash it over serial`);
   const baud = String(p.options.baud ?? 115200);
-  const say = (s: string) => io.err(s + "\n");
+  const t0 = Date.now();
+  const say = (s: string) => io.err(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);
 
   say(`building ${board.name}...`);
   const [fw, boot] = await Promise.all([bundleBoard(board), bundleBoard(board, { entry: BOOT_ENTRY, suffix: ".boot" })]);
@@ -76,12 +78,15 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
       writeFileSync(path, f.data, "latin1");
       storageArgs.push("--storage", `${f.name}:${path}`);
     }
-    const common = ["--board", board.espruino.cliBoard, "-b", baud];
+    // the board's description for the CLI, so it does not look it up on espruino.com
+    const boardJson = join(dir, "board.json");
+    writeFileSync(boardJson, JSON.stringify({ BOARD: board.espruino.cliBoard, VERSION: board.espruino.version, info: { builtin_modules: ESPRUINO_BUILTIN_MODULES, binary_version: board.espruino.version } }));
+    const common = ["--board", boardJson, "-b", baud];
     if (dry) {
       const out = resolve(io.cwd, dry);
       const r = await espruino([...common, ...storageArgs, "-n", "-o", out, "-e", VERIFY(files)], 60000);
       if (r.code !== 0) throw new Error(`espruino CLI failed:\n${r.out.trim()}`);
-      say(`dry run: what would be sent to the board is in ${out} (${readFileSync(out).length} bytes)`);
+      say(`dry run: what would be sent to the board is in ${out} (${readFileSync(out).length} bytes; it holds the cluster secret: keep it private)`);
       io.out(JSON.stringify({ board: board.name, version: fw.version, files: files.map((f) => ({ name: f.name, bytes: f.data.length })) }, null, 2) + "\n");
       return 0;
     }
@@ -95,7 +100,8 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
       throw new UsageError(`the device runs Espruino for ${found}${other ? ` (board ${other.name})` : ""}, not ${board.espruino.envBoard} (${board.name})${other ? `: use --board ${other.name}` : ""}`);
     }
     say("stopping what runs (reset)...");
-    await espruino([...target, "-e", "reset()"], 30000);
+    // (the CLI never finishes a write of 19 bytes or less: the expression is longer on purpose)
+    await espruino([...target, "-e", 'print("SPORE_RESET");reset()'], 30000);
     say(`writing ${files.map((f) => `${f.name} (${f.data.length} B)`).join(", ")}...`);
     const up = await espruino([...target, ...storageArgs, "-e", VERIFY(files)], 300000);
     const got = printed(up.out, "SPORE_FILES");

@@ -10,6 +10,7 @@ import { untokenise } from "../build/pretokenise.ts";
 import { UdpSocket, type UdpCounters } from "./espruino-dgram.ts";
 import { createHttpModule } from "./espruino-http.ts";
 import { createNetModule } from "./espruino-net.ts";
+import { TelnetConsole } from "./console.ts";
 import { EspruinoTimers } from "./espruino-timers.ts";
 import { Wifi, type AccessPoint } from "./espruino-wifi.ts";
 import { JsVarCounter, jsVarModel, timerBlocks } from "./jsvars.ts";
@@ -23,6 +24,8 @@ import { bytesToString, FlashStorage, toBytes } from "./storage.ts";
 export const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
 /** Milliseconds from reset until the boot code runs (ESP8266 takes one to two seconds). */
 export const BOOT_MS = 1200;
+/** Where ESP8266 4 MB and ESP32 images serve their Telnet console. */
+export const TELNET_PORT = 23;
 /** JsVars the interpreter itself holds at boot, before any user code (root, modules, Wifi state). */
 export const BASE_JSVARS = 58; // measured: process.memory().usage after a trivial script, 2v29 Linux i386 build with 12-byte blocks
 
@@ -158,6 +161,10 @@ export class Device implements LanHost {
   private codeFiles = new Set<string>();
   /** One of codeFiles was erased or rewritten: on the chip every function loaded from it now throws. */
   private codeNulled = false;
+  /** The Telnet console, while a client is connected (it survives reset(), not a reboot). */
+  private telnet: TelnetConsole | undefined;
+  /** Undoes the Wifi module's connection: on power loss, not on reset(). */
+  private wifiTeardown: (() => void) | undefined;
   sockets: SocketBudget;
 
   constructor(opts: DeviceOptions) {
@@ -218,7 +225,8 @@ export class Device implements LanHost {
     this.powerOn();
   }
 
-  private tearDown(): void {
+  /** Everything in RAM goes; `keepNetwork` (reset()): the WiFi connection and the Telnet console stay, as on the chip. */
+  private tearDown(keepNetwork = false): void {
     const fns = this.teardown;
     this.teardown = [];
     for (const fn of fns) fn();
@@ -227,10 +235,52 @@ export class Device implements LanHost {
     this.udpSockets.clear();
     this.emitters = [];
     this.sockets = new SocketBudget(this.board.limits.sockets);
-    if (this.attached) this.leaveLan();
     this.ctx = undefined;
-    this.wifi = undefined;
     this.timers = undefined;
+    if (keepNetwork) return;
+    this.wifiTeardown?.();
+    this.wifiTeardown = undefined;
+    this.telnet?.close();
+    this.telnet = undefined;
+    if (this.attached) this.leaveLan();
+    this.wifi = undefined;
+  }
+
+  /** reset(): a fresh interpreter with nothing loaded (no boot code runs); WiFi and the console stay. */
+  private resetInterpreter(): void {
+    this.generation++;
+    const wifi = this.wifi;
+    this.tearDown(true);
+    wifi?.removeAllListeners();
+    this.bootCode = [];
+    this.codeFiles = new Set();
+    this.codeNulled = false;
+    this.createContext(wifi);
+    this.serveConsole();
+  }
+
+  /** Espruino images with Telnet serve the console on port 23 (in C: no JavaScript involved). */
+  private serveConsole(): void {
+    if (!this.board.limits.upload.includes("telnet")) return;
+    this.streamListeners.set(TELNET_PORT, (end) => {
+      this.telnet?.close();
+      const host = {
+        evalLine: (code: string) => this.evalLine(code),
+        detachConsole: (c: TelnetConsole) => {
+          if (this.telnet === c) this.telnet = undefined;
+        },
+      };
+      this.telnet = new TelnetConsole(host, end);
+    });
+    this.opts.onListen?.(this, TELNET_PORT);
+  }
+
+  /** A REPL line: runs at the top level, then the promise jobs it queued. */
+  private evalLine(code: string): unknown {
+    if (!this.ctx) throw new Error("device is not running");
+    const v = new vm.Script(code, { filename: "REPL" }).runInContext(this.ctx);
+    if (this.ctx) this.drain.runInContext(this.ctx);
+    return v;
   }
 
   // ---- LanHost
@@ -266,6 +316,7 @@ export class Device implements LanHost {
     if (file !== undefined) files.push(file);
     else if (this.storage.read(".bootrst") !== undefined) files.push(".bootrst");
     else if (this.storage.read(".bootcde") !== undefined) files.push(".bootcde");
+    this.serveConsole();
     this.bootCode = [];
     this.codeFiles = new Set(files);
     this.codeNulled = false;
@@ -301,6 +352,7 @@ export class Device implements LanHost {
   }
 
   print(line: string): void {
+    this.telnet?.printLine(line);
     this.console.push(line);
     if (this.console.length > 200) this.console.shift();
     this.opts.onPrint?.(this, line);
@@ -354,7 +406,7 @@ export class Device implements LanHost {
     return this.mac.match(/../g)!.join(":");
   }
 
-  private createContext(): void {
+  private createContext(keepWifi?: Wifi): void {
     const board = this.board;
     const ctx = vm.createContext({}, { name: `${board.name} ${this.mac}`, microtaskMode: "afterEvaluate" });
     this.ctx = ctx;
@@ -367,13 +419,14 @@ export class Device implements LanHost {
       return e;
     };
     const wifi = track(
-      new Wifi(rt, {
-        accessPoint: this.opts.accessPoint,
-        joinLan: () => this.joinLan(),
-        leaveLan: () => this.leaveLan(),
-        lanInfo: () => ({ netmask: this.lan.options.netmask, gw: this.lan.gateway() }),
-        saveWifiConfig: (c) => this.storage.writeJSON(".wificfg", c),
-      }),
+      keepWifi ??
+        new Wifi({ ...rt, onTeardown: (fn) => (this.wifiTeardown = fn) }, {
+          accessPoint: this.opts.accessPoint,
+          joinLan: () => this.joinLan(),
+          leaveLan: () => this.leaveLan(),
+          lanInfo: () => ({ netmask: this.lan.options.netmask, gw: this.lan.gateway() }),
+          saveWifiConfig: (c) => this.storage.writeJSON(".wificfg", c),
+        }),
     );
     this.wifi = wifi;
     vm.runInContext(QUIRKS, ctx)((fn: () => void) => rt.later(0, () => this.invoke(fn)));
@@ -461,6 +514,10 @@ export class Device implements LanHost {
       url: rt.newObject({ parse: (u: string, q: boolean) => rt.newObject(parseUrl(String(u), !!q)) }),
       // Espruino's eval runs pretokenised code; at the top level its definitions are global, like a loaded file's
       eval: (code: unknown) => this.evaluate(String(code)),
+      reset: () => rt.later(0, () => gen === this.generation && this.resetInterpreter()),
+      echo: () => undefined,
+      atob: (s: string) => Buffer.from(String(s), "base64").toString("latin1"),
+      btoa: (s: string) => Buffer.from(String(s), "latin1").toString("base64"),
     };
     Object.assign(ctx, globals);
     ctx.global = vm.runInContext("globalThis", ctx);

@@ -83,17 +83,20 @@ export async function updateNode(ctx: OtaContext, node: Address): Promise<OtaRes
       return body;
     }
   };
+  let began = t.now();
   let reply = await send();
   if (reply.status === 503 && /recovery/.test(reply.body)) {
     // esp01: no room beside the running firmware; its boot file restarts into recovery mode to take the upload
     ctx.log(`${who}: restarting into recovery mode to take the update`);
     const ready = await waitFor(ctx, node, 60000, (s) => s.boot?.state === "recovery");
     if (!ready.ok) return result(r, "failed", `did not come back in recovery mode: ${ready.last}`, t0, t.now());
+    began = t.now();
     reply = await send();
   }
   if (reply.status !== 200) return result(r, "failed", `upload refused: ${reply.status || "no answer"} ${errorOf(reply.body)}`, t0, t.now());
   r.bytes = fw.code.length;
-  ctx.log(`${who}: ${fw.code.length} bytes accepted, restarting into the new version`);
+  const took = Math.max(1, t.now() - began);
+  ctx.log(`${who}: ${fw.code.length} bytes accepted in ${(took / 1000).toFixed(1)} s (${(fw.code.length / took).toFixed(1)} KB/s), restarting into the new version`);
   const sent = t.now();
   // the node restarts, runs the new version on trial, and confirms it (or rolls back)
   let seenDown = false;

@@ -1,5 +1,8 @@
 // host-tools against an emulated cluster in virtual time: the real CLI code
 // (host-tools/cli.ts) over the emulated LAN, driven by the cluster's scheduler.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
@@ -100,13 +103,28 @@ test("ota all stops at the first failure: the bad node is rolled back, later wav
   assert.match(r.out, /versions now: /);
 });
 
-test("ota update on one esp01 goes through recovery mode; a corrupt --bundle never switches", async () => {
+test("ota update on one esp01 goes through recovery mode; --bundle takes a file and its manifest, and refuses another board's", async () => {
   const c = cluster(["esp01", "esp32"]);
   const d = c.devices[0];
-  const r = await cli(c, ["ota", "update", d.ip], { build: newFirmware("0badcafe") });
+  let r = await cli(c, ["ota", "update", d.ip], { build: newFirmware("0badcafe") });
   assert.is(r.code, 0, r.out + r.err);
   assert.is(versions(c)[0], "0badcafe");
   assert.match(r.out, /updated/);
+  const dir = mkdtempSync(join(tmpdir(), "spore-bundle-"));
+  for (const f of newFirmware("0badcafe")) {
+    writeFileSync(join(dir, `${f.board}.js`), f.code, "latin1");
+    writeFileSync(join(dir, `${f.board}.json`), JSON.stringify({ board: f.board, version: f.version }));
+  }
+  r = await cli(c, ["ota", "update", d.ip, "--bundle", join(dir, "esp01.js")]);
+  assert.is(r.code, 0, r.out + r.err);
+  assert.match(r.out, /up to date/);
+  r = await cli(c, ["ota", "update", d.ip, "--bundle", join(dir, "esp32.js")]);
+  assert.is(r.code, 1);
+  assert.match(r.out, /the bundle is for esp32, the node is esp01/);
+  r = await cli(c, ["ota", "update", d.ip, "--bundle", join(dir, "nope.js")]);
+  assert.is(r.code, 2);
+  assert.match(r.err, /no such file/);
+  rmSync(dir, { recursive: true });
 });
 
 test("clear errors: no secret, no cluster, bad options, unknown command, unreachable node", async () => {
