@@ -197,8 +197,10 @@ global._SB = function (req?: any, res?: any): any {
     let peer = s.m ? 0 : 1;
     const onPeer = () => (peer = 1);
     if (sp) sp.on("node/discovered", onPeer);
+    // from now (the firmware has just loaded): getTime() is not time since boot once the clock is set
+    const t0 = getTime();
     const iv = setInterval(() => {
-      const ms = getTime() * 1000;
+      const ms = (getTime() - t0) * 1000;
       // the station's address: "0.0.0.0" until WiFi has joined the network
       if (sp && (require("Wifi") as any).getIP().ip > "0.0.0.0" && peer && ms >= hold) {
         clearInterval(iv);

@@ -1,8 +1,8 @@
 // host-tools: the command line for a Spore cluster. `host-tools --help`.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { flash } from "./flash.ts";
 import { loadEnv, secretName } from "./lib/env.ts";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { type Address, ApiError, label, NodeApi, problem } from "./lib/api.ts";
 import { type OptionSpec, parseArgs, type Parsed } from "./lib/args.ts";
 import { type Firmware, type OtaContext, type OtaResult, updateCluster, updateNode } from "./lib/ota.ts";
@@ -71,27 +71,34 @@ function fmtAge(ms: number): string {
 
 // ---- firmware
 
-function readBundleFile(file: string): Firmware[] {
-  if (!existsSync(file)) throw new UsageError(`--bundle: no such file: ${file}`);
-  const code = readFileSync(file, "latin1");
-  const manifestFile = file.replace(/\.js$/, "") + ".json";
-  if (existsSync(manifestFile)) {
+/** A bundle file (with its manifest <name>.json if there is one), or a folder of <board>.js bundles and manifests (a dist/). */
+function readBundles(path: string): Firmware[] {
+  if (!existsSync(path)) throw new UsageError(`--bundle: no such file: ${path}`);
+  const one = (file: string): Firmware => {
+    const code = readFileSync(file, "latin1");
+    const manifestFile = file.replace(/\.js$/, "") + ".json";
+    if (!existsSync(manifestFile)) return { board: "*", code };
     const m = JSON.parse(readFileSync(manifestFile, "utf8")) as { board: string; version: string };
-    return [{ board: m.board, code, version: m.version }];
-  }
-  return [{ board: "*", code }];
+    return { board: m.board, code, version: m.version };
+  };
+  if (!statSync(path).isDirectory()) return [one(path)];
+  const list = readdirSync(path)
+    .filter((f) => /^[a-z0-9]+\.js$/.test(f) && existsSync(join(path, f.replace(/\.js$/, ".json"))))
+    .map((f) => one(join(path, f)));
+  if (!list.length) throw new UsageError(`--bundle: ${path} holds no <board>.js with its <board>.json manifest`);
+  return list;
 }
 
 async function firmwareFor(p: Parsed, io: Io, log: (s: string) => void): Promise<(board: string) => Firmware> {
   let list: Firmware[];
-  if (p.options.bundle) list = readBundleFile(resolve(io.cwd, p.options.bundle as string));
+  if (p.options.bundle) list = readBundles(resolve(io.cwd, p.options.bundle as string));
   else {
     log("building the bundles (npm run build)...");
     list = io.build ? await io.build() : await buildFirmware();
   }
   return (board: string) => {
     const fw = list.find((f) => f.board === board || f.board === "*");
-    if (!fw) throw new Error(p.options.bundle ? `the bundle is for ${list[0].board}, the node is ${board}` : `no bundle for board ${board}`);
+    if (!fw) throw new Error(p.options.bundle ? `the bundle is for ${list.map((f) => f.board).join(", ")}, the node is ${board}` : `no bundle for board ${board}`);
     return fw;
   };
 }
@@ -140,7 +147,8 @@ const commands: Record<string, Command> = {
   "ota update": {
     usage: `usage: host-tools ota update <host[:port]> [--bundle file] [--force] [--timeout s] [--json]
 
-Uploads the bundle for the node's board (built now, or --bundle <file>) to
+Uploads the bundle for the node's board (built now, or --bundle: a file, or a
+folder of <board>.js with their <board>.json manifests, as dist/ holds) to
 POST /api/node/update with a progress bar, then waits until the node runs it
 and has confirmed it after its trial (the boot file rolls a bad version back).
 An esp01 restarts into recovery mode to take the upload. A node that already

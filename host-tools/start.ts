@@ -1,6 +1,10 @@
 // npm start: builds the bundles and runs a small emulated cluster in real
 // time, each node's HTTP API on its own loopback address.
+import { randomBytes } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { loadEnv } from "./lib/env.ts";
 import { buildAll, formatSizes } from "./build/build.ts";
 import { BuildError } from "./build/bundle.ts";
 import { JsonFileError } from "./build/json-schema.ts";
@@ -17,8 +21,14 @@ options:
   --nodes N          number of nodes (default: the boards in espruino.json emulator.nodes)
   --port-offset N    serve node port P < 1024 at P + N (default: espruino.json, else 8000)
   --seed N           seed for the emulated network (default: SPORE_SEED or random)
+  --hold MS          a node on trial after an update confirms itself after MS (default 5000; 30000 on a chip)
+  --trial MS         and is rolled back if not confirmed within MS (default 60000; 300000 on a chip)
   --no-build         use the bundles already in dist/
   -h, --help         this text
+
+The cluster secret comes from the variable espruino.json names (SPORE_SECRET),
+in the environment or ./.env; if there is none, a new one is written to ./.env,
+where host-tools finds it.
 `;
 
 async function main(): Promise<number> {
@@ -28,6 +38,8 @@ async function main(): Promise<number> {
       "port-offset": { type: "string" },
       seed: { type: "string" },
       "no-build": { type: "boolean" },
+      hold: { type: "string" },
+      trial: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -48,6 +60,15 @@ async function main(): Promise<number> {
     throw new UsageError((e as Error).message);
   }
 
+  const ms = (name: "hold" | "trial", d: number) => {
+    const v = values[name] === undefined ? d : Number(values[name]);
+    if (!Number.isInteger(v) || v < 1000 || v > 3600000) throw new UsageError(`--${name} must be a whole number of ms from 1000 to 3600000`);
+    return v;
+  };
+  const hold = ms("hold", 5000);
+  const trial = ms("trial", 60000);
+  const secret = clusterSecret(project.cluster.secretEnv);
+
   if (!values["no-build"]) {
     console.log("building...");
     console.log(formatSizes(await buildAll()));
@@ -59,12 +80,15 @@ async function main(): Promise<number> {
     boards,
     realtime: true,
     privilegedPortOffset: offset,
-    config: { cl: project.cluster.name, http: project.ports.http, udp: project.ports.udp },
+    secret,
+    config: { cl: project.cluster.name, http: project.ports.http, udp: project.ports.udp, hold, trial },
     onPrint: (d, line) => console.log(`  [${d.hostname} ${d.board.name}] ${line}`),
     onServing: (d, url) => console.log(`node ${d.hostname} (${d.board.name}): ${url}/api/node/status`),
   });
   console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
   cluster.startRealtime();
+  const first = cluster.realAddress(cluster.devices[0], project.ports.http);
+  console.log(`update them: npm run host-tools -- ota all --api-node ${first.host}:${first.port}`);
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -78,6 +102,18 @@ async function main(): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** The cluster secret from the environment or ./.env; a new random one (appended to ./.env) when there is none. */
+function clusterSecret(name: string): string {
+  const found = loadEnv({ env: process.env, cwd: process.cwd() })[name];
+  if (found) return found;
+  const secret = randomBytes(12).toString("hex");
+  const file = resolve(process.cwd(), ".env");
+  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
+  appendFileSync(file, `${before && !before.endsWith("\n") ? "\n" : ""}# written by npm start: the emulated cluster's secret\n${name}=${secret}\n`);
+  console.log(`${name} was not set: a new cluster secret is in ./.env (host-tools reads it from there)`);
+  return secret;
+}
 
 main().then(
   (code) => (process.exitCode = code),

@@ -1,6 +1,9 @@
 // npm start end to end: a real process, real loopback ports, real HTTP.
 // Waits on the process's own output (bounded), never on sleeps.
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -8,7 +11,7 @@ import * as assert from "uvu/assert";
 const start = suite("npm start");
 
 start("serves the API on every node once they list each other as members, and stops on Ctrl-C", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18000", "--seed", "42"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18000", "--seed", "42"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SPORE_SECRET: "start-test-secret" } });
   let out = "";
   const waitFor = (pattern: RegExp, count: number) =>
     new Promise<void>((resolve, reject) => {
@@ -48,6 +51,39 @@ start("serves the API on every node once they list each other as members, and st
   const [code] = await once(child, "exit");
   assert.is(code, 0, out);
   assert.match(out, /stopped/);
+});
+
+start("host-tools ota all --api-node <the address npm start prints> updates the running cluster", async () => {
+  const env = { ...process.env, SPORE_SECRET: "start-test-secret" };
+  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18100", "--seed", "43", "--hold", "2000"], { stdio: ["ignore", "pipe", "pipe"], env });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const dir = mkdtempSync(join(tmpdir(), "spore-next-"));
+  try {
+    const end = Date.now() + 30000;
+    while ((out.match(/ node\/discovered /g) ?? []).length < 6 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const api = /ota all --api-node (\S+)/.exec(out)?.[1];
+    assert.ok(api, out);
+    // the next version of every board: the bundles with another version, and their manifests
+    for (const board of ["esp01", "esp8266", "esp32"]) {
+      const m = JSON.parse(readFileSync(join("dist", `${board}.json`), "utf8")) as { version: string };
+      writeFileSync(join(dir, `${board}.js`), readFileSync(join("dist", `${board}.js`), "latin1").split(m.version).join("0badcafe"), "latin1");
+      writeFileSync(join(dir, `${board}.json`), JSON.stringify({ board, version: "0badcafe" }));
+    }
+    const tool = spawn(process.execPath, ["host-tools/bin/host-tools.mjs", "ota", "all", "--api-node", api!, "--bundle", dir, "--concurrency", "2"], { stdio: ["ignore", "pipe", "pipe"], env });
+    let report = "";
+    tool.stdout.on("data", (d) => (report += d));
+    tool.stderr.on("data", (d) => (report += d));
+    const [code] = await once(tool, "exit");
+    assert.is(code, 0, report);
+    assert.is((report.match(/ updated /g) ?? []).length, 3, report);
+    const urls = [...out.matchAll(/: (http:\/\/127\.0\.0\.\d+:18180\/api\/node\/status)/g)].map((m) => m[1]);
+    for (const url of urls) assert.is(((await (await fetch(url)).json()) as { version: string }).version, "0badcafe", url);
+  } finally {
+    child.kill("SIGINT");
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await once(child, "exit");
 });
 
 start.run();
