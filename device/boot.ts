@@ -15,8 +15,10 @@
 // never runs).
 //
 // A version on trial is confirmed once WiFi is up, it has heard from a member
-// (unless the node had none when it was updated), and it has run "hold" ms
-// (spore.json, default 30000); if that has not happened within "trial" ms
+// (unless the node had none when it was updated), its HTTP server has passed
+// a request to the boot file (tools polling its status, members fetching its
+// details: proof that updates can still reach this file), and it has run
+// "hold" ms (spore.json, default 30000); if that has not happened within "trial" ms
 // (default 300000), or it throws while loading, or the node restarts before
 // it is confirmed, the previous slot runs (esp01: recovery mode).
 //
@@ -51,7 +53,7 @@ global._SB = function (req?: any, res?: any): any {
   const path = req && req.url && req.url.split("?")[0];
   // every request to the firmware comes here first: decline the others before
   // anything is made (the functions below cost JsVars while they exist)
-  if (path && path !== PATH && path !== RESTART) return false;
+  if (path && path !== PATH && path !== RESTART) return ((_SB as any).h = false);
   const S = require("Storage");
   const conf = (): any => S.readJSON("spore.json", true) || {};
   const num = (v: any, d: number): number => (typeof v === "number" && v > 0 ? v : d);
@@ -202,7 +204,8 @@ global._SB = function (req?: any, res?: any): any {
     const iv = setInterval(() => {
       const ms = (getTime() - t0) * 1000;
       // the station's address: "0.0.0.0" until WiFi has joined the network
-      if (sp && (require("Wifi") as any).getIP().ip > "0.0.0.0" && peer && ms >= hold) {
+      // healthy: the firmware is up, WiFi has joined, a member was heard (if there were any), its HTTP server has passed a request here (so updates still reach this file), and it has run `hold` ms
+      if (sp && (require("Wifi") as any).getIP().ip > "0.0.0.0" && peer && (_SB as any).h === false && ms >= hold) {
         clearInterval(iv);
         sp.off("node/discovered", onPeer);
         // read again: an update may have changed the state since boot
@@ -260,6 +263,8 @@ global._SB = function (req?: any, res?: any): any {
   let why = "";
   if (slot && s.t > 1) {
     why = "slot " + slot + " failed trial";
+    // never run it again, not even as the fallback of a later failure
+    (s as any)["c" + slot] = -1;
     slot = SPORE_BOARD === "esp01" ? "" : other(slot);
     s.t = 0;
   } else if (slot && s.t) s.t = 2;

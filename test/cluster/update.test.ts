@@ -164,6 +164,13 @@ test("esp8266: a version that throws while loading is rolled back to the previou
   assert.equal(s.boot, { slot: "a", state: "ok" });
   assert.ok(d.console.some((l) => /boot: load failed/.test(l)), d.console.join("\n"));
   assert.ok(d.console.some((l) => /slot b failed trial/.test(l)), d.console.join("\n"));
+  // the failed version is never a fallback: with slot a corrupt too, the node waits in recovery mode
+  d.storage.erase("spore.a");
+  d.storage.write("spore.a", "/* corrupt */");
+  c.restart(d);
+  c.runUntil(() => !!d.stationIp, 30000);
+  c.runFor(2000);
+  assert.equal(c.getJson(d, "/api/node/status").boot, { slot: "", state: "recovery" });
 });
 
 test("esp32: a version that runs but never becomes healthy is rolled back after the trial time", () => {
