@@ -1,0 +1,76 @@
+// The host tools' small parts: arguments, addresses, .env, progress output, the Storage image.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { loadBoard } from "../../host-tools/build/boards.ts";
+import { CONFIG_MAX_BYTES, crc32Of, flashImage, STATE_MAX_BYTES, storageLayout } from "../../host-tools/build/image.ts";
+import { parseArgs } from "../../host-tools/lib/args.ts";
+import { loadEnv } from "../../host-tools/lib/env.ts";
+import { Progress } from "../../host-tools/lib/output.ts";
+import { parseAddress, UsageError } from "../../host-tools/lib/transport.ts";
+
+const t = suite("host-tools parts");
+
+t("arguments: positionals, values, flags, = form; unknown options and bad numbers are errors", () => {
+  const spec = { concurrency: { value: true, int: { min: 1, max: 64 } }, json: {}, bundle: { value: true } };
+  assert.equal(parseArgs(["all", "--concurrency", "3", "--json", "--bundle=x.js"], spec), { positional: ["all"], options: { concurrency: "3", json: true, bundle: "x.js" } });
+  assert.throws(() => parseArgs(["--nope"], spec), (e: Error) => e instanceof UsageError && /unknown option --nope/.test(e.message));
+  assert.throws(() => parseArgs(["--concurrency", "0"], spec), /from 1 to 64/);
+  assert.throws(() => parseArgs(["--concurrency", "2.5"], spec), /whole number/);
+  assert.throws(() => parseArgs(["--bundle"], spec), /needs a value/);
+  assert.throws(() => parseArgs(["--json=1"], spec), /takes no value/);
+  assert.throws(() => parseArgs(["-x"], spec), /unknown option -x/);
+  assert.equal(parseArgs(["-h"], spec).options, { help: true });
+});
+
+t("addresses: host or host:port, port 80 by default", () => {
+  assert.equal(parseAddress("10.0.0.5"), { host: "10.0.0.5", port: 80 });
+  assert.equal(parseAddress("127.0.0.11:8080"), { host: "127.0.0.11", port: 8080 });
+  assert.equal(parseAddress("esp-node.local"), { host: "esp-node.local", port: 80 });
+  for (const bad of ["", "a b", "host:99999", "host:0", "http://x"]) assert.throws(() => parseAddress(bad), /not a node address/, bad);
+});
+
+t(".env: KEY=VALUE lines, comments, quotes; the environment wins", () => {
+  const dir = mkdtempSync(join(tmpdir(), "spore-env-"));
+  try {
+    writeFileSync(join(dir, ".env"), '# comment\nAPI_NODE=10.0.0.5:80\nexport SPORE_SECRET="s e c"\nOTHER = x \n');
+    assert.equal(loadEnv({ env: {}, cwd: dir }), { API_NODE: "10.0.0.5:80", SPORE_SECRET: "s e c", OTHER: "x" });
+    assert.is(loadEnv({ env: { API_NODE: "1.2.3.4" }, cwd: dir }).API_NODE, "1.2.3.4");
+    assert.equal(loadEnv({ env: {}, cwd: join(dir, "none") }), {});
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+t("progress: a line per quarter off a terminal; bars redrawn in place on one", () => {
+  let out = "";
+  const p = new Progress((s) => (out += s), false);
+  for (let sent = 0; sent <= 12000; sent += 1000) p.update("esp_a", sent, 12000);
+  assert.equal(out.trim().split("\n"), ["esp_a upload   0% (0.0 of 11.7 KB)", "esp_a upload  25% (2.9 of 11.7 KB)", "esp_a upload  50% (5.9 of 11.7 KB)", "esp_a upload  75% (8.8 of 11.7 KB)", "esp_a upload 100% (11.7 of 11.7 KB)"]);
+  out = "";
+  const tty = new Progress((s) => (out += s), true);
+  tty.update("esp_a", 6000, 12000);
+  tty.update("esp_b", 3000, 12000);
+  assert.match(out, /esp_a\s+\[#{15}-{15}\]  50%/);
+  assert.match(out, /\x1b\[1A/, "moves up to redraw");
+});
+
+t("the Storage image: config, firmware, state, boot file last; the state names slot a with the firmware's CRC32", () => {
+  const files = flashImage({ firmware: "FW", boot: "BOOT", config: { key: "k" } });
+  assert.equal(
+    files.map((f) => f.name),
+    ["spore.json", "spore.a", "spore.s1", ".bootcde"],
+  );
+  assert.equal(JSON.parse(files[2].data), { g: 1, a: "a", t: 0, m: 0, ca: crc32Of("FW") });
+  // the largest state and config fit what the layout reserves
+  assert.ok(JSON.stringify({ g: 99999, a: "b", t: 2, m: 12, ca: 4294967295, cb: 4294967295 }).length <= STATE_MAX_BYTES);
+  const big = { ssid: "s".repeat(32), pass: "p".repeat(63), cl: "c".repeat(63), key: "k".repeat(63), http: 65535, udp: 65535, ann: 3600000, apw: 3600000, prd: 60000, ina: 3600, dead: 86400, fgt: 604800, hold: 3600000, trial: 3600000 };
+  assert.ok(JSON.stringify(big).length <= CONFIG_MAX_BYTES, `${JSON.stringify(big).length} bytes`);
+  const esp01 = storageLayout(loadBoard("esp01"), 3500);
+  assert.is(esp01.rows.filter((r) => r.file.startsWith("spore.a") || r.file === "spore.b").length, 1, "one slot on esp01");
+  assert.is(storageLayout(loadBoard("esp8266"), 3500).rows.filter((r) => /^spore\.[ab]$/.test(r.file)).length, 2);
+});
+
+t.run();
