@@ -10,9 +10,10 @@
 // State lives in two files, "spore.s0" and "spore.s1", written alternately:
 // the copy with the higher generation wins, so a power cut while one is being
 // written leaves the other. Fields: g generation, a slot to run ("" recovery),
-// t trial (0 confirmed, 1 installed, 2 booted once unconfirmed), ca/cb the
-// CRC32 each slot had when it was accepted (a slot whose file does not match
-// never runs).
+// t trial (0 confirmed, 1 installed, 2 booted once unconfirmed), m members
+// when it was updated, ca/cb the CRC32 each slot had when it was accepted (a
+// slot whose file does not match never runs; -1 marks a version that failed).
+// Only a node without any state (set up by hand) runs slot a unchecked.
 //
 // A version on trial is confirmed once WiFi is up, it has heard from a member
 // (unless the node had none when it was updated), its HTTP server has passed
@@ -20,7 +21,11 @@
 // details: proof that updates can still reach this file), and it has run
 // "hold" ms (spore.json, default 30000); if that has not happened within "trial" ms
 // (default 300000), or it throws while loading, or the node restarts before
-// it is confirmed, the previous slot runs (esp01: recovery mode).
+// it is confirmed, the previous slot runs (esp01: recovery mode). Updates are
+// refused (409) while a version is on trial. A confirmed version that throws
+// while loading gives way to the other slot, else recovery mode. An esp01
+// sent to recovery mode by an update request that never comes goes back to
+// its intact slot after "trial" ms.
 //
 // What the firmware sees: global SBS, the boot state {slot, state: "ok" |
 // "trial" | "recovery"}, and global _SB(req, res), which its HTTP server
@@ -28,7 +33,7 @@
 // (the firmware lists them in its api when SBS is set; a firmware without the
 // boot file serves neither). POST /api/node/update takes the
 // bundle as the body, with Content-Length and X-Spore-CRC32 (8 hex digits),
-// and the cluster secret; answers 200 then reboots, 400, 401, 409, 413, and
+// and the cluster secret; answers 200 then reboots, 400, 401, 405, 409, 413, 500, and
 // on esp01 outside recovery mode 503 {recovery: true} while it reboots into
 // recovery mode to take the upload.
 
@@ -42,22 +47,25 @@ interface BootState {
 }
 
 // Everything is inside _SB, made when it is called: on the chip a function costs
-// JsVars for as long as it exists, and between calls only _SB and SBS remain.
-// _SB() at boot returns the code to run; _SB(req, res) takes an update or
-// restart request (true when it did); _SB(error) handles firmware that threw
-// while loading.
+// JsVars for as long as it exists, and between calls only _SB (with a few
+// numbers on it: busy, h, i, k, l) and SBS remain. _SB() at boot returns the code
+// to run; _SB(req, res) takes an update or restart request (true when it did);
+// _SB(1) checks the firmware loaded; _SB(2) is the trial's tick, every second.
 // Globals are named so the firmware's minified names (one or two characters) cannot clash with them.
 global._SB = function (req?: any, res?: any): any {
   const PATH = "/api/node/update";
   const RESTART = "/api/node/restart";
+  const B = _SB as any;
   const path = req && req.url && req.url.split("?")[0];
   // every request to the firmware comes here first: decline the others before
-  // anything is made (the functions below cost JsVars while they exist)
-  if (path && path !== PATH && path !== RESTART) return ((_SB as any).h = false);
+  // anything is made (the functions below cost JsVars while they exist), and
+  // note that one came (h: the firmware's HTTP server passes requests here)
+  if (path && path !== PATH && path !== RESTART) return (B.h = false);
   const S = require("Storage");
   const conf = (): any => S.readJSON("spore.json", true) || {};
   const num = (v: any, d: number): number => (typeof v === "number" && v > 0 ? v : d);
-  const other = (slot: string): string => (slot === "a" ? "b" : "a");
+  // (one slot on esp01: nothing to switch to)
+  const other = SPORE_BOARD === "esp01" ? (slot: string) => slot : (slot: string): string => (slot === "a" ? "b" : "a");
   const reboot = () => setTimeout(E.reboot, 500);
   function readState(): BootState {
     const x = S.readJSON("spore.s0", true) as BootState;
@@ -74,7 +82,7 @@ global._SB = function (req?: any, res?: any): any {
   function good(s: BootState, slot: string): boolean {
     const f = slot && S.read("spore." + slot);
     const c = (s as any)["c" + slot];
-    return !!f && (c === undefined || E.CRC32(f) === c);
+    return !!f && (c === undefined ? !s.g && slot === "a" : E.CRC32(f) === c);
   }
   function header(h: Record<string, string>, name: string): string {
     for (const k in h) if (k.toLowerCase() === name) return h[k];
@@ -88,8 +96,8 @@ global._SB = function (req?: any, res?: any): any {
     answer(code, { error: message });
   }
   /**
-   * Checks an update request: method, secret, declared length and checksum.
-   * Returns [size, crc], or answers the error and returns null.
+   * Checks an update or restart request: method, secret, busy, declared length
+   * and checksum. Returns [size, crc], or answers the error and returns null.
    */
   function check(body: boolean): number[] | null {
     const key = conf().key;
@@ -99,7 +107,7 @@ global._SB = function (req?: any, res?: any): any {
     const crc = parseInt(x, 16);
     if (req.method !== "POST") fail(405, "method not allowed");
     else if (!key || (a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req.headers, "x-spore-key")) !== key) fail(401, "cluster secret required");
-    else if ((_SB as any).busy) fail(409, "an update is running");
+    else if (B.busy || (body && SBS!.state === "trial")) fail(409, "busy: update or trial");
     else if (body && (!(size > 0) || x.length !== 8 || !(crc >= 0))) fail(400, "need Content-Length, X-Spore-CRC32");
     else return [size, crc >>> 0];
     return null;
@@ -119,37 +127,48 @@ global._SB = function (req?: any, res?: any): any {
     const stop = (code: number, message: string) => {
       if (over) return;
       over = 1;
-      (_SB as any).busy = 0;
+      B.busy = 0;
       clearTimeout(stall);
-      if (code !== 200) {
-        S.erase(f);
-        return fail(code, message);
+      if (code === 200) {
+        s.a = slot;
+        s.t = 1;
+        s.m = members;
+        (s as any)["c" + slot] = crc;
+        try {
+          saveState(s);
+          answer(200, { success: true, message: message });
+          reboot();
+          return;
+        } catch (e) {
+          code = 500;
+          message = "state not saved";
+        }
       }
-      answer(200, { success: true, message: message });
-      s.a = slot;
-      s.t = 1;
-      s.m = members;
-      (s as any)["c" + slot] = crc;
-      saveState(s);
-      reboot();
+      S.erase(f);
+      fail(code, message);
     };
     const wait = () => {
       clearTimeout(stall);
-      stall = setTimeout(() => stop(400, "stalled at " + got), 20000);
+      stall = setTimeout(() => stop(400, "stalled"), 20000);
     };
-    (_SB as any).busy = 1;
+    B.busy = 1;
+    // (a half-written file never runs: it does not match the CRC32 its slot was accepted with)
     S.erase(f);
-    if (S.getFree() < size + 64) S.compact();
-    if (S.getFree() < size + 64) return stop(413, "no room: " + S.getFree() + " B free");
     wait();
     req.on("data", (d: string) => {
       if (over) return;
       if (got + d.length > size) return stop(400, "body too long");
-      S.write(f, d, got, size);
+      try {
+        // the first write creates the file at its full size (compacting Storage if it must)
+        S.write(f, d, got, size);
+      } catch (e) {
+        return stop(got ? 500 : 413, "no room for " + size + " B");
+      }
       got += d.length;
       wait();
     });
     const end = () => {
+      if (over) return;
       if (got < size) return stop(400, "truncated at " + got);
       const c = E.CRC32(S.read(f) as string) >>> 0;
       if (c !== crc) return stop(400, "bad checksum " + c.toString(16));
@@ -168,6 +187,8 @@ global._SB = function (req?: any, res?: any): any {
     const ap = () => {
       if (!up) W.startAP(host, {}, () => {});
     };
+    const asked = !why;
+    why = why || "waiting for an update";
     print("boot: recovery mode (" + why + ")");
     W.setHostname(host);
     W.on("connected", () => {
@@ -189,41 +210,19 @@ global._SB = function (req?: any, res?: any): any {
         else fail(404, "recovery mode");
       })
       .listen(num(c.http, 80));
-  }
-  /** Watches a version on trial: confirms it once healthy, reboots into the previous one if it is not by the deadline. */
-  function trial(s: BootState): void {
-    const c = conf();
-    const hold = num(c.hold, 30000);
-    const until = num(c.trial, 300000);
-    const sp = (global as any).spore;
-    let peer = s.m ? 0 : 1;
-    const onPeer = () => (peer = 1);
-    if (sp) sp.on("node/discovered", onPeer);
-    // from now (the firmware has just loaded): getTime() is not time since boot once the clock is set
-    const t0 = getTime();
-    const iv = setInterval(() => {
-      const ms = (getTime() - t0) * 1000;
-      // the station's address: "0.0.0.0" until WiFi has joined the network
-      // healthy: the firmware is up, WiFi has joined, a member was heard (if there were any), its HTTP server has passed a request here (so updates still reach this file), and it has run `hold` ms
-      if (sp && (require("Wifi") as any).getIP().ip > "0.0.0.0" && peer && (_SB as any).h === false && ms >= hold) {
-        clearInterval(iv);
-        sp.off("node/discovered", onPeer);
-        // read again: an update may have changed the state since boot
-        const now = readState();
-        if (now.a !== s.a || !now.t) return;
-        now.t = 0;
-        saveState(now);
-        SBS!.state = "ok";
-        print("boot: " + s.a + " confirmed");
-      } else if (ms > until) {
-        print("boot: " + s.a + " unconfirmed");
+    // sent here by an update request that never came: back to the intact slot
+    if (asked)
+      setTimeout(() => {
+        const n = readState();
+        if (B.busy || n.a || !good(n, "a")) return;
+        n.a = "a";
+        saveState(n);
         E.reboot();
-      }
-    }, 1000);
+      }, num(c.trial, 300000));
   }
 
   const s = readState();
-  if (req && req.url) {
+  if (path) {
     // an update or restart request, to the firmware's HTTP server or recovery mode's
     const v = check(path === PATH);
     if (!v) return true;
@@ -238,24 +237,43 @@ global._SB = function (req?: any, res?: any): any {
       // no room beside the running firmware: reboot into recovery mode, which takes the upload
       s.a = "";
       s.m = sp ? sp.members : 0;
-      s.t = 0;
       saveState(s);
       answer(503, { error: "recovery mode: send again", recovery: true });
       reboot();
     } else receive(s, other(s.a), v, sp ? sp.members : 0);
     return true;
   }
+  if (req === 2) {
+    // a second of the trial: confirm once healthy, give up at the deadline
+    const c = conf();
+    const sp = (global as any).spore;
+    B.k = (B.k || 0) + 1;
+    if (B.busy) return;
+    if (s.a !== SBS!.slot || s.t < 2) return clearInterval(B.i);
+    if (sp && (require("Wifi") as any).getIP().ip > "0.0.0.0" && (!s.m || sp.members > 0) && B.h === false && B.k * 1000 >= num(c.hold, 30000)) {
+      clearInterval(B.i);
+      s.t = 0;
+      saveState(s);
+      SBS!.state = "ok";
+      print("boot: " + s.a + " confirmed");
+    } else if (B.k * 1000 > num(c.trial, 300000)) {
+      print("boot: " + s.a + " unconfirmed");
+      E.reboot();
+    }
+    return;
+  }
   if (req) {
-    // the firmware threw while loading (_SBL still set after the boot script):
-    // a trial version is rolled back by the next boot; a confirmed one gives
-    // way to the other slot, else recovery mode
-    if (!global._SBL) return;
+    // _SB(1), queued before the firmware loaded: _SB.l still set means it threw.
+    // A trial version is rolled back by the next boot; a confirmed one is
+    // marked failed and gives way to the other slot, else recovery mode.
+    if (!B.l || !s.a) return;
     print("boot: load failed");
-    if (s.a && !s.t) {
+    if (!s.t) {
+      (s as any)["c" + s.a] = -1;
       s.a = SPORE_BOARD !== "esp01" && good(s, other(s.a)) ? other(s.a) : "";
       saveState(s);
     }
-    if (s.a || s.t) E.reboot();
+    E.reboot();
     return;
   }
   // at boot: decide what runs
@@ -280,12 +298,12 @@ global._SB = function (req?: any, res?: any): any {
   }
   global.SBS = { slot: slot, state: !slot ? "recovery" : s.t ? "trial" : "ok" };
   if (!slot) {
-    recovery(s, why || "waiting for an update");
+    recovery(s, why);
     return "";
   }
-  print("boot: slot " + slot + (s.t ? " on trial" : ""));
-  if (s.t) setTimeout(trial, 0, s);
-  global._SBL = 1;
+  print("boot: " + slot + (s.t ? " on trial" : ""));
+  if (s.t) B.i = setInterval(_SB, 1000, 2);
+  B.l = 1;
   setTimeout(_SB, 0, 1);
   return S.read("spore." + slot);
 };
@@ -293,6 +311,6 @@ global._SB = function (req?: any, res?: any): any {
 // At the top level and in no block: the firmware's definitions are global, as
 // if it were loaded. (Inside a try block every function it defines would keep
 // an extra scope list: hundreds of JsVars, measured.) If it throws, the line
-// after is not reached and _SB(1), already queued, finds _SBL still set.
+// after is not reached and _SB(1), already queued, finds _SB.l still set.
 eval(_SB());
-global._SBL = 0;
+(_SB as any).l = 0;

@@ -77,7 +77,8 @@ function readBundles(path: string): Firmware[] {
   const one = (file: string): Firmware => {
     const code = readFileSync(file, "latin1");
     const manifestFile = file.replace(/\.js$/, "") + ".json";
-    if (!existsSync(manifestFile)) return { board: "*", code };
+    // without its manifest a bundle's board is unknown: sending it to another board's node would break that node
+    if (!existsSync(manifestFile)) throw new UsageError(`--bundle: ${file} has no manifest ${manifestFile} (npm run build writes one beside each bundle): its board and version are unknown`);
     const m = JSON.parse(readFileSync(manifestFile, "utf8")) as { board: string; version: string };
     return { board: m.board, code, version: m.version };
   };
@@ -97,7 +98,7 @@ async function firmwareFor(p: Parsed, io: Io, log: (s: string) => void): Promise
     list = io.build ? await io.build() : await buildFirmware();
   }
   return (board: string) => {
-    const fw = list.find((f) => f.board === board || f.board === "*");
+    const fw = list.find((f) => f.board === board);
     if (!fw) throw new Error(p.options.bundle ? `the bundle is for ${list.map((f) => f.board).join(", ")}, the node is ${board}` : `no bundle for board ${board}`);
     return fw;
   };

@@ -99,9 +99,10 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
       const other = boards.find((b) => b.espruino.envBoard === found);
       throw new UsageError(`the device runs Espruino for ${found}${other ? ` (board ${other.name})` : ""}, not ${board.espruino.envBoard} (${board.name})${other ? `: use --board ${other.name}` : ""}`);
     }
-    say("stopping what runs (reset)...");
-    // (the CLI never finishes a write of 19 bytes or less: the expression is longer on purpose)
-    await espruino([...target, "-e", 'print("SPORE_RESET");reset()'], 30000);
+    say("stopping what runs and erasing the previous Spore files...");
+    // every boot file, firmware slot and boot state copy goes: an old state copy would outrank the new one
+    // (and the CLI never finishes a write of 19 bytes or less: this one is longer)
+    await espruino([...target, "-e", 'var S=require("Storage");S.list().forEach(function(f){if(f.indexOf("spore.")==0||f.indexOf(".boot")==0)S.erase(f)});print("SPORE_RESET");reset()'], 30000);
     say(`writing ${files.map((f) => `${f.name} (${f.data.length} B)`).join(", ")}...`);
     const up = await espruino([...target, ...storageArgs, "-e", VERIFY(files)], 300000);
     const got = printed(up.out, "SPORE_FILES");
@@ -118,7 +119,7 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
     }
     if (!state) throw new Error(`the node did not answer after restarting`);
     const [sbs, up2] = JSON.parse(state) as [{ slot: string; state: string } | null, boolean];
-    if (!sbs || !up2 || sbs.state === "recovery") throw new Error(`the node restarted but Spore is not running (boot state ${JSON.stringify(sbs)})`);
+    if (!sbs || !up2 || sbs.slot !== "a" || sbs.state !== "ok") throw new Error(`the node restarted but Spore is not running from slot a (boot state ${JSON.stringify(sbs)})`);
     say(`${board.name} flashed: Spore ${fw.version} runs from slot ${sbs.slot}`);
     io.out(JSON.stringify({ board: board.name, version: fw.version, boot: sbs }) + "\n");
     return 0;

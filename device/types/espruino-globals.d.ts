@@ -127,6 +127,4 @@ declare function setTimeout(fn: (arg: any) => void, ms: number, arg: any): numbe
 
 /** Set by the boot file (device/boot.ts): its request hook and the boot state. */
 declare var _SB: (req?: any, res?: any) => any;
-/** Set while the firmware loads: still set afterwards means it threw. */
-declare var _SBL: number;
 declare var SBS: { slot: string; state: string } | undefined;

@@ -47,7 +47,7 @@ export function footprint(size: number): number {
 }
 
 /** The largest spore.json a node can have: every key set, ssid 32 characters, the other texts at their 63-character limit, numbers at their widest. */
-export const CONFIG_MAX_BYTES = 400;
+export const CONFIG_MAX_BYTES = 392;
 /** The largest boot state file: {"g":99999,"a":"b","t":2,"m":12,"ca":4294967295,"cb":4294967295}. */
 export const STATE_MAX_BYTES = 64;
 

@@ -56,6 +56,13 @@ export async function updateNode(ctx: OtaContext, node: Address): Promise<OtaRes
   } catch (e) {
     return result(r, "failed", `unreachable: ${problem(e)}`, t0, t.now());
   }
+  if (status.boot?.state === "trial") {
+    // a node refuses updates while its current version is on trial: wait for the verdict
+    ctx.log(`${status.hostname}: its version is on trial; waiting for it to be confirmed or rolled back`);
+    const verdict = await waitFor(ctx, node, ctx.timeoutMs ?? 360000, (s) => s.boot?.state !== "trial");
+    if (!verdict.ok) return result({ ...r, hostname: status.hostname, board: status.board, from: status.version }, "failed", `still on trial: ${verdict.last}`, t0, t.now());
+    status = verdict.status!;
+  }
   r.hostname = status.hostname;
   r.board = status.board;
   r.from = status.version || (status.boot?.state === "recovery" ? "(recovery)" : "");
@@ -66,7 +73,7 @@ export async function updateNode(ctx: OtaContext, node: Address): Promise<OtaRes
     return result(r, "failed", problem(e), t0, t.now());
   }
   r.to = fw.version ?? "(new)";
-  if (!ctx.force && fw.version && status.version === fw.version && status.boot?.state !== "trial") return result(r, "up to date", "", t0, t.now());
+  if (!ctx.force && fw.version && status.version === fw.version && status.boot?.state === "ok") return result(r, "up to date", "", t0, t.now());
   const crc = crc32Hex(crc32Of(fw.code));
   const who = status.hostname;
   const send = async () => {
@@ -108,9 +115,12 @@ export async function updateNode(ctx: OtaContext, node: Address): Promise<OtaRes
       const restarted = seenDown || (s.uptime !== undefined && s.uptime * 1000 < t.now() - sent);
       if (!restarted) return false;
       if (s.boot?.state === "recovery") throw new Error("held in recovery mode: the new version failed its trial");
+      if (s.boot?.state !== "ok") return false;
+      // confirmed: the new version, from the slot it was written to (two-slot boards switch slots; esp01 has one)
       const isNew = fw.version ? s.version === fw.version : s.version !== status.version;
-      if (!isNew && s.boot?.state === "ok") throw new Error(`rolled back to ${s.version}: the new version failed its trial`);
-      return isNew && s.boot?.state !== "trial";
+      const switched = s.board === "esp01" || !status.boot?.slot || s.boot.slot !== status.boot.slot;
+      if (!isNew || !switched) throw new Error(`rolled back to ${s.version} (slot ${s.boot.slot}): the new version failed its trial`);
+      return true;
     },
     () => (seenDown = true),
   );
@@ -180,10 +190,13 @@ export async function updateCluster(ctx: OtaContext & { apiNode: Address }, o: R
   const ordered = [...live.filter((m) => m.hostname !== apiHost), ...live.filter((m) => m.hostname === apiHost)];
   const results: OtaResult[] = members.filter((m) => m.status === "DEAD").map((m) => result({ hostname: m.hostname, address: m.ip, board: m.board ?? "?", from: m.version ?? "" }, "skipped", "DEAD", 0, 0));
   const waves: Member[][] = [];
+  // the API node has a wave of its own, last: while it restarts it cannot say whether others are ACTIVE
+  const others = ordered.filter((m) => m.hostname !== apiHost);
   let i = 0;
-  for (; i < Math.min(o.canary, ordered.length); i++) waves.push([ordered[i]]);
-  for (; i < ordered.length; i += o.concurrency) waves.push(ordered.slice(i, i + o.concurrency));
-  ctx.log(`${ordered.length} nodes to check in ${waves.length} waves (${o.canary} canary, then ${o.concurrency} at a time)${results.length ? `; ${results.length} DEAD skipped` : ""}`);
+  for (; i < Math.min(o.canary, others.length); i++) waves.push([others[i]]);
+  for (; i < others.length; i += o.concurrency) waves.push(others.slice(i, i + o.concurrency));
+  if (ordered.length > others.length) waves.push([ordered[ordered.length - 1]]);
+  ctx.log(`${ordered.length} nodes to check in ${waves.length} waves (${o.canary} canary, then ${o.concurrency} at a time, the API node last)${results.length ? `; ${results.length} DEAD skipped` : ""}`);
   let failed = false;
   for (const wave of waves) {
     if (failed) {

@@ -114,6 +114,8 @@ test("esp8266: an upload goes to the other slot, runs on trial, confirms itself 
   assert.equal(JSON.parse(r.body), { success: true, message: "rebooting" });
   const trial = waitFor(c, d, "0badcafe", "trial");
   assert.equal(trial.boot, { slot: "b", state: "trial" });
+  const during = upload(c, d, fw)!;
+  assert.is(during.status, 409, "no update while a version is on trial");
   const ok = waitFor(c, d, "0badcafe", "ok");
   assert.equal(ok.boot, { slot: "b", state: "ok" });
   assert.ok(d.console.some((l) => l === "boot: b confirmed"), d.console.join("\n"));
@@ -142,7 +144,7 @@ test("refused uploads leave the running version untouched and no partial file: b
   // a second upload while one is running
   upload(c, d, fw, { hold: true, cut: 3000 });
   c.runFor(200);
-  refuse(upload(c, d, fw), 409, /running/);
+  refuse(upload(c, d, fw), 409, /busy/);
   c.runFor(10000); // the first connection is dropped with 3000 of its bytes
   assert.not.ok(d.storage.list().includes("spore.b"), "the truncated upload is erased");
   c.runFor(3000);
@@ -226,6 +228,30 @@ test("esp01: a version that throws at boot is held in recovery mode, which takes
   waitFor(c, d, status0("esp01"), "ok");
 });
 
+test("esp01: sent to recovery mode by an update that never comes, it goes back to its version after the trial time", () => {
+  const c = rig(["esp01", "esp8266"]);
+  const d = c.devices[0];
+  assert.is(upload(c, d, newVersion("esp01", "0badcafe"))!.status, 503);
+  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery mode")), 10000));
+  const t0 = c.scheduler.now();
+  const s = waitFor(c, d, status0("esp01"), "ok", 120000);
+  assert.ok(c.scheduler.now() - t0 >= TRIAL.trial - 5000, "it waited the trial time for the upload");
+  assert.equal(s.boot, { slot: "a", state: "ok" });
+});
+
+test("a confirmed version that throws while loading, with nothing to fall back to, restarts into recovery mode", () => {
+  const c = new Cluster({ seed, boards: [], config: TRIAL });
+  const d = c.addNode("esp01", "throw new Error('broken');\n" + readBundle("esp01"));
+  c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery mode")), 30000);
+  c.runUntil(() => !!d.stationIp, 30000);
+  c.runFor(1000);
+  assert.ok(d.console.some((l) => l === "boot: load failed"), d.console.join("\n"));
+  assert.equal(c.getJson(d, "/api/node/status").boot, { slot: "", state: "recovery" });
+  const boots = d.counters.boots;
+  c.runFor(120000);
+  assert.is(d.counters.boots, boots, "it stays in recovery mode: the version that threw is marked failed");
+});
+
 test("a torn boot state copy (power cut while writing it) is ignored: the other copy decides", () => {
   const c = new Cluster({ seed, boards: [], config: TRIAL });
   const d = c.addNode("esp8266");
@@ -282,7 +308,9 @@ for (const board of ["esp8266", "esp01"]) {
       assert.is(r.status, 200, `${board} cut at ${cutAt} ms: no status (${d.console.slice(-5).join(" | ")})`);
       const s = JSON.parse(r.body) as Status;
       report.push(`${cutAt} ms (${state}): ${s.version || "recovery"}/${s.boot?.state}`);
-      // whatever it runs now, the update goes through
+      // whatever it runs now, the update goes through (once a version on trial has its verdict: until then updates get 409)
+      const trialOver = () => (c.getJson(d, "/api/node/status") as { boot?: { state: string } }).boot?.state !== "trial";
+      assert.ok(c.runUntil(() => d.running && !!d.stationIp && trialOver(), 120000), "the trial ends");
       const boots = d.counters.boots;
       let u = upload(c, d, fw);
       assert.ok(u, `${board} cut at ${cutAt} ms: no answer to the update afterwards (${d.console.slice(-6).join(" | ")})`);
