@@ -105,10 +105,10 @@ global._SB = function (req?: any, res?: any): any {
     const size = parseInt(header(req.headers, "content-length"), 10);
     const x = header(req.headers, "x-spore-crc32");
     const crc = parseInt(x, 16);
-    if (req.method !== "POST") fail(405, "method not allowed");
+    if (req.method !== "POST") fail(405, "POST only");
     else if (!key || (a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req.headers, "x-spore-key")) !== key) fail(401, "cluster secret required");
     else if (B.busy || (body && SBS!.state === "trial")) fail(409, "busy: update or trial");
-    else if (body && (!(size > 0) || x.length !== 8 || !(crc >= 0))) fail(400, "need Content-Length, X-Spore-CRC32");
+    else if (body && (!(size > 0) || x.length !== 8 || !(crc >= 0))) fail(400, "need X-Spore-CRC32, Content-Length");
     else return [size, crc >>> 0];
     return null;
   }
@@ -162,7 +162,7 @@ global._SB = function (req?: any, res?: any): any {
         // the first write creates the file at its full size (compacting Storage if it must)
         S.write(f, d, got, size);
       } catch (e) {
-        return stop(got ? 500 : 413, "no room for " + size + " B");
+        return stop(got ? 500 : 413, "no room");
       }
       got += d.length;
       wait();
@@ -189,7 +189,7 @@ global._SB = function (req?: any, res?: any): any {
     };
     const asked = !why;
     why = why || "waiting for an update";
-    print("boot: recovery mode (" + why + ")");
+    print("boot: recovery (" + why + ")");
     W.setHostname(host);
     W.on("connected", () => {
       up = 1;
@@ -312,5 +312,7 @@ global._SB = function (req?: any, res?: any): any {
 // if it were loaded. (Inside a try block every function it defines would keep
 // an extra scope list: hundreds of JsVars, measured.) If it throws, the line
 // after is not reached and _SB(1), already queued, finds _SB.l still set.
-eval(_SB());
-(_SB as any).l = 0;
+// Between _SB() and the firmware, process.memory() collects _SB's scope (its
+// functions refer to each other: only the garbage collector frees them).
+eval((((_SB as any).c = _SB()), process.memory(), (_SB as any).c));
+(_SB as any).l = (_SB as any).c = 0;

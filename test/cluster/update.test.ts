@@ -138,7 +138,7 @@ test("refused uploads leave the running version untouched and no partial file: b
   refuse(upload(c, d, fw, { auth: false }), 401, /secret/);
   refuse(upload(c, d, fw, { crc: "xyz" }), 400, /X-Spore-CRC32/);
   refuse(upload(c, d, fw, { length: 300000 }), 413, /no room/);
-  refuse(upload(c, d, fw, { method: "PUT" }), 405, /method/);
+  refuse(upload(c, d, fw, { method: "PUT" }), 405, /POST only/);
   // a body longer than declared: the node reads what was declared, whose checksum is not the declared one
   refuse(upload(c, d, fw, { length: 1000 }), 400, /bad checksum/);
   // a second upload while one is running
@@ -196,7 +196,7 @@ test("esp01: an update reboots into recovery mode, which takes the upload; the n
   assert.is(first.status, 503, first.body);
   assert.equal(JSON.parse(first.body), { error: "recovery mode: send again", recovery: true });
   // recovery mode answers its own status
-  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery mode")), 10000));
+  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000));
   c.runUntil(() => !!d.stationIp, 30000);
   c.runFor(1000);
   const rec = c.getJson(d, "/api/node/status");
@@ -216,9 +216,9 @@ test("esp01: a version that throws at boot is held in recovery mode, which takes
   assert.is(upload(c, d, bad)!.status, 503);
   c.runFor(5000);
   assert.is(upload(c, d, bad)!.status, 200);
-  assert.ok(c.runUntil(() => d.console.some((l) => /recovery mode \(slot a failed trial\)/.test(l)), 30000), d.console.join("\n"));
+  assert.ok(c.runUntil(() => d.console.some((l) => /boot: recovery \(slot a failed trial\)/.test(l)), 30000), d.console.join("\n"));
   c.runFor(60000);
-  assert.ok(d.console.filter((l) => l.startsWith("boot: recovery mode")).length >= 1);
+  assert.ok(d.console.filter((l) => l.startsWith("boot: recovery")).length >= 1);
   const rec = c.getJson(d, "/api/node/status");
   assert.equal(rec.boot, { slot: "", state: "recovery" }, "it waits in recovery mode, not in a boot loop");
   const boots = d.counters.boots;
@@ -232,7 +232,7 @@ test("esp01: sent to recovery mode by an update that never comes, it goes back t
   const c = rig(["esp01", "esp8266"]);
   const d = c.devices[0];
   assert.is(upload(c, d, newVersion("esp01", "0badcafe"))!.status, 503);
-  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery mode")), 10000));
+  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000));
   const t0 = c.scheduler.now();
   const s = waitFor(c, d, status0("esp01"), "ok", 120000);
   assert.ok(c.scheduler.now() - t0 >= TRIAL.trial - 5000, "it waited the trial time for the upload");
@@ -242,7 +242,7 @@ test("esp01: sent to recovery mode by an update that never comes, it goes back t
 test("a confirmed version that throws while loading, with nothing to fall back to, restarts into recovery mode", () => {
   const c = new Cluster({ seed, boards: [], config: TRIAL });
   const d = c.addNode("esp01", "throw new Error('broken');\n" + readBundle("esp01"));
-  c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery mode")), 30000);
+  c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 30000);
   c.runUntil(() => !!d.stationIp, 30000);
   c.runFor(1000);
   assert.ok(d.console.some((l) => l === "boot: load failed"), d.console.join("\n"));
@@ -295,7 +295,7 @@ for (const board of ["esp8266", "esp01"]) {
       // esp01: the first request reboots into recovery mode; the cut lands in the second phase
       if (board === "esp01") {
         assert.is(upload(c, d, fw)!.status, 503);
-        c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery mode")), 10000);
+        c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000);
         c.runUntil(() => !!d.stationIp, 30000);
       }
       upload(c, d, fw, { hold: true });
