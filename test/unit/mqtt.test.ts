@@ -1,0 +1,85 @@
+// The device's MQTT 3.1.1 packets against an independent implementation
+// (the mqtt-packet package that the npm mqtt client and brokers use).
+import mqttPacket from "mqtt-packet";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { connect, DISCONNECT, message, parse, PINGREQ, puback, publish, subscribe } from "../../device/core/mqtt.ts";
+
+const t = suite("mqtt packets");
+
+/** What mqtt-packet reads from our bytes. */
+function read(s: string): Record<string, any>[] {
+  const out: Record<string, any>[] = [];
+  const p = mqttPacket.parser({ protocolVersion: 4 });
+  p.on("packet", (x: Record<string, any>) => out.push(x));
+  p.on("error", (e: Error) => {
+    throw e;
+  });
+  p.parse(Buffer.from(s, "latin1"));
+  return out;
+}
+
+/** mqtt-packet's bytes for a packet, as an 8-bit string. */
+function make(x: Record<string, any>): string {
+  return mqttPacket.generate(x as mqttPacket.Packet, { protocolVersion: 4 }).toString("latin1");
+}
+
+t("CONNECT with a retained QoS 1 last will, with and without credentials", () => {
+  const [c] = read(connect("esp_a1b2c3", 60, "spore/esp_a1b2c3/status", "offline", "", ""));
+  assert.is(c.cmd, "connect");
+  assert.is(c.protocolId, "MQTT");
+  assert.is(c.protocolVersion, 4);
+  assert.is(c.clientId, "esp_a1b2c3");
+  assert.is(c.keepalive, 60);
+  assert.is(c.clean, true);
+  assert.equal({ topic: c.will.topic, payload: c.will.payload.toString(), qos: c.will.qos, retain: c.will.retain }, { topic: "spore/esp_a1b2c3/status", payload: "offline", qos: 1, retain: true });
+  assert.is(c.username, undefined);
+  const [d] = read(connect("x", 30, "w", "m", "user", "pw"));
+  assert.is(d.username, "user");
+  assert.is(d.password.toString(), "pw");
+});
+
+t("PUBLISH at QoS 0 and 1, retained and redelivered; PUBACK, SUBSCRIBE, PINGREQ, DISCONNECT", () => {
+  const [a] = read(publish("spore/n/telemetry", '{"load":0.1}', 0, false, 0, false));
+  assert.equal([a.cmd, a.topic, a.payload.toString(), a.qos, a.retain, a.dup], ["publish", "spore/n/telemetry", '{"load":0.1}', 0, false, false]);
+  const [b] = read(publish("spore/n/status", "online", 1, true, 513, true));
+  assert.equal([b.qos, b.retain, b.dup, b.messageId], [1, true, true, 513]);
+  const long = "x".repeat(20000);
+  assert.is(read(publish("t", long, 0, false, 0, false))[0].payload.length, 20000, "a remaining length over 2 bytes");
+  assert.equal(read(puback(7))[0].messageId, 7);
+  const [s] = read(subscribe(9, "spore/n/cmd"));
+  assert.equal([s.cmd, s.messageId, s.subscriptions[0].topic, s.subscriptions[0].qos], ["subscribe", 9, "spore/n/cmd", 1]);
+  assert.is(read(PINGREQ)[0].cmd, "pingreq");
+  assert.is(read(DISCONNECT)[0].cmd, "disconnect");
+});
+
+t("parses what a broker sends, a packet at a time, whole or in pieces", () => {
+  const stream = make({ cmd: "connack", returnCode: 0, sessionPresent: false }) + make({ cmd: "publish", topic: "spore/n/cmd", payload: Buffer.from('{"c":"restart"}'), qos: 1, messageId: 300, retain: false, dup: false }) + make({ cmd: "pingresp" }) + make({ cmd: "suback", messageId: 9, granted: [1] });
+  const types: number[] = [];
+  let buf = "";
+  // a byte at a time: nothing is parsed before it is whole
+  for (const ch of stream) {
+    buf += ch;
+    for (;;) {
+      const p = parse(buf, 1024);
+      assert.ok(p !== undefined, "well formed");
+      if (!p) break;
+      types.push(p.t);
+      if (p.t === 3) assert.equal(message(p), { topic: "spore/n/cmd", message: '{"c":"restart"}', qos: 1, pid: 300 });
+      if (p.t === 2) assert.is(p.b.charCodeAt(1), 0, "accepted");
+      buf = buf.slice(p.n);
+    }
+  }
+  assert.equal(types, [2, 3, 13, 9]);
+  assert.is(buf, "");
+  const q0 = parse(make({ cmd: "publish", topic: "a/b", payload: Buffer.from("hi"), qos: 0, retain: true, dup: false }), 1024)!;
+  assert.equal(message(q0), { topic: "a/b", message: "hi", qos: 0, pid: 0 });
+});
+
+t("a malformed or oversized length is refused, not waited for", () => {
+  assert.is(parse("\x30\xff\xff\xff\xff\x01", 1 << 30), undefined, "more than 4 length bytes");
+  assert.is(parse(make({ cmd: "publish", topic: "t", payload: Buffer.from("x".repeat(2000)), qos: 0, retain: false, dup: false }), 1024), undefined, "over the node's limit");
+  assert.is(parse("\x30", 1024), null);
+});
+
+t.run();
