@@ -1,0 +1,115 @@
+// The device's MQTT client (device/platform/mqtt.ts, bundled for a board as
+// the build does) on an emulated node, against a real broker (aedes) on the
+// emulated LAN, in virtual time.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { loadBoard } from "../../host-tools/build/boards.ts";
+import { bundleBoard, DEVICE_ENTRY } from "../../host-tools/build/bundle.ts";
+import { lanBroker, runAsync } from "../../host-tools/emulator/broker.ts";
+import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+
+const seed = seedFromEnv();
+const test = suite(`mqtt client (seed ${seed})`);
+const BROKER = "10.42.0.250";
+
+/** A firmware that joins WiFi and runs the client: it publishes a counter every second and prints what it receives. */
+async function firmware(board: string, keep: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "spore-mqtt-"));
+  const file = join(dir, "main.ts");
+  writeFileSync(
+    file,
+    `import { mqttClient } from ${JSON.stringify(join(DEVICE_ENTRY, "..", "platform", "mqtt.ts"))};
+declare const global: any;
+const W: any = require("Wifi");
+W.connect("spore-lan", { password: "spore-pass" }, () => {});
+global.n = 0;
+W.on("connected", () => {
+  if (global.mq) return;
+  const mq = mqttClient("${BROKER}", 1883, "esp_test", "spore/esp_test", ${keep}, "", "", "spore/esp_test/cmd", (t: string, m: string) => print("got " + t + " " + m));
+  global.mq = mq;
+  setInterval(() => { const k = ++global.n; mq.pub("spore/esp_test/count", String(k), k % 2, false); }, 1000);
+});
+`,
+  );
+  try {
+    return (await bundleBoard(loadBoard(board), { entry: file, write: false })).code;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function rig(board = "esp8266", keep = 10) {
+  const c = new Cluster({ seed, boards: [] });
+  const broker = await lanBroker(c, BROKER);
+  const d = c.addNode(board, await firmware(board, keep), { bare: true });
+  return { c, d, broker };
+}
+
+const counts = (b: { seen: { topic: string; payload: string }[] }) => b.seen.filter((m) => m.topic === "spore/esp_test/count").map((m) => Number(m.payload));
+
+test("connects, says it is online (retained), publishes at QoS 0 and 1, and receives what it subscribed to", async () => {
+  const { c, d, broker } = await rig();
+  try {
+    await runAsync(c, 10000);
+    const online = broker.seen.find((m) => m.topic === "spore/esp_test/status");
+    assert.equal(online && { payload: online.payload, retain: online.retain }, { payload: "online", retain: true });
+    const n = counts(broker);
+    assert.ok(n.length >= 5, JSON.stringify(broker.seen));
+    assert.equal(n, n.map((_, i) => n[0] + i), "in order, none lost");
+    assert.ok(broker.seen.some((m) => m.topic === "spore/esp_test/count" && m.qos === 1), "QoS 1 published");
+    await new Promise<void>((r) => broker.aedes.publish({ cmd: "publish", topic: "spore/esp_test/cmd", payload: Buffer.from('{"c":"hi"}'), qos: 1, retain: false, dup: false }, () => r()));
+    await runAsync(c, 2000);
+    assert.ok(d.console.includes('got spore/esp_test/cmd {"c":"hi"}'), d.console.join("\n"));
+    assert.is(d.counters.uncaught, 0, d.console.join("\n"));
+    assert.is(d.eval("mq.dropped()"), 0);
+  } finally {
+    await broker.close();
+  }
+});
+
+test("it reconnects after the broker drops it, losing only what its bounded queue could not hold; the last will says offline when the node goes", async () => {
+  const { c, d, broker } = await rig();
+  try {
+    await runAsync(c, 8000);
+    broker.dropClients();
+    await runAsync(c, 6000);
+    const onlines = broker.seen.filter((m) => m.topic === "spore/esp_test/status" && m.payload === "online").length;
+    assert.ok(onlines >= 2, `online again after the reconnection (${onlines})`);
+    const n = counts(broker);
+    assert.ok(n.length >= 8, JSON.stringify(n));
+    // while the broker was away, messages waited in the node's queue (bounded: the rest were counted)
+    const dropped = d.eval("mq.dropped()") as number;
+    const missing = Math.max(...n) - new Set(n).size;
+    assert.ok(missing <= dropped + 1, `missing ${missing}, dropped ${dropped}`);
+    // a node that goes away: its will is published. (The emulator closes a crashed
+    // node's connections; a chip that loses power goes silent instead, and the
+    // broker publishes the will after 1.5 keep-alive periods.)
+    c.kill(d);
+    await runAsync(c, 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    const last = broker.seen.filter((m) => m.topic === "spore/esp_test/status").pop();
+    assert.equal(last && last.payload, "offline", JSON.stringify(broker.seen.slice(-3)));
+  } finally {
+    await broker.close();
+  }
+});
+
+test("a broker that is down never blocks the node: publishes are queued up to a bound, the rest dropped and counted", async () => {
+  const c = new Cluster({ seed, boards: [] });
+  const d = c.addNode("esp32", await firmware("esp32", 10), { bare: true });
+  await runAsync(c, 20000);
+  assert.ok(d.running);
+  const dropped = d.eval("mq.dropped()") as number;
+  const published = d.eval("n") as number;
+  // four QoS 0 messages wait in the queue and four QoS 1 messages await their PUBACK: the others are dropped
+  assert.ok(published >= 12, `published ${published}`);
+  assert.is(dropped, published - 8);
+  assert.is(d.eval("mq.up()"), false);
+  assert.is(d.counters.uncaught, 0, d.console.join("\n"));
+});
+
+test.run();
