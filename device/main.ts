@@ -10,6 +10,7 @@ import { register, taskManager } from "./core/tasks.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
 import { startWifi } from "./platform/wifi.ts";
+import { startMqtt } from "./platform/mqtt-node.ts";
 
 const errors: string[] = [];
 const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true) || undefined, errors);
@@ -50,6 +51,7 @@ rx.on("message", (msg, info) => receive(msg, info.address));
 rx.bind(config.udp);
 serveHttp(config.http, handle);
 register("wifi", 30000, startWifi(config, host, (mode, ip, mask) => network(mode, ip, ip ? broadcastAddress(ip, mask) : ""), note));
+if (SPORE_LIMITS.mqtt) startMqtt(host);
 /** What user code (and the boot file) reaches: SPORE's task manager, the event bus, the member count. */
 (global as any).spore = {
   get tasks() {

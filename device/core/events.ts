@@ -25,6 +25,12 @@ export const recent: string[] = [];
 /** Keys "origin.id" of cluster events already delivered, oldest first. */
 const seen: string[] = [];
 let eid = 0;
+/** Boards with MQTT: sees the JSON of every event delivered here (it publishes them). */
+let tap: ((json: string) => void) | undefined;
+
+export function setTap(fn: (json: string) => void): void {
+  tap = fn;
+}
 
 export function on(name: string, fn: Listener): void {
   (ls[name] = ls[name] || []).push(fn);
@@ -38,8 +44,10 @@ export function off(name: string, fn: Listener): void {
 
 /** Delivers an event to the local listeners and the history; listener errors are contained. */
 export function deliver(name: string, data: any, origin: string): void {
-  recent.push(str({ name: name, origin: origin, time: now(), data: data }));
+  const j = str({ name: name, origin: origin, time: now(), data: data });
+  recent.push(j);
   if (recent.length > SPORE_LIMITS.eventLog) recent.shift();
+  if (SPORE_LIMITS.mqtt && tap) tap(j);
   // a copy: a listener may add or remove listeners
   for (const fn of (ls[name] || []).slice()) {
     try {

@@ -14,4 +14,6 @@ declare const SPORE_LIMITS: {
   conns: number;
   /** JsVars that must stay free to take a request */
   minFree: number;
+  /** 1 when the MQTT client is built in */
+  mqtt: number;
 };

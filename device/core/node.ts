@@ -21,7 +21,7 @@ export function network(mode: string, address: string, broadcast: string): void 
 }
 
 /** Members by status: [ACTIVE, INACTIVE, DEAD]. */
-function counts(): number[] {
+export function counts(): number[] {
   const c = [0, 0, 0];
   for (const id in M) c[status(M[id])]++;
   return c;

@@ -60,7 +60,21 @@ export function mqttClient(host: string, port: number, id: string, topic: string
   };
   const open = () => {
     buf = "";
-    sock = require("net").connect({ host: host, port: port }, () => sock.write(m.connect(id, keep, status, "offline", user, pass)));
+    let gone = 0;
+    // "error" (no network, refused) and "close" may both come, or only one: retry once, with backoff
+    const lost = () => {
+      if (gone) return;
+      gone = 1;
+      live = 0;
+      sock = null;
+      setTimeout(open, wait);
+      wait = Math.min(wait * 2, 60000);
+    };
+    try {
+      sock = require("net").connect({ host: host, port: port }, () => sock.write(m.connect(id, keep, status, "offline", user, pass)));
+    } catch (e) {
+      return lost();
+    }
     sock.on("data", (d: string) => {
       buf += d;
       for (;;) {
@@ -71,13 +85,8 @@ export function mqttClient(host: string, port: number, id: string, topic: string
         handle(p);
       }
     });
-    sock.on("error", () => {});
-    sock.on("close", () => {
-      live = 0;
-      sock = null;
-      setTimeout(open, wait);
-      wait = Math.min(wait * 2, 60000);
-    });
+    sock.on("error", lost);
+    sock.on("close", lost);
   };
   // keep-alive: a ping every half period; nothing heard for 1.5 periods ends the connection
   setInterval(() => {

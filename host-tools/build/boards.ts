@@ -26,7 +26,7 @@ export interface Board {
   limits: BoardLimits;
   /** Limits the firmware applies (compiled in as SPORE_LIMITS). */
   node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number };
-  budgets: { bundleBytes: number; idleJsVars: number };
+  budgets: { bundleBytes: number; idleJsVars: number; idleJsVarsMqtt?: number };
   notes?: string[];
 }
 

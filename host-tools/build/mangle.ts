@@ -6,9 +6,9 @@
 // The build refuses a listed name that an Espruino type declaration uses.
 export const PRIVATE_PROPS = [
   // ports (device/core/env.ts)
-  "hash", "every", "change", "clear", "heap", "jsvars", "restart", "mac", "sdk", "mhz", "flash",
+  "hash", "every", "change", "clear", "heap", "jsvars", "mac", "sdk", "mhz", "flash",
   // parsed datagrams and probes
   "type", "inc", "seq", "dv", "ups", "arg", "ok",
   // HTTP responses
-  "code", "more", "after",
+  "code", "more",
 ];

@@ -112,4 +112,41 @@ test("a broker that is down never blocks the node: publishes are queued up to a 
   assert.is(d.counters.uncaught, 0, d.console.join("\n"));
 });
 
+test("nodes with a broker in spore.json keep their status, publish telemetry every period and every event, and take authenticated commands", async () => {
+  const boards = ["esp8266", "esp32", "esp01", "esp8266", "esp32", "esp01", "esp8266", "esp32", "esp01"];
+  const c = new Cluster({ seed, boards, config: { mq: { host: BROKER, period: 10 } } });
+  const broker = await lanBroker(c, BROKER);
+  try {
+    await runAsync(c, 60000);
+    const withMqtt = c.devices.filter((d) => d.board.name !== "esp01");
+    for (const d of withMqtt) {
+      const base = `spore/${d.hostname}`;
+      assert.ok(broker.seen.some((m) => m.topic === base + "/status" && m.payload === "online" && m.retain), `${d.hostname} online`);
+      const tele = broker.seen.filter((m) => m.topic === base + "/telemetry").map((m) => JSON.parse(m.payload) as Record<string, any>);
+      assert.ok(tele.length >= 4, `${d.hostname}: ${tele.length} telemetry messages in 60 s at 10 s`);
+      const last = tele[tele.length - 1];
+      assert.equal(Object.keys(last), ["load", "tasks", "freeJsVars", "freeHeap", "members", "uptime", "version", "rssi"]);
+      assert.ok(last.load >= 0 && last.load <= 1, `load ${last.load}`);
+      assert.is(last.members.ACTIVE, 8);
+      assert.ok(broker.seen.some((m) => m.topic === base + "/events" && JSON.parse(m.payload).name === "node/discovered"), "events published");
+    }
+    assert.not.ok(broker.seen.some((m) => c.devices.some((d) => d.board.name === "esp01" && m.topic.includes(d.hostname))), "esp01 has no MQTT");
+    const report = c.devices.map((d) => `${d.board.name} ${d.memory().usage}`).join(", ");
+    console.log(`    JsVars used with 8 members and MQTT (emulator's estimate): ${report}`);
+    for (const d of withMqtt) assert.ok(d.memory().usage <= loadBoard(d.board.name).budgets.idleJsVarsMqtt!, `${d.board.name} over its idleJsVarsMqtt`);
+    // commands: a bad secret is refused, a good one disables a task
+    const d = withMqtt[0];
+    const cmd = (payload: string) => new Promise<void>((r) => broker.aedes.publish({ cmd: "publish", topic: `spore/${d.hostname}/cmd`, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => r()));
+    await cmd(JSON.stringify({ key: "wrong", cmd: "task", task: "details", action: "disable" }));
+    await runAsync(c, 1000);
+    await cmd(JSON.stringify({ key: c.secret, cmd: "task", task: "details", action: "disable" }));
+    await runAsync(c, 1000);
+    const results = broker.seen.filter((m) => m.topic === `spore/${d.hostname}/events` && JSON.parse(m.payload).name === "cmd/result").map((m) => JSON.parse(m.payload).data);
+    assert.equal(results, [{ error: "cluster secret required" }, { cmd: "task", task: "details", done: "disable" }]);
+    assert.is(d.eval('spore.tasks.isTaskEnabled("details")'), false);
+  } finally {
+    await broker.close();
+  }
+});
+
 test.run();

@@ -1,0 +1,30 @@
+// What a node publishes as telemetry (boards with MQTT): load as the
+// fraction of time spent in tasks since the last report, tasks running, free
+// JsVars and heap, members by status, uptime, version and WiFi signal.
+import { now, O, str } from "./env.ts";
+import { counts } from "./node.ts";
+import { busy, list, uptime } from "./tasks.ts";
+
+let lastBusy = 0;
+let lastAt = 0;
+
+/** One telemetry message as JSON; `rssi` in dBm (0: not known). */
+export function telemetry(rssi: number): string {
+  const t = now();
+  const load = lastAt && t > lastAt ? (busy - lastBusy) / (t - lastAt) : 0;
+  lastBusy = busy;
+  lastAt = t;
+  let running = 0;
+  for (const k of list) if (k.e && k.id) running++;
+  const c = counts();
+  return str({
+    load: Math.round(load * 1000) / 1000,
+    tasks: running,
+    freeJsVars: O.jsvars(),
+    freeHeap: O.heap(),
+    members: { ACTIVE: c[0], INACTIVE: c[1], DEAD: c[2] },
+    uptime: uptime(),
+    version: O.version,
+    rssi: rssi,
+  });
+}

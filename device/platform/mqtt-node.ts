@@ -1,0 +1,40 @@
+// A node's MQTT side (boards with SPORE_LIMITS.mqtt, when spore.json has
+// "mq": {"host", "port", "prefix", "period", "user", "pass"}): under
+// <prefix>/<hostname>/ it keeps "status" (online/offline, retained, the
+// offline one as last will), publishes "telemetry" every `period` seconds (a
+// task, like the engine's own) and every event as it happens on "events", and
+// takes commands on "cmd": {"key": <cluster secret>, "cmd": "restart"} or
+// {"key", "cmd": "task", "task", "action" | "interval"}. The result of a
+// command is a "cmd/result" event (so it is published on "events").
+import { CONFIG_FILE } from "../core/config.ts";
+import { C } from "../core/env.ts";
+import { fire, setTap } from "../core/events.ts";
+import { control, register } from "../core/tasks.ts";
+import { telemetry } from "../core/telemetry.ts";
+import { mqttClient } from "./mqtt.ts";
+
+export function startMqtt(host: string): void {
+  // read again here, not kept by the rest of the node: a node without a broker pays nothing
+  const m = ((require("Storage").readJSON(CONFIG_FILE, true) || {}) as any).mq;
+  if (!m) return;
+  if (typeof m !== "object" || typeof m.host !== "string" || !m.host) return print(CONFIG_FILE + ': bad mq: {"host": ...} needed');
+  const base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + host;
+  const every = m.period >= 5 && m.period <= 86400 ? m.period : 30;
+  const client = mqttClient(m.host, m.port > 0 && m.port < 65536 ? m.port : 1883, host, base, 60, m.user || "", m.pass || "", base + "/cmd", (topic, payload) => {
+    let c: any;
+    try {
+      c = JSON.parse(payload);
+    } catch (e) {
+      return fire("cmd/result", { error: "not JSON" });
+    }
+    if (!c || !C.key || c.key !== C.key) return fire("cmd/result", { error: "cluster secret required" });
+    if (c.cmd === "restart") {
+      fire("cmd/result", { cmd: "restart" });
+      return setTimeout(E.reboot, 500);
+    }
+    const err = c.cmd === "task" ? control(String(c.task), c.action ? String(c.action) : "interval", c.interval ? String(c.interval) : "") : "unknown cmd";
+    fire("cmd/result", err ? { cmd: c.cmd, error: err } : { cmd: c.cmd, task: c.task, done: c.action || "interval" });
+  });
+  register("telemetry", every * 1000, () => client.pub(base + "/telemetry", telemetry((require("Wifi") as any).getDetails().rssi || 0), 0, false));
+  setTap((j) => client.pub(base + "/events", j, 0, false));
+}
