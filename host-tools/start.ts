@@ -9,6 +9,8 @@ import { buildAll, formatSizes } from "./build/build.ts";
 import { BuildError } from "./build/bundle.ts";
 import { JsonFileError } from "./build/json-schema.ts";
 import { loadProject } from "./build/project.ts";
+import net from "node:net";
+import { lanBroker, MQTT_PORT } from "./emulator/broker.ts";
 import { Cluster } from "./emulator/cluster.ts";
 import { parseSeed, seedFromEnv } from "./emulator/rng.ts";
 
@@ -23,6 +25,7 @@ options:
   --seed N           seed for the emulated network (default: SPORE_SEED or random)
   --hold MS          a node on trial after an update confirms itself after MS (default 5000; 30000 on a chip)
   --trial MS         and is rolled back if not confirmed within MS (default 60000; 300000 on a chip)
+  --broker-port N    serve the embedded MQTT broker at 127.0.0.10:N (default 1883)
   --no-build         use the bundles already in dist/
   -h, --help         this text
 
@@ -39,6 +42,7 @@ async function main(): Promise<number> {
       seed: { type: "string" },
       "no-build": { type: "boolean" },
       hold: { type: "string" },
+      "broker-port": { type: "string" },
       trial: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -81,12 +85,23 @@ async function main(): Promise<number> {
     realtime: true,
     privilegedPortOffset: offset,
     secret,
-    config: { cl: project.cluster.name, http: project.ports.http, udp: project.ports.udp, hold, trial },
+    config: { cl: project.cluster.name, http: project.ports.http, udp: project.ports.udp, hold, trial, mq: { host: BROKER_IP, port: MQTT_PORT, period: 10 } },
     onPrint: (d, line) => console.log(`  [${d.hostname} ${d.board.name}] ${line}`),
     onServing: (d, url) => console.log(`node ${d.hostname} (${d.board.name}): ${url}/api/node/status`),
   });
+  // the embedded broker (aedes): on the emulated LAN for the nodes, on a real port for host tools
+  const broker = await lanBroker(cluster, BROKER_IP);
+  const brokerServer = net.createServer(broker.aedes.handle);
+  const brokerPort = values["broker-port"] === undefined ? MQTT_PORT : Number(values["broker-port"]);
+  if (!Number.isInteger(brokerPort) || brokerPort < 1 || brokerPort > 65535) throw new UsageError("--broker-port must be a port number");
+  await new Promise<void>((resolve, reject) => {
+    brokerServer.once("error", (e) => reject(new UsageError(`cannot serve the MQTT broker at ${BROKER_IP}:${brokerPort} (${(e as Error).message}): choose another with --broker-port`)));
+    brokerServer.listen(brokerPort, BROKER_IP, () => resolve());
+  });
+  const brokerUrl = `mqtt://${BROKER_IP}:${brokerPort}`;
   console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
   cluster.startRealtime();
+  console.log(`MQTT broker: ${brokerUrl} (watch it: npm run host-tools -- telemetry top --broker ${brokerUrl})`);
   const first = cluster.realAddress(cluster.devices[0], project.ports.http);
   console.log(`update them: npm run host-tools -- ota all --api-node ${first.host}:${first.port}`);
 
@@ -97,11 +112,16 @@ async function main(): Promise<number> {
   });
   console.log("stopping...");
   await cluster.stop();
+  await new Promise<void>((r) => brokerServer.close(() => r()));
+  await broker.close();
   console.log("stopped");
   return 0;
 }
 
 class UsageError extends Error {}
+
+/** The embedded broker's address: on the emulated LAN, and served for real on this loopback address. */
+const BROKER_IP = "127.0.0.10";
 
 /** The cluster secret from the environment or ./.env; a new random one (appended to ./.env) when there is none. */
 function clusterSecret(name: string): string {

@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 const start = suite("npm start");
 
 start("serves the API on every node once they list each other as members, and stops on Ctrl-C", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18000", "--seed", "42"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SPORE_SECRET: "start-test-secret" } });
+  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18000", "--seed", "42", "--broker-port", "18883"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SPORE_SECRET: "start-test-secret" } });
   let out = "";
   const waitFor = (pattern: RegExp, count: number) =>
     new Promise<void>((resolve, reject) => {
@@ -45,6 +45,17 @@ start("serves the API on every node once they list each other as members, and st
         ["ACTIVE", "ACTIVE", "ACTIVE"],
       );
     }
+    // telemetry flows out of the box: the embedded broker has the MQTT nodes' retained statuses and their telemetry
+    const url = /MQTT broker: (mqtt:\/\/\S+)/.exec(out)?.[1];
+    assert.is(url, "mqtt://127.0.0.10:18883", out);
+    const rec = spawn(process.execPath, ["host-tools/bin/host-tools.mjs", "telemetry", "record", "--broker", url!, "--seconds", "12"], { stdio: ["ignore", "pipe", "pipe"] });
+    let recorded = "";
+    rec.stdout.on("data", (d) => (recorded += d));
+    await once(rec, "exit");
+    const topics = recorded.trim().split("\n").map((l) => (JSON.parse(l) as { topic: string }).topic);
+    // both MQTT nodes (the esp8266 and the esp32; the esp01 has no MQTT) publish telemetry every 10 s
+    assert.is(new Set(topics.filter((t) => /^spore\/esp_[0-9a-f]{6}\/telemetry$/.test(t))).size, 2, recorded);
+    assert.ok(topics.some((t) => /\/status$/.test(t)), recorded);
   } finally {
     child.kill("SIGINT");
   }
@@ -55,7 +66,7 @@ start("serves the API on every node once they list each other as members, and st
 
 start("host-tools ota all --api-node <the address npm start prints> updates the running cluster", async () => {
   const env = { ...process.env, SPORE_SECRET: "start-test-secret" };
-  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18100", "--seed", "43", "--hold", "2000"], { stdio: ["ignore", "pipe", "pipe"], env });
+  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18100", "--seed", "43", "--hold", "2000", "--broker-port", "18884"], { stdio: ["ignore", "pipe", "pipe"], env });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   const dir = mkdtempSync(join(tmpdir(), "spore-next-"));
