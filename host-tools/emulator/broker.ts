@@ -14,8 +14,10 @@ export interface LanBroker {
   ip: string;
   /** Messages the broker saw published, in order. */
   seen: { topic: string; payload: string; retain: boolean; qos: number }[];
-  /** Drops every client connection (a broker restart, as clients see it). */
+  /** Drops every client connection. */
   dropClients(): void;
+  /** Stops the broker and starts a new one at the same address: connections and retained messages are gone. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,12 +47,16 @@ function bridge(end: StreamEnd, aedes: Aedes): Duplex {
 }
 
 export async function lanBroker(c: Cluster, ip: string): Promise<LanBroker> {
-  const aedes = await Aedes.createBroker();
   const streams = new Set<Duplex>();
   const seen: LanBroker["seen"] = [];
-  aedes.on("publish", (packet, client) => {
-    if (client) seen.push({ topic: packet.topic, payload: packet.payload.toString(), retain: packet.retain, qos: packet.qos });
-  });
+  const start = async () => {
+    const a = await Aedes.createBroker();
+    a.on("publish", (packet, client) => {
+      if (client) seen.push({ topic: packet.topic, payload: packet.payload.toString(), retain: packet.retain, qos: packet.qos });
+    });
+    return a;
+  };
+  let aedes = await start();
   c.lan.attach(ip, {
     deliverDatagram: () => {},
     streamListener: (port) =>
@@ -62,15 +68,22 @@ export async function lanBroker(c: Cluster, ip: string): Promise<LanBroker> {
           }
         : undefined,
   });
-  return {
+  const broker: LanBroker = {
     aedes,
     ip,
     seen,
     dropClients: () => {
       for (const d of streams) d.destroy();
     },
+    restart: async () => {
+      broker.dropClients();
+      await broker.close();
+      aedes = await start();
+      broker.aedes = aedes;
+    },
     close: () => new Promise((resolve) => aedes.close(() => resolve())),
   };
+  return broker;
 }
 
 /** Runs `ms` of virtual time, letting Node's promises and timers (the broker's) run between events. */
