@@ -5,7 +5,10 @@
 // task, like the engine's own) and every event as it happens on "events", and
 // takes commands on "cmd": {"key": <cluster secret>, "cmd": "restart"} or
 // {"key", "cmd": "task", "task", "action" | "interval"}. The result of a
-// command is a "cmd/result" event (so it is published on "events").
+// command is a "cmd/result" event (so it is published on "events"). With
+// "ha": true, each connection also announces the node to Home Assistant (MQTT
+// discovery, retained under homeassistant/): a device with its sensors, read
+// from the telemetry, and its online status.
 import { CONFIG_FILE } from "../core/config.ts";
 import { C } from "../core/env.ts";
 import { fire, setTap } from "../core/events.ts";
@@ -34,7 +37,14 @@ export function startMqtt(host: string): void {
     }
     const err = c.cmd === "task" ? control(String(c.task), c.action ? String(c.action) : "interval", c.interval ? String(c.interval) : "") : "unknown cmd";
     fire("cmd/result", err ? { cmd: c.cmd, error: err } : { cmd: c.cmd, task: c.task, done: c.action || "interval" });
-  });
+  }, m.ha ? () => announce() : undefined);
+  // Home Assistant MQTT discovery: one retained config per sensor, sent as each connection comes up
+  const announce = () => {
+    const dev = { identifiers: [host], name: host, model: "Spore " + SPORE_BOARD, sw_version: SPORE_VERSION };
+    const keys = ["load", "freeJsVars", "freeHeap", "uptime", "rssi"];
+    for (const k of keys)
+      client.pub("homeassistant/sensor/" + host + "/" + k + "/config", JSON.stringify({ name: k, unique_id: host + "_" + k, state_topic: base + "/telemetry", value_template: "{{ value_json." + k + " }}", availability_topic: base + "/status", device: dev }), 0, true);
+  };
   register("telemetry", every * 1000, () => client.pub(base + "/telemetry", telemetry((require("Wifi") as any).getDetails().rssi || 0), 0, false));
   setTap((j) => client.pub(base + "/events", j, 0, false));
 }

@@ -21,7 +21,8 @@ const QUEUE = 4;
 /** Largest packet taken from the broker: more would not fit in JsVars. */
 const MAX_IN = 512;
 
-export function mqttClient(host: string, port: number, id: string, topic: string, keep: number, user: string, pass: string, sub: string, onMessage: (topic: string, payload: string) => void): MqttClient {
+/** `onUp` runs after each (re)connection, once the status and subscription are sent: what it publishes goes out at once. */
+export function mqttClient(host: string, port: number, id: string, topic: string, keep: number, user: string, pass: string, sub: string, onMessage: (topic: string, payload: string) => void, onUp?: () => void): MqttClient {
   const m = mqttCodec();
   let sock: any = null;
   let buf = "";
@@ -48,6 +49,7 @@ export function mqttClient(host: string, port: number, id: string, topic: string
       wait = 1000;
       sock.write(m.publish(status, "online", 0, true, 0, false));
       if (sub) sock.write(m.subscribe(1, sub));
+      if (onUp) onUp();
       // unacknowledged QoS 1 messages again, with the DUP flag
       for (const k in flight) sock.write(String.fromCharCode(flight[k].charCodeAt(0) | 8) + flight[k].substr(1));
       while (queue.length) sock.write(queue.shift() as string);

@@ -141,6 +141,29 @@ test("after the broker restarts (retained messages gone), the node reconnects an
   }
 });
 
+test("with ha: true a node announces itself to Home Assistant: a device with sensors read from its telemetry", async () => {
+  const c = new Cluster({ seed, boards: ["esp32"], config: { mq: { host: BROKER, period: 10, ha: true } } });
+  const broker = await lanBroker(c, BROKER);
+  try {
+    await runAsync(c, 15000);
+    const d = c.devices[0];
+    const configs = broker.seen.filter((m) => m.topic.startsWith("homeassistant/sensor/"));
+    assert.equal(
+      configs.map((m) => m.topic),
+      ["load", "freeJsVars", "freeHeap", "uptime", "rssi"].map((k) => `homeassistant/sensor/${d.hostname}/${k}/config`),
+    );
+    assert.ok(configs.every((m) => m.retain));
+    const load = JSON.parse(configs[0].payload) as Record<string, any>;
+    assert.equal(load.state_topic, `spore/${d.hostname}/telemetry`);
+    assert.equal(load.value_template, "{{ value_json.load }}");
+    assert.equal(load.availability_topic, `spore/${d.hostname}/status`);
+    assert.equal(load.device.identifiers, [d.hostname]);
+    assert.match(load.device.model, /esp32/);
+  } finally {
+    await broker.close();
+  }
+});
+
 test("a broker that is down never blocks the node: publishes are queued up to a bound, the rest dropped and counted", async () => {
   const c = new Cluster({ seed, boards: [] });
   const d = c.addNode("esp32", await firmware("esp32", 10), { bare: true });
