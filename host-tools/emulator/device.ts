@@ -149,7 +149,7 @@ export class Device implements LanHost {
   private ctx: vm.Context | undefined;
   private initialGlobals = new Set<string>();
   private bootCode: string[] = [];
-  private teardown: Array<() => void> = [];
+  private teardown: Array<(powerLoss: boolean) => void> = [];
   private streamListeners = new Map<number, StreamListener>();
   private udpSockets = new Map<number, UdpSocket>();
   private emitters: Emitter[] = [];
@@ -164,7 +164,7 @@ export class Device implements LanHost {
   /** The Telnet console, while a client is connected (it survives reset(), not a reboot). */
   private telnet: TelnetConsole | undefined;
   /** Undoes the Wifi module's connection: on power loss, not on reset(). */
-  private wifiTeardown: (() => void) | undefined;
+  private wifiTeardown: ((powerLoss: boolean) => void) | undefined;
   sockets: SocketBudget;
 
   constructor(opts: DeviceOptions) {
@@ -216,7 +216,7 @@ export class Device implements LanHost {
   crash(): void {
     this.powered = false;
     this.generation++;
-    this.tearDown();
+    this.tearDown(false, true);
   }
 
   /** E.reboot(): a hard reset. */
@@ -225,11 +225,15 @@ export class Device implements LanHost {
     this.powerOn();
   }
 
-  /** Everything in RAM goes; `keepNetwork` (reset()): the WiFi connection and the Telnet console stay, as on the chip. */
-  private tearDown(keepNetwork = false): void {
+  /**
+   * Everything in RAM goes; `keepNetwork` (reset()): the WiFi connection and
+   * the Telnet console stay, as on the chip; `powerLoss` (a crash, a hard
+   * reset): open TCP connections go silent instead of closing.
+   */
+  private tearDown(keepNetwork = false, powerLoss = false): void {
     const fns = this.teardown;
     this.teardown = [];
-    for (const fn of fns) fn();
+    for (const fn of fns) fn(powerLoss);
     this.timers?.reset();
     this.streamListeners.clear();
     this.udpSockets.clear();
@@ -238,7 +242,7 @@ export class Device implements LanHost {
     this.ctx = undefined;
     this.timers = undefined;
     if (keepNetwork) return;
-    this.wifiTeardown?.();
+    this.wifiTeardown?.(powerLoss);
     this.wifiTeardown = undefined;
     this.telnet?.close();
     this.telnet = undefined;

@@ -21,7 +21,7 @@ export class NetSocket extends Emitter {
         return;
       }
       this.stream = stream;
-      this.rt.onTeardown(() => stream.close());
+      this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
       stream.onData = (data) => this.emit("data", data);
       stream.onClose = () => {
         this.rt.sockets.release();

@@ -55,6 +55,11 @@ export class StreamEnd {
     }
   }
 
+  /** This end stops, silently: the peer is not told (a host that lost power sends no FIN); what the peer sends is lost. */
+  abandon(): void {
+    this.closed = true;
+  }
+
   /** Closes both directions (Espruino HTTP always closes the connection). */
   close(): void {
     if (this.closed) return;
