@@ -1,28 +1,18 @@
 // host-tools telemetry record, replay and top against real brokers (aedes on
 // loopback TCP ports), with the npm mqtt client publishing as nodes would.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Aedes } from "aedes";
 import mqtt from "mqtt";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
+import { testBroker } from "./broker.ts";
 
-const test = suite("telemetry tools");
+const test = suite(`telemetry tools (broker: ${(await testBroker().then(async (b) => (await b.close(), b.kind)))})`);
 
-async function broker(): Promise<{ url: string; close: () => Promise<void> }> {
-  const aedes = await Aedes.createBroker();
-  const server = net.createServer(aedes.handle);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => aedes.close(() => server.close(() => r()))),
-  };
-}
+const broker = testBroker;
 
 function cli(argv: string[], stopAfter?: () => boolean) {
   let out = "";
