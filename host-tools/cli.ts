@@ -1,10 +1,13 @@
 // host-tools: the command line for a Spore cluster. `host-tools --help`.
 import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { flash } from "./flash.ts";
+import { loadBoards } from "./build/boards.ts";
+import { buildDashboard } from "./build/dashboard.ts";
+import { crc32Of } from "./build/image.ts";
 import { ClusterView, connectBroker, readRecording, record, replay, topicsOf, VIEW_HEADERS } from "./lib/telemetry.ts";
 import { loadEnv, secretName } from "./lib/env.ts";
 import { join, resolve } from "node:path";
-import { type Address, ApiError, label, NodeApi, problem } from "./lib/api.ts";
+import { type Address, ApiError, crc32Hex, label, NodeApi, problem } from "./lib/api.ts";
 import { type OptionSpec, parseArgs, type Parsed } from "./lib/args.ts";
 import { type Firmware, type OtaContext, type OtaResult, updateCluster, updateNode } from "./lib/ota.ts";
 import { Progress, table } from "./lib/output.ts";
@@ -36,6 +39,7 @@ Commands:
   events <host[:port]>        recent events (--follow to keep watching)
   flash                       write Spore to a board over serial or tcp (see flash --help)
   telemetry record|replay|top from the cluster's MQTT broker
+  dashboard install <host|all>  put the dashboard (GET /) on a node or every node that has room
 
 Every command has --help. Mutating commands need the cluster secret, from the
 environment variable espruino.json names (SPORE_SECRET) or that name in ./.env.
@@ -378,6 +382,41 @@ or --seconds.`,
       return 0;
     },
   },
+  "dashboard install": {
+    usage: `usage: host-tools dashboard install <host[:port]|all> [--api-node host[:port]] [--json]
+
+Builds the dashboard (device/dashboard/index.html, gzipped) and installs it on
+one node, or with "all" on every node the API node lists whose board has room
+for it (esp01 has none). A node then serves it at GET /.`,
+    options: { "api-node": { value: true }, ...JSON_OPT },
+    async run(p, io) {
+      if (!p.positional[0]) throw new UsageError("dashboard install: which node? give <host[:port]> or all");
+      const a = api(io);
+      const page = buildDashboard(false);
+      const crc = crc32Hex(crc32Of(page.data));
+      let targets: { name: string; address: Address }[];
+      if (p.positional[0] === "all") {
+        const node = apiNode(p, io);
+        const members = await a.members(node);
+        const withRoom = new Set(loadBoards().filter((b) => b.node.dash).map((b) => b.name));
+        targets = members.filter((m) => m.status !== "DEAD" && m.board && withRoom.has(m.board)).map((m) => ({ name: m.hostname, address: { host: m.ip, port: node.port } }));
+      } else {
+        const address = parseAddress(p.positional[0]);
+        targets = [{ name: label(address), address }];
+      }
+      const rows: { node: string; result: string }[] = [];
+      for (const t of targets) {
+        try {
+          await a.installDashboard(t.address, page.data, crc);
+          rows.push({ node: t.name, result: `installed (${page.bytes} B)` });
+        } catch (e) {
+          rows.push({ node: t.name, result: `failed: ${problem(e)}` });
+        }
+      }
+      io.out(p.options.json ? JSON.stringify(rows, null, 2) + "\n" : table(["node", "result"], rows.map((r) => [r.node, r.result])) + "\n");
+      return rows.some((r) => r.result.startsWith("failed")) || !rows.length ? 1 : 0;
+    },
+  },
   flash: {
     usage: "usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file]",
     options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, ...JSON_OPT },
@@ -393,7 +432,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       io.out(HELP);
       return argv.length ? 0 : 2;
     }
-    const group = ["ota", "cluster", "node", "telemetry"].includes(argv[0]) ? Object.keys(commands).filter((c) => c.startsWith(argv[0] + " ")) : [];
+    const group = ["ota", "cluster", "node", "telemetry", "dashboard"].includes(argv[0]) ? Object.keys(commands).filter((c) => c.startsWith(argv[0] + " ")) : [];
     if (group.length && (argv.length === 1 || argv[1] === "--help" || argv[1] === "-h")) {
       io.out(`host-tools ${argv[0]}: ${group.map((g) => g.split(" ")[1]).join(" | ")}\n\n${group.map((g) => commands[g].usage.split("\n")[0]).join("\n")}\n`);
       return argv.length === 1 ? 2 : 0;

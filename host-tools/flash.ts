@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { type Board, loadBoards } from "./build/boards.ts";
 import { BOOT_ENTRY, bundleBoard } from "./build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "./build/espruino-subset.ts";
+import { buildDashboard } from "./build/dashboard.ts";
 import { crc32Of, flashImage, type ImageFile } from "./build/image.ts";
 import { REPO_ROOT } from "./build/paths.ts";
 import { loadProject, type Project } from "./build/project.ts";
@@ -68,7 +69,7 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
   say(`building ${board.name}...`);
   const [fw, boot] = await Promise.all([bundleBoard(board), bundleBoard(board, { entry: BOOT_ENTRY, suffix: ".boot" })]);
   if (fw.bytes > fw.budget) throw new Error(`${board.name}: bundle ${fw.bytes} B over its budget of ${fw.budget} B`);
-  const files = flashImage({ firmware: fw.code, boot: boot.code, config: nodeConfig(project, env) });
+  const files = flashImage({ firmware: fw.code, boot: boot.code, config: nodeConfig(project, env), dashboard: board.node.dash ? buildDashboard(false).data : undefined });
   const dir = mkdtempSync(join(tmpdir(), "spore-flash-"));
   try {
     // the boot file goes first on the command line: the CLI sends the files in reverse, so it is written last

@@ -102,6 +102,11 @@ async function main(): Promise<number> {
   console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
   cluster.startRealtime();
   console.log(`MQTT broker: ${brokerUrl} (watch it: npm run host-tools -- telemetry top --broker ${brokerUrl})`);
+  const dashNode = cluster.devices.find((d) => d.board.node.dash);
+  if (dashNode) {
+    const a = cluster.realAddress(dashNode, project.ports.http);
+    console.log(`dashboard: http://${a.host}:${a.port}/`);
+  }
   const first = cluster.realAddress(cluster.devices[0], project.ports.http);
   console.log(`update them: npm run host-tools -- ota all --api-node ${first.host}:${first.port}`);
 

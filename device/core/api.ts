@@ -55,7 +55,7 @@ export function endpoints(): string {
     const p = k.split(" ");
     r += (r ? "," : "") + '{"uri":"' + p[1] + '","method":"' + p[0] + '"}';
   }
-  return "[" + r + (O.boot ? ',{"uri":"/api/node/update","method":"POST"},{"uri":"/api/node/restart","method":"POST"}' : "") + "]";
+  return "[" + r + (O.boot ? ',{"uri":"/api/node/update","method":"POST"},{"uri":"/api/node/restart","method":"POST"}' : "") + (SPORE_LIMITS.dash ? ',{"uri":"/api/node/dashboard","method":"POST"}' : "") + "]";
 }
 
 /** Answers one request: 404, 405, 401 ("Authorization: Bearer <secret>" or "X-Spore-Key: <secret>"), or the handler's answer (500 if it throws). */

@@ -16,4 +16,6 @@ declare const SPORE_LIMITS: {
   minFree: number;
   /** 1 when the MQTT client is built in */
   mqtt: number;
+  /** 1 when the node serves the dashboard at GET / */
+  dash: number;
 };

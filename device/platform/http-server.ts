@@ -3,7 +3,8 @@
 // (every socket and every buffered byte costs on the chip), 413 for a body
 // over the board's limit, without buffering it. Espruino always closes the
 // connection after a response, which ends the body.
-import { error, header } from "../core/api.ts";
+import { error, header, json } from "../core/api.ts";
+import { C } from "../core/env.ts";
 import type { HttpRequest, HttpResponse } from "../core/env.ts";
 
 export function serveHttp(port: number, handler: (req: HttpRequest) => HttpResponse): void {
@@ -36,6 +37,39 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         if (state < 2) open--;
         state = 2;
       });
+      // the dashboard (boards with room for it): gzipped HTML streamed from flash as it is
+      if (SPORE_LIMITS.dash && req.method === "GET" && req.url.split("?")[0] === "/") {
+        const page = require("Storage").read("spore.html");
+        if (!page) return send(error(404, "no dashboard installed (host-tools dashboard install)"));
+        state = 1;
+        res.writeHead(200, { "Content-Type": "text/html", "Content-Encoding": "gzip" });
+        return E.pipe(page, res, { chunkSize: 256 });
+      }
+      // installing the dashboard: the page streamed into Storage, its length and CRC32 checked (a failed one is erased)
+      if (SPORE_LIMITS.dash && req.method === "POST" && req.url.split("?")[0] === "/api/node/dashboard") {
+        const S = require("Storage");
+        const a = header(req.headers, "authorization");
+        const size = parseInt(header(req.headers, "content-length"), 10);
+        const crc = parseInt(header(req.headers, "x-spore-crc32"), 16);
+        let got = 0;
+        if (!C.key || a !== "Bearer " + C.key) return send(error(401, "cluster secret required"));
+        if (!(size > 0) || !(crc >= 0)) return send(error(400, "need Content-Length, X-Spore-CRC32"));
+        if (size > SPORE_DASHBOARD_BYTES) return send(error(413, "over " + SPORE_DASHBOARD_BYTES + " bytes"));
+        S.erase("spore.html");
+        req.on("data", (d) => {
+          try {
+            if (!state && got + d.length <= size) S.write("spore.html", d, got, size);
+          } catch (e) {
+            send(error(413, "no room"));
+          }
+          got += d.length;
+        });
+        return req.on("end", () => {
+          if (got === size && E.CRC32(S.read("spore.html") as string) === crc) return send(json(200, { success: true, bytes: size }));
+          S.erase("spore.html");
+          send(error(400, got === size ? "bad checksum" : got < size ? "truncated at " + got : "body too long"));
+        });
+      }
       const limit = () => send(error(413, "body over " + SPORE_LIMITS.body + " bytes"));
       if (open > SPORE_LIMITS.conns) send(error(503, "busy: connections"));
       if (process.memory(false).free < SPORE_LIMITS.minFree) send(error(503, "busy: memory"));

@@ -3,6 +3,8 @@
 
 /** Set by the build (esbuild define) to the board file's name. */
 declare const SPORE_BOARD: string;
+/** Set by the build: the largest dashboard file (boards/<board>.json budgets.dashboardBytes, 0 without one). */
+declare const SPORE_DASHBOARD_BYTES: number;
 /** Set by the build: a hash of the bundle (the same for the same code). */
 declare const SPORE_VERSION: string;
 
@@ -28,6 +30,8 @@ declare namespace E {
   function CRC32(data: string): number;
   function reboot(): void;
   function on(event: "init", fn: () => void): void;
+  /** Streams `source` (e.g. a Storage file, read from flash) to `destination`, a chunk at a time. */
+  function pipe(source: string, destination: any, options?: { chunkSize?: number; end?: boolean; complete?: () => void }): void;
 }
 
 declare namespace ESP8266 {

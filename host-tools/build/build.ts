@@ -3,6 +3,7 @@
 import { loadBoards } from "./boards.ts";
 import { BOOT_ENTRY, bundleBoard, BuildError, type BundleResult } from "./bundle.ts";
 import { storageLayout } from "./image.ts";
+import { buildDashboard } from "./dashboard.ts";
 import { JsonFileError } from "./json-schema.ts";
 
 export function formatSizes(results: BundleResult[]): string {
@@ -47,11 +48,18 @@ async function main(argv: string[]): Promise<number> {
   try {
     const results = await buildAll(names.length ? names : undefined);
     const boots = await buildBoots(names.length ? names : undefined);
+    const dash = buildDashboard();
     console.log(formatSizes(results));
+    const dashBudget = Math.min(...loadBoards().filter((b) => b.node.dash).map((b) => b.budgets.dashboardBytes ?? 0));
+    console.log(`dashboard (dist/dashboard.html.gz): ${dash.bytes} B gzipped (${dash.rawBytes} B of HTML) of ${dashBudget} B  ${dash.bytes > dashBudget ? "OVER BUDGET" : "ok"}`);
     console.log(formatLayouts(boots));
     const over = results.filter((r) => r.bytes > r.budget);
     if (over.length) {
       console.error(`build failed: ${over.map((r) => r.board).join(", ")} over budget (boards/<board>.json budgets.bundleBytes)`);
+      return 1;
+    }
+    if (dash.bytes > dashBudget) {
+      console.error("build failed: the dashboard is over its budget (boards/<board>.json budgets.dashboardBytes)");
       return 1;
     }
     const full = boots.filter((r) => storageLayout(loadBoards().find((b) => b.name === r.board)!, r.bytes).free < 0);

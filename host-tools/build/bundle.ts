@@ -107,7 +107,7 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
       supported: ESPRUINO_UNSUPPORTED,
       external: ESPRUINO_BUILTIN_MODULES,
       // each SPORE_LIMITS.<field> becomes its number: no limits object on the chip
-      define: { SPORE_BOARD: JSON.stringify(board.name), SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER), ...limitDefines(board) },
+      define: { SPORE_BOARD: JSON.stringify(board.name), SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER), SPORE_DASHBOARD_BYTES: String(board.budgets.dashboardBytes ?? 0), ...limitDefines(board) },
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: true } },
       mangleProps: new RegExp("^(" + PRIVATE_PROPS.join("|") + ")$"),
       sourcemap: "external",

@@ -9,6 +9,8 @@ export const BOOT_FILE = ".bootcde";
 export const CONFIG_FILE = "spore.json";
 export const SLOT_FILES = ["spore.a", "spore.b"];
 export const STATE_FILES = ["spore.s0", "spore.s1"];
+/** The dashboard: gzipped HTML, served at GET / by boards with node.dash. */
+export const DASHBOARD_FILE = "spore.html";
 
 export interface ImageFile {
   name: string;
@@ -32,8 +34,9 @@ export function initialState(firmware: string): ImageFile {
 }
 
 /** Every file a freshly flashed node has, in the order they are written (the boot file last, so a cut-short flash does not boot half a node). */
-export function flashImage(parts: { firmware: string; boot: string; config: Record<string, unknown> }): ImageFile[] {
+export function flashImage(parts: { firmware: string; boot: string; config: Record<string, unknown>; dashboard?: string }): ImageFile[] {
   return [
+    ...(parts.dashboard ? [{ name: DASHBOARD_FILE, data: parts.dashboard }] : []),
     { name: CONFIG_FILE, data: JSON.stringify(parts.config) },
     { name: SLOT_FILES[0], data: parts.firmware },
     initialState(parts.firmware),
@@ -67,6 +70,7 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
   for (let i = 0; i < slotCount(board); i++) rows.push({ file: SLOT_FILES[i], bytes: footprint(board.budgets.bundleBytes), what: "firmware slot (bundle budget)" });
   rows.push({ file: CONFIG_FILE, bytes: footprint(CONFIG_MAX_BYTES), what: "configuration (largest)" });
   for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(STATE_MAX_BYTES), what: "boot state copy" });
+  if (board.node.dash) rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });
   const used = rows.reduce((n, r) => n + r.bytes, 0);
   return { rows, used, free: board.limits.storageBytes - used };
 }

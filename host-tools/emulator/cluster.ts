@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { type Board, loadBoard } from "../build/boards.ts";
+import { DASHBOARD_DIST } from "../build/dashboard.ts";
 import { flashImage } from "../build/image.ts";
 import { DIST_DIR } from "../build/paths.ts";
 import { Device } from "./device.ts";
@@ -124,7 +125,8 @@ export class Cluster {
     } else {
       this.bundles[boardName + ".boot"] ??= readBundle(boardName + ".boot");
       // as the flash tool writes it: configuration, firmware in slot a, boot state, boot file
-      for (const f of flashImage({ firmware, boot: this.bundles[boardName + ".boot"], config: this.nodeConfig() })) device.storage.write(f.name, f.data);
+      const dashboard = board.node.dash ? (this.bundles.dashboard ??= readFileSync(DASHBOARD_DIST, "latin1")) : undefined;
+      for (const f of flashImage({ firmware, boot: this.bundles[boardName + ".boot"], config: this.nodeConfig(), dashboard })) device.storage.write(f.name, f.data);
     }
     this.devices.push(device);
     // nodes are not switched on in the same millisecond

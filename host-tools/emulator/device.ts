@@ -458,6 +458,23 @@ export class Device implements LanHost {
       getSizeOf: (v: unknown) => this.counter().add(v),
       toString: (...args: unknown[]) => args.map((a) => (typeof a === "string" ? a : bytesToString(toBytes(a)))).join(""),
       getErrorFlags: () => [],
+      // E.pipe(source, destination, {chunkSize, end, complete}): a string source (a Storage file) sent a chunk per tick, then destination.end()
+      pipe: (source: unknown, dest: { write(s: string): unknown; end?(): unknown }, options?: { chunkSize?: number; end?: boolean; complete?: unknown }) => {
+        const s = String(source);
+        const n = options?.chunkSize ?? 64;
+        let at = 0;
+        const step = () => {
+          if (at >= s.length) {
+            if (options?.end !== false) dest.end?.();
+            if (options?.complete) this.invoke(options.complete);
+            return;
+          }
+          dest.write(s.slice(at, at + n));
+          at += n;
+          rt.later(0, step);
+        };
+        rt.later(0, step);
+      },
     });
     const state =
       board.name === "esp32"

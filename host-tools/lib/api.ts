@@ -105,6 +105,12 @@ export class NodeApi {
     return this.call(a, "POST", "/api/node/restart") as Promise<Record<string, unknown>>;
   }
 
+  /** POST /api/node/dashboard: installs the gzipped dashboard page. */
+  async installDashboard(a: Address, page: string, crc: string): Promise<Record<string, unknown>> {
+    const r = await this.transport.request({ host: a.host, port: a.port, method: "POST", path: "/api/node/dashboard", headers: { ...this.auth(), "X-Spore-CRC32": crc, "Content-Type": "text/html" }, body: page, timeoutMs: 30000 });
+    return parse(a, "POST", "/api/node/dashboard", r) as Record<string, unknown>;
+  }
+
   /** POST /api/node/update; the reply whatever its status (the caller decides what 503 means). */
   upload(a: Address, code: string, crc: string, onProgress?: (sent: number, total: number) => void): Promise<HttpReply> {
     return this.transport.request({

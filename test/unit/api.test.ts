@@ -1,5 +1,6 @@
 // The endpoint registry and request helpers. The registry is module state, as
 // on the chip (one node per interpreter), so the tests share one registry.
+import "./limits.ts";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { add, endpoints, handle, json, parseForm } from "../../device/core/api.ts";
@@ -16,11 +17,12 @@ add("GET", "boom", () => {
 const api = suite("api registry");
 const req = (method: string, path: string, headers: Record<string, string> = {}): HttpRequest => ({ method, path, headers, body: "" });
 
-api("registered endpoints are listed in SPORE's {uri, method} shape, under /api/", () => {
+api("registered endpoints are listed in SPORE's {uri, method} shape, under /api/, then the platform's (the dashboard upload on a board with one)", () => {
   assert.equal(JSON.parse(endpoints()), [
     { uri: "/api/x", method: "GET" },
     { uri: "/api/m", method: "POST" },
     { uri: "/api/boom", method: "GET" },
+    { uri: "/api/node/dashboard", method: "POST" },
   ]);
 });
 

@@ -1,0 +1,100 @@
+// The dashboard: stored gzipped in Storage, served at GET / by boards with
+// room for it, and used in a real browser (Debian's chromium, driven by
+// playwright-core; never a downloaded browser) against an emulated cluster
+// in real time.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { buildDashboard, DASHBOARD_SOURCE } from "../../host-tools/build/dashboard.ts";
+import { type Io, runCli } from "../../host-tools/cli.ts";
+import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
+import { waitConverged } from "./helpers.ts";
+import { REPO_ROOT } from "../../host-tools/build/paths.ts";
+import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+
+const seed = seedFromEnv();
+const test = suite(`dashboard (seed ${seed})`);
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+
+test("a node streams the gzipped page from Storage at GET /; an esp01 has none", () => {
+  const c = new Cluster({ seed, boards: ["esp8266", "esp01"] });
+  c.runUntil(() => c.devices.every((d) => !!d.stationIp), 30000);
+  c.runFor(1000);
+  const r = c.http(c.devices[0], "GET", "/");
+  assert.is(r.status, 200);
+  assert.is(r.headers["Content-Encoding"], "gzip");
+  assert.is(gunzipSync(Buffer.from(r.body, "latin1")).toString(), readFileSync(DASHBOARD_SOURCE, "utf8"));
+  assert.is(c.http(c.devices[1], "GET", "/").status, 404);
+  c.devices[0].storage.erase("spore.html");
+  const none = c.http(c.devices[0], "GET", "/");
+  assert.is(none.status, 404);
+  assert.match(none.body, /no dashboard installed/);
+});
+
+test("host-tools dashboard install puts the page on every node with room; a node refuses a bad upload and an unauthenticated one", async () => {
+  const c = new Cluster({ seed, boards: ["esp8266", "esp32", "esp01"] });
+  waitConverged(c, 30000, seed);
+  c.runFor(20000);
+  for (const d of c.devices) d.storage.erase("spore.html");
+  let out = "";
+  const io: Io = { out: (x) => (out += x), err: (x) => (out += x), tty: false, env: { SPORE_SECRET: c.secret }, cwd: process.cwd(), transport: new EmulatorTransport(c) };
+  const code = await drive(c, runCli(["dashboard", "install", "all", "--api-node", c.devices[0].ip], io), 120000);
+  assert.is(code, 0, out);
+  assert.is((out.match(/installed/g) ?? []).length, 2, out);
+  for (const d of c.devices.slice(0, 2)) assert.is(c.http(d, "GET", "/").status, 200);
+  assert.is(c.devices[2].storage.read("spore.html"), undefined, "esp01: no room, not sent");
+  const d = c.devices[0];
+  const page = buildDashboard(false).data;
+  const bad = c.http(d, "POST", "/api/node/dashboard", { auth: true, body: page, headers: { "X-Spore-CRC32": "12345678" } });
+  assert.is(bad.status, 400);
+  assert.match(bad.body, /bad checksum/);
+  assert.is(d.storage.read("spore.html"), undefined, "a bad upload is erased");
+  assert.is(c.http(d, "POST", "/api/node/dashboard", { body: page, headers: { "X-Spore-CRC32": "12345678" } }).status, 401);
+  const status = c.getJson(d, "/api/node/status") as { api: { uri: string }[] };
+  assert.ok(status.api.some((x) => x.uri === "/api/node/dashboard"), "listed in the api");
+});
+
+test("in a real browser: lists the cluster, shows a killed node turning INACTIVE, and disables a task on the node", async () => {
+  if (!CHROMIUM) {
+    assert.unreachable("chromium is not installed (.ci/run installs Debian's chromium)");
+    return;
+  }
+  const c = new Cluster({ seed, boards: ["esp32", "esp8266", "esp01"], realtime: true, lan: { firstIp: "127.0.0.91" }, privilegedPortOffset: 9400 });
+  c.startRealtime();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  try {
+    const until = async (ok: () => boolean | Promise<boolean>, ms: number) => {
+      const end = Date.now() + ms;
+      while (!(await ok()) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+      return ok();
+    };
+    assert.ok(await until(() => c.devices.every((d) => !!d.stationIp), 15000));
+    const page = await browser.newPage();
+    const node = c.devices[0];
+    const { host, port } = c.realAddress(node, 80);
+    await page.goto(`http://${host}:${port}/`);
+    const statusOf = async (d: (typeof c.devices)[0]) => (await page.locator("#members tr", { hasText: d.hostname }).locator("td").nth(2).textContent({ timeout: 1000 }).catch(() => ""))?.trim();
+    assert.ok(await until(async () => (await statusOf(c.devices[1])) === "ACTIVE" && (await statusOf(c.devices[2])) === "ACTIVE", 20000), "lists the cluster");
+    const out = join(REPO_ROOT, "test", "output");
+    mkdirSync(out, { recursive: true });
+    await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });
+    // a node killed: INACTIVE on the page after about 10 s
+    c.kill(c.devices[2]);
+    assert.ok(await until(async () => (await statusOf(c.devices[2])) === "INACTIVE", 25000), "the killed node turns INACTIVE");
+    await page.screenshot({ path: join(out, "dashboard-inactive.png"), fullPage: true });
+    // disabling a task through the page (it asks for the cluster secret) takes effect on the node
+    page.once("dialog", (d) => void d.accept(c.secret));
+    await page.locator('#tasks button[data-task="details"]').click();
+    assert.ok(await until(() => node.eval('spore.tasks.isTaskEnabled("details")') === false, 10000), "the task is disabled on the node");
+    assert.ok(await until(async () => (await page.locator('#tasks button[data-task="details"]').textContent())?.trim() === "enable", 10000), "and the page shows it");
+  } finally {
+    await browser.close();
+    await c.stop();
+  }
+});
+
+test.run();
