@@ -1,6 +1,7 @@
 // What a node publishes as telemetry (boards with MQTT): load as the
 // fraction of time spent in tasks since the last report, tasks running, free
-// JsVars and heap, members by status, uptime, version and WiFi signal.
+// JsVars and heap, members by status, uptime, version, WiFi signal and the
+// MQTT messages dropped while the broker was away.
 import { now, O, str } from "./env.ts";
 import { counts } from "./node.ts";
 import { busy, list, uptime } from "./tasks.ts";
@@ -8,8 +9,8 @@ import { busy, list, uptime } from "./tasks.ts";
 let lastBusy = 0;
 let lastAt = 0;
 
-/** One telemetry message as JSON; `rssi` in dBm (0: not known). */
-export function telemetry(rssi: number): string {
+/** One telemetry message as JSON; `rssi` in dBm (0: not known); `dropped`: MQTT messages dropped so far (the client's queue was full). */
+export function telemetry(rssi: number, dropped: number): string {
   const t = now();
   const load = lastAt && t > lastAt ? (busy - lastBusy) / (t - lastAt) : 0;
   lastBusy = busy;
@@ -26,5 +27,6 @@ export function telemetry(rssi: number): string {
     uptime: uptime(),
     version: O.version,
     rssi: rssi,
+    dropped: dropped,
   });
 }

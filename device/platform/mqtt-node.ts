@@ -45,6 +45,6 @@ export function startMqtt(host: string): void {
     for (const k of keys)
       client.pub("homeassistant/sensor/" + host + "/" + k + "/config", JSON.stringify({ name: k, unique_id: host + "_" + k, state_topic: base + "/telemetry", value_template: "{{ value_json." + k + " }}", availability_topic: base + "/status", device: dev }), 0, true);
   };
-  register("telemetry", every * 1000, () => client.pub(base + "/telemetry", telemetry((require("Wifi") as any).getDetails().rssi || 0), 0, false));
+  register("telemetry", every * 1000, () => client.pub(base + "/telemetry", telemetry((require("Wifi") as any).getDetails().rssi || 0, client.dropped()), 0, false));
   setTap((j) => client.pub(base + "/events", j, 0, false));
 }

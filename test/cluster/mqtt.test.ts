@@ -209,7 +209,7 @@ test("nodes with a broker in spore.json keep their status, publish telemetry eve
       const tele = broker.seen.filter((m) => m.topic === base + "/telemetry").map((m) => JSON.parse(m.payload) as Record<string, any>);
       assert.ok(tele.length >= 4, `${d.hostname}: ${tele.length} telemetry messages in 60 s at 10 s`);
       const last = tele[tele.length - 1];
-      assert.equal(Object.keys(last), ["load", "tasks", "freeJsVars", "freeHeap", "members", "uptime", "version", "rssi"]);
+      assert.equal(Object.keys(last), ["load", "tasks", "freeJsVars", "freeHeap", "members", "uptime", "version", "rssi", "dropped"]);
       assert.ok(last.load >= 0 && last.load <= 1, `load ${last.load}`);
       assert.is(last.members.ACTIVE, loadBoard(d.board.name).node.memberTable >= 8 ? 8 : last.members.ACTIVE);
       assert.ok(broker.seen.some((m) => m.topic === base + "/events" && JSON.parse(m.payload).name === "node/discovered"), "events published");
