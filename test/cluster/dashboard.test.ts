@@ -2,13 +2,13 @@
 // room for it, and used in a real browser (Debian's chromium, driven by
 // playwright-core; never a downloaded browser) against an emulated cluster
 // in real time.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { buildDashboard, DASHBOARD_SOURCE } from "../../host-tools/build/dashboard.ts";
+import { buildDashboard, dashboardHtml } from "../../host-tools/build/dashboard.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
 import { waitConverged } from "./helpers.ts";
@@ -27,7 +27,7 @@ test("a node streams the gzipped page from Storage at GET /; an esp01 has none",
   const r = c.http(c.devices[0], "GET", "/");
   assert.is(r.status, 200);
   assert.is(r.headers["Content-Encoding"], "gzip");
-  assert.is(gunzipSync(Buffer.from(r.body, "latin1")).toString(), readFileSync(DASHBOARD_SOURCE, "utf8"));
+  assert.is(gunzipSync(Buffer.from(r.body, "latin1")).toString(), dashboardHtml());
   assert.is(c.http(c.devices[1], "GET", "/").status, 404);
   c.devices[0].storage.erase("spore.html");
   const none = c.http(c.devices[0], "GET", "/");
