@@ -6,19 +6,13 @@ import { validateJson } from "../../host-tools/build/json-schema.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import type { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
+import type { Member as ApiMember } from "../../host-tools/lib/api.ts";
 
 export const MIXED = ["esp01", "esp8266", "esp32", "esp01", "esp8266"];
 
-export interface Member {
-  hostname: string;
-  ip: string;
-  lastSeen: number;
-  latency: number;
-  status: "ACTIVE" | "INACTIVE" | "DEAD";
-  resources: Record<string, number | string>;
+/** A member as GET /api/cluster/members lists it (the host tools' type), with its api list. */
+export interface Member extends ApiMember {
   api: { uri: string; method: string }[];
-  board?: string;
-  version?: string;
 }
 
 export function schema(name: string): string {
