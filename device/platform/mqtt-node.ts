@@ -14,37 +14,54 @@ import { C } from "../core/env.ts";
 import { fire, setTap } from "../core/events.ts";
 import { control, register } from "../core/tasks.ts";
 import { telemetry } from "../core/telemetry.ts";
-import { mqttClient } from "./mqtt.ts";
+import { mqttDrops, mqttPub, mqttStart } from "./mqtt.ts";
 
-export function startMqtt(host: string): void {
-  // read again here, not kept by the rest of the node: a node without a broker pays nothing
+// What the node keeps: the topic prefix with its hostname; all else is read once (top-level, no closures: see ./mqtt.ts)
+let base = "";
+let host = "";
+
+export function startMqtt(hostname: string): void {
+  // read again here: the rest of the node does not keep it
   const m = ((require("Storage").readJSON(CONFIG_FILE, true) || {}) as any).mq;
   if (!m) return;
   if (typeof m !== "object" || typeof m.host !== "string" || !m.host) return print(CONFIG_FILE + ': bad mq: {"host": ...} needed');
-  const base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + host;
-  const every = m.period >= 5 && m.period <= 86400 ? m.period : 30;
-  const client = mqttClient(m.host, m.port > 0 && m.port < 65536 ? m.port : 1883, host, base, 60, m.user || "", m.pass || "", base + "/cmd", (topic, payload) => {
-    let c: any;
-    try {
-      c = JSON.parse(payload);
-    } catch (e) {
-      return fire("cmd/result", { error: "not JSON" });
-    }
-    if (!c || !C.key || c.key !== C.key) return fire("cmd/result", { error: "cluster secret required" });
-    if (c.cmd === "restart") {
-      fire("cmd/result", { cmd: "restart" });
-      return setTimeout(E.reboot, 500);
-    }
-    const err = c.cmd === "task" ? control(String(c.task), c.action ? String(c.action) : "interval", c.interval ? String(c.interval) : "") : "unknown cmd";
-    fire("cmd/result", err ? { cmd: c.cmd, error: err } : { cmd: c.cmd, task: c.task, done: c.action || "interval" });
-  }, m.ha ? () => announce() : undefined);
-  // Home Assistant MQTT discovery: one retained config per sensor, sent as each connection comes up
-  const announce = () => {
-    const dev = { identifiers: [host], name: host, model: "Spore " + SPORE_BOARD, sw_version: SPORE_VERSION };
-    const keys = ["load", "freeJsVars", "freeHeap", "uptime", "rssi"];
-    for (const k of keys)
-      client.pub("homeassistant/sensor/" + host + "/" + k + "/config", JSON.stringify({ name: k, unique_id: host + "_" + k, state_topic: base + "/telemetry", value_template: "{{ value_json." + k + " }}", availability_topic: base + "/status", device: dev }), 0, true);
-  };
-  register("telemetry", every * 1000, () => client.pub(base + "/telemetry", telemetry((require("Wifi") as any).getDetails().rssi || 0, client.dropped()), 0, false));
-  setTap((j) => client.pub(base + "/events", j, 0, false));
+  host = hostname;
+  base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + host;
+  mqttStart({ h: m.host, p: m.port > 0 && m.port < 65536 ? m.port : 1883, i: host, s: base, k: 60, u: m.user || "", w: m.pass || "", c: base + "/cmd", m: command, o: m.ha ? announce : undefined });
+  register("telemetry", (m.period >= 5 && m.period <= 86400 ? m.period : 30) * 1000, report);
+  setTap(event);
+}
+
+function report(): void {
+  mqttPub(base + "/telemetry", telemetry((require("Wifi") as any).getDetails().rssi || 0, mqttDrops), 0, false);
+}
+
+function event(json: string): void {
+  mqttPub(base + "/events", json, 0, false);
+}
+
+/** A message on <prefix>/<hostname>/cmd. */
+function command(topic: string, payload: string): void {
+  let c: any;
+  try {
+    c = JSON.parse(payload);
+  } catch (e) {
+    return fire("cmd/result", { error: "not JSON" });
+  }
+  if (!c || !C.key || c.key !== C.key) return fire("cmd/result", { error: "cluster secret required" });
+  if (c.cmd === "restart") {
+    fire("cmd/result", { cmd: "restart" });
+    setTimeout(E.reboot, 500);
+    return;
+  }
+  const err = c.cmd === "task" ? control(String(c.task), c.action ? String(c.action) : "interval", c.interval ? String(c.interval) : "") : "unknown cmd";
+  fire("cmd/result", err ? { cmd: c.cmd, error: err } : { cmd: c.cmd, task: c.task, done: c.action || "interval" });
+}
+
+/** Home Assistant MQTT discovery: one retained config per sensor, sent as each connection comes up. */
+function announce(): void {
+  const dev = { identifiers: [host], name: host, model: "Spore " + SPORE_BOARD, sw_version: SPORE_VERSION };
+  const keys = ["load", "freeJsVars", "freeHeap", "uptime", "rssi"];
+  for (const k of keys)
+    mqttPub("homeassistant/sensor/" + host + "/" + k + "/config", JSON.stringify({ name: k, unique_id: host + "_" + k, state_topic: base + "/telemetry", value_template: "{{ value_json." + k + " }}", availability_topic: base + "/status", device: dev }), 0, true);
 }

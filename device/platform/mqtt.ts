@@ -5,15 +5,31 @@
 // node: publishes wait in a small queue while it is away, and what does not
 // fit is dropped and counted. QoS 1 messages not yet acknowledged are sent
 // again (marked DUP) after a reconnection.
-import { CONNACK, mqttCodec, PINGREQ, PUBACK, PUBLISH } from "../core/mqtt.ts";
+//
+// One client per node, its state at the top level and its functions
+// top-level too: a closure keeps its whole scope alive on the chip, which
+// cost the first version of this client about 350 JsVars measured on the
+// real interpreter (the emulator, which cannot see closure scopes, said a
+// third of that).
+import { CONNACK, connect, message, num16, parse, PINGREQ, puback, PUBACK, PUBLISH, publish, subscribe } from "../core/mqtt.ts";
 
-export interface MqttClient {
-  /** Publishes, or queues while the broker is away (QoS 0 or 1). */
-  pub(topic: string, payload: string, qos: number, retain: boolean): void;
-  /** Connected to the broker, with its CONNACK. */
-  up(): boolean;
-  /** Messages dropped because the queue was full. */
-  dropped(): number;
+export interface MqttConfig {
+  /** Broker host and port. */
+  h: string;
+  p: number;
+  /** Client id, and the topic under which "status" is kept. */
+  i: string;
+  s: string;
+  /** Keep-alive, seconds. */
+  k: number;
+  /** User name and password ("" for none). */
+  u: string;
+  w: string;
+  /** The topic filter subscribed to ("" for none), and what receives its messages. */
+  c: string;
+  m: (topic: string, payload: string) => void;
+  /** Runs after each (re)connection, once the status and subscription are sent: what it publishes goes out at once. */
+  o?: () => void;
 }
 
 /** Packets kept while the broker is away, and QoS 1 messages awaiting PUBACK. */
@@ -21,101 +37,110 @@ const QUEUE = 4;
 /** Largest packet taken from the broker: more would not fit in JsVars. */
 const MAX_IN = 512;
 
-/** `onUp` runs after each (re)connection, once the status and subscription are sent: what it publishes goes out at once. */
-export function mqttClient(host: string, port: number, id: string, topic: string, keep: number, user: string, pass: string, sub: string, onMessage: (topic: string, payload: string) => void, onUp?: () => void): MqttClient {
-  const m = mqttCodec();
-  let sock: any = null;
-  let buf = "";
-  let live = 0;
-  let wait = 1000;
-  let pid = 0;
-  let heard = 0;
-  let drops = 0;
-  const queue: string[] = [];
-  // QoS 1 packets by id, until their PUBACK
-  const flight: Record<string, string> = {};
-  const status = topic + "/status";
-  const send = (p: string) => {
-    if (live) sock.write(p);
-    else if (queue.length < QUEUE) queue.push(p);
-    else drops++;
-  };
-  const handle = (p: any) => {
+let cf: MqttConfig;
+let sock: any = null;
+let buf = "";
+/** Connected to the broker, with its CONNACK. */
+export let mqttUp = 0;
+/** Messages dropped because the queue was full. */
+export let mqttDrops = 0;
+let wait = 1000;
+let pid = 0;
+let heard = 0;
+const queue: string[] = [];
+/** QoS 1 packets by id, until their PUBACK. */
+const flight: Record<string, string> = {};
+
+/** Starts the client (once per node). */
+export function mqttStart(config: MqttConfig): void {
+  cf = config;
+  // keep-alive: a ping every half period; nothing heard for 1.5 periods ends the connection
+  setInterval(ping, config.k * 500);
+  open();
+}
+
+function ping(): void {
+  if (!mqttUp) return;
+  if (getTime() - heard > cf.k * 1.5) sock.end();
+  else sock.write(PINGREQ);
+}
+
+function open(): void {
+  buf = "";
+  try {
+    sock = require("net").connect({ host: cf.h, port: cf.p }, hello);
+  } catch (e) {
+    sock = null;
+    return retry();
+  }
+  sock.on("data", received);
+  sock.on("error", lost);
+  sock.on("close", lost);
+}
+
+function hello(): void {
+  sock.write(connect(cf.i, cf.k, cf.s + "/status", "offline", cf.u, cf.w));
+}
+
+function retry(): void {
+  setTimeout(open, wait);
+  wait = Math.min(wait * 2, 60000);
+}
+
+/** "error" (no network, refused) and "close" may both come, or only one: the socket is dropped and retried once. */
+function lost(): void {
+  if (!sock) return;
+  sock.removeAllListeners();
+  sock = null;
+  mqttUp = 0;
+  retry();
+}
+
+function received(d: string): void {
+  buf += d;
+  for (;;) {
+    const p = parse(buf, MAX_IN);
+    if (p === undefined) return sock.end();
+    if (!p) return;
+    buf = buf.substr(p.n);
     heard = getTime();
     if (p.t === CONNACK) {
       // a refused connection (bad credentials, ...) is closed and retried with backoff
       if (p.b.charCodeAt(1)) return sock.end();
-      live = 1;
+      mqttUp = 1;
       wait = 1000;
-      sock.write(m.publish(status, "online", 0, true, 0, false));
-      if (sub) sock.write(m.subscribe(1, sub));
-      if (onUp) onUp();
+      sock.write(publish(cf.s + "/status", "online", 0, true, 0, false));
+      if (cf.c) sock.write(subscribe(1, cf.c));
+      if (cf.o) cf.o();
       // unacknowledged QoS 1 messages again, with the DUP flag
       for (const k in flight) sock.write(String.fromCharCode(flight[k].charCodeAt(0) | 8) + flight[k].substr(1));
       while (queue.length) sock.write(queue.shift() as string);
-    } else if (p.t === PUBACK) delete flight[m.num16(p.b, 0)];
+    } else if (p.t === PUBACK) delete flight[num16(p.b, 0)];
     else if (p.t === PUBLISH) {
-      const msg = m.message(p);
-      if (msg.qos) sock.write(m.puback(msg.pid));
-      onMessage(msg.topic, msg.message);
+      const msg = message(p);
+      if (msg.qos) sock.write(puback(msg.pid));
+      cf.m(msg.topic, msg.message);
     }
-  };
-  const open = () => {
-    buf = "";
-    let gone = 0;
-    // "error" (no network, refused) and "close" may both come, or only one: retry once, with backoff
-    const lost = () => {
-      if (gone) return;
-      gone = 1;
-      live = 0;
-      sock = null;
-      setTimeout(open, wait);
-      wait = Math.min(wait * 2, 60000);
-    };
-    try {
-      sock = require("net").connect({ host: host, port: port }, () => sock.write(m.connect(id, keep, status, "offline", user, pass)));
-    } catch (e) {
-      return lost();
+  }
+}
+
+/** Publishes, or queues while the broker is away (QoS 0 or 1). */
+export function mqttPub(topic: string, payload: string, qos: number, retain: boolean): void {
+  if (qos) {
+    pid = (pid % 65535) + 1;
+    const p = publish(topic, payload, 1, retain, pid, false);
+    // the oldest unacknowledged one gives way: the queue is bounded
+    const ids = Object.keys(flight);
+    if (ids.length >= QUEUE) {
+      delete flight[ids[0]];
+      mqttDrops++;
     }
-    sock.on("data", (d: string) => {
-      buf += d;
-      for (;;) {
-        const p = m.parse(buf, MAX_IN);
-        if (p === undefined) return sock.end();
-        if (!p) return;
-        buf = buf.substr(p.n);
-        handle(p);
-      }
-    });
-    sock.on("error", lost);
-    sock.on("close", lost);
-  };
-  // keep-alive: a ping every half period; nothing heard for 1.5 periods ends the connection
-  setInterval(() => {
-    if (!live) return;
-    if (getTime() - heard > keep * 1.5) sock.end();
-    else sock.write(PINGREQ);
-  }, keep * 500);
-  open();
-  return {
-    pub: (t, payload, qos, retain) => {
-      let p = "";
-      if (qos) {
-        pid = (pid % 65535) + 1;
-        p = m.publish(t, payload, 1, retain, pid, false);
-        // the oldest unacknowledged one gives way: the queue is bounded
-        const ids = Object.keys(flight);
-        if (ids.length >= QUEUE) {
-          delete flight[ids[0]];
-          drops++;
-        }
-        flight[pid] = p;
-        if (live) sock.write(p);
-        return;
-      }
-      send(m.publish(t, payload, 0, retain, 0, false));
-    },
-    up: () => !!live,
-    dropped: () => drops,
-  };
+    flight[pid] = p;
+    if (mqttUp) sock.write(p);
+    return;
+  }
+  const p = publish(topic, payload, 0, retain, 0, false);
+  if (mqttUp) sock.write(p);
+  else if (queue.length < QUEUE) queue.push(p);
+  else mqttDrops++;
 }

@@ -22,16 +22,16 @@ async function firmware(board: string, keep: number): Promise<string> {
   const file = join(dir, "main.ts");
   writeFileSync(
     file,
-    `import { mqttClient } from ${JSON.stringify(join(DEVICE_ENTRY, "..", "platform", "mqtt.ts"))};
+    `import * as mq from ${JSON.stringify(join(DEVICE_ENTRY, "..", "platform", "mqtt.ts"))};
 declare const global: any;
 const W: any = require("Wifi");
 W.connect("spore-lan", { password: "spore-pass" }, () => {});
 global.n = 0;
 W.on("connected", () => {
   if (global.mq) return;
-  const mq = mqttClient("${BROKER}", 1883, "esp_test", "spore/esp_test", ${keep}, "", "", "spore/esp_test/cmd", (t: string, m: string) => print("got " + t + " " + m));
-  global.mq = mq;
-  setInterval(() => { const k = ++global.n; mq.pub("spore/esp_test/count", String(k), k % 2, false); }, 1000);
+  mq.mqttStart({ h: "${BROKER}", p: 1883, i: "esp_test", s: "spore/esp_test", k: ${keep}, u: "", w: "", c: "spore/esp_test/cmd", m: (t: string, m: string) => print("got " + t + " " + m) });
+  global.mq = { dropped: () => mq.mqttDrops, up: () => !!mq.mqttUp };
+  setInterval(() => { const k = ++global.n; mq.mqttPub("spore/esp_test/count", String(k), k % 2, false); }, 1000);
 });
 `,
   );

@@ -3,9 +3,7 @@
 import mqttPacket from "mqtt-packet";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { DISCONNECT, mqttCodec, PINGREQ } from "../../device/core/mqtt.ts";
-
-const { connect, message, parse, puback, publish, subscribe } = mqttCodec();
+import { connect, DISCONNECT, message, parse, PINGREQ, puback, publish, subscribe } from "../../device/core/mqtt.ts";
 
 const t = suite("mqtt packets");
 
