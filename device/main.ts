@@ -36,7 +36,8 @@ start(
     later: setTimeout,
     get: httpGet,
     heap: () => chip().freeHeap,
-    jsvars: () => process.memory(false).free,
+    // after a garbage collection: uncollected garbage would look like memory in use
+    jsvars: () => process.memory().free,
     mac: getSerial(),
     board: SPORE_BOARD,
     sdk: chip().sdkVersion,

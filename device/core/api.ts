@@ -45,17 +45,33 @@ export function add(method: string, path: string, fn: Handler): void {
 }
 
 /**
- * SPORE's api list, [{uri, method}], as JSON: built as a string, it never
- * exists as objects. With a boot file (O.boot), its two endpoints too: it
- * answers them before the API sees the request (device/boot.ts).
+ * What the node serves besides the routes, as api list entries, each after a
+ * comma: with a boot file (O.boot), its two endpoints (it answers them before
+ * the API sees the request, see device/boot.ts); on a board with the
+ * dashboard, its upload.
  */
+function extra(): string {
+  return (O.boot ? "," + entry("POST /api/node/update") + "," + entry("POST /api/node/restart") : "") + (SPORE_LIMITS.dash ? "," + entry("POST /api/node/dashboard") : "");
+}
+
+/** One entry of the api list, {uri, method}, as JSON, from a routes key ("METHOD /api/path"). */
+function entry(k: string): string {
+  const p = k.split(" ");
+  return '{"uri":"' + p[1] + '","method":"' + p[0] + '"}';
+}
+
+/** SPORE's api list, [{uri, method}], as JSON: built as a string, it never exists as objects. */
 export function endpoints(): string {
   let r = "";
-  for (const k in routes) {
-    const p = k.split(" ");
-    r += (r ? "," : "") + '{"uri":"' + p[1] + '","method":"' + p[0] + '"}';
-  }
-  return "[" + r + (O.boot ? ',{"uri":"/api/node/update","method":"POST"},{"uri":"/api/node/restart","method":"POST"}' : "") + (SPORE_LIMITS.dash ? ',{"uri":"/api/node/dashboard","method":"POST"}' : "") + "]";
+  for (const k in routes) r += (r ? "," : "") + entry(k);
+  return "[" + r + extra() + "]";
+}
+
+/** The i-th entry of the api list as JSON, undefined past the last: a response streams the list this way (boards with SPORE_LIMITS.stream). */
+export function endpoint(i: number): string | undefined {
+  for (const k in routes) if (!i--) return entry(k);
+  const x = extra().split(",{")[i + 1];
+  return x && "{" + x;
 }
 
 /** Answers one request: 404, 405, 401 ("Authorization: Bearer <secret>" or "X-Spore-Key: <secret>"), or the handler's answer (500 if it throws). */

@@ -18,4 +18,6 @@ declare const SPORE_LIMITS: {
   mqtt: number;
   /** 1 when the node serves the dashboard at GET / */
   dash: number;
+  /** 1 when the node status streams its api list an entry at a time */
+  stream: number;
 };

@@ -1,5 +1,5 @@
 // A Spore node: wires membership, tasks, events and the HTTP API together.
-import { add, endpoints, error, json, parseForm } from "./api.ts";
+import { add, endpoint, endpoints, error, json, parseForm } from "./api.ts";
 import type { Config } from "./config.ts";
 import { C, host, me, now, O, setup, str, type Ports } from "./env.ts";
 import { fire, isEventName, publish, recent } from "./events.ts";
@@ -40,7 +40,13 @@ function ownDetails(): string {
   return detailsOf({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash, board: O.board, version: O.version }, endpoints());
 }
 
-/** SPORE's node status shape, plus what tools need to tell nodes apart, as JSON. */
+/**
+ * SPORE's node status shape, plus what tools need to tell nodes apart, as
+ * JSON. Joined with its api list, it is the largest string a node builds and
+ * copies on its way out: on boards with SPORE_LIMITS.stream it stops before
+ * the list, which the response streams an entry at a time (measured on the
+ * real interpreter, the request then fits in 100 fewer JsVars).
+ */
 function nodeStatus(): string {
   const c = counts();
   const s = str({
@@ -57,7 +63,52 @@ function nodeStatus(): string {
     boot: O.boot,
   });
   // the details, with the brace that closes a member's resources taken out: here they are top-level fields
-  return s.substr(0, s.length - 1) + "," + ownDetails().replace("},", ",");
+  if (!SPORE_LIMITS.stream) return s.substr(0, s.length - 1) + "," + ownDetails().replace("},", ",");
+  const d = str({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash, board: O.board, version: O.version });
+  return s.substr(0, s.length - 1) + "," + d.substr(1, d.length - 2) + ',"api":[';
+}
+
+/** This node's details as detailsOf() makes them, the j-th piece (undefined past the last): how the member list streams them on boards with SPORE_LIMITS.stream. */
+function ownPiece(j: number): string | undefined {
+  if (!j) return str({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash }).substr(1) + ',"api":[';
+  const e = endpoint(j - 1);
+  if (e) return (j > 1 ? "," : "") + e;
+  return j === 1 || endpoint(j - 2) ? "]," + str({ board: O.board, version: O.version }).substr(1) : undefined;
+}
+
+/**
+ * The member list after its opening, a piece per call, on boards with
+ * SPORE_LIMITS.stream: each member's fields, then its details as they are
+ * kept; this node's own (shared by members running what it runs) streamed by
+ * ownPiece(), so its api list never exists whole.
+ */
+function memberPieces(ids: string[]): () => string | undefined {
+  // the member being sent, and the piece of it: -1 its fields, then its details
+  let k = 0;
+  let j = -1;
+  return () => {
+    if (k >= ids.length) return k++ === ids.length ? "]}" : undefined;
+    const id = ids[k];
+    const m = M[id];
+    const d = id === me || (m && m.d === dv) ? 1 : m && details[m.d];
+    let p: string | undefined;
+    // a member gone since the list began is skipped
+    if (j < 0 && (m || id === me)) p = (k ? "," : "") + memberFields(id, m) + (d === 1 || typeof d === "string" ? "," : '},"api":[]}');
+    else if (j >= 0 && d === 1) p = ownPiece(j);
+    else if (!j && typeof d === "string") p = d;
+    j++;
+    if (p !== undefined) return p;
+    k++;
+    j = -1;
+    return "";
+  };
+}
+
+/** The pieces that follow nodeStatus() on boards with SPORE_LIMITS.stream: the api list, an entry at a time. */
+function statusPiece(i: number): string | undefined {
+  const e = endpoint(i);
+  if (e) return (i ? "," : "") + e;
+  return !i || endpoint(i - 1) ? "]}" : undefined;
 }
 
 /** A member's own fields in /api/cluster/members (m undefined: this node), its resources left open for its details. */
@@ -111,10 +162,10 @@ function fetchDetails(): void {
 /** Registers the HTTP API and the engine's own tasks. */
 export function start(ports: Ports, config: Config): void {
   setup(ports, config, macTail(ports.mac));
-  add("GET", "node/status", () => ({ code: 200, body: nodeStatus() }));
+  add("GET", "node/status", () => ({ code: 200, body: nodeStatus(), more: SPORE_LIMITS.stream ? statusPiece : undefined }));
   add("GET", "cluster/members", () => {
     const ids = Object.keys(M);
-    const own = ownDetails();
+    const own = SPORE_LIMITS.stream ? "" : ownDetails();
     let tail = "";
     ids.unshift(me);
     return {
@@ -124,7 +175,7 @@ export function start(ports: Ports, config: Config): void {
       // as they are kept (a member running what this node runs shares own;
       // others have theirs from the details table once fetched). Joined into
       // one string, copied on its way out, they run an ESP-01 out of JsVars.
-      more: (i) => {
+      more: SPORE_LIMITS.stream ? memberPieces(ids) : (i) => {
         const k = i >> 1;
         const id = ids[k];
         const m = M[id];

@@ -4,7 +4,7 @@
 // over the board's limit, without buffering it. Espruino always closes the
 // connection after a response, which ends the body.
 import { error, header, json } from "../core/api.ts";
-import { C } from "../core/env.ts";
+import { C, O } from "../core/env.ts";
 import type { HttpRequest, HttpResponse } from "../core/env.ts";
 
 export function serveHttp(port: number, handler: (req: HttpRequest) => HttpResponse): void {
@@ -72,7 +72,7 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
       }
       const limit = () => send(error(413, "body over " + SPORE_LIMITS.body + " bytes"));
       if (open > SPORE_LIMITS.conns) send(error(503, "busy: connections"));
-      if (process.memory(false).free < SPORE_LIMITS.minFree) send(error(503, "busy: memory"));
+      if (O.jsvars() < SPORE_LIMITS.minFree) send(error(503, "busy: memory"));
       if (parseInt(header(req.headers, "content-length"), 10) > SPORE_LIMITS.body) limit();
       req.on("data", (d) => {
         body += d;
