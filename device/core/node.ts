@@ -130,7 +130,8 @@ function memberFields(id: string, m: Member | undefined): string {
  * detailTable versions, forgetting those no member has any more.
  */
 function fetchDetails(): void {
-  if (fetching) return;
+  // a fetch (a status answer received and parsed) needs room besides a request being served: it waits for it
+  if (fetching || O.jsvars() < SPORE_LIMITS.minFree + 100) return;
   const t = now();
   for (const id in M) {
     const m = M[id];
