@@ -149,7 +149,7 @@ export class Device implements LanHost {
   private ctx: vm.Context | undefined;
   private initialGlobals = new Set<string>();
   private bootCode: string[] = [];
-  private teardown: Array<(powerLoss: boolean) => void> = [];
+  private teardown = new Set<(powerLoss: boolean) => void>();
   private streamListeners = new Map<number, StreamListener>();
   private udpSockets = new Map<number, UdpSocket>();
   private emitters: Emitter[] = [];
@@ -232,7 +232,7 @@ export class Device implements LanHost {
    */
   private tearDown(keepNetwork = false, powerLoss = false): void {
     const fns = this.teardown;
-    this.teardown = [];
+    this.teardown = new Set();
     for (const fn of fns) fn(powerLoss);
     this.timers?.reset();
     this.streamListeners.clear();
@@ -378,7 +378,11 @@ export class Device implements LanHost {
           if (gen === dev.generation) fn();
         });
       },
-      onTeardown: (fn) => dev.teardown.push(fn),
+      onTeardown: (fn) => {
+        const set = dev.teardown;
+        set.add(fn);
+        return () => set.delete(fn);
+      },
       get sockets() {
         return dev.sockets;
       },
@@ -424,7 +428,7 @@ export class Device implements LanHost {
     };
     const wifi = track(
       keepWifi ??
-        new Wifi({ ...rt, onTeardown: (fn) => (this.wifiTeardown = fn) }, {
+        new Wifi({ ...rt, onTeardown: (fn) => ((this.wifiTeardown = fn), () => (this.wifiTeardown = undefined)) }, {
           accessPoint: this.opts.accessPoint,
           joinLan: () => this.joinLan(),
           leaveLan: () => this.leaveLan(),

@@ -118,7 +118,7 @@ class Server extends Emitter {
     const release = () => {
       if (!released) (released = true), this.rt.sockets.release();
     };
-    this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
+    const forget = this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
     let buffer = "";
     let req: ServerRequest | undefined;
     let remaining = 0;
@@ -129,6 +129,7 @@ class Server extends Emitter {
       }
     };
     stream.onClose = () => {
+      forget();
       release();
       if (req) req.emit("close");
     };
@@ -204,7 +205,7 @@ class ClientRequest extends Emitter {
   }
 
   private exchange(stream: StreamEnd): void {
-    this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
+    const forget = this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
     let head = `${this.opts.method ?? "GET"} ${this.opts.path ?? "/"} HTTP/1.0\r\nHost: ${this.opts.host}\r\n`;
     for (const [k, v] of Object.entries(this.opts.headers ?? {})) head += `${k}: ${v}\r\n`;
     if (this.body.length) head += `Content-Length: ${this.body.length}\r\n`;
@@ -226,6 +227,7 @@ class ClientRequest extends Emitter {
       for (const c of chunks(data)) res.emit("data", c);
     };
     stream.onClose = () => {
+      forget();
       this.rt.sockets.release();
       if (res) res.emit("close");
       else this.emit("error", this.rt.newObject({ code: -1, message: "Connection closed" }));

@@ -21,9 +21,10 @@ export class NetSocket extends Emitter {
         return;
       }
       this.stream = stream;
-      this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
+      const forget = this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
       stream.onData = (data) => this.emit("data", data);
       stream.onClose = () => {
+        forget();
         this.rt.sockets.release();
         this.closed = true;
         this.emit("end");

@@ -13,8 +13,8 @@ export interface DeviceRuntime {
   /** Runs `fn` after `ms` unless the device has since rebooted or crashed. */
   later(ms: number, fn: () => void): void;
   /** Registers cleanup to run when the interpreter is torn down (reboot, load, crash). */
-  /** `fn` runs when the interpreter's state goes: with true on power loss or a hard reset (connections go silent: no FIN reaches the peer). */
-  onTeardown(fn: (powerLoss: boolean) => void): void;
+  /** `fn` runs when the interpreter's state goes: with true on power loss or a hard reset (connections go silent: no FIN reaches the peer). Returns what unregisters it (a closed connection has nothing left to tear down). */
+  onTeardown(fn: (powerLoss: boolean) => void): () => void;
   sockets: SocketBudget;
   /** Accepts streams on `port` (whatever the IP becomes). */
   listen(port: number, listener: StreamListener): void;
