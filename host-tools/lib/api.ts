@@ -73,7 +73,12 @@ export class NodeApi {
       headers["Content-Type"] = "application/x-www-form-urlencoded";
       body = new URLSearchParams(form).toString();
     }
-    const r = await this.transport.request({ host: a.host, port: a.port, method, path, headers, body, timeoutMs });
+    let r = await this.transport.request({ host: a.host, port: a.port, method, path, headers, body, timeoutMs });
+    // a node short of memory or sockets answers 503 "busy" and means "later": a GET changes nothing, so it is asked again
+    for (let i = 1; i <= BUSY_RETRIES && method === "GET" && r.status === 503 && /"busy/.test(r.body); i++) {
+      await this.transport.sleep(500 * i);
+      r = await this.transport.request({ host: a.host, port: a.port, method, path, headers, body, timeoutMs });
+    }
     return parse(a, method, path, r);
   }
 
@@ -125,6 +130,9 @@ export class NodeApi {
     });
   }
 }
+
+/** Times a GET answered 503 "busy" is asked again (after 0.5, 1, 1.5, 2 s). */
+export const BUSY_RETRIES = 4;
 
 function parse(a: Address, method: string, path: string, r: HttpReply): unknown {
   let value: unknown;

@@ -6,10 +6,11 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { CONFIG_MAX_BYTES, crc32Of, flashImage, STATE_MAX_BYTES, storageLayout } from "../../host-tools/build/image.ts";
+import { ApiError, BUSY_RETRIES, NodeApi } from "../../host-tools/lib/api.ts";
 import { parseArgs } from "../../host-tools/lib/args.ts";
 import { loadEnv } from "../../host-tools/lib/env.ts";
 import { Progress } from "../../host-tools/lib/output.ts";
-import { parseAddress, UsageError } from "../../host-tools/lib/transport.ts";
+import { type HttpReply, type HttpRequest, parseAddress, type Transport, UsageError } from "../../host-tools/lib/transport.ts";
 
 const t = suite("host-tools parts");
 
@@ -71,6 +72,32 @@ t("the Storage image: config, firmware, state, boot file last; the state names s
   const esp01 = storageLayout(loadBoard("esp01"), 3500);
   assert.is(esp01.rows.filter((r) => r.file.startsWith("spore.a") || r.file === "spore.b").length, 1, "one slot on esp01");
   assert.is(storageLayout(loadBoard("esp8266"), 3500).rows.filter((r) => /^spore\.[ab]$/.test(r.file)).length, 2);
+});
+
+t("a GET answered 503 busy is asked again with growing pauses; a POST, or another 503, is not", async () => {
+  const busy: HttpReply = { status: 503, headers: {}, body: '{"error":"busy: memory"}' };
+  const ok: HttpReply = { status: 200, headers: {}, body: '{"hostname":"esp_a"}' };
+  const fake = (replies: HttpReply[]) => {
+    const sent: HttpRequest[] = [];
+    const slept: number[] = [];
+    const transport: Transport = { request: async (r) => (sent.push(r), replies.shift() ?? busy), sleep: async (ms) => void slept.push(ms), now: () => 0 };
+    return { api: new NodeApi(transport, "s3cret"), sent, slept };
+  };
+  const a = fake([busy, busy, ok]);
+  assert.equal(await a.api.status({ host: "10.0.0.2", port: 80 }), { hostname: "esp_a" });
+  assert.is(a.sent.length, 3);
+  assert.equal(a.slept, [500, 1000]);
+  const failure = async (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
+  const b = fake([]);
+  const e = await failure(b.api.status({ host: "10.0.0.2", port: 80 }));
+  assert.ok(e instanceof ApiError && /busy: memory/.test(e.message), String(e));
+  assert.is(b.sent.length, 1 + BUSY_RETRIES, "gives up after its retries");
+  const c = fake([busy, ok]);
+  assert.ok(await failure(c.api.restart({ host: "10.0.0.2", port: 80 })));
+  assert.is(c.sent.length, 1, "a POST is never repeated");
+  const d = fake([{ status: 503, headers: {}, body: '{"error":"recovery mode"}' }, ok]);
+  assert.ok(await failure(d.api.status({ host: "10.0.0.2", port: 80 })));
+  assert.is(d.sent.length, 1, "only busy answers are retried");
 });
 
 t.run();
