@@ -83,6 +83,13 @@ export interface LanStats {
   largest: number;
 }
 
+/** What a host sent over streams (TCP): connections it opened, segments and payload bytes. */
+export interface StreamStats {
+  connections: number;
+  segments: number;
+  bytes: number;
+}
+
 export class Lan {
   readonly options: LanOptions;
   private readonly hosts = new Map<string, LanHost>();
@@ -90,6 +97,7 @@ export class Lan {
   private readonly linkLoss = new Map<string, number>();
   private nextHost: number;
   readonly stats = new Map<string, LanStats>();
+  readonly streamStats = new Map<string, StreamStats>();
 
   constructor(
     readonly scheduler: Scheduler,
@@ -159,6 +167,12 @@ export class Lan {
     if (bytes > s.largest) s.largest = bytes;
   }
 
+  private streamStatsOf(ip: string): StreamStats {
+    let s = this.streamStats.get(ip);
+    if (!s) this.streamStats.set(ip, (s = { connections: 0, segments: 0, bytes: 0 }));
+    return s;
+  }
+
   sendDatagram(fromIp: string, fromPort: number, toIp: string, toPort: number, data: string): void {
     this.count(fromIp, data.length);
     const targets = toIp === this.broadcast || toIp === "255.255.255.255" ? [...this.hosts.keys()].filter((ip) => ip !== fromIp) : [toIp];
@@ -173,15 +187,21 @@ export class Lan {
 
   /** A stream pair whose data crosses the LAN with latency, in order. */
   streamPair(clientIp: string, serverIp: string): [StreamEnd, StreamEnd] {
-    const ordered = () => {
+    const ordered = (from: string) => {
       let last = 0;
       return (fn: () => void, bytes = 0) => {
+        if (bytes) {
+          const s = this.streamStatsOf(from);
+          s.segments++;
+          s.bytes += bytes;
+        }
         last = Math.max(last, this.scheduler.now() + this.latency()) + bytes / this.options.streamBytesPerMs;
         this.scheduler.at(last, fn);
       };
     };
-    const client = new StreamEnd(ordered(), serverIp);
-    const server = new StreamEnd(ordered(), clientIp);
+    this.streamStatsOf(clientIp).connections++;
+    const client = new StreamEnd(ordered(clientIp), serverIp);
+    const server = new StreamEnd(ordered(serverIp), clientIp);
     client.peer = server;
     server.peer = client;
     return [client, server];

@@ -1,0 +1,103 @@
+// The benchmark's smoke run (npm run bench -- --smoke): small clusters, short
+// windows, two worker processes as the full run uses, so the benchmark code
+// cannot rot. The figures are the full run's business; what is checked here
+// is that every part ran and says what Spore claims at this size.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { loadBoard } from "../../host-tools/build/boards.ts";
+import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+import { markdown, runBench, SMOKE } from "./bench.ts";
+
+const seed = seedFromEnv();
+const test = suite(`bench smoke (seed ${seed})`);
+
+test("every part runs and the table says what Spore claims against SPORE's scheme", async () => {
+  const lines: string[] = [];
+  const r = await runBench(SMOKE, seed, (s) => lines.push(s), { jobs: 2 });
+  const log = lines.join("\n");
+  assert.is(r.seed, seed);
+  assert.ok(r.machine.cores >= 1 && r.commit.length > 0);
+
+  assert.equal(
+    r.sizes?.map((s) => s.board),
+    ["esp01", "esp8266", "esp32"],
+  );
+  for (const s of r.sizes ?? []) {
+    assert.ok(s.bytes > 0 && s.bytes <= s.budget, `${s.board} bundle ${s.bytes} of ${s.budget}`);
+    assert.equal(
+      s.idle.map((i) => i.members),
+      [1, 4],
+    );
+    assert.ok(s.idle[1].usage > s.idle[0].usage, `${s.board}: more members, more JsVars (${s.idle.map((i) => i.usage)})`);
+    assert.is(s.idleBudget, loadBoard(s.board).budgets.idleJsVars);
+  }
+
+  const m = r.membership ?? [];
+  assert.is(m.length, SMOKE.sizes.length * 2);
+  for (const x of m) {
+    assert.ok(x.convergeMs > 0 && x.convergeMs < 30000, `${x.scheme} n=${x.nodes} converged in ${x.convergeMs} ms\n${log}`);
+    // ACTIVE below 10 s of silence, INACTIVE to 60 s, DEAD after: in both schemes
+    assert.ok(x.inactiveMs >= 10000 && x.inactiveMs < 30000, `${x.scheme} n=${x.nodes}: INACTIVE after ${x.inactiveMs} ms`);
+    assert.ok(x.deadMs >= 60000 && x.deadMs < 90000, `${x.scheme} n=${x.nodes}: DEAD after ${x.deadMs} ms`);
+    assert.equal(
+      x.falseInactive.map((f) => f.loss),
+      SMOKE.losses,
+    );
+  }
+  for (const n of SMOKE.sizes) {
+    const spore = m.find((x) => x.scheme === "spore" && x.nodes === n)!;
+    const base = m.find((x) => x.scheme === "baseline" && x.nodes === n)!;
+    assert.ok(spore.load.largestDatagram > 0 && spore.load.largestDatagram <= 268, `largest datagram ${spore.load.largestDatagram}`);
+    assert.is(spore.falseInactive[0].reports, 0, "no false INACTIVE without loss");
+    // SPORE's scheme asks every member every second: it sends more than Spore's gossip
+    assert.ok(base.load.bytes > spore.load.bytes * 2, `n=${n}: ${base.load.bytes.toFixed(0)} B/s against ${spore.load.bytes.toFixed(0)} B/s`);
+    assert.ok(base.load.connections > n / 2, `n=${n}: SPORE's scheme opens ${base.load.connections.toFixed(1)} connections per node per second`);
+    assert.is(spore.load.connections, 0, "Spore's nodes open no connections in steady state");
+  }
+  // SPORE's scheme's load grows with the cluster; Spore's datagrams per node do not
+  const [small, large] = SMOKE.sizes.map((n) => m.find((x) => x.scheme === "spore" && x.nodes === n)!);
+  assert.ok(large.load.datagrams <= small.load.datagrams * 1.5, `${small.load.datagrams.toFixed(2)} then ${large.load.datagrams.toFixed(2)} datagrams/s`);
+
+  for (const o of r.ota ?? []) {
+    assert.is(o.code, 0, `ota all over ${o.nodes} nodes, ${o.concurrency} at a time\n${log}`);
+    assert.is(o.updated, o.nodes);
+    assert.ok(o.bytes > o.nodes * 10000, `${o.bytes} B sent`);
+  }
+  assert.is(r.ota?.length, SMOKE.ota.sizes.length * SMOKE.ota.concurrency.length);
+  assert.ok(r.speed && r.speed.wallSeconds > 0 && r.speed.nodes === SMOKE.speed.nodes);
+
+  const md = markdown(r);
+  for (const h of ["## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", `seed ${seed}`]) assert.ok(md.includes(h), h);
+});
+
+test("npm run bench writes results.json and BENCHMARKS.md; bad arguments are refused", async () => {
+  const { main } = await import("./bench.ts");
+  const dir = mkdtempSync(join(tmpdir(), "spore-bench-"));
+  const err = process.stderr.write.bind(process.stderr);
+  let said = "";
+  process.stderr.write = ((s: string) => {
+    said += s;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    assert.is(await main(["--smoke", "--only", "speed", "--out", dir, "--seed", "7"]), 0);
+    assert.is(await main(["--only", "nothing"]), 2);
+    assert.is(await main(["--jobs", "0"]), 2);
+    assert.is(await main(["--bogus"]), 2);
+  } finally {
+    process.stderr.write = err;
+  }
+  const r = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as { seed: number; speed: { nodes: number } };
+  assert.is(r.seed, 7);
+  assert.is(r.speed.nodes, SMOKE.speed.nodes);
+  assert.match(readFileSync(join(dir, "BENCHMARKS.md"), "utf8"), /The emulator's speed/);
+  assert.match(said, /--only takes sizes, membership, ota, speed/);
+  assert.match(said, /--jobs takes 1 to 64/);
+  assert.match(said, /unknown argument --bogus/);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test.run();
