@@ -3,7 +3,7 @@
 import "./limits.ts";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { add, endpoints, handle, json, parseForm } from "../../device/core/api.ts";
+import { add, endpoint, endpoints, handle, json, parseForm } from "../../device/core/api.ts";
 import { readConfig } from "../../device/core/config.ts";
 import { setup, type HttpRequest, type Ports } from "../../device/core/env.ts";
 
@@ -24,6 +24,14 @@ api("registered endpoints are listed in SPORE's {uri, method} shape, under /api/
     { uri: "/api/boom", method: "GET" },
     { uri: "/api/node/dashboard", method: "POST" },
   ]);
+});
+
+api("the list streamed an entry at a time (boards with stream) is the same list", () => {
+  const pieces: string[] = [];
+  for (let i = 0, e = endpoint(0); e; e = endpoint(++i)) pieces.push(e);
+  assert.is("[" + pieces.join(",") + "]", endpoints());
+  assert.is(pieces.length, 4);
+  assert.is(endpoint(4), undefined);
 });
 
 api("unknown paths are 404 and wrong methods 405, both as JSON errors", () => {
