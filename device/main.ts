@@ -52,7 +52,7 @@ rx.on("message", (msg, info) => receive(msg, info.address));
 rx.bind(config.udp);
 serveHttp(config.http, handle);
 register("wifi", 30000, startWifi(config, host, (mode, ip, mask) => network(mode, ip, ip ? broadcastAddress(ip, mask) : ""), note));
-if (SPORE_LIMITS.mqtt) startMqtt(host);
+if (SPORE_LIMITS.mqtt) startMqtt();
 /** What user code (and the boot file) reaches: SPORE's task manager, the event bus, the member count. */
 (global as any).spore = {
   get tasks() {

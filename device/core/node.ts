@@ -42,10 +42,12 @@ function ownDetails(): string {
 
 /**
  * SPORE's node status shape, plus what tools need to tell nodes apart, as
- * JSON. Joined with its api list, it is the largest string a node builds and
- * copies on its way out: on boards with SPORE_LIMITS.stream it stops before
- * the list, which the response streams an entry at a time (measured on the
- * real interpreter, the request then fits in 100 fewer JsVars).
+ * JSON: its own fields, then this node's details as top-level fields (the
+ * brace that closes a member's resources taken out). Joined with its api
+ * list, it is the largest string a node builds and copies on its way out: on
+ * boards with SPORE_LIMITS.stream it stops before the details, which the
+ * response streams with ownPiece() (measured on the real interpreter, the
+ * request then fits in 100 fewer JsVars).
  */
 function nodeStatus(): string {
   const c = counts();
@@ -62,13 +64,10 @@ function nodeStatus(): string {
     drops: drops,
     boot: O.boot,
   });
-  // the details, with the brace that closes a member's resources taken out: here they are top-level fields
-  if (!SPORE_LIMITS.stream) return s.substr(0, s.length - 1) + "," + ownDetails().replace("},", ",");
-  const d = str({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash, board: O.board, version: O.version });
-  return s.substr(0, s.length - 1) + "," + d.substr(1, d.length - 2) + ',"api":[';
+  return s.substr(0, s.length - 1) + "," + (SPORE_LIMITS.stream ? "" : ownDetails().replace("},", ","));
 }
 
-/** This node's details as detailsOf() makes them, the j-th piece (undefined past the last): how the member list streams them on boards with SPORE_LIMITS.stream. */
+/** This node's details as detailsOf() makes them, the j-th piece (undefined past the last): how the status and the member list stream them on boards with SPORE_LIMITS.stream. */
 function ownPiece(j: number): string | undefined {
   if (!j) return str({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash }).substr(1) + ',"api":[';
   const e = endpoint(j - 1);
@@ -104,13 +103,6 @@ function memberPieces(ids: string[]): () => string | undefined {
   };
 }
 
-/** The pieces that follow nodeStatus() on boards with SPORE_LIMITS.stream: the api list, an entry at a time. */
-function statusPiece(i: number): string | undefined {
-  const e = endpoint(i);
-  if (e) return (i ? "," : "") + e;
-  return !i || endpoint(i - 1) ? "]}" : undefined;
-}
-
 /** A member's own fields in /api/cluster/members (m undefined: this node), its resources left open for its details. */
 function memberFields(id: string, m: Member | undefined): string {
   const j = str({
@@ -130,14 +122,15 @@ function memberFields(id: string, m: Member | undefined): string {
  * detailTable versions, forgetting those no member has any more.
  */
 function fetchDetails(): void {
-  // a fetch (a status answer received and parsed) needs room besides a request being served: it waits for it
-  if (fetching || O.jsvars() < SPORE_LIMITS.minFree + 100) return;
+  if (fetching) return;
   const t = now();
   for (const id in M) {
     const m = M[id];
     const key = m.d;
     const have = details[key];
     if (m.d === dv || typeof have === "string" || (have && t - have < 30000) || m.s) continue;
+    // a fetch (a status answer received and parsed) needs room besides a request being served: it waits for it
+    if (O.jsvars() < SPORE_LIMITS.minFree + 100) return;
     fetching = true;
     O.get(m.a, C.http, "/api/node/status", (err, body) => {
       fetching = false;
@@ -163,7 +156,7 @@ function fetchDetails(): void {
 /** Registers the HTTP API and the engine's own tasks. */
 export function start(ports: Ports, config: Config): void {
   setup(ports, config, macTail(ports.mac));
-  add("GET", "node/status", () => ({ code: 200, body: nodeStatus(), more: SPORE_LIMITS.stream ? statusPiece : undefined }));
+  add("GET", "node/status", () => ({ code: 200, body: nodeStatus(), more: SPORE_LIMITS.stream ? (i) => (i ? ownPiece(i) : ownPiece(0)!.replace("},", ",")) : undefined }));
   add("GET", "cluster/members", () => {
     const ids = Object.keys(M);
     const own = SPORE_LIMITS.stream ? "" : ownDetails();

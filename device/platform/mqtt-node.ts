@@ -10,7 +10,7 @@
 // discovery, retained under homeassistant/): a device with its sensors, read
 // from the telemetry, and its online status.
 import { CONFIG_FILE } from "../core/config.ts";
-import { C } from "../core/env.ts";
+import { C, host } from "../core/env.ts";
 import { fire, setTap } from "../core/events.ts";
 import { control, register } from "../core/tasks.ts";
 import { telemetry } from "../core/telemetry.ts";
@@ -18,14 +18,12 @@ import { mqttDrops, mqttPub, mqttStart } from "./mqtt.ts";
 
 // What the node keeps: the topic prefix with its hostname; all else is read once (top-level, no closures: see ./mqtt.ts)
 let base = "";
-let host = "";
 
-export function startMqtt(hostname: string): void {
+export function startMqtt(): void {
   // read again here: the rest of the node does not keep it
   const m = ((require("Storage").readJSON(CONFIG_FILE, true) || {}) as any).mq;
   if (!m) return;
   if (typeof m !== "object" || typeof m.host !== "string" || !m.host) return print(CONFIG_FILE + ': bad mq: {"host": ...} needed');
-  host = hostname;
   base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + host;
   mqttStart({ h: m.host, p: m.port > 0 && m.port < 65536 ? m.port : 1883, i: host, s: base, k: 60, u: m.user || "", w: m.pass || "", c: base + "/cmd", m: command, o: m.ha ? announce : undefined });
   register("telemetry", (m.period >= 5 && m.period <= 86400 ? m.period : 30) * 1000, report);

@@ -15,6 +15,7 @@ import { loadBoard } from "../../host-tools/build/boards.ts";
 import { bundleBoard } from "../../host-tools/build/bundle.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
+import { hostnameOf } from "../cluster/helpers.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import { parseSeed } from "../../host-tools/emulator/rng.ts";
@@ -113,10 +114,6 @@ class Watch {
   everyone(observers: Device[], of: Device, status: string): boolean {
     return observers.every((d) => this.seen.get(d.ip)?.get(hostnameOf(of)) === status);
   }
-}
-
-export function hostnameOf(d: Device): string {
-  return `esp_${d.mac.slice(-6)}`;
 }
 
 /** Runs in steps of `step` ms until `done()`; the virtual ms it took, or -1 past `limit`. */
