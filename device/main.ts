@@ -2,9 +2,8 @@
 import { CONFIG_FILE, readConfig } from "./core/config.ts";
 import { host } from "./core/env.ts";
 import { fire, note, off, on, publish } from "./core/events.ts";
-import { broadcastAddress } from "./core/identity.ts";
-import { receive, size } from "./core/members.ts";
-import { network, start } from "./core/node.ts";
+import { online, receive, size } from "./core/members.ts";
+import { start } from "./core/node.ts";
 import { handle } from "./core/api.ts";
 import { register, taskManager } from "./core/tasks.ts";
 import { httpGet } from "./platform/http-client.ts";
@@ -26,7 +25,7 @@ const rx = dgram.createSocket("udp4");
 for (const e of errors) print(CONFIG_FILE + ": " + e);
 start(
   {
-    send: (data, address, port) => tx.send(data, port, address),
+    udp: tx,
     hash: E.CRC32,
     now: () => getTime() * 1000,
     log: print,
@@ -48,10 +47,10 @@ start(
   },
   config,
 );
-rx.on("message", (msg, info) => receive(msg, info.address));
+rx.on("message", receive);
 rx.bind(config.udp);
 serveHttp(config.http, handle);
-register("wifi", 30000, startWifi(config, host, (mode, ip, mask) => network(mode, ip, ip ? broadcastAddress(ip, mask) : ""), note));
+register("wifi", 30000, startWifi(config, host, online, note));
 if (SPORE_LIMITS.mqtt) startMqtt();
 /** What user code (and the boot file) reaches: SPORE's task manager, the event bus, the member count. */
 (global as any).spore = {

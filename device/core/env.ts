@@ -23,8 +23,8 @@ export interface HttpResponse {
 }
 
 export interface Ports {
-  /** Fire and forget: a lost datagram is not an error. */
-  send(data: string, address: string, port: number): void;
+  /** A UDP socket to send from (Espruino's dgram socket); fire and forget: a lost datagram is not an error. */
+  udp: { send(data: string, port: number, address: string): void };
   /** CRC32 of a string (E.CRC32 on the chip). */
   hash(s: string): number;
   /** Milliseconds since boot; only differences are meaningful. */

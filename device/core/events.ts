@@ -42,8 +42,13 @@ export function off(name: string, fn: Listener): void {
   if (i >= 0) l.splice(i, 1);
 }
 
-/** Delivers an event to the local listeners and the history; listener errors are contained. */
-export function deliver(name: string, data: any, origin: string): void {
+/**
+ * Delivers an event to the local listeners and the history, from origin (a
+ * hostname; this node when undefined, which is how user code fires one
+ * locally); listener errors are contained.
+ */
+export function fire(name: string, data: any, origin?: string): void {
+  origin = origin || host;
   const j = str({ name: name, origin: origin, time: now(), data: data });
   recent.push(j);
   if (recent.length > SPORE_LIMITS.eventLog) recent.shift();
@@ -56,11 +61,6 @@ export function deliver(name: string, data: any, origin: string): void {
       O.log("event " + name + ": listener threw " + ((e as Error).message || e));
     }
   }
-}
-
-/** Fires an event on this node only. */
-export function fire(name: string, data: any): void {
-  deliver(name, data, host);
 }
 
 /** Event names: 1 to 32 letters, digits and / _ - . (they travel in datagrams). */
@@ -114,6 +114,6 @@ export function clusterEvent(arg: string, from: string): void {
   if (colon < 0 || !isId(f[0]) || n36(f[1]) < 0 || hops < 0 || hops > HOPS || !isEventName(name)) return drop(BAD);
   const key = f[0] + "." + f[1];
   if (f[0] === me || !first(key)) return;
-  deliver(name, data, "esp_" + f[0]);
+  fire(name, data, "esp_" + f[0]);
   if (hops) forward(key + "." + (hops - 1) + "." + name + arg.substr(colon), from);
 }

@@ -12,7 +12,7 @@
 // cluster's size.
 import { C, me, now, O } from "./env.ts";
 import { clusterEvent, note } from "./events.ts";
-import { isIp } from "./identity.ts";
+import { broadcastAddress, isIp } from "./identity.ts";
 import { b36, BAD, decode, encode, FRAMING, MAX_DATAGRAM, n36 } from "./wire.ts";
 
 export const STATUS = ["ACTIVE", "INACTIVE", "DEAD"];
@@ -31,7 +31,7 @@ export interface Member {
   t: number;
   /** probe round trip ms, -1 unknown */
   l: number;
-  /** details version, free heap */
+  /** details version (kept signed: a whole number over 2^31 costs a JsVar more), free heap */
   d: number;
   h: number;
   /** highest datagram seq seen (-1 none) and the window of seqs below it already seen */
@@ -73,10 +73,14 @@ export function setDetailsVersion(v: number): void {
   dv = v;
 }
 
-/** The network is up (announce at once) or down (ip ""). */
-export function online(address: string, broadcast: string): void {
+/** "sta" on the configured network, "ap" serving its own access point, "" before either. */
+export let wifi = "";
+
+/** The station is up with this address and netmask (announce at once), or down (mode "ap" or "", address ""). */
+export function online(mode: string, address: string, netmask: string): void {
+  wifi = mode;
   ip = address;
-  bc = broadcast;
+  bc = address ? broadcastAddress(address, netmask) : "";
   lastAnn = -1e9;
   if (ip) announce();
 }
@@ -94,24 +98,19 @@ function enqueue(id: string): void {
   if (queue.length > SPORE_LIMITS.memberTable) delete sent[queue.pop()!];
 }
 
-/** The update for a member or this node ("" when unknown). */
-function update(id: string): string {
-  const m = id === me ? { a: ip, n: inc, s: 0, t: 0, d: dv } : M[id];
-  if (!m) return "";
-  return (m.s ? "s" : "a") + id + "/" + b36(m.n) + "/" + (m.s ? b36(((now() - m.t) / 1000) | 0) : m.a + "/" + b36(m.d));
-}
-
 /** Sends one message with as many queued updates as fit, extra first. */
 export function send(type: string, arg: string, to: string, extra?: string): void {
   if (!ip) return;
   seq = (seq + 1) & 16777215;
-  const head = type + "|" + me + "|" + b36(inc) + "|" + b36(seq) + "|" + b36(dv) + "|" + b36(O.heap());
+  const head = type + "|" + me + "|" + b36(inc) + "|" + b36(seq) + "|" + b36(dv >>> 0) + "|" + b36(O.heap());
   let ups = extra || "";
   let room = MAX_DATAGRAM - FRAMING - C.cl.length - head.length - arg.length - ups.length;
   const limit = 3 * Math.ceil(Math.log(size + 2) / Math.LN2);
   for (let i = 0; i < queue.length; i++) {
     const id = queue[i];
-    const u = update(id);
+    // the update for a member or this node ("" when unknown)
+    const m = id === me ? { a: ip, n: inc, s: 0, t: 0, d: dv } : M[id];
+    const u = m ? (m.s ? "s" : "a") + id + "/" + b36(m.n) + "/" + (m.s ? b36(((now() - m.t) / 1000) | 0) : m.a + "/" + b36(m.d >>> 0)) : "";
     if (!u || sent[id] >= limit) {
       queue.splice(i--, 1);
       delete sent[id];
@@ -121,7 +120,7 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
       sent[id]++;
     }
   }
-  O.send(encode(C.key, C.cl, head, ups, arg, O.hash), to, C.udp);
+  O.udp.send(encode(C.key, C.cl, head, ups, arg, O.hash), C.udp, to);
 }
 
 /**
@@ -172,7 +171,7 @@ function heard(id: string, n: number, a: string, d: number, direct: boolean): Me
       }
       forget(dead);
     }
-    m = M[id] = { a: a, n: n, s: 0, t: now(), l: -1, d: d, h: 0, q: -1, w: 0, st: 0 };
+    m = M[id] = { a: a, n: n, s: 0, t: now(), l: -1, d: d | 0, h: 0, q: -1, w: 0, st: 0 };
     size++;
     enqueue(id);
     note("node/discovered", { hostname: "esp_" + id, ip: a });
@@ -186,12 +185,13 @@ function heard(id: string, n: number, a: string, d: number, direct: boolean): Me
   else if (m.s) send("H", "", a, "s" + id + "/" + b36(m.n) + "/0"); // tell a suspected member, so it refutes
   m.t = now();
   m.a = a;
-  m.d = d;
+  m.d = d | 0;
   return m;
 }
 
-/** Handles one received datagram. Never throws on bad input: it is dropped and counted. */
-export function receive(data: string, from: string): void {
+/** Handles one received datagram (a dgram "message": the data and who sent it). Never throws on bad input: it is dropped and counted. */
+export function receive(data: string, info: { address: string }): void {
+  const from = info.address;
   const g = decode(data, C.key, C.cl, O.hash);
   if (typeof g === "string") return drop(g);
   if (g.id === me) return; // our own broadcast

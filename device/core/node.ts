@@ -4,21 +4,13 @@ import type { Config } from "./config.ts";
 import { C, host, me, now, O, setup, str, type Ports } from "./env.ts";
 import { fire, isEventName, publish, recent } from "./events.ts";
 import { macTail } from "./identity.ts";
-import { announce, drops, dv, inc, ip, M, online, setDetailsVersion, status, STATUS, tick, type Member } from "./members.ts";
+import { announce, drops, dv, inc, ip, M, setDetailsVersion, status, STATUS, tick, wifi, type Member } from "./members.ts";
 import { busy, control, find, list, register, uptime } from "./tasks.ts";
 import { b36 } from "./wire.ts";
 
-/** "sta" on the configured network, "ap" serving its own access point, "" before either. */
-export let wifi = "";
 /** Member details by details version: a JSON tail, or the time a fetch failed. */
 const details: Record<string, string | number> = {};
 let fetching = false;
-
-/** The station is up (ip and subnet broadcast) or down (mode "ap" or ""). */
-export function network(mode: string, address: string, broadcast: string): void {
-  wifi = mode;
-  online(address, broadcast);
-}
 
 /** Members by status: [ACTIVE, INACTIVE, DEAD]. */
 export function counts(): number[] {
@@ -187,9 +179,9 @@ export function start(ports: Ports, config: Config): void {
     let active = 0;
     for (const t of list) {
       if (t.e && t.id) active++;
-      ts.push({ name: t.n, interval: t.i, enabled: !!t.e, running: !!t.id, runs: t.r, errors: t.x, lastMs: t.l, avgMs: +t.a.toFixed(2) });
+      ts.push({ name: t.n, interval: t.i, enabled: !!t.e, running: !!t.id, runs: t.r, errors: t.x, lastMs: t.l / 1000, avgMs: +(t.a / (t.r || 1) / 1000).toFixed(2) });
     }
-    return json(200, { summary: { totalTasks: list.length, activeTasks: active, busyMs: busy }, tasks: ts, system: { freeHeap: O.heap(), uptime: uptime() } });
+    return json(200, { summary: { totalTasks: list.length, activeTasks: active, busyMs: busy / 1000 }, tasks: ts, system: { freeHeap: O.heap(), uptime: uptime() } });
   });
   add("POST", "tasks/control", (req) => {
     const f = parseForm(req.body);
@@ -217,7 +209,7 @@ export function start(ports: Ports, config: Config): void {
     if (f.scope !== "cluster") fire(f.name, data);
     return json(200, { success: true, name: f.name, scope: f.scope || "local" });
   });
-  setDetailsVersion(O.hash(ownDetails()) >>> 0);
+  setDetailsVersion(O.hash(ownDetails()) | 0);
   register("probe", C.prd / 2, tick);
   register("discovery", 1000, announce);
   register("details", 2000, fetchDetails);

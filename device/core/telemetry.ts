@@ -12,7 +12,7 @@ let lastAt = 0;
 /** One telemetry message as JSON; `rssi` in dBm (0: not known); `dropped`: MQTT messages dropped so far (the client's queue was full). */
 export function telemetry(rssi: number, dropped: number): string {
   const t = now();
-  const load = lastAt && t > lastAt ? (busy - lastBusy) / (t - lastAt) : 0;
+  const load = lastAt && t > lastAt ? (busy - lastBusy) / 1000 / (t - lastAt) : 0;
   lastBusy = busy;
   lastAt = t;
   let running = 0;
