@@ -20,4 +20,6 @@ declare const SPORE_LIMITS: {
   dash: number;
   /** 1 when the node status streams its api list an entry at a time */
   stream: number;
+  /** answers to announces waiting at once */
+  hellos: number;
 };

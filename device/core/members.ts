@@ -13,7 +13,7 @@
 import { C, me, now, O } from "./env.ts";
 import { clusterEvent, note } from "./events.ts";
 import { broadcastAddress, isIp } from "./identity.ts";
-import { b36, BAD, decode, encode, FRAMING, MAX_DATAGRAM, n36 } from "./wire.ts";
+import { b36, BAD, decode, encode, FRAMING, MAX_DATAGRAM, n36, update } from "./wire.ts";
 
 export const STATUS = ["ACTIVE", "INACTIVE", "DEAD"];
 const INDIRECT = 3;
@@ -67,6 +67,8 @@ let probe: { i: string; o: number; t: number; x: number; ok: number } | null = n
 let phase = 0;
 const relays: { o: number; r: string; n: string }[] = [];
 let nonce = 0;
+/** Answers to announces waiting for their moment. */
+let hellos = 0;
 let lastAnn = -1e9;
 
 export function setDetailsVersion(v: number): void {
@@ -146,6 +148,7 @@ function fresh(m: Member, q: number): number {
 
 /** The answer to an announce. */
 function hello(to: string): void {
+  hellos--;
   send("H", "", to);
 }
 
@@ -203,7 +206,8 @@ export function receive(data: string, info: { address: string }): void {
     m.h = g.heap;
     if (!known) fresh(m, g.seq);
   }
-  for (const u of g.ups) {
+  for (const s of g.ups) {
+    const u = update(s)!;
     const x = M[u.id];
     if (u.id === me) {
       // suspected: refute with a higher incarnation
@@ -225,8 +229,14 @@ export function receive(data: string, info: { address: string }): void {
   // an announce from a member that is new or restarted is answered, the
   // others know of us already; at a random moment within a probe round, so
   // that a newcomer is not hit by every member's answer at once (each
-  // datagram waiting for the interpreter holds about 40 JsVars)
-  else if (t === "A" && f > 1) O.later(hello, rnd(C.prd), from);
+  // datagram waiting for the interpreter holds about 40 JsVars); at most
+  // `hellos` waiting (each timer holds about 9 JsVars): when a whole cluster boots
+  // at once, every node hears every other's announce, and the rest learn
+  // of each other by gossip
+  else if (t === "A" && f > 1 && hellos < SPORE_LIMITS.hellos) {
+    hellos++;
+    O.later(hello, rnd(C.prd), from);
+  }
   else if (t === "E") clusterEvent(arg, g.id);
   else if (t === "K") {
     const o = n36(arg);

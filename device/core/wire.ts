@@ -50,7 +50,8 @@ export interface Message {
   seq: number;
   dv: number;
   heap: number;
-  ups: Update[];
+  /** the piggybacked updates as sent, each checked by decode(); update() parses one */
+  ups: string[];
   arg: string;
 }
 
@@ -88,16 +89,20 @@ export function decode(data: string, key: string, cluster: string, hash: (s: str
   if (f[2] !== cluster) return "cluster";
   if (b36(hash(key + data.substr(f[1].length + 4)) >>> 0) !== f[1]) return "check";
   const n = f.slice(5, 9).map(n36);
-  const m: Message = { type: f[3], id: f[4], inc: n[0], seq: n[1], dv: n[2], heap: n[3], ups: [], arg: f.slice(10).join("|") };
+  const m: Message = { type: f[3], id: f[4], inc: n[0], seq: n[1], dv: n[2], heap: n[3], ups: f[9] ? f[9].split(",") : [], arg: f.slice(10).join("|") };
   if (!/^[PKRAHE]$/.test(f[3]) || !isId(f[4]) || n.indexOf(-1) >= 0 || n[1] > 16777215) return BAD;
-  const us = f[9] ? f[9].split(",") : [];
-  for (const s of us) {
-    const k = s[0];
-    const p = s.substr(1).split("/");
-    const alive = k === "a";
-    const u: Update = { k: k, id: p[0], inc: n36(p[1]), ip: p[2], age: alive ? 0 : n36(p[2]), dv: alive ? n36(p[3]) : 0 };
-    if (p.length !== (alive ? 4 : 3) || !(alive ? isIp(u.ip) : k === "s") || !isId(u.id) || Math.min(u.inc, u.age, u.dv) < 0) return BAD;
-    m.ups.push(u);
-  }
+  // checked here, parsed again one at a time by the receiver: a datagram's
+  // updates as objects at once cost about 100 JsVars, enough to run an
+  // esp8266 out of memory while a cluster boots
+  for (const s of m.ups) if (!update(s)) return BAD;
   return m;
+}
+
+/** One piggybacked update ("a<id>/<inc>/<ip>/<dv>" or "s<id>/<inc>/<age>"), null when malformed. */
+export function update(s: string): Update | null {
+  const k = s[0];
+  const p = s.substr(1).split("/");
+  const alive = k === "a";
+  const u: Update = { k: k, id: p[0], inc: n36(p[1]), ip: p[2], age: alive ? 0 : n36(p[2]), dv: alive ? n36(p[3]) : 0 };
+  return p.length !== (alive ? 4 : 3) || !(alive ? isIp(u.ip) : k === "s") || !isId(u.id) || Math.min(u.inc, u.age, u.dv) < 0 ? null : u;
 }

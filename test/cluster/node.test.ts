@@ -5,7 +5,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
-import { decode, encode, type Message } from "../../device/core/wire.ts";
+import { decode, encode, update, type Message } from "../../device/core/wire.ts";
 import { api } from "./helpers.ts";
 
 const seed = seedFromEnv();
@@ -53,7 +53,7 @@ node("a node that hears it is suspected refutes with a higher incarnation, gossi
   t.send("000001", "P", 2, "", "1");
   const ack = t.heard.filter((m) => m.type === "K").pop()!;
   assert.is(ack.inc, 1);
-  assert.ok(ack.ups.some((u) => u.id === id && u.k === "a" && u.inc === 1), JSON.stringify(ack.ups));
+  assert.ok(ack.ups.map(update).some((u) => u!.id === id && u!.k === "a" && u!.inc === 1), JSON.stringify(ack.ups));
 });
 
 node("gossip adds members up to the board's table limit and counts the rest", () => {

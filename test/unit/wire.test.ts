@@ -1,7 +1,7 @@
 import { crc32 } from "node:zlib";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { decode, encode, isId, MAX_DATAGRAM, n36, type Message } from "../../device/core/wire.ts";
+import { decode, encode, isId, MAX_DATAGRAM, n36, update, type Message } from "../../device/core/wire.ts";
 
 const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
 const wire = suite("wire format");
@@ -12,7 +12,8 @@ wire("a datagram round-trips: header numbers in base 36, updates, an argument wi
   assert.ok(d.startsWith("S2|"));
   const m = decode(d, "k3y", "spore", hash) as Message;
   assert.equal([m.type, m.id, m.inc, m.seq, m.dv, m.heap, m.arg], ["P", "a1b2c3", 1, 100, 5, 12345, "x|y"]);
-  assert.equal(m.ups, [
+  assert.equal(m.ups, ["aa1b2c4/0/10.0.0.7/1z", "sa1b2c5/3/c"]);
+  assert.equal(m.ups.map(update), [
     { k: "a", id: "a1b2c4", inc: 0, ip: "10.0.0.7", age: 0, dv: 71 },
     { k: "s", id: "a1b2c5", inc: 3, ip: "c", age: 12, dv: 0 },
   ]);
