@@ -40,13 +40,11 @@ export interface Ports {
   get(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
   heap(): number;
   jsvars(): number;
-  /** MAC as getSerial() gives it, and facts about the chip. */
+  /** MAC as getSerial() gives it, and facts about the chip (its board and the firmware version are the build's SPORE_BOARD and SPORE_VERSION). */
   mac: string;
-  board: string;
   sdk: string;
   mhz: number;
   flash: number;
-  version: string;
   /** The boot file's state ({slot, state}), when there is a boot file. */
   boot?: object;
 }

@@ -5,14 +5,15 @@
 // broadcast is lost somewhere; duplicates are dropped by origin and id.
 import { host, me, now, O, str } from "./env.ts";
 import { bc, drop, M, pick, send } from "./members.ts";
-import { b36, BAD, isId, MAX_DATAGRAM, n36 } from "./wire.ts";
+import { b36, BAD, isId, n36, Wire } from "./wire.ts";
 
 export type Listener = (data: any, origin: string) => void;
 
-const HOPS = 2;
-const FANOUT = 2;
-/** The longest event argument ("origin.id.hops.name:data") that leaves room for the header and updates. */
-export const MAX_EVENT = MAX_DATAGRAM - 120;
+/** How far a cluster event is forwarded, and to how many members each time (const enum: no JsVars, see wire.ts). */
+const enum K {
+  Hops = 2,
+  Fanout = 2,
+}
 
 /** Listeners by event name. */
 const ls: Record<string, Listener[]> = {};
@@ -83,15 +84,17 @@ function first(key: string): boolean {
 }
 
 function forward(arg: string, not: string): void {
-  for (const id of pick(FANOUT, not)) send("E", arg, M[id].a);
+  for (const id of pick(K.Fanout, not)) send("E", arg, M[id].a);
 }
 
 /** Fires an event on every live node, this one included. Returns "" or why it cannot be sent. */
 export function publish(name: string, data: any): string {
   if (!isEventName(name)) return "bad event name";
   const key = me + "." + b36(++eid);
-  const arg = key + "." + HOPS + "." + name + ":" + str(data === undefined ? null : data);
-  if (arg.length > MAX_EVENT) return "event over " + MAX_EVENT + " bytes";
+  const arg = key + "." + K.Hops + "." + name + ":" + str(data === undefined ? null : data);
+  // the longest that leaves room for the header and updates
+  const max = Wire.MaxDatagram - 120;
+  if (arg.length > max) return "event over " + max + " bytes";
   first(key);
   fire(name, data);
   if (bc) send("E", arg, bc);
@@ -111,7 +114,7 @@ export function clusterEvent(arg: string, from: string): void {
   } catch (e) {
     return drop(BAD);
   }
-  if (colon < 0 || !isId(f[0]) || n36(f[1]) < 0 || hops < 0 || hops > HOPS || !isEventName(name)) return drop(BAD);
+  if (colon < 0 || !isId(f[0]) || n36(f[1]) < 0 || hops < 0 || hops > K.Hops || !isEventName(name)) return drop(BAD);
   const key = f[0] + "." + f[1];
   if (f[0] === me || !first(key)) return;
   fire(name, data, "esp_" + f[0]);

@@ -23,3 +23,8 @@ declare const SPORE_LIMITS: {
   /** answers to announces waiting at once */
   hellos: number;
 };
+
+/** Set by the build (esbuild define) to the board file's name. */
+declare const SPORE_BOARD: string;
+/** Set by the build: a hash of the bundle (the same for the same code). */
+declare const SPORE_VERSION: string;

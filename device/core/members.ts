@@ -13,11 +13,14 @@
 import { C, me, now, O } from "./env.ts";
 import { clusterEvent, note } from "./events.ts";
 import { broadcastAddress, isIp } from "./identity.ts";
-import { b36, BAD, decode, encode, FRAMING, MAX_DATAGRAM, n36, update } from "./wire.ts";
+import { b36, BAD, decode, encode, n36, update, Wire } from "./wire.ts";
 
 export const STATUS = ["ACTIVE", "INACTIVE", "DEAD"];
-const INDIRECT = 3;
-const WINDOW = 31;
+/** Members asked to probe one that did not answer; seqs below the highest kept in the replay window (const enum: no JsVars, see wire.ts). */
+const enum K {
+  Indirect = 3,
+  Window = 31,
+}
 
 /** One member. Keys are short: each costs JsVars on the chip. */
 export interface Member {
@@ -106,7 +109,7 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
   seq = (seq + 1) & 16777215;
   const head = type + "|" + me + "|" + b36(inc) + "|" + b36(seq) + "|" + b36(dv >>> 0) + "|" + b36(O.heap());
   let ups = extra || "";
-  let room = MAX_DATAGRAM - FRAMING - C.cl.length - head.length - arg.length - ups.length;
+  let room = Wire.MaxDatagram - Wire.Framing - C.cl.length - head.length - arg.length - ups.length;
   const limit = 3 * Math.ceil(Math.log(size + 2) / Math.LN2);
   for (let i = 0; i < queue.length; i++) {
     const id = queue[i];
@@ -138,9 +141,9 @@ function fresh(m: Member, q: number): number {
     m.w = 0;
     return 2;
   }
-  if (!d || (d >= 8388608 && (back > WINDOW || m.w & (1 << (back - 1))))) return 0;
+  if (!d || (d >= 8388608 && (back > K.Window || m.w & (1 << (back - 1))))) return 0;
   if (d < 8388608) {
-    m.w = d > WINDOW ? 0 : ((m.w << d) | (1 << (d - 1))) & 2147483647;
+    m.w = d > K.Window ? 0 : ((m.w << d) | (1 << (d - 1))) & 2147483647;
     m.q = q;
   } else m.w |= 1 << (back - 1);
   return 1;
@@ -286,7 +289,7 @@ export function tick(): void {
     const x = p && !p.ok && !p.x ? M[p.i] : null;
     if (x && !x.s) {
       p!.x = 1;
-      for (const id of pick(INDIRECT, p!.i)) send("R", b36(p!.o) + "/" + x.a, M[id].a);
+      for (const id of pick(K.Indirect, p!.i)) send("R", b36(p!.o) + "/" + x.a, M[id].a);
     }
     return;
   }

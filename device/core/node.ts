@@ -29,7 +29,7 @@ function detailsOf(s: any, api: string): string {
 }
 
 function ownDetails(): string {
-  return detailsOf({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash, board: O.board, version: O.version }, endpoints());
+  return detailsOf({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash, board: SPORE_BOARD, version: SPORE_VERSION }, endpoints());
 }
 
 /**
@@ -64,7 +64,7 @@ function ownPiece(j: number): string | undefined {
   if (!j) return str({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash }).substr(1) + ',"api":[';
   const e = endpoint(j - 1);
   if (e) return (j > 1 ? "," : "") + e;
-  return j === 1 || endpoint(j - 2) ? "]," + str({ board: O.board, version: O.version }).substr(1) : undefined;
+  return j === 1 || endpoint(j - 2) ? "]," + str({ board: SPORE_BOARD, version: SPORE_VERSION }).substr(1) : undefined;
 }
 
 /**

@@ -1,25 +1,30 @@
 // A cooperative task manager with SPORE's interface, built on setInterval.
 // A task is "enabled" (its function runs on each tick) and "running" (its
 // interval timer exists). A throwing task never stops the node; one that
-// throws MAX_ERRORS times in a row is disabled and a task/error event says so.
+// throws K.MaxErrors (5) times in a row is disabled and a task/error event says so.
 import { now, O } from "./env.ts";
 import { fire } from "./events.ts";
 
-export const MAX_ERRORS = 5;
+/** Errors in a row that disable a task (const enum: no JsVar, see wire.ts). */
+const enum K {
+  MaxErrors = 5,
+}
 
 export interface Task {
   /** name, interval ms, function */
   n: string;
   i: number;
   f: () => void;
-  /** enabled: 1 or 0 (a boolean property costs one JsVar more) */
+  /**
+   * 0 disabled; enabled, 1 plus its errors in a row (one property, not two:
+   * each costs a JsVar per task on the chip)
+   */
   e: number;
   /** timer id, 0 when stopped */
   id: number;
-  /** runs, errors, errors in a row */
+  /** runs, errors */
   r: number;
   x: number;
-  c: number;
   /** last and total run time, microseconds: whole numbers, which cost a JsVar less than fractions */
   l: number;
   a: number;
@@ -40,10 +45,11 @@ function run(t: Task): void {
   const start = O.now();
   try {
     t.f();
-    t.c = 0;
+    if (t.e) t.e = 1;
   } catch (err) {
     t.x++;
-    const off = ++t.c >= MAX_ERRORS;
+    // a task that disabled itself stays so
+    const off = t.e > 0 && ++t.e > K.MaxErrors;
     if (off) t.e = 0;
     const msg = String((err as Error).message || err);
     O.log("task " + t.n + ": " + msg + (off ? " (disabled)" : ""));
@@ -58,10 +64,7 @@ function run(t: Task): void {
 /** Applies enable (0), disable, start or stop (3) to a task; false if there is no such task. */
 function act(name: string, what: number): boolean {
   const t = find(name);
-  if (t && what < 2) {
-    t.e = what ? 0 : 1;
-    t.c = 0;
-  }
+  if (t && what < 2) t.e = what ? 0 : 1;
   if (t && what === 2 && !t.id) t.id = O.every(run, t.i, t);
   if (t && what === 3 && t.id) O.clear(t.id);
   if (t && what === 3) t.id = 0;
@@ -71,7 +74,7 @@ function act(name: string, what: number): boolean {
 /** registerTask(name, intervalMs, fn, enabled = true, autoStart = true): false if the name is taken or the interval is not positive. */
 export function register(name: string, ms: number, fn: () => void, enabled?: boolean, autoStart?: boolean): boolean {
   if (find(name) || !(ms > 0)) return false;
-  list.push({ n: name, i: ms, f: fn, e: enabled === false ? 0 : 1, id: 0, r: 0, x: 0, c: 0, l: 0, a: 0 });
+  list.push({ n: name, i: ms, f: fn, e: enabled === false ? 0 : 1, id: 0, r: 0, x: 0, l: 0, a: 0 });
   return autoStart === false || act(name, 2);
 }
 

@@ -25,7 +25,7 @@ export function telemetry(rssi: number, dropped: number): string {
     freeHeap: O.heap(),
     members: { ACTIVE: c[0], INACTIVE: c[1], DEAD: c[2] },
     uptime: uptime(),
-    version: O.version,
+    version: SPORE_VERSION,
     rssi: rssi,
     dropped: dropped,
   });

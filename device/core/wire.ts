@@ -19,16 +19,22 @@
 //           s<id>/<inc>/<age>       suspected, last known alive <age> s ago
 // arg     the rest of the line (may contain '|').
 // Numbers are base 36. Types are append-only.
-// Every datagram must fit MAX_DATAGRAM bytes, the smallest board's limit
+// Every datagram must fit Wire.MaxDatagram bytes, the smallest board's limit
 // (ESP8266 drops longer ones).
 
 import { isIp } from "./identity.ts";
 
-export const MAX_DATAGRAM = 268;
+/**
+ * Sizes, as a const enum: the build writes the numbers where they are used
+ * (a top-level constant would cost a JsVar on the chip, for good).
+ */
+export const enum Wire {
+  MaxDatagram = 268,
+  /** Bytes of a datagram besides cluster, header fields, updates and arg: "S2|" check(<=7) and 4 bars. */
+  Framing = 14,
+}
 /** The drop reason for a datagram that does not parse. */
 export const BAD = "malformed";
-/** Bytes of a datagram besides cluster, header fields, updates and arg: "S2|" check(<=7) and 4 bars. */
-export const FRAMING = 14;
 
 export interface Update {
   /** "a" alive or "s" suspected */
@@ -82,7 +88,7 @@ export function encode(key: string, cluster: string, head: string, updates: stri
  * cluster or check. Never throws.
  */
 export function decode(data: string, key: string, cluster: string, hash: (s: string) => number): Message | string {
-  if (typeof data !== "string" || data.length > MAX_DATAGRAM) return "size";
+  if (typeof data !== "string" || data.length > Wire.MaxDatagram) return "size";
   const f = data.split("|");
   if (f[0] !== "S2") return f[0][0] === "S" && f.length > 1 ? "version" : BAD;
   if (f.length < 11) return BAD;

@@ -1,8 +1,9 @@
 // A node's MQTT side (boards with SPORE_LIMITS.mqtt, when spore.json has
 // "mq": {"host", "port", "prefix", "period", "user", "pass"}): under
 // <prefix>/<hostname>/ it keeps "status" (online/offline, retained, the
-// offline one as last will), publishes "telemetry" every `period` seconds (a
-// task, like the engine's own) and every event as it happens on "events", and
+// offline one as last will), publishes "telemetry" every `period` seconds (5
+// to 32767, with the client's keep-alive ping: the keep-alive is two periods)
+// and every event as it happens on "events", and
 // takes commands on "cmd": {"key": <cluster secret>, "cmd": "restart"} or
 // {"key", "cmd": "task", "task", "action" | "interval"}. The result of a
 // command is a "cmd/result" event (so it is published on "events"). With
@@ -12,7 +13,7 @@
 import { CONFIG_FILE } from "../core/config.ts";
 import { C, host } from "../core/env.ts";
 import { fire, setTap } from "../core/events.ts";
-import { control, register } from "../core/tasks.ts";
+import { control } from "../core/tasks.ts";
 import { telemetry } from "../core/telemetry.ts";
 import { mqttDrops, mqttPub, mqttStart } from "./mqtt.ts";
 
@@ -25,8 +26,8 @@ export function startMqtt(): void {
   if (!m) return;
   if (typeof m !== "object" || typeof m.host !== "string" || !m.host) return print(CONFIG_FILE + ': bad mq: {"host": ...} needed');
   base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + host;
-  mqttStart({ h: m.host, p: m.port > 0 && m.port < 65536 ? m.port : 1883, i: host, s: base, k: 60, u: m.user || "", w: m.pass || "", c: base + "/cmd", m: command, o: m.ha ? announce : undefined });
-  register("telemetry", (m.period >= 5 && m.period <= 86400 ? m.period : 30) * 1000, report);
+  // telemetry with every keep-alive ping: the keep-alive is two periods
+  mqttStart({ h: m.host, p: m.port > 0 && m.port < 65536 ? m.port : 1883, i: host, s: base, k: (m.period >= 5 && m.period <= 32767 ? m.period : 30) * 2, u: m.user || "", w: m.pass || "", m: command, o: m.ha ? announce : undefined, t: report });
   setTap(event);
 }
 

@@ -2,53 +2,70 @@
 // within apw ms (or the password is refused, the only failure ESP8266's
 // connect reports), start an access point named after the node and keep
 // retrying the station in the background. Espruino has no built-in fallback.
-// Returns the check to run periodically (it rejoins while the station is down).
-import type { Config } from "../core/config.ts";
+//
+// State and functions at the top level, not in closures over startWifi():
+// a closure keeps its whole scope alive on the chip (see ./mqtt.ts).
+import { C, host } from "../core/env.ts";
+import { note } from "../core/events.ts";
+import { online } from "../core/members.ts";
 
-export function startWifi(c: Config, hostname: string, up: (mode: string, ip: string, netmask: string) => void, report: (name: string, data: any) => void): () => void {
-  const wifi = require("Wifi");
-  const ssid = c.ssid;
-  let ap = false;
-  let timer = 0;
-  const startAp = (why: string) => {
-    if (!ap)
-      wifi.startAP(hostname, {}, () => {
-        report("wifi/ap", { ssid: hostname, reason: why });
-        up("ap", "", "");
-      });
-    ap = true;
-  };
-  const arm = () => {
-    if (!timer && ssid)
-      timer = setTimeout(() => {
-        timer = 0;
-        startAp("no station after " + c.apw + " ms");
-      }, c.apw);
-  };
-  const join = () =>
-    wifi.connect(ssid, { password: c.pass }, (err) => {
-      if (err) startAp(err);
-    });
-  wifi.setHostname(hostname);
-  wifi.on("connected", () => {
-    if (timer) clearTimeout(timer);
-    timer = 0;
-    if (ap) wifi.stopAP();
-    ap = false;
-    wifi.getIP((err, info) => {
-      if (info) report("wifi/connected", { ssid: ssid, ip: info.ip });
-      if (info) up("sta", info.ip, info.netmask);
-    });
-  });
-  wifi.on("disconnected", () => {
-    report("wifi/disconnected", { ssid: ssid });
-    up("", "", "");
-    arm();
-  });
-  if (ssid) join();
-  if (ssid) arm();
+/** Espruino's Wifi module; serving the access point; the timer that starts it when the station is not up in time. */
+let radio: EspruinoWifi;
+let ap = false;
+let timer = 0;
+
+/** Starts WiFi; returns the check to run periodically (it rejoins while the station is down). */
+export function startWifi(): () => void {
+  radio = require("Wifi");
+  radio.setHostname(host);
+  radio.on("connected", connected);
+  radio.on("disconnected", disconnected);
+  if (C.ssid) join();
+  if (C.ssid) arm();
   else startAp("no network configured");
-  return () => {
-    if (ssid) wifi.getDetails((d) => d.status === "connected" || d.status === "connecting" || join());
-  };
+  return check;
+}
+
+function startAp(why: string): void {
+  if (!ap)
+    radio.startAP(host, {}, () => {
+      note("wifi/ap", { ssid: host, reason: why });
+      online("ap", "", "");
+    });
+  ap = true;
+}
+
+function arm(): void {
+  if (!timer && C.ssid)
+    timer = setTimeout(() => {
+      timer = 0;
+      startAp("no station after " + C.apw + " ms");
+    }, C.apw);
+}
+
+function join(): void {
+  radio.connect(C.ssid, { password: C.pass }, (err) => {
+    if (err) startAp(err);
+  });
+}
+
+function connected(): void {
+  if (timer) clearTimeout(timer);
+  timer = 0;
+  if (ap) radio.stopAP();
+  ap = false;
+  radio.getIP((err, info) => {
+    if (info) note("wifi/connected", { ssid: C.ssid, ip: info.ip });
+    if (info) online("sta", info.ip, info.netmask);
+  });
+}
+
+function disconnected(): void {
+  note("wifi/disconnected", { ssid: C.ssid });
+  online("", "", "");
+  arm();
+}
+
+function check(): void {
+  if (C.ssid) radio.getDetails((d) => d.status === "connected" || d.status === "connecting" || join());
 }

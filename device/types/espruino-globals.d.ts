@@ -1,12 +1,8 @@
 // Espruino APIs the platform uses that @types/espruino lacks or gets wrong.
 // Only device/platform/ and device/main.ts may use them.
 
-/** Set by the build (esbuild define) to the board file's name. */
-declare const SPORE_BOARD: string;
 /** Set by the build: the largest dashboard file (boards/<board>.json budgets.dashboardBytes, 0 without one). */
 declare const SPORE_DASHBOARD_BYTES: number;
-/** Set by the build: a hash of the bundle (the same for the same code). */
-declare const SPORE_VERSION: string;
 
 declare function require(module: "Storage"): EspruinoStorage;
 declare function require(module: "dgram"): EspruinoDgram;

@@ -29,7 +29,7 @@ W.connect("spore-lan", { password: "spore-pass" }, () => {});
 global.n = 0;
 W.on("connected", () => {
   if (global.mq) return;
-  mq.mqttStart({ h: "${BROKER}", p: 1883, i: "esp_test", s: "spore/esp_test", k: ${keep}, u: "", w: "", c: "spore/esp_test/cmd", m: (t: string, m: string) => print("got " + t + " " + m) });
+  mq.mqttStart({ h: "${BROKER}", p: 1883, i: "esp_test", s: "spore/esp_test", k: ${keep}, u: "", w: "", m: (t: string, m: string) => print("got " + t + " " + m) });
   global.mq = { dropped: () => mq.mqttDrops, up: () => !!mq.mqttUp };
   setInterval(() => { const k = ++global.n; mq.mqttPub("spore/esp_test/count", String(k), k % 2, false); }, 1000);
 });

@@ -3,3 +3,4 @@
 import { loadBoard } from "../../host-tools/build/boards.ts";
 
 (globalThis as { SPORE_LIMITS?: unknown }).SPORE_LIMITS = loadBoard("esp8266").node;
+Object.assign(globalThis, { SPORE_BOARD: "esp8266", SPORE_VERSION: "0123abcd" });

@@ -1,7 +1,7 @@
 import { crc32 } from "node:zlib";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { decode, encode, isId, MAX_DATAGRAM, n36, update, type Message } from "../../device/core/wire.ts";
+import { decode, encode, isId, n36, update, Wire, type Message } from "../../device/core/wire.ts";
 
 const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
 const wire = suite("wire format");
@@ -22,7 +22,7 @@ wire("a datagram round-trips: header numbers in base 36, updates, an argument wi
 wire("bad datagrams give a reason, never an exception", () => {
   const good = make();
   const cases: [unknown, string][] = [
-    ["x".repeat(MAX_DATAGRAM + 1), "size"],
+    ["x".repeat(Wire.MaxDatagram + 1), "size"],
     [42, "size"],
     ["", "malformed"],
     ["S1|A|spore|esp_000001|80", "version"],
