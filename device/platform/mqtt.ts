@@ -2,9 +2,10 @@
 // retained "online"/"offline" status (the offline one as the last will),
 // QoS 0 and 1 publishing, one subscription, keep-alive pings, reconnection
 // with backoff (1 s doubling to 60 s). A broker that is down never blocks the
-// node: publishes wait in a small queue while it is away, and what does not
-// fit is dropped and counted. QoS 1 messages not yet acknowledged are sent
-// again (marked DUP) after a reconnection.
+// node: publishes wait in a small queue while it is away, or while the socket
+// still holds the last one ("drain" not yet come), and what does not fit is
+// dropped and counted. QoS 1 messages not yet acknowledged are sent again
+// (marked DUP) after a reconnection.
 //
 // One client per node, its state at the top level and its functions
 // top-level too: a closure keeps its whole scope alive on the chip, which
@@ -27,7 +28,7 @@ export interface MqttConfig {
   w: string;
   /** What receives the messages on "<s>/cmd", the topic subscribed to. */
   m: (topic: string, payload: string) => void;
-  /** Runs after each (re)connection, once the status and subscription are sent: what it publishes goes out at once. */
+  /** Runs after each (re)connection, once the status and subscription are sent: the first thing it publishes goes out at once, four more as the socket drains. */
   o?: () => void;
   /**
    * Runs with each keep-alive ping (every k/2 seconds) while connected: the
@@ -56,6 +57,12 @@ let wait = 1000;
 let pid = 0;
 let heard = 0;
 const queue: string[] = [];
+/**
+ * A publish written to the socket and not yet sent: the next waits in the
+ * queue. Espruino keeps what a socket has not sent in JsVars, so writing
+ * every publish at once let a burst of events take a hundred or more.
+ */
+let full = 0;
 /** QoS 1 packets by id, until their PUBACK. */
 const flight: Record<string, string> = {};
 
@@ -82,9 +89,22 @@ function open(): void {
     sock = null;
     return retry();
   }
+  full = 1;
   sock.on("data", received);
+  sock.on("drain", drained);
   sock.on("error", lost);
   sock.on("close", lost);
+}
+
+/** The socket has sent all it was given: the next queued publish goes. */
+function drained(): void {
+  full = 0;
+  if (mqttUp && queue.length) write(queue.shift() as string);
+}
+
+function write(p: string): void {
+  full = 1;
+  sock.write(p);
 }
 
 function hello(): void {
@@ -120,10 +140,11 @@ function received(d: string): void {
       wait = 1000;
       sock.write(publish(cf.s + "/status", "online", 0, true, 0, false));
       sock.write(subscribe(1, cf.s + "/cmd"));
-      if (cf.o) cf.o();
-      // unacknowledged QoS 1 messages again, with the DUP flag
+      // unacknowledged QoS 1 messages again, with the DUP flag, and what waited (both bounded)
       for (const k in flight) sock.write(String.fromCharCode(flight[k].charCodeAt(0) | 8) + flight[k].substr(1));
       while (queue.length) sock.write(queue.shift() as string);
+      full = 0;
+      if (cf.o) cf.o();
     } else if (p.t === PUBACK) delete flight[num16(p.b, 0)];
     else if (p.t === PUBLISH) {
       const msg = message(p);
@@ -145,11 +166,16 @@ export function mqttPub(topic: string, payload: string, qos: number, retain: boo
       mqttDrops++;
     }
     flight[pid] = p;
-    if (mqttUp) sock.write(p);
+    // while the broker is away it waits in flight, sent again on reconnection
+    if (!mqttUp) return;
+    if (!full) return write(p);
+    if (queue.length < K.Queue) return void queue.push(p);
+    delete flight[pid];
+    mqttDrops++;
     return;
   }
   const p = publish(topic, payload, 0, retain, 0, false);
-  if (mqttUp) sock.write(p);
+  if (mqttUp && !full) write(p);
   else if (queue.length < K.Queue) queue.push(p);
   else mqttDrops++;
 }

@@ -6,6 +6,7 @@ import { Emitter, type DeviceRuntime } from "./runtime.ts";
 export class NetSocket extends Emitter {
   private stream: StreamEnd | undefined;
   private closed = false;
+  private drainPending = false;
 
   connect(host: string, port: number, onConnect: unknown): void {
     const from = this.rt.ip();
@@ -32,13 +33,26 @@ export class NetSocket extends Emitter {
       };
       if (onConnect) this.rt.invoke(onConnect, this);
       this.emit("connect");
+      // as socketserver.c: on connecting with nothing to send yet, "drain"
+      this.drainSoon();
     });
   }
 
   write(data: unknown): boolean {
     if (!this.stream || this.closed) return false;
     this.stream.write(String(data));
+    this.drainSoon();
     return true;
+  }
+
+  /** As socketserver.c: "drain" once everything written has gone out (one for writes made together). */
+  private drainSoon(): void {
+    if (this.drainPending) return;
+    this.drainPending = true;
+    this.rt.later(1, () => {
+      this.drainPending = false;
+      if (!this.closed) this.emit("drain");
+    });
   }
 
   end(data?: unknown): void {

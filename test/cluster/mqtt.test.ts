@@ -30,7 +30,7 @@ global.n = 0;
 W.on("connected", () => {
   if (global.mq) return;
   mq.mqttStart({ h: "${BROKER}", p: 1883, i: "esp_test", s: "spore/esp_test", k: ${keep}, u: "", w: "", m: (t: string, m: string) => print("got " + t + " " + m) });
-  global.mq = { dropped: () => mq.mqttDrops, up: () => !!mq.mqttUp };
+  global.mq = { dropped: () => mq.mqttDrops, up: () => !!mq.mqttUp, pub: (t: string, p: string) => mq.mqttPub(t, p, 0, false) };
   setInterval(() => { const k = ++global.n; mq.mqttPub("spore/esp_test/count", String(k), k % 2, false); }, 1000);
 });
 `,
@@ -66,6 +66,24 @@ test("connects, says it is online (retained), publishes at QoS 0 and 1, and rece
     assert.ok(d.console.includes('got spore/esp_test/cmd {"c":"hi"}'), d.console.join("\n"));
     assert.is(d.counters.uncaught, 0, d.console.join("\n"));
     assert.is(d.eval("mq.dropped()"), 0);
+  } finally {
+    await broker.close();
+  }
+});
+
+test("a burst while connected: one publish in the socket, four queued until it drains, the rest dropped and counted", async () => {
+  const { c, d, broker } = await rig();
+  try {
+    await runAsync(c, 5000);
+    assert.is(d.eval("mq.up()"), true);
+    const before = d.eval("mq.dropped()") as number;
+    const counted = counts(broker).length;
+    d.eval('(function () { for (var j = 0; j < 20; j++) mq.pub("spore/esp_test/burst", String(j)); })()');
+    await runAsync(c, 3000);
+    const burst = broker.seen.filter((m) => m.topic === "spore/esp_test/burst").map((m) => m.payload);
+    assert.equal(burst, ["0", "1", "2", "3", "4"]);
+    assert.is((d.eval("mq.dropped()") as number) - before, 15);
+    assert.ok(counts(broker).length >= counted + 2, "the node's other publishes go on after the burst");
   } finally {
     await broker.close();
   }
