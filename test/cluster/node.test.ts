@@ -6,6 +6,7 @@ import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { decode, encode, update, type Message } from "../../device/core/wire.ts";
+import { loadBoard } from "../../host-tools/build/boards.ts";
 import { api } from "./helpers.ts";
 
 const seed = seedFromEnv();
@@ -36,6 +37,21 @@ node("a ping is acked by unicast with the same nonce and the sender becomes an A
   assert.ok(ack, JSON.stringify(t.heard));
   assert.is(ack!.arg, "k7");
   assert.equal(t.status().members, { ACTIVE: 1, INACTIVE: 0, DEAD: 0 });
+});
+
+node("announces heard at once are answered up to the board's hellos; each announcer becomes a member all the same", () => {
+  const t = rig("esp01");
+  const hellos = loadBoard("esp01").node.hellos;
+  const before = t.heard.length;
+  // ten members announcing in the same moment (as when a whole cluster boots)
+  for (let i = 0; i < 10; i++) t.c.lan.sendDatagram(PEER, 4210, t.d.ip, 4210, encode(t.c.secret, "spore", `A|${(i + 1).toString(16).padStart(6, "0")}|0|1|0|0`, "", "", hash));
+  t.c.runFor(2000);
+  assert.is(t.heard.slice(before).filter((m) => m.type === "H").length, hellos);
+  assert.equal(t.status().members, { ACTIVE: 10, INACTIVE: 0, DEAD: 0 });
+  // the answers went out: a later announce is answered again
+  t.send("00000b", "A", 1);
+  t.c.runFor(1000);
+  assert.is(t.heard.slice(before).filter((m) => m.type === "H").length, hellos + 1);
 });
 
 node("a replayed datagram is dropped and counted; reordered ones inside the window are accepted", () => {
