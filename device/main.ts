@@ -3,8 +3,7 @@ import { CONFIG_FILE, readConfig } from "./core/config.ts";
 import { host } from "./core/env.ts";
 import { fire, off, on, publish } from "./core/events.ts";
 import { receive, size } from "./core/members.ts";
-import { start } from "./core/node.ts";
-import { handle } from "./core/api.ts";
+import { serve, start } from "./core/node.ts";
 import { register, taskManager } from "./core/tasks.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
@@ -12,7 +11,7 @@ import { startWifi } from "./platform/wifi.ts";
 import { startMqtt } from "./platform/mqtt-node.ts";
 
 const errors: string[] = [];
-const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true) || undefined, errors);
+const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true), errors);
 // SPORE_BOARD is a constant: the build keeps only this board's branch. The
 // state is asked for each time: kept, its object would cost 20 JsVars.
 function chip(): any {
@@ -47,7 +46,7 @@ start(
 );
 rx.on("message", receive);
 rx.bind(config.udp);
-serveHttp(config.http, handle);
+serveHttp(config.http, serve);
 register("wifi", 30000, startWifi());
 if (SPORE_LIMITS.mqtt) startMqtt();
 /**

@@ -1,12 +1,14 @@
-// The HTTP API's endpoint registry. Endpoints register themselves, so the api
-// list in the node status is always what the node really serves. Every
-// method but GET mutates and needs the cluster secret.
+// The HTTP API. A node's endpoints are a list, "METHOD path|METHOD path|..."
+// (paths under /api/), and a function that answers the i-th: the list is both
+// what the node serves and its api list, so the two never disagree. It is a
+// string in code (a function returns it), never kept in RAM: as a table of
+// handlers with their keys, six endpoints cost 48 JsVars for good (measured
+// on the real interpreter). Every method but GET mutates and needs the
+// cluster secret.
 import { C, O, str, type HttpRequest, type HttpResponse } from "./env.ts";
 
-export type Handler = (req: HttpRequest) => HttpResponse;
-
-/** Handlers by "METHOD /path", in registration order. */
-const routes: Record<string, Handler> = {};
+/** Answers the list's i-th endpoint. */
+export type Answer = (i: number, req: HttpRequest) => HttpResponse;
 
 export function json(code: number, value: any): HttpResponse {
   return { code: code, body: str(value) };
@@ -39,51 +41,44 @@ export function parseForm(body: string): Record<string, string> | null {
   return out;
 }
 
-/** Registers METHOD /api/<path>. */
-export function add(method: string, path: string, fn: Handler): void {
-  routes[method + " /api/" + path] = fn;
-}
-
 /**
- * What the node serves besides the routes, as api list entries, each after a
- * comma: with a boot file (O.boot), its two endpoints (it answers them before
- * the API sees the request, see device/boot.ts); on a board with the
- * dashboard, its upload.
+ * The api list's entries: the list's, then what the node serves besides it:
+ * with a boot file (O.boot), its two endpoints (it answers them before the
+ * API sees the request, see device/boot.ts); on a board with the dashboard,
+ * its upload.
  */
-function extra(): string {
-  return (O.boot ? "," + entry("POST /api/node/update") + "," + entry("POST /api/node/restart") : "") + (SPORE_LIMITS.dash ? "," + entry("POST /api/node/dashboard") : "");
+function all(list: string): string[] {
+  return (list + (O.boot ? "|POST node/update|POST node/restart" : "") + (SPORE_LIMITS.dash ? "|POST node/dashboard" : "")).split("|");
 }
 
-/** One entry of the api list, {uri, method}, as JSON, from a routes key ("METHOD /api/path"). */
+/** One entry of the api list, {uri, method}, as JSON, from "METHOD path". */
 function entry(k: string): string {
   const p = k.split(" ");
-  return '{"uri":"' + p[1] + '","method":"' + p[0] + '"}';
+  return '{"uri":"/api/' + p[1] + '","method":"' + p[0] + '"}';
 }
 
 /** SPORE's api list, [{uri, method}], as JSON: built as a string, it never exists as objects. */
-export function endpoints(): string {
-  let r = "";
-  for (const k in routes) r += (r ? "," : "") + entry(k);
-  return "[" + r + extra() + "]";
+export function endpoints(list: string): string {
+  return "[" + all(list).map(entry).join(",") + "]";
 }
 
 /** The i-th entry of the api list as JSON, undefined past the last: a response streams the list this way (boards with SPORE_LIMITS.stream). */
-export function endpoint(i: number): string | undefined {
-  for (const k in routes) if (!i--) return entry(k);
-  const x = extra().split(",{")[i + 1];
-  return x && "{" + x;
+export function endpoint(list: string, i: number): string | undefined {
+  const k = all(list)[i];
+  return k && entry(k);
 }
 
-/** Answers one request: 404, 405, 401 ("Authorization: Bearer <secret>" or "X-Spore-Key: <secret>"), or the handler's answer (500 if it throws). */
-export function handle(req: HttpRequest): HttpResponse {
-  const fn = routes[req.method + " " + req.path];
-  if (!fn) {
-    return routes["GET " + req.path] || routes["POST " + req.path] ? error(405, "method not allowed") : error(404, "not found");
-  }
+/** Answers one request to the list's endpoints: 404, 405, 401 ("Authorization: Bearer <secret>" or "X-Spore-Key: <secret>"), or the answer (500 if it throws). */
+export function handle(list: string, req: HttpRequest, answer: Answer): HttpResponse {
+  // a path outside /api/ keeps its leading "/": no entry matches it
+  const p = req.path.replace("/api/", "");
+  const l = list.split("|");
+  const i = l.indexOf(req.method + " " + p);
+  if (i < 0) return l.indexOf("GET " + p) < 0 && l.indexOf("POST " + p) < 0 ? error(404, "not found") : error(405, "method not allowed");
   const a = header(req.headers, "authorization");
   if (req.method !== "GET" && (!C.key || (a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req.headers, "x-spore-key")) !== C.key)) return error(401, "cluster secret required");
   try {
-    return fn(req);
+    return answer(i, req);
   } catch (e) {
     return error(500, "failed: " + (e as Error).message);
   }

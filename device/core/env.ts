@@ -24,7 +24,11 @@ export interface HttpResponse {
 
 export interface Ports {
   /** A UDP socket to send from (Espruino's dgram socket); fire and forget: a lost datagram is not an error. */
-  udp: { send(data: string, port: number, address: string): void };
+  udp: {
+    send(data: string, port: number, address: string): void;
+    /** What Espruino has not sent yet (its socketserver.c keeps it in JsVars, as "dSnd"): undefined or "" when nothing waits. */
+    dSnd?: string;
+  };
   /** CRC32 of a string (E.CRC32 on the chip). */
   hash(s: string): number;
   /** Milliseconds since boot; only differences are meaningful. */

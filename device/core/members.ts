@@ -62,10 +62,9 @@ let seq = rnd(16777216);
 /** Ids with updates to piggyback, newest first, and how often each was sent. */
 const queue: string[] = [];
 const sent: Record<string, number> = {};
-/** The number of members; the probe order's position and random start; the probe in flight; probes relayed for others. */
+/** The number of members; the probe order's position (from a random start); the probe in flight; probes relayed for others. */
 export let size = 0;
-let oi = 0;
-let o0 = 0;
+let oi = rnd(65536);
 let probe: { i: string; o: number; t: number; x: number; ok: number } | null = null;
 let phase = 0;
 const relays: { o: number; r: string; n: string }[] = [];
@@ -73,6 +72,8 @@ let nonce = 0;
 /** Answers to announces waiting for their moment. */
 let hellos = 0;
 let lastAnn = -1e9;
+/** The first announce after going online waits until then. */
+let annAt = 0;
 
 export function setDetailsVersion(v: number): void {
   dv = v;
@@ -81,13 +82,20 @@ export function setDetailsVersion(v: number): void {
 /** "sta" on the configured network, "ap" serving its own access point, "" before either. */
 export let wifi = "";
 
-/** The station is up with this address and netmask (announce at once), or down (mode "ap" or "", address ""). */
+/**
+ * The station is up with this address and netmask, or down (mode "ap" or
+ * "", address ""). The first announce goes within 3 s (the probe task's
+ * next mid-round run after a random moment): a whole cluster booting at once (power
+ * back after a cut) otherwise announces in the same instant, and every node
+ * has every answer and update to take at once, which ran ESP8266 nodes out
+ * of JsVars on the real interpreter.
+ */
 export function online(mode: string, address: string, netmask: string): void {
   wifi = mode;
   ip = address;
   bc = address ? broadcastAddress(address, netmask) : "";
   lastAnn = -1e9;
-  if (ip) announce();
+  annAt = now() + rnd(2000);
 }
 
 export function drop(reason: string): void {
@@ -103,13 +111,21 @@ function enqueue(id: string): void {
   if (queue.length > SPORE_LIMITS.memberTable) delete sent[queue.pop()!];
 }
 
-/** Sends one message with as many queued updates as fit, extra first. */
+/**
+ * Sends one message with as many queued updates as fit, extra first; an
+ * indirect probe request (R) with none: three go at once when a ping is not
+ * answered, which happens most while a whole cluster boots together, and
+ * Espruino holds a socket's unsent datagrams in JsVars (three full ones held
+ * about 75 more, measured on the real interpreter).
+ */
 export function send(type: string, arg: string, to: string, extra?: string): void {
   if (!ip) return;
+  // two datagrams already waiting to go out (a burst): this one is dropped, not held in JsVars too
+  if ((O.udp.dSnd || "").length > 2 * Wire.MaxDatagram) return drop("busy");
   seq = (seq + 1) & 16777215;
   const head = type + "|" + me + "|" + b36(inc) + "|" + b36(seq) + "|" + b36(dv >>> 0) + "|" + b36(O.heap());
   let ups = extra || "";
-  let room = Wire.MaxDatagram - Wire.Framing - C.cl.length - head.length - arg.length - ups.length;
+  let room = type === "R" ? 0 : Wire.MaxDatagram - Wire.Framing - C.cl.length - head.length - arg.length - ups.length;
   const limit = 3 * Math.ceil(Math.log(size + 2) / Math.LN2);
   for (let i = 0; i < queue.length; i++) {
     const id = queue[i];
@@ -281,15 +297,25 @@ export function pick(k: number, not: string): string[] {
   return ids;
 }
 
-/** The probe task, twice per round: mid-round indirect probes, then suspicion, status changes and the next ping. */
+/**
+ * The probe task, twice per round: mid-round indirect probes and the
+ * announce (at most every max(ann, members) s: a task of its own cost about
+ * 23 JsVars, a task record and a timer), then suspicion, status changes and
+ * the next ping.
+ */
 export function tick(): void {
   const p = probe;
+  const t = now();
   phase = 1 - phase;
   if (!phase) {
     const x = p && !p.ok && !p.x ? M[p.i] : null;
     if (x && !x.s) {
       p!.x = 1;
       for (const id of pick(K.Indirect, p!.i)) send("R", b36(p!.o) + "/" + x.a, M[id].a);
+    }
+    if (bc && t >= annAt && t - lastAnn >= Math.max(C.ann, size * 1000)) {
+      lastAnn = t;
+      send("A", "", bc);
     }
     return;
   }
@@ -302,24 +328,13 @@ export function tick(): void {
   }
   probe = null;
   check();
-  // every member once per round, from a random start
+  // every member in turn, from a random start: each is probed every n rounds while the n members
+  // stay (a new random order each pass would leave up to 2n - 1 between two probes of one member)
   const ids = Object.keys(M);
-  if (oi >= ids.length) {
-    oi = 0;
-    o0 = rnd(ids.length);
-  }
-  const id = ids[(o0 + oi++) % ids.length];
+  const id = ids[oi++ % ids.length];
   if (!id) return;
-  probe = { i: id, o: ++nonce, t: now(), x: 0, ok: 0 };
+  probe = { i: id, o: ++nonce, t: t, x: 0, ok: 0 };
   send("P", b36(nonce), M[id].a);
-}
-
-/** The discovery task: broadcasts an announce at most every max(ann, members s). */
-export function announce(): void {
-  const t = now();
-  if (!bc || t - lastAnn < Math.max(C.ann, size * 1000)) return;
-  lastAnn = t;
-  send("A", "", bc);
 }
 
 /** Once per probe round: reports status changes and forgets members dead for fgt seconds. */

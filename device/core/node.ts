@@ -1,10 +1,10 @@
 // A Spore node: wires membership, tasks, events and the HTTP API together.
-import { add, endpoint, endpoints, error, json, parseForm } from "./api.ts";
+import { endpoint, endpoints, error, handle, json, parseForm } from "./api.ts";
 import type { Config } from "./config.ts";
-import { C, host, me, now, O, setup, str, type Ports } from "./env.ts";
+import { C, host, me, now, O, setup, str, type HttpRequest, type HttpResponse, type Ports } from "./env.ts";
 import { fire, isEventName, publish, recent } from "./events.ts";
 import { macTail } from "./identity.ts";
-import { announce, drops, dv, inc, ip, M, setDetailsVersion, status, STATUS, tick, wifi, type Member } from "./members.ts";
+import { drops, dv, inc, ip, M, setDetailsVersion, status, STATUS, tick, wifi, type Member } from "./members.ts";
 import { busy, control, find, list, register, uptime } from "./tasks.ts";
 import { b36 } from "./wire.ts";
 
@@ -29,7 +29,7 @@ function detailsOf(s: any, api: string): string {
 }
 
 function ownDetails(): string {
-  return detailsOf({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash, board: SPORE_BOARD, version: SPORE_VERSION }, endpoints());
+  return detailsOf({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash, board: SPORE_BOARD, version: SPORE_VERSION }, endpoints(api()));
 }
 
 /**
@@ -62,9 +62,9 @@ function nodeStatus(): string {
 /** This node's details as detailsOf() makes them, the j-th piece (undefined past the last): how the status and the member list stream them on boards with SPORE_LIMITS.stream. */
 function ownPiece(j: number): string | undefined {
   if (!j) return str({ sdkVersion: O.sdk, cpuFreqMHz: O.mhz, flashChipSize: O.flash }).substr(1) + ',"api":[';
-  const e = endpoint(j - 1);
+  const e = endpoint(api(), j - 1);
   if (e) return (j > 1 ? "," : "") + e;
-  return j === 1 || endpoint(j - 2) ? "]," + str({ board: SPORE_BOARD, version: SPORE_VERSION }).substr(1) : undefined;
+  return j === 1 || endpoint(api(), j - 2) ? "]," + str({ board: SPORE_BOARD, version: SPORE_VERSION }).substr(1) : undefined;
 }
 
 /**
@@ -145,11 +145,22 @@ function fetchDetails(): void {
   }
 }
 
-/** Registers the HTTP API and the engine's own tasks. */
-export function start(ports: Ports, config: Config): void {
-  setup(ports, config, macTail(ports.mac));
-  add("GET", "node/status", () => ({ code: 200, body: nodeStatus(), more: SPORE_LIMITS.stream ? (i) => (i ? ownPiece(i) : ownPiece(0)!.replace("},", ",")) : undefined }));
-  add("GET", "cluster/members", () => {
+/** The node's API (see api.ts): answer() takes them in this order. */
+function api(): string {
+  return "GET node/status|GET cluster/members|GET tasks/status|POST tasks/control|GET events|POST events";
+}
+
+/** Answers one HTTP request. */
+export function serve(req: HttpRequest): HttpResponse {
+  return handle(api(), req, answer);
+}
+
+/** Answers the i-th endpoint of api(). */
+function answer(i: number, req: HttpRequest): HttpResponse {
+  // GET node/status
+  if (!i) return SPORE_LIMITS.stream ? { code: 200, body: nodeStatus(), more: (n) => (n ? ownPiece(n) : ownPiece(0)!.replace("},", ",")) } : { code: 200, body: nodeStatus() };
+  // GET cluster/members
+  if (i === 1) {
     const ids = Object.keys(M);
     const own = SPORE_LIMITS.stream ? "" : ownDetails();
     let tail = "";
@@ -161,20 +172,21 @@ export function start(ports: Ports, config: Config): void {
       // as they are kept (a member running what this node runs shares own;
       // others have theirs from the details table once fetched). Joined into
       // one string, copied on its way out, they run an ESP-01 out of JsVars.
-      more: SPORE_LIMITS.stream ? memberPieces(ids) : (i) => {
-        const k = i >> 1;
+      more: SPORE_LIMITS.stream ? memberPieces(ids) : (n) => {
+        const k = n >> 1;
         const id = ids[k];
         const m = M[id];
-        if (k >= ids.length) return i === k * 2 ? "]}" : undefined;
-        if (i & 1) return tail;
+        if (k >= ids.length) return n === k * 2 ? "]}" : undefined;
+        if (n & 1) return tail;
         if (id !== me && !m) return (tail = "");
         const d = m && m.d !== dv ? details[m.d] : own;
         tail = typeof d === "string" ? d : "";
         return (k ? "," : "") + memberFields(id, m) + (tail ? "," : '},"api":[]}');
       },
     };
-  });
-  add("GET", "tasks/status", () => {
+  }
+  // GET tasks/status
+  if (i === 2) {
     const ts = [];
     let active = 0;
     for (const t of list) {
@@ -182,38 +194,38 @@ export function start(ports: Ports, config: Config): void {
       ts.push({ name: t.n, interval: t.i, enabled: !!t.e, running: !!t.id, runs: t.r, errors: t.x, lastMs: t.l / 1000, avgMs: +(t.a / (t.r || 1) / 1000).toFixed(2) });
     }
     return json(200, { summary: { totalTasks: list.length, activeTasks: active, busyMs: busy / 1000 }, tasks: ts, system: { freeHeap: O.heap(), uptime: uptime() } });
-  });
-  add("POST", "tasks/control", (req) => {
-    const f = parseForm(req.body);
+  }
+  // GET events
+  if (i === 4) return { code: 200, body: '{"events":[' + recent.join(",") + "]}" };
+  const f = parseForm(req.body);
+  // POST tasks/control
+  if (i === 3) {
     if (!f || !f.task || !(f.action || f.interval)) return error(400, "form: task, action, interval");
     const action = f.action || "interval";
     const problem = control(f.task, action, f.interval || "");
     if (problem) return error(problem.substr(0, 3) === "no " ? 404 : 400, problem);
     const t = find(f.task)!;
     return json(200, { success: true, message: "done", task: f.task, action: action, enabled: !!t.e, interval: t.i });
-  });
-  add("GET", "events", () => {
-    return { code: 200, body: '{"events":[' + recent.join(",") + "]}" };
-  });
-  add("POST", "events", (req) => {
-    const f = parseForm(req.body);
-    let data = null;
-    if (!f || !isEventName(f.name) || (f.scope && f.scope !== "local" && f.scope !== "cluster")) return error(400, "form: name[, data, scope]");
-    try {
-      if (f.data) data = JSON.parse(f.data);
-    } catch (e) {
-      return error(400, "data is not JSON");
-    }
-    const problem = f.scope === "cluster" ? publish(f.name, data) : "";
-    if (problem) return error(413, problem);
-    if (f.scope !== "cluster") fire(f.name, data);
-    return json(200, { success: true, name: f.name, scope: f.scope || "local" });
-  });
+  }
+  // POST events
+  const scope = f && (f.scope || "local");
+  let data = null;
+  if (!f || !isEventName(f.name) || (scope !== "local" && scope !== "cluster")) return error(400, "form: name[, data, scope]");
+  try {
+    if (f.data) data = JSON.parse(f.data);
+  } catch (e) {
+    return error(400, "data is not JSON");
+  }
+  const problem = scope === "cluster" ? publish(f.name, data) : "";
+  if (problem) return error(413, problem);
+  if (scope === "local") fire(f.name, data);
+  return json(200, { success: true, name: f.name, scope: scope });
+}
+
+/** Sets the node up and registers the engine's own tasks. */
+export function start(ports: Ports, config: Config): void {
+  setup(ports, config, macTail(ports.mac));
   setDetailsVersion(O.hash(ownDetails()) | 0);
   register("probe", C.prd / 2, tick);
-  register("discovery", 1000, announce);
   register("details", 2000, fetchDetails);
-  register("status", 60000, () => {
-    O.log(host + " " + wifi + " members " + counts() + " free " + O.jsvars());
-  });
 }

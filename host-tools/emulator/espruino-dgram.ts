@@ -18,6 +18,13 @@ export class UdpSocket extends Emitter {
   private open = false;
   private closed = false;
   private readonly recvMax: number;
+  /**
+   * What has not gone out yet, as socketserver.c keeps it (device code can
+   * read it): each datagram after an 8-byte header (address, port, length).
+   * The interpreter's idle loop sends one datagram per socket per pass.
+   */
+  dSnd = "";
+  private readonly unsent: { to: string; port: number; data: string }[] = [];
 
   constructor(
     rt: DeviceRuntime,
@@ -73,7 +80,20 @@ export class UdpSocket extends Emitter {
       return;
     }
     if (!this.port) this.port = this.host.ephemeralPort();
-    this.rt.lan.sendDatagram(ip, this.port, address, port, data);
+    this.unsent.push({ to: address, port, data });
+    this.dSnd += "\0".repeat(8) + data;
+    if (this.unsent.length === 1) this.rt.later(0, () => this.sendOne());
+  }
+
+  /** One idle-loop pass: the oldest unsent datagram goes out. */
+  private sendOne(): void {
+    const d = this.unsent.shift();
+    if (!d) return;
+    this.dSnd = this.dSnd.substr(8 + d.data.length);
+    const ip = this.rt.ip();
+    if (ip) this.rt.lan.sendDatagram(ip, this.port, d.to, d.port, d.data);
+    else this.counters.lostWhileOffline++;
+    if (this.unsent.length) this.rt.later(0, () => this.sendOne());
   }
 
   deliver(data: string, fromIp: string, fromPort: number): void {
@@ -92,6 +112,8 @@ export class UdpSocket extends Emitter {
 
   close(): void {
     if (this.closed) return;
+    this.unsent.length = 0;
+    this.dSnd = "";
     this.closed = true;
     if (this.bound) this.host.unbindUdp(this.port);
     if (this.open) this.rt.sockets.release();

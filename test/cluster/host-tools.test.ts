@@ -176,8 +176,8 @@ test("cluster members, node status and restart, tasks and events against live no
   r = await cli(c, ["tasks", d.ip, "disable", "details"]);
   assert.is(r.code, 0, r.err);
   assert.match(r.out, /details: disable done \(enabled false\)/);
-  r = await cli(c, ["tasks", d.ip, "interval", "status", "1000"]);
-  assert.match(r.out, /status: interval 1000 ms/);
+  r = await cli(c, ["tasks", d.ip, "interval", "details", "1000"]);
+  assert.match(r.out, /details: interval 1000 ms/);
   r = await cli(c, ["tasks", d.ip, "interval", "nope", "1000"]);
   assert.is(r.code, 1);
   assert.match(r.err, /404 no task nope/);

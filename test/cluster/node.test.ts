@@ -98,7 +98,7 @@ node("a cluster event is delivered once, forwarded with one hop fewer, and dropp
 node("the engine's periodic work runs as named tasks controllable over the API", () => {
   const t = rig();
   const tasks = () => api<{ tasks: { name: string; enabled: boolean; interval: number }[] }>(t.c, t.d, "/api/tasks/status", "tasks-status").tasks;
-  assert.equal(tasks().map((x) => x.name), ["probe", "discovery", "details", "status", "wifi"]);
+  assert.equal(tasks().map((x) => x.name), ["probe", "details", "wifi"]);
   const post = (body: string, auth = true) => t.c.http(t.d, "POST", "/api/tasks/control", { body, auth, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
   assert.is(post("task=details&action=disable").status, 200);
   assert.is(tasks().find((x) => x.name === "details")!.enabled, false);

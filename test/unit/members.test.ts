@@ -1,0 +1,54 @@
+// What a node sends, on the pure core with a fake socket: how much it
+// piggybacks, and what it does when Espruino still holds unsent datagrams.
+import "./limits.ts";
+import { crc32 } from "node:zlib";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { readConfig } from "../../device/core/config.ts";
+import { setup, type Ports } from "../../device/core/env.ts";
+import { drops, M, online, receive, send } from "../../device/core/members.ts";
+import { decode, encode, Wire, type Message } from "../../device/core/wire.ts";
+
+const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
+const out: { data: string; to: string }[] = [];
+/** The dgram socket: "dSnd" is what Espruino has not sent yet. */
+const udp = { dSnd: "", send: (data: string, _port: number, to: string) => void out.push({ data, to }) };
+const members = suite("members: sending");
+// the core's configuration is module state, shared with other unit test files in this process: set before each test
+const configure = () => setup({ udp, hash, now: () => 1000, heap: () => 9000, jsvars: () => 900, log: () => {}, later: () => 0 } as unknown as Ports, readConfig({ key: "k3y" }, []), "a1b2c3");
+members.before.each(configure);
+members.before(() => {
+  configure();
+  online("sta", "10.0.0.5", "255.255.255.0");
+  // a member pings this node, with news of a third: both are now gossiped
+  receive(encode("k3y", "spore", "P|a1b2c4|0|1|0|0", "aa1b2c5/0/10.0.0.7/0", "1", hash), { address: "10.0.0.6" });
+});
+const last = () => decode(out[out.length - 1].data, "k3y", "spore", hash) as Message;
+
+members("a ping is answered, piggybacking what this node has to gossip", () => {
+  assert.equal(Object.keys(M).sort(), ["a1b2c4", "a1b2c5"]);
+  assert.is(last().type, "K");
+  assert.ok(last().ups.length >= 2, JSON.stringify(last().ups));
+});
+
+members("an indirect probe request carries no updates (three go at once); other messages do", () => {
+  send("R", "7/10.0.0.7", "10.0.0.6");
+  assert.equal([last().type, last().ups], ["R", []]);
+  send("P", "8", "10.0.0.6");
+  assert.is(last().type, "P");
+  assert.ok(last().ups.length >= 1);
+});
+
+members("with more than two full datagrams still unsent in the socket, the next is dropped and counted, not held too", () => {
+  const before = out.length;
+  udp.dSnd = "x".repeat(2 * Wire.MaxDatagram + 1);
+  send("P", "9", "10.0.0.6");
+  assert.is(out.length, before);
+  assert.is(drops.busy, 1);
+  udp.dSnd = "x".repeat(2 * Wire.MaxDatagram);
+  send("P", "10", "10.0.0.6");
+  assert.is(out.length, before + 1, "two waiting: it goes");
+  udp.dSnd = "";
+});
+
+members.run();
