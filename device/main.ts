@@ -8,7 +8,7 @@ import { register, taskManager } from "./core/tasks.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
 import { startWifi } from "./platform/wifi.ts";
-import { startMqtt } from "./platform/mqtt-node.ts";
+import { mqttDrops, mqttPub, mqttUp, startMqtt } from "./platform/mqtt.ts";
 
 const errors: string[] = [];
 const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true), errors);
@@ -51,9 +51,10 @@ register("wifi", 30000, startWifi());
 if (SPORE_LIMITS.mqtt) startMqtt();
 /**
  * What user code (and the boot file) reaches: SPORE's task manager, the
- * event bus, the member count. Built each time it is asked for (a getter on
- * the global object): kept, the object and its getters cost 40 JsVars on an
- * ESP-01 for good (measured); built, about 20 until the caller lets go.
+ * event bus, the member count, MQTT publishing. Built each time it is asked
+ * for (a getter on the global object): kept, the object and its getters cost
+ * 40 JsVars on an ESP-01 for good (measured); built, about 20 until the
+ * caller lets go.
  */
 Object.defineProperty(global, "spore", {
   get: () => ({
@@ -65,6 +66,8 @@ Object.defineProperty(global, "spore", {
     off: off,
     fire: fire,
     publish: publish,
+    // boards with MQTT: spore.mqtt.publish(topic, payload, qos 0 or 1, retain), up (1 while connected), dropped (by the full queue or low memory)
+    mqtt: SPORE_LIMITS.mqtt ? { publish: mqttPub, up: mqttUp, dropped: mqttDrops } : undefined,
   }),
 });
 print(host + " " + SPORE_VERSION);

@@ -1,57 +1,49 @@
-// An MQTT 3.1.1 client over Espruino's "net": one socket to the broker, a
-// retained "online"/"offline" status (the offline one as the last will),
-// QoS 0 and 1 publishing, one subscription, keep-alive pings, reconnection
-// with backoff (1 s doubling to 60 s). A broker that is down never blocks the
-// node: publishes wait in a small queue while it is away, or while the socket
-// still holds the last one ("drain" not yet come), and what does not fit is
-// dropped and counted. QoS 1 messages not yet acknowledged are sent again
-// (marked DUP) after a reconnection.
+// A node's MQTT side (boards with SPORE_LIMITS.mqtt, when spore.json has
+// "mq": {"host", "port", "prefix", "period", "user", "pass", "ha"}): an MQTT
+// 3.1.1 client over Espruino's "net", one socket to the broker. Under
+// <prefix>/<hostname>/ it keeps "status" (online/offline, retained, the
+// offline one as last will), publishes "telemetry" every `period` seconds (1
+// to 32767, with the keep-alive ping: the keep-alive is two periods) and
+// every event as it happens on "events", and takes commands on "cmd":
+// {"key": <cluster secret>, "cmd": "restart"} or {"key", "cmd": "task",
+// "task", "action" | "interval"}; the result of a command is a "cmd/result"
+// event (so it is published on "events"). With "ha": true, each connection
+// also announces the node to Home Assistant (MQTT discovery, retained under
+// homeassistant/): a device with its sensors, read from the telemetry, and
+// its online status. User code publishes with spore.mqtt(topic, payload,
+// qos, retain).
 //
-// One client per node, its state at the top level and its functions
-// top-level too: a closure keeps its whole scope alive on the chip, which
-// cost the first version of this client about 350 JsVars measured on the
-// real interpreter (the emulator, which cannot see closure scopes, said a
-// third of that).
-import { CONNACK, connect, message, num16, parse, PINGREQ, puback, PUBACK, PUBLISH, publish, subscribe } from "../core/mqtt.ts";
+// It reconnects with backoff (1 s doubling to 60 s). A broker that is down
+// never blocks the node: publishes wait in a small queue while it is away,
+// or while the socket still holds the last one ("drain" not yet come), and
+// what does not fit is dropped and counted. QoS 1 messages not yet
+// acknowledged are sent again (marked DUP) after a reconnection.
+//
+// Everything is top-level, the settings read from Storage when needed, not
+// kept: a closure keeps its whole scope alive on the chip, which cost the
+// first version of this client about 350 JsVars measured on the real
+// interpreter (the emulator, which cannot see closure scopes, said a third
+// of that), and a settings object about 17.
+import { CONFIG_FILE } from "../core/config.ts";
+import { C, host, O } from "../core/env.ts";
+import { fire, setTap } from "../core/events.ts";
+import { connect, lstr, Mqtt, num16, packet, parse, publish, u16 } from "../core/mqtt.ts";
+import { control } from "../core/tasks.ts";
+import { telemetry } from "../core/telemetry.ts";
 
-export interface MqttConfig {
-  /** Broker host and port. */
-  h: string;
-  p: number;
-  /** Client id, and the topic under which "status" is kept. */
-  i: string;
-  s: string;
-  /** Keep-alive, seconds. */
-  k: number;
-  /** User name and password ("" for none). */
-  u: string;
-  w: string;
-  /** What receives the messages on "<s>/cmd", the topic subscribed to. */
-  m: (topic: string, payload: string) => void;
-  /** Runs after each (re)connection, once the status and subscription are sent: the first thing it publishes goes out at once, four more as the socket drains. */
-  o?: () => void;
-  /**
-   * Runs with each keep-alive ping (every k/2 seconds) while connected: the
-   * node's telemetry rides on the client's one timer instead of a task and
-   * a timer of its own (about 25 JsVars).
-   */
-  t?: () => void;
-}
-
-/** Sizes (const enum: no JsVars, see core/wire.ts). */
+/** Packets kept while the broker is away, and QoS 1 messages awaiting PUBACK (const enum: no JsVars). */
 const enum K {
-  /** Packets kept while the broker is away, and QoS 1 messages awaiting PUBACK. */
   Queue = 4,
-  /** Largest packet taken from the broker: more would not fit in JsVars. */
-  MaxIn = 512,
 }
 
-let cf: MqttConfig;
+/** "<prefix>/<hostname>", the topics' base; the keep-alive in seconds. */
+let base = "";
+let keep = 0;
 let sock: any = null;
 let buf = "";
 /** Connected to the broker, with its CONNACK. */
 export let mqttUp = 0;
-/** Messages dropped because the queue was full. */
+/** Messages dropped: the queue was full, or memory short (see mqttPub). */
 export let mqttDrops = 0;
 let wait = 1000;
 let pid = 0;
@@ -65,100 +57,146 @@ const queue: string[] = [];
 let full = 0;
 /** QoS 1 packets by id, until their PUBACK. */
 const flight: Record<string, string> = {};
+/** The next Home Assistant discovery config to send (5: none left). */
+let ha = 5;
 
-/** Starts the client (once per node). */
-export function mqttStart(config: MqttConfig): void {
-  cf = config;
-  // keep-alive: a ping every half period; nothing heard for 1.5 periods ends the connection
-  setInterval(ping, config.k * 500);
-  open();
+/** The "mq" settings, read again each time: the node does not keep them. */
+function settings(): any {
+  return ((require("Storage").readJSON(CONFIG_FILE, true) || {}) as any).mq;
+}
+
+/** Starts the client if spore.json names a broker (once per node). */
+export function startMqtt(): void {
+  const m = settings();
+  if (!m) return;
+  if (typeof m !== "object" || typeof m.host !== "string" || !m.host) return print(CONFIG_FILE + ': bad mq: {"host": ...} needed');
+  base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + host;
+  keep = (m.period >= 1 && m.period <= 32767 ? m.period | 0 : 30) * 2;
+  // a ping every half keep-alive, with the telemetry; nothing heard for 1.5 keep-alives ends the connection
+  setInterval(ping, keep * 500);
+  setTap(event);
+  // within 2 s: a cluster booting at once spreads its connections
+  setTimeout(open, Math.random() * 2000);
 }
 
 function ping(): void {
   if (!mqttUp) return;
-  if (getTime() - heard > cf.k * 1.5) return sock.end();
-  sock.write(PINGREQ);
-  if (cf.t) cf.t();
+  if (getTime() - heard > keep * 1.5) return sock.end();
+  sock.write("\xc0\x00");
+  mqttPub(base + "/telemetry", telemetry((require("Wifi") as any).getDetails().rssi || 0, mqttDrops), 0, false);
 }
 
 function open(): void {
+  const m = settings() || {};
   buf = "";
   try {
-    sock = require("net").connect({ host: cf.h, port: cf.p }, hello);
+    sock = require("net").connect({ host: m.host, port: m.port > 0 && m.port < 65536 ? m.port : 1883 });
   } catch (e) {
+    // offline, or no socket free: Espruino throws (and closes the socket it made)
     sock = null;
-    return retry();
+    setTimeout(open, wait);
+    wait = Math.min(wait * 2, 60000);
+    return;
   }
+  // written now, it goes out once the connection is up (Espruino keeps it in the socket)
+  sock.write(connect(host, keep, base + "/status", "offline", m.user || "", m.pass || ""));
   full = 1;
   sock.on("data", received);
   sock.on("drain", drained);
-  sock.on("error", lost);
+  // "close" always comes, after "error" if there was one (socketserver.c)
   sock.on("close", lost);
 }
 
-/** The socket has sent all it was given: the next queued publish goes. */
+/** The socket has sent all it was given: the next Home Assistant config or queued publish goes. */
 function drained(): void {
   full = 0;
-  if (mqttUp && queue.length) write(queue.shift() as string);
+  if (!mqttUp) return;
+  if (ha < 5) {
+    const k = "load,freeJsVars,freeHeap,uptime,rssi".split(",")[ha++];
+    full = 1;
+    sock.write(publish("homeassistant/sensor/" + host + "/" + k + "/config", JSON.stringify({ name: k, unique_id: host + "_" + k, state_topic: base + "/telemetry", value_template: "{{ value_json." + k + " }}", availability_topic: base + "/status", device: { identifiers: [host], name: host, model: "Spore " + SPORE_BOARD, sw_version: SPORE_VERSION } }), 1, 0));
+  } else if (queue.length) {
+    full = 1;
+    sock.write(queue.shift());
+  }
 }
 
-function write(p: string): void {
-  full = 1;
-  sock.write(p);
-}
-
-function hello(): void {
-  sock.write(connect(cf.i, cf.k, cf.s + "/status", "offline", cf.u, cf.w));
-}
-
-function retry(): void {
-  setTimeout(open, wait);
-  wait = Math.min(wait * 2, 60000);
-}
-
-/** "error" (no network, refused) and "close" may both come, or only one: the socket is dropped and retried once. */
+/** The connection is gone (refused, dropped, ended): it is tried again after the backoff. */
 function lost(): void {
-  if (!sock) return;
-  sock.removeAllListeners();
   sock = null;
   mqttUp = 0;
-  retry();
+  setTimeout(open, wait);
+  wait = Math.min(wait * 2, 60000);
 }
 
 function received(d: string): void {
   buf += d;
   for (;;) {
-    const p = parse(buf, K.MaxIn);
+    const p = parse(buf);
     if (p === undefined) return sock.end();
     if (!p) return;
     buf = buf.substr(p.n);
     heard = getTime();
-    if (p.t === CONNACK) {
+    if (p.t === Mqtt.Connack) {
       // a refused connection (bad credentials, ...) is closed and retried with backoff
       if (p.b.charCodeAt(1)) return sock.end();
       mqttUp = 1;
       wait = 1000;
-      sock.write(publish(cf.s + "/status", "online", 0, true, 0, false));
-      sock.write(subscribe(1, cf.s + "/cmd"));
-      // unacknowledged QoS 1 messages again, with the DUP flag, and what waited (both bounded)
+      sock.write(publish(base + "/status", "online", 1, 0));
+      // SUBSCRIBE, packet id 1, QoS 1
+      sock.write(packet(130, u16(1) + lstr(base + "/cmd") + "\x01"));
+      // unacknowledged QoS 1 messages again, with the DUP flag (bounded); what waited goes one per "drain"
       for (const k in flight) sock.write(String.fromCharCode(flight[k].charCodeAt(0) | 8) + flight[k].substr(1));
-      while (queue.length) sock.write(queue.shift() as string);
-      full = 0;
-      if (cf.o) cf.o();
-    } else if (p.t === PUBACK) delete flight[num16(p.b, 0)];
-    else if (p.t === PUBLISH) {
-      const msg = message(p);
-      if (msg.qos) sock.write(puback(msg.pid));
-      cf.m(msg.topic, msg.message);
+      full = 1;
+      // Home Assistant MQTT discovery: one retained config per sensor, one per "drain"
+      ha = (settings() || {}).ha ? 0 : 5;
+    } else if (p.t === Mqtt.Puback) delete flight[num16(p.b, 0)];
+    else if (p.t === Mqtt.Publish) {
+      // topic, packet id at QoS 1 (2 treated as 1: acknowledged once), payload
+      const tl = num16(p.b, 0);
+      const qos = p.f & 6;
+      if (qos) sock.write(packet(64, p.b.substr(2 + tl, 2)));
+      if (p.b.substr(2, tl) !== base + "/cmd") continue;
+      // a command (inline, as each function costs JsVars for good): its result is a cmd/result event
+      let c: any;
+      try {
+        c = JSON.parse(p.b.substr(2 + tl + (qos ? 2 : 0)));
+      } catch (e) {
+        fire("cmd/result", { error: "not JSON" });
+        continue;
+      }
+      if (!c || !C.key || c.key !== C.key) fire("cmd/result", { error: "cluster secret required" });
+      else if (c.cmd === "restart") {
+        fire("cmd/result", { cmd: "restart" });
+        setTimeout(E.reboot, 500);
+      } else {
+        const err = c.cmd === "task" ? control(String(c.task), c.action ? String(c.action) : "interval", c.interval ? String(c.interval) : "") : "unknown cmd";
+        fire("cmd/result", err ? { cmd: c.cmd, error: err } : { cmd: c.cmd, task: c.task, done: c.action || "interval" });
+      }
     }
   }
 }
 
-/** Publishes, or queues while the broker is away (QoS 0 or 1). */
+/**
+ * Publishes, or queues while the broker is away or the socket is busy (QoS
+ * 0 or 1). A packet waiting in the socket, in the queue or for its PUBACK
+ * holds a JsVar per 10 bytes or so: one written at once needs as many free
+ * JsVars as a request (SPORE_LIMITS.minFree), one kept waiting 100 more (as
+ * a details fetch does, see core/node.ts), or it is dropped and counted.
+ * Queued while a whole cluster booted at once (every node discovering every
+ * other, each discovery an event), they ran nodes out of memory on the real
+ * interpreter.
+ */
 export function mqttPub(topic: string, payload: string, qos: number, retain: boolean): void {
+  const now = mqttUp && !full;
+  let p: string;
+  if (O.jsvars() < SPORE_LIMITS.minFree + (now ? 0 : 100)) {
+    mqttDrops++;
+    return;
+  }
   if (qos) {
     pid = (pid % 65535) + 1;
-    const p = publish(topic, payload, 1, retain, pid, false);
+    p = publish(topic, payload, retain ? 3 : 2, pid);
     // the oldest unacknowledged one gives way: the queue is bounded
     const ids = Object.keys(flight);
     if (ids.length >= K.Queue) {
@@ -168,14 +206,17 @@ export function mqttPub(topic: string, payload: string, qos: number, retain: boo
     flight[pid] = p;
     // while the broker is away it waits in flight, sent again on reconnection
     if (!mqttUp) return;
-    if (!full) return write(p);
-    if (queue.length < K.Queue) return void queue.push(p);
-    delete flight[pid];
+  } else p = publish(topic, payload, retain ? 1 : 0, 0);
+  if (now) {
+    full = 1;
+    sock.write(p);
+  } else if (queue.length < K.Queue) queue.push(p);
+  else {
+    if (qos) delete flight[pid];
     mqttDrops++;
-    return;
   }
-  const p = publish(topic, payload, 0, retain, 0, false);
-  if (mqttUp && !full) write(p);
-  else if (queue.length < K.Queue) queue.push(p);
-  else mqttDrops++;
+}
+
+function event(json: string): void {
+  mqttPub(base + "/events", json, 0, false);
 }

@@ -8,7 +8,7 @@ declare function require(module: "Storage"): EspruinoStorage;
 declare function require(module: "dgram"): EspruinoDgram;
 declare function require(module: "Wifi"): EspruinoWifi;
 declare function require(module: "http"): EspruinoHttp;
-declare function require(module: "net"): { connect(options: { host: string; port: number }, cb: () => void): any };
+declare function require(module: "net"): { connect(options: { host: string; port: number }, cb?: () => void): any };
 
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function setInterval(fn: () => void, ms: number): number;

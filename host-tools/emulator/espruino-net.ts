@@ -7,13 +7,14 @@ export class NetSocket extends Emitter {
   private stream: StreamEnd | undefined;
   private closed = false;
   private drainPending = false;
+  /** Written before the connection is up: it goes out once it is (socketserver.c keeps it in the socket's "dSnd"). */
+  private unsent = "";
 
+  /** As jswrap_net_connect: offline, or with no socket free, it throws (the socket it made closes by itself). */
   connect(host: string, port: number, onConnect: unknown): void {
     const from = this.rt.ip();
-    if (!from || !this.rt.sockets.acquire()) {
-      this.rt.later(0, () => this.emit("error", this.rt.newObject({ code: -10, message: from ? "Unable to create socket" : "Not connected" })));
-      return;
-    }
+    if (!from) throw new Error("Not connected to the internet");
+    if (!this.rt.sockets.acquire()) throw new Error("Unable to create socket");
     this.rt.lan.connect(from, host, port, (err, stream) => {
       if (err || !stream || this.closed) {
         this.rt.sockets.release();
@@ -33,13 +34,19 @@ export class NetSocket extends Emitter {
       };
       if (onConnect) this.rt.invoke(onConnect, this);
       this.emit("connect");
+      if (this.unsent) stream.write(this.unsent);
+      this.unsent = "";
       // as socketserver.c: on connecting with nothing to send yet, "drain"
       this.drainSoon();
     });
   }
 
   write(data: unknown): boolean {
-    if (!this.stream || this.closed) return false;
+    if (this.closed) return false;
+    if (!this.stream) {
+      this.unsent += String(data);
+      return true;
+    }
     this.stream.write(String(data));
     this.drainSoon();
     return true;
