@@ -22,6 +22,8 @@ declare const SPORE_LIMITS: {
   stream: number;
   /** answers to announces waiting at once */
   hellos: number;
+  /** bytes of unsent datagrams beyond which a message goes without piggybacked updates */
+  backlog: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name. */

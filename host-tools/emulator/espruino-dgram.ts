@@ -21,7 +21,6 @@ export class UdpSocket extends Emitter {
   /**
    * What has not gone out yet, as socketserver.c keeps it (device code can
    * read it): each datagram after an 8-byte header (address, port, length).
-   * The interpreter's idle loop sends one datagram per socket per pass.
    */
   dSnd = "";
   private readonly unsent: { to: string; port: number; data: string }[] = [];
@@ -82,18 +81,22 @@ export class UdpSocket extends Emitter {
     if (!this.port) this.port = this.host.ephemeralPort();
     this.unsent.push({ to: address, port, data });
     this.dSnd += "\0".repeat(8) + data;
-    if (this.unsent.length === 1) this.rt.later(0, () => this.sendOne());
+    if (this.unsent.length === 1) this.rt.later(0, () => this.flush());
   }
 
-  /** One idle-loop pass: the oldest unsent datagram goes out. */
-  private sendOne(): void {
-    const d = this.unsent.shift();
-    if (!d) return;
-    this.dSnd = this.dSnd.substr(8 + d.data.length);
+  /**
+   * Once the event that sent them is over, what waits goes out: datagrams
+   * sent in one event pile up in dSnd, as on the chip (which then sends one
+   * per pass of its idle loop: the emulator, with no idle loop, sends them
+   * together, one scheduler event for the lot).
+   */
+  private flush(): void {
     const ip = this.rt.ip();
-    if (ip) this.rt.lan.sendDatagram(ip, this.port, d.to, d.port, d.data);
-    else this.counters.lostWhileOffline++;
-    if (this.unsent.length) this.rt.later(0, () => this.sendOne());
+    for (const d of this.unsent.splice(0)) {
+      if (ip) this.rt.lan.sendDatagram(ip, this.port, d.to, d.port, d.data);
+      else this.counters.lostWhileOffline++;
+    }
+    this.dSnd = "";
   }
 
   deliver(data: string, fromIp: string, fromPort: number): void {
