@@ -85,10 +85,10 @@ export let wifi = "";
 /**
  * The station is up with this address and netmask, or down (mode "ap" or
  * "", address ""). The first announce goes within 3 s (the probe task's
- * next mid-round run after a random moment): a whole cluster booting at once (power
- * back after a cut) otherwise announces in the same instant, and every node
- * has every answer and update to take at once, which ran ESP8266 nodes out
- * of JsVars on the real interpreter.
+ * next mid-round run after a random moment): a whole cluster booting at
+ * once (power back after a cut) otherwise announces in the same instant,
+ * and every node has every answer and update to take at once, which ran
+ * ESP8266 nodes out of JsVars on the real interpreter.
  */
 export function online(mode: string, address: string, netmask: string): void {
   wifi = mode;
@@ -126,7 +126,7 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
   seq = (seq + 1) & 16777215;
   const head = type + "|" + me + "|" + b36(inc) + "|" + b36(seq) + "|" + b36(dv >>> 0) + "|" + b36(O.heap());
   let ups = extra || "";
-  // a datagram still waiting to go out (a burst): this one goes without piggybacked updates too
+  // more than the board's backlog still waiting to go out (a burst): this one goes without piggybacked updates
   let room = (O.udp.dSnd || "").length > SPORE_LIMITS.backlog ? 0 : Wire.MaxDatagram - Wire.Framing - C.cl.length - head.length - arg.length - ups.length;
   const limit = 3 * Math.ceil(Math.log(size + 2) / Math.LN2);
   for (let i = 0; i < queue.length; i++) {

@@ -92,11 +92,8 @@ function open(): void {
   try {
     sock = require("net").connect({ host: m.host, port: m.port > 0 && m.port < 65536 ? m.port : 1883 });
   } catch (e) {
-    // offline, or no socket free: Espruino throws (and closes the socket it made)
-    sock = null;
-    setTimeout(open, wait);
-    wait = Math.min(wait * 2, 60000);
-    return;
+    // offline, or no socket free: Espruino throws (and closes the socket it made); tried again after the backoff
+    return lost();
   }
   // written now, it goes out once the connection is up (Espruino keeps it in the socket)
   sock.write(connect(host, keep, base + "/status", "offline", m.user || "", m.pass || ""));
@@ -121,7 +118,7 @@ function drained(): void {
   }
 }
 
-/** The connection is gone (refused, dropped, ended): it is tried again after the backoff. */
+/** The connection is gone (refused, dropped, ended) or never came: it is tried again after the backoff. */
 function lost(): void {
   sock = null;
   mqttUp = 0;

@@ -5,7 +5,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { lanBroker, runAsync } from "../../host-tools/emulator/broker.ts";
-import { Cluster, type ClusterOptions } from "../../host-tools/emulator/cluster.ts";
+import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 
@@ -13,12 +13,15 @@ const seed = seedFromEnv();
 const test = suite(`mqtt client (seed ${seed})`);
 const BROKER = "10.42.0.250";
 
-
-/** One node of `board` with the broker in its spore.json (telemetry every `period` s), and the counter. */
-async function rig(board = "esp8266", period = 30, options: Partial<ClusterOptions> = {}) {
-  const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period } }, ...options });
+/** One esp8266 node with the broker in its spore.json (telemetry every 30 s); with `counting`, 4 s later it runs the counter. */
+async function rig(counting = false) {
+  const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period: 30 } } });
   const broker = await lanBroker(c, BROKER);
-  const d = c.addNode(board);
+  const d = c.addNode("esp8266");
+  if (counting) {
+    await runAsync(c, 4000);
+    counter(d);
+  }
   return { c, d, broker };
 }
 
@@ -33,6 +36,8 @@ function counter(d: Device): void {
 /** spore.mqtt's state on the node, as a plain object. */
 const stat = (d: Device) => ({ up: d.eval("spore.mqtt.up") as number, dropped: d.eval("spore.mqtt.dropped") as number });
 const counts = (b: { seen: { topic: string; payload: string }[] }, d: Device) => b.seen.filter((m) => m.topic === `spore/${d.hostname}/count`).map((m) => Number(m.payload));
+/** How often the node said it is online. */
+const onlines = (b: { seen: { topic: string; payload: string }[] }, d: Device) => b.seen.filter((m) => m.topic === `spore/${d.hostname}/status` && m.payload === "online").length;
 
 test("connects, says it is online (retained), publishes at QoS 0 and 1, and receives what it subscribed to, acknowledging QoS 1", async () => {
   const { c, d, broker } = await rig();
@@ -82,15 +87,12 @@ test("a burst while connected: one publish in the socket, four queued until it d
 });
 
 test("it reconnects after the broker drops it, losing only what its bounded queue could not hold", async () => {
-  const { c, d, broker } = await rig();
+  const { c, d, broker } = await rig(true);
   try {
-    await runAsync(c, 4000);
-    counter(d);
     await runAsync(c, 4000);
     broker.dropClients();
     await runAsync(c, 6000);
-    const onlines = broker.seen.filter((m) => m.topic === `spore/${d.hostname}/status` && m.payload === "online").length;
-    assert.ok(onlines >= 2, `online again after the reconnection (${onlines})`);
+    assert.ok(onlines(broker, d) >= 2, `online again after the reconnection (${onlines(broker, d)})`);
     const n = counts(broker, d);
     assert.ok(n.length >= 8, JSON.stringify(n));
     // while the broker was away, messages waited in the node's queue (bounded: the rest were counted)
@@ -127,10 +129,8 @@ test("a node that loses power goes silent; the broker publishes its last will, o
 });
 
 test("QoS 1: a message whose acknowledgement never came is sent again, marked DUP, after the reconnection", async () => {
-  const { c, d, broker } = await rig();
+  const { c, d, broker } = await rig(true);
   try {
-    await runAsync(c, 4000);
-    counter(d);
     await runAsync(c, 2000);
     const tries: { payload: string; dup: boolean }[] = [];
     let lost = "";
@@ -156,15 +156,12 @@ test("QoS 1: a message whose acknowledgement never came is sent again, marked DU
 });
 
 test("after the broker restarts (retained messages gone), the node reconnects and says it is online again", async () => {
-  const { c, d, broker } = await rig();
+  const { c, d, broker } = await rig(true);
   try {
-    await runAsync(c, 4000);
-    counter(d);
     await runAsync(c, 2000);
     await broker.restart();
     await runAsync(c, 10000);
-    const online = broker.seen.filter((m) => m.topic === `spore/${d.hostname}/status` && m.payload === "online");
-    assert.ok(online.length >= 2, `online ${online.length} times`);
+    assert.ok(onlines(broker, d) >= 2, `online ${onlines(broker, d)} times`);
     const before = counts(broker, d).length;
     await runAsync(c, 3000);
     assert.ok(counts(broker, d).length > before, "publishing again");
