@@ -8,6 +8,7 @@ import { register, taskManager } from "./core/tasks.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
 import { startWifi } from "./platform/wifi.ts";
+import { newBoot } from "./platform/boot-number.ts";
 import { mqttDrops, mqttPub, mqttUp, startMqtt } from "./platform/mqtt.ts";
 
 const errors: string[] = [];
@@ -41,6 +42,9 @@ start(
     mhz: SPORE_BOARD === "esp32" ? 240 : chip().cpuFrequency,
     flash: SPORE_BOARD === "esp32" ? 4194304 : chip().flashKB * 1024,
     boot: global.SBS,
+    // counts this boot and seeds Math.random before the core draws from it
+    boots: newBoot(),
+    uniform: Math.random,
   },
   config,
 );

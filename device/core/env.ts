@@ -51,6 +51,10 @@ export interface Ports {
   flash: number;
   /** The boot file's state ({slot, state}), when there is a boot file. */
   boot?: object;
+  /** This boot's number: higher at every boot (0 when the node has no boot state). */
+  boots: number;
+  /** Uniform in [0, 1): Math.random once the platform has seeded it. */
+  uniform(): number;
 }
 
 /** JSON.stringify, used often enough to be worth its own short name. */

@@ -4,7 +4,7 @@
 // members, up to HOPS hops, so it reaches every live node even when the
 // broadcast is lost somewhere; duplicates are dropped by origin and id.
 import { host, me, now, O, str } from "./env.ts";
-import { bc, drop, M, pick, send } from "./members.ts";
+import { bc, drop, inc, M, pick, send } from "./members.ts";
 import { b36, BAD, isId, n36, Wire } from "./wire.ts";
 
 export type Listener = (data: any, origin: string) => void;
@@ -90,7 +90,9 @@ function forward(arg: string, not: string): void {
 /** Fires an event on every live node, this one included. Returns "" or why it cannot be sent. */
 export function publish(name: string, data: any): string {
   if (!isEventName(name)) return "bad event name";
-  const key = me + "." + b36(++eid);
+  // numbered on from this boot's incarnation: peers remember the keys of a previous boot's events
+  eid = (eid || inc) + 1;
+  const key = me + "." + b36(eid);
   const arg = key + "." + K.Hops + "." + name + ":" + str(data === undefined ? null : data);
   // the longest that leaves room for the header and updates
   const max = Wire.MaxDatagram - 120;

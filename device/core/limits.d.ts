@@ -24,6 +24,8 @@ declare const SPORE_LIMITS: {
   hellos: number;
   /** bytes of unsent datagrams beyond which a message goes without piggybacked updates */
   backlog: number;
+  /** address of the hardware random number register (0: none) */
+  hwRandom: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name. */

@@ -13,13 +13,18 @@
 import { C, me, now, O } from "./env.ts";
 import { clusterEvent, note } from "./events.ts";
 import { broadcastAddress, isIp } from "./identity.ts";
+import { fresh } from "./replay.ts";
 import { b36, BAD, decode, encode, n36, update, Wire } from "./wire.ts";
 
 export const STATUS = ["ACTIVE", "INACTIVE", "DEAD"];
-/** Members asked to probe one that did not answer; seqs below the highest kept in the replay window (const enum: no JsVars, see wire.ts). */
+/**
+ * Members asked to probe one that did not answer; the incarnations a boot may
+ * use before the next boot's (a refutation takes one: see replay.ts). Const
+ * enum: no JsVars, see wire.ts.
+ */
 const enum K {
   Indirect = 3,
-  Window = 31,
+  IncPerBoot = 4096,
 }
 
 /** One member. Keys are short: each costs JsVars on the chip. */
@@ -37,7 +42,7 @@ export interface Member {
   /** details version (kept signed: a whole number over 2^31 costs a JsVar more), free heap */
   d: number;
   h: number;
-  /** highest datagram seq seen (-1 none) and the window of seqs below it already seen */
+  /** the replay check's highest seq (-1 none) and window (replay.ts) */
   q: number;
   w: number;
   /** status last reported */
@@ -46,7 +51,7 @@ export interface Member {
 
 /** A random whole number below n. */
 function rnd(n: number): number {
-  return Math.floor(Math.random() * n);
+  return (O.uniform() * n) | 0;
 }
 
 /** Members by id (MAC tail). */
@@ -58,13 +63,13 @@ export let ip = "";
 export let bc = "";
 /** Dropped datagrams by reason. */
 export const drops: Record<string, number> = {};
-let seq = rnd(16777216);
+let seq = 0;
 /** Ids with updates to piggyback, newest first, and how often each was sent. */
 const queue: string[] = [];
 const sent: Record<string, number> = {};
 /** The number of members; the probe order's position (from a random start); the probe in flight; probes relayed for others. */
 export let size = 0;
-let oi = rnd(65536);
+let oi = 0;
 let probe: { i: string; o: number; t: number; x: number; ok: number } | null = null;
 let phase = 0;
 const relays: { o: number; r: string; n: string }[] = [];
@@ -75,8 +80,16 @@ let lastAnn = -1e9;
 /** The first announce after going online waits until then. */
 let annAt = 0;
 
-export function setDetailsVersion(v: number): void {
-  dv = v;
+/**
+ * Starts this boot's membership: its incarnation from the boot number (so a
+ * restarted node's datagrams are new to its peers whatever their seqs, see
+ * replay.ts) and its probe order from a random start (drawn after the
+ * platform seeded the generator: Espruino's repeats itself after every boot).
+ */
+export function begin(boot: number, details: number): void {
+  inc = boot * K.IncPerBoot;
+  dv = details;
+  oi = rnd(65536);
 }
 
 /** "sta" on the configured network, "ap" serving its own access point, "" before either. */
@@ -146,27 +159,6 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
   O.udp.send(encode(C.key, C.cl, head, ups, arg, O.hash), C.udp, to);
 }
 
-/**
- * Whether datagram q is new from this member, keeping its replay window: 0
- * a replay, 1 new, 2 the first from it or from a restart (a seq far behind
- * the last one: seqs start random).
- */
-function fresh(m: Member, q: number): number {
-  const d = (q - m.q) & 16777215;
-  const back = 16777216 - d;
-  if (m.q < 0 || (d >= 8388608 && back > 4096)) {
-    m.q = q;
-    m.w = 0;
-    return 2;
-  }
-  if (!d || (d >= 8388608 && (back > K.Window || m.w & (1 << (back - 1))))) return 0;
-  if (d < 8388608) {
-    m.w = d > K.Window ? 0 : ((m.w << d) | (1 << (d - 1))) & 2147483647;
-    m.q = q;
-  } else m.w |= 1 << (back - 1);
-  return 1;
-}
-
 /** The answer to an announce. */
 function hello(to: string): void {
   hellos--;
@@ -204,6 +196,8 @@ function heard(id: string, n: number, a: string, d: number, direct: boolean): Me
   if (n > m.n) {
     m.n = n;
     m.s = 0;
+    // a new incarnation: its seqs start anew
+    m.q = -1;
     enqueue(id);
   } else if (!direct) return m; // old news
   else if (m.s) send("H", "", a, "s" + id + "/" + b36(m.n) + "/0"); // tell a suspected member, so it refutes
@@ -220,12 +214,13 @@ export function receive(data: string, info: { address: string }): void {
   if (typeof g === "string") return drop(g);
   if (g.id === me) return; // our own broadcast
   const known = M[g.id];
-  const f = known ? fresh(known, g.seq) : 2;
+  const f = known ? fresh(known, g.inc, g.seq) : 2;
   if (!f) return drop("replay");
   const m = heard(g.id, g.inc, from, g.dv, true);
   if (m) {
     m.h = g.heap;
-    if (!known) fresh(m, g.seq);
+    // the first of a member or of its incarnation: the window starts from it
+    if (f > 1) fresh(m, g.inc, g.seq);
   }
   for (const s of g.ups) {
     const u = update(s)!;
@@ -239,6 +234,8 @@ export function receive(data: string, info: { address: string }): void {
     } else if (u.k === "a") heard(u.id, u.inc, u.ip, u.dv, false);
     else if (x && u.inc >= x.n && !(x.s && u.inc === x.n)) {
       x.s = 1;
+      // perhaps of a new incarnation: its seqs start anew (cleared needlessly, the window lets one datagram through unchecked)
+      x.q = -1;
       x.n = u.inc;
       x.t = Math.max(x.t, now() - u.age * 1000);
       enqueue(u.id);

@@ -4,7 +4,7 @@ import type { Config } from "./config.ts";
 import { C, host, me, now, O, setup, str, type HttpRequest, type HttpResponse, type Ports } from "./env.ts";
 import { fire, isEventName, publish, recent } from "./events.ts";
 import { macTail } from "./identity.ts";
-import { drops, dv, inc, ip, M, setDetailsVersion, status, STATUS, tick, wifi, type Member } from "./members.ts";
+import { begin, drops, dv, inc, ip, M, status, STATUS, tick, wifi, type Member } from "./members.ts";
 import { busy, control, find, list, register, uptime } from "./tasks.ts";
 import { b36 } from "./wire.ts";
 
@@ -225,7 +225,7 @@ function answer(i: number, req: HttpRequest): HttpResponse {
 /** Sets the node up and registers the engine's own tasks. */
 export function start(ports: Ports, config: Config): void {
   setup(ports, config, macTail(ports.mac));
-  setDetailsVersion(O.hash(ownDetails()) | 0);
+  begin(ports.boots, O.hash(ownDetails()) | 0);
   register("probe", C.prd / 2, tick);
   register("details", 2000, fetchDetails);
 }

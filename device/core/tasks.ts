@@ -3,7 +3,7 @@
 // interval timer exists). A throwing task never stops the node; one that
 // throws K.MaxErrors (5) times in a row is disabled and a task/error event says so.
 import { now, O } from "./env.ts";
-import { fire } from "./events.ts";
+import { note } from "./events.ts";
 
 /** Errors in a row that disable a task (const enum: no JsVar, see wire.ts). */
 const enum K {
@@ -51,9 +51,7 @@ function run(t: Task): void {
     // a task that disabled itself stays so
     const off = t.e > 0 && ++t.e > K.MaxErrors;
     if (off) t.e = 0;
-    const msg = String((err as Error).message || err);
-    O.log("task " + t.n + ": " + msg + (off ? " (disabled)" : ""));
-    fire("task/error", { task: t.n, error: msg, disabled: off });
+    note("task/error", { task: t.n, error: String((err as Error).message || err), disabled: off });
   }
   t.l = Math.round((O.now() - start) * 1000);
   t.a += t.l;
@@ -64,11 +62,14 @@ function run(t: Task): void {
 /** Applies enable (0), disable, start or stop (3) to a task; false if there is no such task. */
 function act(name: string, what: number): boolean {
   const t = find(name);
-  if (t && what < 2) t.e = what ? 0 : 1;
-  if (t && what === 2 && !t.id) t.id = O.every(run, t.i, t);
-  if (t && what === 3 && t.id) O.clear(t.id);
-  if (t && what === 3) t.id = 0;
-  return !!t;
+  if (!t) return false;
+  if (what < 2) t.e = what ? 0 : 1;
+  else if (what < 3) t.id = t.id || O.every(run, t.i, t);
+  else {
+    if (t.id) O.clear(t.id);
+    t.id = 0;
+  }
+  return true;
 }
 
 /** registerTask(name, intervalMs, fn, enabled = true, autoStart = true): false if the name is taken or the interval is not positive. */

@@ -90,7 +90,7 @@ export function encode(key: string, cluster: string, head: string, updates: stri
 export function decode(data: string, key: string, cluster: string, hash: (s: string) => number): Message | string {
   if (typeof data !== "string" || data.length > Wire.MaxDatagram) return "size";
   const f = data.split("|");
-  if (f[0] !== "S2") return f[0][0] === "S" && f.length > 1 ? "version" : BAD;
+  if (f[0] !== "S2") return f[0][0] === "S" ? "version" : BAD;
   if (f.length < 11) return BAD;
   if (f[2] !== cluster) return "cluster";
   if (b36(hash(key + data.substr(f[1].length + 4)) >>> 0) !== f[1]) return "check";

@@ -20,9 +20,10 @@ export function startWifi(): () => void {
   radio.setHostname(host);
   radio.on("connected", connected);
   radio.on("disconnected", disconnected);
-  if (C.ssid) join();
-  if (C.ssid) arm();
-  else startAp("no network configured");
+  if (C.ssid) {
+    join();
+    arm();
+  } else startAp("no network configured");
   return check;
 }
 
@@ -55,8 +56,10 @@ function connected(): void {
   if (ap) radio.stopAP();
   ap = false;
   radio.getIP((err, info) => {
-    if (info) note("wifi/connected", { ssid: C.ssid, ip: info.ip });
-    if (info) online("sta", info.ip, info.netmask);
+    if (info) {
+      note("wifi/connected", { ssid: C.ssid, ip: info.ip });
+      online("sta", info.ip, info.netmask);
+    }
   });
 }
 

@@ -16,6 +16,8 @@ declare function changeInterval(id: number, ms: number): void;
 declare function clearInterval(id: number): void;
 declare function clearTimeout(id: number): void;
 declare function load(file: string): void;
+/** 32 bits of memory at addr (with no count, a number). */
+declare function peek32(addr: number): number;
 
 declare const process: {
   env: { BOARD: string; VERSION: string };

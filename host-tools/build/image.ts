@@ -51,8 +51,16 @@ export function footprint(size: number): number {
 
 /** The largest spore.json a node can have: every key set, ssid 32 characters, the other texts at their 63-character limit, numbers at their widest. */
 export const CONFIG_MAX_BYTES = 392;
-/** The largest boot state file: {"g":99999,"a":"b","t":2,"m":12,"ca":4294967295,"cb":4294967295}. */
-export const STATE_MAX_BYTES = 64;
+/** The boot number the firmware keeps (device/platform/boot-number.ts): a whole number, reserved up to 8 digits (a node restarting every 5 s takes 15 years to pass them). */
+export const BOOTS_FILE = "spore.n";
+export const BOOTS_MAX_BYTES = 8;
+
+/** The largest boot state file a board writes: {"g":99999,"a":"b","t":2,"m":<member table>,"ca":4294967295,"cb":4294967295}, without "cb" with one slot. */
+export function stateMaxBytes(board: Board): number {
+  const state: Record<string, unknown> = { g: 99999, a: "b", t: 2, m: board.node.memberTable, ca: 4294967295 };
+  if (slotCount(board) > 1) state.cb = 4294967295;
+  return JSON.stringify(state).length;
+}
 
 export interface LayoutRow {
   file: string;
@@ -69,7 +77,8 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
   const rows: LayoutRow[] = [{ file: BOOT_FILE, bytes: footprint(bootBytes), what: "boot file" }];
   for (let i = 0; i < slotCount(board); i++) rows.push({ file: SLOT_FILES[i], bytes: footprint(board.budgets.bundleBytes), what: "firmware slot (bundle budget)" });
   rows.push({ file: CONFIG_FILE, bytes: footprint(CONFIG_MAX_BYTES), what: "configuration (largest)" });
-  for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(STATE_MAX_BYTES), what: "boot state copy" });
+  for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(stateMaxBytes(board)), what: "boot state copy" });
+  rows.push({ file: BOOTS_FILE, bytes: footprint(BOOTS_MAX_BYTES), what: "boot number" });
   if (board.node.dash) rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });
   const used = rows.reduce((n, r) => n + r.bytes, 0);
   return { rows, used, free: board.limits.storageBytes - used };

@@ -6,7 +6,7 @@
 // The build refuses a listed name that an Espruino type declaration uses.
 export const PRIVATE_PROPS = [
   // ports (device/core/env.ts)
-  "hash", "every", "change", "clear", "heap", "jsvars", "mac", "sdk", "mhz", "flash",
+  "hash", "every", "change", "clear", "heap", "jsvars", "mac", "sdk", "mhz", "flash", "boots", "uniform", "later",
   // parsed datagrams and probes
   "type", "inc", "seq", "dv", "ups", "arg", "ok",
   // HTTP responses

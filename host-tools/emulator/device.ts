@@ -11,6 +11,7 @@ import { UdpSocket, type UdpCounters } from "./espruino-dgram.ts";
 import { createHttpModule } from "./espruino-http.ts";
 import { createNetModule } from "./espruino-net.ts";
 import { TelnetConsole } from "./console.ts";
+import { EspruinoRandom } from "./espruino-random.ts";
 import { EspruinoTimers } from "./espruino-timers.ts";
 import { Wifi, type AccessPoint } from "./espruino-wifi.ts";
 import { JsVarCounter, jsVarModel, timerBlocks } from "./jsvars.ts";
@@ -166,6 +167,10 @@ export class Device implements LanHost {
   /** Undoes the Wifi module's connection: on power loss, not on reset(). */
   private wifiTeardown: ((powerLoss: boolean) => void) | undefined;
   sockets: SocketBudget;
+  /** Espruino's generator: C globals, seeded with its constants at power-on, kept through load() and reset(). */
+  private random = new EspruinoRandom();
+  /** What the chip's hardware random register reads (seeded per device, so a run replays). */
+  private hwRandom: Rng;
 
   constructor(opts: DeviceOptions) {
     this.opts = opts;
@@ -176,6 +181,7 @@ export class Device implements LanHost {
     this.mac = opts.mac;
     this.storage = opts.storage ?? new FlashStorage(opts.board.limits.storageBytes);
     this.sockets = new SocketBudget(opts.board.limits.sockets);
+    this.hwRandom = opts.rng.fork();
   }
 
   /** The name the firmware gives itself. */
@@ -206,6 +212,7 @@ export class Device implements LanHost {
   powerOn(): void {
     if (this.powered) return;
     this.powered = true;
+    this.random = new EspruinoRandom();
     const gen = ++this.generation;
     this.scheduler.after(BOOT_MS, () => {
       if (gen === this.generation) this.boot(undefined);
@@ -441,8 +448,7 @@ export class Device implements LanHost {
     const epochMs = Date.UTC(2026, 0, 1);
     // Espruino's Date.now() is fractional
     vm.runInContext(DATE_SHIM, ctx)(() => epochMs + this.scheduler.now() + this.rng.next() * 0.001);
-    const random = this.rng.fork();
-    (vm.runInContext("Math", ctx) as Math).random = () => random.next();
+    (vm.runInContext("Math", ctx) as Math).random = () => this.random.random();
 
     const storage = this.storageModule(rt);
     const udpHost = {
@@ -462,6 +468,9 @@ export class Device implements LanHost {
       getSizeOf: (v: unknown) => this.counter().add(v),
       toString: (...args: unknown[]) => args.map((a) => (typeof a === "string" ? a : bytesToString(toBytes(a)))).join(""),
       getErrorFlags: () => [],
+      // E.srand's argument is an int: jsvGetInteger truncates a number toward zero and wraps it to 32 bits, as >>> 0 does
+      srand: (v: unknown) => this.random.srand(Number(v) >>> 0),
+      hwRand: () => this.random.rand(),
       // E.pipe(source, destination, {chunkSize, end, complete}): a string source (a Storage file) sent a chunk per tick, then destination.end()
       pipe: (source: unknown, dest: { write(s: string): unknown; end?(): unknown }, options?: { chunkSize?: number; end?: boolean; complete?: unknown }) => {
         const s = String(source);
@@ -521,6 +530,8 @@ export class Device implements LanHost {
       // as on the chip (measured): "5ccf7fa1-b2c3", a dash before the last four hex digits
       getSerial: () => this.mac.slice(0, 8) + "-" + this.mac.slice(8),
       getTime: () => this.uptime() / 1000,
+      // the chip's hardware random register, where the board has one; other addresses read 0 here (on the chip: whatever is there, or a crash)
+      peek32: (addr: unknown) => (board.node.hwRandom && Number(addr) === board.node.hwRandom ? this.hwRandom.int(4294967296) : 0),
       setTimeout: timers.setTimeout,
       setInterval: timers.setInterval,
       clearTimeout: timers.clearTimeout,

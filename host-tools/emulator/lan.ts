@@ -98,6 +98,8 @@ export class Lan {
   private nextHost: number;
   readonly stats = new Map<string, LanStats>();
   readonly streamStats = new Map<string, StreamStats>();
+  /** Sees every datagram sent on the LAN, as it is sent (tests watch traffic through it). */
+  onDatagram: ((fromIp: string, toIp: string, data: string) => void) | undefined;
 
   constructor(
     readonly scheduler: Scheduler,
@@ -175,6 +177,7 @@ export class Lan {
 
   sendDatagram(fromIp: string, fromPort: number, toIp: string, toPort: number, data: string): void {
     this.count(fromIp, data.length);
+    this.onDatagram?.(fromIp, toIp, data);
     const targets = toIp === this.broadcast || toIp === "255.255.255.255" ? [...this.hosts.keys()].filter((ip) => ip !== fromIp) : [toIp];
     for (const ip of targets) {
       if (!this.reachable(fromIp, ip) || this.rng.next() < this.options.loss || (this.linkLoss.size && this.rng.next() < this.lossBetween(fromIp, ip))) continue;

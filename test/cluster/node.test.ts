@@ -65,12 +65,15 @@ node("a replayed datagram is dropped and counted; reordered ones inside the wind
 node("a node that hears it is suspected refutes with a higher incarnation, gossiped", () => {
   const t = rig();
   const id = t.d.mac.toLowerCase().replace(/[-:]/g, "").slice(-6);
-  t.send("000001", "H", 1, `s${id}/0/3`);
-  assert.is(t.status().incarnation, 1);
+  // the first boot's incarnation: boot number 1 times 4096 (members.ts)
+  const first = t.status().incarnation;
+  assert.is(first, 4096);
+  t.send("000001", "H", 1, `s${id}/${first.toString(36)}/3`);
+  assert.is(t.status().incarnation, first + 1);
   t.send("000001", "P", 2, "", "1");
   const ack = t.heard.filter((m) => m.type === "K").pop()!;
-  assert.is(ack.inc, 1);
-  assert.ok(ack.ups.map(update).some((u) => u!.id === id && u!.k === "a" && u!.inc === 1), JSON.stringify(ack.ups));
+  assert.is(ack.inc, first + 1);
+  assert.ok(ack.ups.map(update).some((u) => u!.id === id && u!.k === "a" && u!.inc === first + 1), JSON.stringify(ack.ups));
 });
 
 node("gossip adds members up to the board's table limit and counts the rest", () => {

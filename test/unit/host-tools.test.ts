@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
-import { CONFIG_MAX_BYTES, crc32Of, flashImage, STATE_MAX_BYTES, storageLayout } from "../../host-tools/build/image.ts";
+import { CONFIG_MAX_BYTES, crc32Of, flashImage, stateMaxBytes, storageLayout } from "../../host-tools/build/image.ts";
 import { ApiError, BUSY_RETRIES, NodeApi } from "../../host-tools/lib/api.ts";
 import { parseArgs } from "../../host-tools/lib/args.ts";
 import { loadEnv } from "../../host-tools/lib/env.ts";
@@ -66,7 +66,8 @@ t("the Storage image: config, firmware, state, boot file last; the state names s
   );
   assert.equal(JSON.parse(files[2].data), { g: 1, a: "a", t: 0, m: 0, ca: crc32Of("FW") });
   // the largest state and config fit what the layout reserves
-  assert.ok(JSON.stringify({ g: 99999, a: "b", t: 2, m: 12, ca: 4294967295, cb: 4294967295 }).length <= STATE_MAX_BYTES);
+  assert.ok(JSON.stringify({ g: 99999, a: "b", t: 2, m: 64, ca: 4294967295, cb: 4294967295 }).length <= stateMaxBytes(loadBoard("esp32")));
+  assert.ok(JSON.stringify({ g: 99999, a: "a", t: 2, m: 12, ca: 4294967295 }).length <= stateMaxBytes(loadBoard("esp01")));
   const big = { ssid: "s".repeat(32), pass: "p".repeat(63), cl: "c".repeat(63), key: "k".repeat(63), http: 65535, udp: 65535, ann: 3600000, apw: 3600000, prd: 60000, ina: 3600, dead: 86400, fgt: 604800, hold: 3600000, trial: 3600000 };
   assert.ok(JSON.stringify(big).length <= CONFIG_MAX_BYTES, `${JSON.stringify(big).length} bytes`);
   const esp01 = storageLayout(loadBoard("esp01"), 3500);

@@ -15,7 +15,7 @@ const out: { data: string; to: string }[] = [];
 const udp = { dSnd: "", send: (data: string, _port: number, to: string) => void out.push({ data, to }) };
 const members = suite("members: sending");
 // the core's configuration is module state, shared with other unit test files in this process: set before each test
-const configure = () => setup({ udp, hash, now: () => 1000, heap: () => 9000, jsvars: () => 900, log: () => {}, later: () => 0 } as unknown as Ports, readConfig({ key: "k3y" }, []), "a1b2c3");
+const configure = () => setup({ udp, hash, now: () => 1000, heap: () => 9000, jsvars: () => 900, log: () => {}, later: () => 0, uniform: () => 0.5 } as unknown as Ports, readConfig({ key: "k3y" }, []), "a1b2c3");
 members.before.each(configure);
 members.before(() => {
   configure();
