@@ -8,8 +8,16 @@ import { type Cluster, parseResponse } from "./cluster.ts";
 /** Bytes the host hands to the network at a time (progress is reported per piece). */
 const PIECE = 4096;
 
+export interface EmulatorTransportOptions {
+  /** Virtual ms to wait before sending a request (a slow laptop or link, say): tests hold some requests back. */
+  delay?: (r: HttpRequest) => number;
+}
+
 export class EmulatorTransport implements Transport {
-  constructor(private readonly c: Cluster) {}
+  constructor(
+    private readonly c: Cluster,
+    private readonly options: EmulatorTransportOptions = {},
+  ) {}
 
   now(): number {
     return this.c.scheduler.now();
@@ -19,7 +27,13 @@ export class EmulatorTransport implements Transport {
     return new Promise((resolve) => this.c.scheduler.after(ms, resolve));
   }
 
-  request(r: HttpRequest): Promise<HttpReply> {
+  async request(r: HttpRequest): Promise<HttpReply> {
+    const wait = this.options.delay?.(r) ?? 0;
+    if (wait > 0) await this.sleep(wait);
+    return this.send(r);
+  }
+
+  private send(r: HttpRequest): Promise<HttpReply> {
     const c = this.c;
     return new Promise((resolve, reject) => {
       let raw = "";

@@ -92,9 +92,12 @@ export async function updateNode(ctx: OtaContext, node: Address): Promise<OtaRes
   };
   let began = t.now();
   let reply = await send();
-  if (reply.status === 503 && /recovery/.test(reply.body)) {
-    // esp01: no room beside the running firmware; its boot file restarts into recovery mode to take the upload
-    ctx.log(`${who}: restarting into recovery mode to take the update`);
+  // esp01: no room beside the running firmware; its boot file restarts into recovery mode to take the
+  // upload. If the upload comes after the node stopped waiting for it (its trial time), the node is
+  // back in its firmware, which answers 503 again: ask again, a few times.
+  for (let attempt = 1; reply.status === 503 && /recovery/.test(reply.body); attempt++) {
+    if (attempt > 3) return result(r, "failed", "upload refused: the node left recovery mode before the upload came, three times", t0, t.now());
+    ctx.log(`${who}: restarting into recovery mode to take the update${attempt > 1 ? " (again: it went back to its firmware before the upload came)" : ""}`);
     const ready = await waitFor(ctx, node, 60000, (s) => s.boot?.state === "recovery");
     if (!ready.ok) return result(r, "failed", `did not come back in recovery mode: ${ready.last}`, t0, t.now());
     began = t.now();
