@@ -101,9 +101,10 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
       throw new UsageError(`the device runs Espruino for ${found}${other ? ` (board ${other.name})` : ""}, not ${board.espruino.envBoard} (${board.name})${other ? `: use --board ${other.name}` : ""}`);
     }
     say("stopping what runs and erasing the previous Spore files...");
-    // every boot file, firmware slot and boot state copy goes: an old state copy would outrank the new one
+    // every boot file, firmware slot and boot state copy goes: an old state copy would outrank the new one;
+    // the boot number (spore.n) stays, so the node's next boot is a new incarnation to peers that remember it
     // (and the CLI never finishes a write of 19 bytes or less: this one is longer)
-    await espruino([...target, "-e", 'var S=require("Storage");S.list().forEach(function(f){if(f.indexOf("spore.")==0||f.indexOf(".boot")==0)S.erase(f)});print("SPORE_RESET");reset()'], 30000);
+    await espruino([...target, "-e", 'var S=require("Storage");S.list().forEach(function(f){if((f.indexOf("spore.")==0&&f!="spore.n")||f.indexOf(".boot")==0)S.erase(f)});print("SPORE_RESET");reset()'], 30000);
     say(`writing ${files.map((f) => `${f.name} (${f.data.length} B)`).join(", ")}...`);
     const up = await espruino([...target, ...storageArgs, "-e", VERIFY(files)], 300000);
     const got = printed(up.out, "SPORE_FILES");

@@ -37,6 +37,9 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     // it runs something else before: flash replaces it
     d.storage.erase("spore.a");
     d.storage.write("spore.a", "print('old firmware');");
+    // it has booted 41 times: its peers remember incarnations of boot 41
+    d.storage.erase("spore.n");
+    d.storage.write("spore.n", "41");
     const t0 = Date.now();
     const r = await run(["flash", "--port", `tcp://${d.ip}:${23 + OFFSET}`, "--board", "esp8266"]);
     const seconds = (Date.now() - t0) / 1000;
@@ -55,6 +58,7 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     assert.is(status.status, 200);
     const s = JSON.parse(status.body) as { version: string; boot: unknown };
     assert.equal(s.boot, { slot: "a", state: "ok" });
+    assert.is(d.storage.read("spore.n"), "42", "flash keeps the boot number: the boot after it is the 42nd");
     console.log(`    flash over tcp:// took ${seconds.toFixed(1)} s (5 espruino CLI runs)`);
   } finally {
     await c.stop();
