@@ -11,7 +11,9 @@
 //         (broadcast, answered by H hello), E cluster event
 //         (arg: origin.event id.hops.name:JSON data).
 // id      the sender's MAC tail (6 hex digits); its hostname is "esp_" + id.
-// inc     the sender's incarnation; seq its datagram counter (24 bits, replay window).
+// inc     the sender's incarnation: its boot number times 4096 at boot, one more at each
+//         refutation; seq its datagram counter within the boot (24 bits, from 0). Together
+//         they are what the replay check (replay.ts) keys on.
 // dv      the sender's details version (fetch /api/node/status when it changes).
 // heap    the sender's free heap in bytes.
 // updates piggybacked membership updates, ',' separated:
