@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
@@ -9,8 +8,9 @@ import { untokenise } from "../../host-tools/build/pretokenise.ts";
 import { loadBoard, loadBoards } from "../../host-tools/build/boards.ts";
 import { BuildError, bundleBoard, DEVICE_ENTRY } from "../../host-tools/build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "../../host-tools/build/espruino-subset.ts";
+import { suite } from "../suite.ts";
 
-const bundle = suite("bundle");
+const { test: bundle } = suite("bundle");
 const esp01 = loadBoard("esp01");
 
 /** A device entry in a temp dir that imports the real device code, plus `extra`. */

@@ -6,7 +6,6 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { buildDashboard, dashboardHtml } from "../../host-tools/build/dashboard.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
@@ -14,10 +13,9 @@ import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts
 import { waitConverged } from "./helpers.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const test = suite(`dashboard (seed ${seed})`);
+const { test, seed } = suite("dashboard", { seed: 1608 });
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
 test("a node streams the gzipped page from Storage at GET /; an esp01 has none", () => {

@@ -5,13 +5,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
+import { suite } from "../suite.ts";
 
-const test = suite("flash");
+const { test } = suite("flash");
 const OFFSET = 9100;
 
 async function run(argv: string[], env: Record<string, string> = {}) {

@@ -3,17 +3,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import type { Firmware } from "../../host-tools/lib/ota.ts";
 import { MIXED, waitConverged } from "./helpers.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const test = suite(`host-tools (seed ${seed})`);
+const { test, seed } = suite("host-tools", { seed: 1607 });
 const TRIAL = { hold: 5000, trial: 60000 };
 
 const versionOf: Record<string, string> = {};

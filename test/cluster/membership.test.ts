@@ -1,15 +1,13 @@
 // Gossip membership and failure detection on an emulated LAN, in virtual
 // time, seeded. A failure prints the seed; replay with SPORE_SEED=<seed> npm test.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { api, hostnameOf, members, MIXED, statusOf, waitConverged } from "./helpers.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const membership = suite(`membership (seed ${seed})`);
+const { test: membership, seed } = suite("membership", { seed: 1601 });
 
 membership("five mixed nodes converge; status and members validate against the API schemas", () => {
   const c = new Cluster({ seed, boards: MIXED });

@@ -1,16 +1,14 @@
 // The device's MQTT client (device/platform/mqtt.ts) in the node firmware
 // (dist/<board>.js), against a real broker (aedes) on the emulated LAN, in
 // virtual time. User code's publishes go through spore.mqtt, as on a chip.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { lanBroker, runAsync } from "../../host-tools/emulator/broker.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const test = suite(`mqtt client (seed ${seed})`);
+const { test, seed } = suite("mqtt client", { seed: 1603 });
 const BROKER = "10.42.0.250";
 
 /** One esp8266 node with the broker in its spore.json (telemetry every 30 s); with `counting`, 4 s later it runs the counter. */

@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { suite } from "../suite.ts";
 
-const start = suite("npm start");
+const { test: start } = suite("npm start");
 
 start("serves the API on every node once they list each other as members, and stops on Ctrl-C", async () => {
   const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18000", "--seed", "42", "--broker-port", "18883"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SPORE_SECRET: "start-test-secret" } });

@@ -3,14 +3,12 @@
 // emulator, in virtual time. User code shares the firmware's global scope,
 // whose minified names are one or two letters: the globals made here have
 // longer names.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { api } from "./helpers.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const test = suite(`tasks and events on a node (seed ${seed})`);
+const { test, seed } = suite("tasks and events on a node", { seed: 1605 });
 
 interface TaskStatus {
   name: string;

@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
 import { testBroker } from "./broker.ts";
+import { suite } from "../suite.ts";
 
-const test = suite(`telemetry tools (broker: ${(await testBroker().then(async (b) => (await b.close(), b.kind)))})`);
+const { test } = suite(`telemetry tools (broker: ${(await testBroker().then(async (b) => (await b.close(), b.kind)))})`);
 
 const broker = testBroker;
 

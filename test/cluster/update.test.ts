@@ -1,17 +1,15 @@
 // Updates through the boot file (device/boot.ts), on emulated nodes running the
 // real boot file and firmware: uploads accepted and refused, trial and
 // rollback, esp01's recovery mode, torn state, and power cut at every stage.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { crc32Of } from "../../host-tools/build/image.ts";
 import { Cluster, parseResponse, readBundle, type HttpResult } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { api, schema } from "./helpers.ts";
 import { validateJson } from "../../host-tools/build/json-schema.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const test = suite(`updates (seed ${seed})`);
+const { test, seed } = suite("updates", { seed: 1604 });
 /** Short trial times keep virtual runs short; the defaults are 30 s and 300 s. */
 const TRIAL = { hold: 5000, trial: 60000 };
 

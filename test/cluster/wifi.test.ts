@@ -1,12 +1,10 @@
 // WiFi with access-point fallback against the emulated access point.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { api } from "./helpers.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const wifi = suite(`wifi (seed ${seed})`);
+const { test: wifi, seed } = suite("wifi", { seed: 1606 });
 
 wifi("no network within apw: the node starts its own access point, then joins when the network appears", () => {
   const lines: string[] = [];

@@ -1,11 +1,11 @@
 // The Telnet console, eval of Storage code, and what erasing a running file does.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import { TELNET_PORT } from "../../host-tools/emulator/device.ts";
 import type { StreamEnd } from "../../host-tools/emulator/lan.ts";
+import { suite } from "../suite.ts";
 
-const t = suite("emulated console and code in Storage");
+const { test: t } = suite("emulated console and code in Storage");
 
 function telnet(c: Cluster, ip: string): { end: StreamEnd; out: () => string; send: (s: string) => void } {
   let out = "";

@@ -1,11 +1,11 @@
 // The device's MQTT 3.1.1 packets against an independent implementation
 // (the mqtt-packet package that the npm mqtt client and brokers use).
 import mqttPacket from "mqtt-packet";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { connect, lstr, num16, packet, parse, publish, u16, type Packet } from "../../device/core/mqtt.ts";
+import { suite } from "../suite.ts";
 
-const t = suite("mqtt packets");
+const { test: t } = suite("mqtt packets");
 
 /** What mqtt-packet reads from our bytes. */
 function read(s: string): Record<string, any>[] {
