@@ -53,6 +53,21 @@ export function readBundle(board: string): string {
   return readFileSync(file, "latin1");
 }
 
+/** The version a board's bundle reports, from the manifest the build writes beside it (dist/<board>.json). */
+export function bundleVersion(board: string): string {
+  const file = join(DIST_DIR, `${board}.json`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}
+
+/** A board's bundle with the version it reports replaced: a new version as far as any tool can tell. */
+export function bundleWithVersion(board: string, version: string): string {
+  const code = readBundle(board);
+  const current = bundleVersion(board);
+  if (!code.includes(current)) throw new Error(`dist/${board}.js does not hold the version its manifest names (${current}): run "npm run build"`);
+  return code.split(current).join(version);
+}
+
 export class Cluster {
   readonly scheduler = new Scheduler();
   readonly rng: Rng;

@@ -3,7 +3,7 @@
 // rollback, esp01's recovery mode, torn state, and power cut at every stage.
 import * as assert from "uvu/assert";
 import { crc32Of } from "../../host-tools/build/image.ts";
-import { Cluster, parseResponse, readBundle, type HttpResult } from "../../host-tools/emulator/cluster.ts";
+import { bundleVersion, bundleWithVersion, Cluster, parseResponse, readBundle, type HttpResult } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import { api, schema } from "./helpers.ts";
 import { validateJson } from "../../host-tools/build/json-schema.ts";
@@ -17,26 +17,6 @@ interface Status {
   version: string;
   board: string;
   boot?: { slot: string; state: string };
-}
-
-/** The firmware with its reported version changed: a new version as far as any tool can tell. */
-function newVersion(board: string, version: string): string {
-  const code = readBundle(board);
-  const current = status0(board);
-  assert.ok(code.includes(current), "the bundle holds its version");
-  return code.split(current).join(version);
-}
-
-const versions: Record<string, string> = {};
-/** The version a board's bundle reports (from a throwaway node). */
-function status0(board: string): string {
-  if (!versions[board]) {
-    const c = new Cluster({ seed, boards: [board] });
-    c.runUntil(() => !!c.devices[0].stationIp, 30000);
-    c.runFor(500);
-    versions[board] = (c.getJson(c.devices[0], "/api/node/status") as unknown as Status).version;
-  }
-  return versions[board];
 }
 
 function rig(boards: string[], config: Record<string, unknown> = TRIAL) {
@@ -106,7 +86,7 @@ test("esp8266: an upload goes to the other slot, runs on trial, confirms itself 
   const d = c.devices[0];
   const before = status(c, d);
   assert.equal(before.boot, { slot: "a", state: "ok" });
-  const fw = newVersion("esp8266", "0badcafe");
+  const fw = bundleWithVersion("esp8266", "0badcafe");
   const r = upload(c, d, fw)!;
   assert.is(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body), { success: true, message: "rebooting" });
@@ -124,7 +104,7 @@ test("esp8266: an upload goes to the other slot, runs on trial, confirms itself 
 test("refused uploads leave the running version untouched and no partial file: bad checksum, truncated, too long, unauthenticated, too big, a second one at once", () => {
   const c = rig(["esp8266"]);
   const d = c.devices[0];
-  const fw = newVersion("esp8266", "0badcafe");
+  const fw = bundleWithVersion("esp8266", "0badcafe");
   const refuse = (r: HttpResult | undefined, code: number, pattern: RegExp) => {
     assert.ok(r, "answered");
     assert.is(r!.status, code, r!.body);
@@ -147,7 +127,7 @@ test("refused uploads leave the running version untouched and no partial file: b
   assert.not.ok(d.storage.list().includes("spore.b"), "the truncated upload is erased");
   c.runFor(3000);
   const s = status(c, d);
-  assert.is(s.version, status0("esp8266"));
+  assert.is(s.version, bundleVersion("esp8266"));
   assert.equal(s.boot, { slot: "a", state: "ok" });
   assert.is(d.counters.boots, 1, "never rebooted");
   // and a good one still works afterwards
@@ -158,9 +138,9 @@ test("refused uploads leave the running version untouched and no partial file: b
 test("esp8266: a version that throws while loading is rolled back to the previous slot", () => {
   const c = rig(["esp8266", "esp32"]);
   const d = c.devices[0];
-  const bad = "throw new Error('boom');\n" + newVersion("esp8266", "0badcafe");
+  const bad = "throw new Error('boom');\n" + bundleWithVersion("esp8266", "0badcafe");
   update(c, d, bad);
-  const s = waitFor(c, d, status0("esp8266"), "ok");
+  const s = waitFor(c, d, bundleVersion("esp8266"), "ok");
   assert.equal(s.boot, { slot: "a", state: "ok" });
   assert.ok(d.console.some((l) => /boot: load failed/.test(l)), d.console.join("\n"));
   assert.ok(d.console.some((l) => /slot b failed trial/.test(l)), d.console.join("\n"));
@@ -180,7 +160,7 @@ test("esp32: a version that runs but never becomes healthy is rolled back after 
   const idle = `print("idle firmware"); setInterval(function () {}, 1000);`;
   const t0 = c.scheduler.now();
   update(c, d, idle);
-  const s = waitFor(c, d, status0("esp32"), "ok", 200000);
+  const s = waitFor(c, d, bundleVersion("esp32"), "ok", 200000);
   assert.ok(c.scheduler.now() - t0 >= TRIAL.trial, "rolled back only after the trial time");
   assert.ok(d.console.some((l) => /boot: b unconfirmed/.test(l)), d.console.join("\n"));
   assert.equal(s.boot, { slot: "a", state: "ok" });
@@ -189,7 +169,7 @@ test("esp32: a version that runs but never becomes healthy is rolled back after 
 test("esp01: an update reboots into recovery mode, which takes the upload; the new version is confirmed", () => {
   const c = rig(["esp01", "esp8266"]);
   const d = c.devices[0];
-  const fw = newVersion("esp01", "0badcafe");
+  const fw = bundleWithVersion("esp01", "0badcafe");
   const first = upload(c, d, fw)!;
   assert.is(first.status, 503, first.body);
   assert.equal(JSON.parse(first.body), { error: "recovery mode: send again", recovery: true });
@@ -210,7 +190,7 @@ test("esp01: an update reboots into recovery mode, which takes the upload; the n
 test("esp01: a version that throws at boot is held in recovery mode, which takes the next upload", () => {
   const c = rig(["esp01", "esp8266"]);
   const d = c.devices[0];
-  const bad = "throw new Error('boom');\n" + newVersion("esp01", "0badcafe");
+  const bad = "throw new Error('boom');\n" + bundleWithVersion("esp01", "0badcafe");
   assert.is(upload(c, d, bad)!.status, 503);
   c.runFor(5000);
   assert.is(upload(c, d, bad)!.status, 200);
@@ -223,16 +203,16 @@ test("esp01: a version that throws at boot is held in recovery mode, which takes
   c.runFor(30000);
   assert.is(d.counters.boots, boots, "no boot loop");
   assert.is(upload(c, d, readBundle("esp01"))!.status, 200);
-  waitFor(c, d, status0("esp01"), "ok");
+  waitFor(c, d, bundleVersion("esp01"), "ok");
 });
 
 test("esp01: sent to recovery mode by an update that never comes, it goes back to its version after the trial time", () => {
   const c = rig(["esp01", "esp8266"]);
   const d = c.devices[0];
-  assert.is(upload(c, d, newVersion("esp01", "0badcafe"))!.status, 503);
+  assert.is(upload(c, d, bundleWithVersion("esp01", "0badcafe"))!.status, 503);
   assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000));
   const t0 = c.scheduler.now();
-  const s = waitFor(c, d, status0("esp01"), "ok", 120000);
+  const s = waitFor(c, d, bundleVersion("esp01"), "ok", 120000);
   assert.ok(c.scheduler.now() - t0 >= TRIAL.trial - 5000, "it waited the trial time for the upload");
   assert.equal(s.boot, { slot: "a", state: "ok" });
 });
@@ -289,7 +269,7 @@ for (const board of ["esp8266", "esp01"]) {
     for (const cutAt of stages) {
       const c = rig([board, "esp32"]);
       const d = c.devices[0];
-      const fw = newVersion(board, "0badcafe");
+      const fw = bundleWithVersion(board, "0badcafe");
       // esp01: the first request reboots into recovery mode; the cut lands in the second phase
       if (board === "esp01") {
         assert.is(upload(c, d, fw)!.status, 503);
