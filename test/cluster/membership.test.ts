@@ -20,6 +20,7 @@ membership("five mixed nodes converge; status and members validate against the A
     assert.is(s.board, d.board.name);
     assert.equal(s.members, { ACTIVE: 4, INACTIVE: 0, DEAD: 0 });
     const list = members(c, d);
+    assert.is(list.length, 5, `${d.ip} lists all five`);
     assert.is(list[0].hostname, hostnameOf(d), "the answering node comes first");
     for (const m of list) {
       const other = c.devices.find((o) => hostnameOf(o) === m.hostname)!;

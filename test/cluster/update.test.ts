@@ -195,13 +195,12 @@ test("esp01: a version that throws at boot is held in recovery mode, which takes
   c.runFor(5000);
   assert.is(upload(c, d, bad)!.status, 200);
   assert.ok(c.runUntil(() => d.console.some((l) => /boot: recovery \(slot a failed trial\)/.test(l)), 30000), d.console.join("\n"));
+  const boots = d.counters.boots;
   c.runFor(60000);
-  assert.ok(d.console.filter((l) => l.startsWith("boot: recovery")).length >= 1);
   const rec = c.getJson(d, "/api/node/status");
   assert.equal(rec.boot, { slot: "", state: "recovery" }, "it waits in recovery mode, not in a boot loop");
-  const boots = d.counters.boots;
   c.runFor(30000);
-  assert.is(d.counters.boots, boots, "no boot loop");
+  assert.is(d.counters.boots, boots, "no restart in the 90 s after it went into recovery mode");
   assert.is(upload(c, d, readBundle("esp01"))!.status, 200);
   waitFor(c, d, bundleVersion("esp01"), "ok");
 });
