@@ -10,6 +10,7 @@ import { type Io, runCli } from "../../host-tools/cli.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
 import { suite } from "../suite.ts";
+import { until } from "../wait.ts";
 
 const { test } = suite("flash");
 const OFFSET = 9100;
@@ -22,18 +23,12 @@ async function run(argv: string[], env: Record<string, string> = {}) {
   return { code, out, err };
 }
 
-async function until(ok: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  return ok();
-}
-
 test("flashes a running esp8266 over its Telnet console with the real espruino CLI, then the node serves Spore", async () => {
   const c = new Cluster({ seed: 11, boards: ["esp8266"], realtime: true, lan: { firstIp: "127.0.0.71" }, privilegedPortOffset: OFFSET, secret: "old-secret" });
   c.startRealtime();
   try {
     const d = c.devices[0];
-    assert.ok(await until(() => !!d.stationIp, 10000), "the node joined WiFi");
+    await until(() => !!d.stationIp, 10000, "the node joined WiFi");
     // it runs something else before: flash replaces it
     d.storage.erase("spore.a");
     d.storage.write("spore.a", "print('old firmware');");
@@ -50,7 +45,7 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     assert.is(config.ssid, "spore-lan");
     assert.not.ok(r.out.includes("flash-test-secret") || r.err.includes("flash-test-secret"), "the secret is never printed");
     // the node booted the new firmware and answers with the new secret
-    assert.ok(await until(() => !!d.stationIp, 10000));
+    await until(() => !!d.stationIp, 10000, "the node joined WiFi after the restart");
     const status = await nodeTransport.request({ host: d.ip, port: 80 + OFFSET, method: "GET", path: "/api/node/status" });
     assert.is(status.status, 200);
     const s = JSON.parse(status.body) as { version: string; boot: unknown };
@@ -66,7 +61,7 @@ test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no 
   c.startRealtime();
   try {
     const d = c.devices[0];
-    assert.ok(await until(() => !!d.stationIp, 10000));
+    await until(() => !!d.stationIp, 10000, "the node joined WiFi");
     const port = `tcp://${d.ip}:${23 + OFFSET}`;
     let r = await run(["flash", "--port", port, "--board", "esp32"]);
     assert.is(r.code, 2, r.err);

@@ -9,6 +9,7 @@ import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import type { StreamEnd } from "../../host-tools/emulator/lan.ts";
 import { suite } from "../suite.ts";
+import { until } from "../wait.ts";
 
 const { test, seed } = suite("mqtt client", { seed: 1603 });
 const BROKER = "10.42.0.250";
@@ -182,16 +183,11 @@ test("a node that loses power goes silent; the broker publishes its last will, o
   const d = c.addNode("esp32");
   c.startRealtime();
   const status = () => broker.seen.filter((m) => m.topic === `spore/${d.hostname}/status`).map((m) => m.payload);
-  const until = async (ok: () => boolean, ms: number) => {
-    const end = Date.now() + ms;
-    while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    return ok();
-  };
   try {
-    assert.ok(await until(() => status().includes("online"), 10000), "online");
+    await until(() => status().includes("online"), 10000, "the node said it is online");
     const t0 = Date.now();
     c.kill(d);
-    assert.ok(await until(() => status().includes("offline"), 8000), JSON.stringify(broker.seen.slice(-3)));
+    await until(() => status().includes("offline"), 8000, () => `the broker published the last will (last seen: ${JSON.stringify(broker.seen.slice(-3))})`);
     const waited = Date.now() - t0;
     assert.ok(waited >= 2000, `the will came ${waited} ms after the power went: the broker waited for the keep-alive, not for a FIN`);
   } finally {

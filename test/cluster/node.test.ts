@@ -7,6 +7,7 @@ import { decode, encode, update, type Message } from "../../device/core/wire.ts"
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { api } from "./helpers.ts";
 import { suite } from "../suite.ts";
+import { runUntil } from "../wait.ts";
 
 const { test: node, seed } = suite("node protocol", { seed: 1602 });
 const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
@@ -17,7 +18,7 @@ function rig(board = "esp01") {
   const d = c.devices[0];
   const heard: Message[] = [];
   c.lan.attach(PEER, { deliverDatagram: (data) => heard.push(decode(data, c.secret, "spore", hash) as Message), streamListener: () => undefined });
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => !!d.stationIp, 30000, "the node joined WiFi");
   c.runFor(1000);
   const send = (id: string, type: string, seq: number, ups = "", arg = "", inc = 0) => {
     c.lan.sendDatagram(PEER, 4210, d.ip, 4210, encode(c.secret, "spore", `${type}|${id}|${inc.toString(36)}|${seq.toString(36)}|0|0`, ups, arg, hash));

@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import { api } from "./helpers.ts";
 import { suite } from "../suite.ts";
+import { runUntil } from "../wait.ts";
 
 const { test, seed } = suite("tasks and events on a node", { seed: 1605 });
 
@@ -24,7 +25,7 @@ interface TaskStatus {
 function rig(board = "esp01") {
   const c = new Cluster({ seed, boards: [board] });
   const d = c.devices[0];
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => !!d.stationIp, 30000, "the node joined WiFi");
   const tasks = () => api<{ tasks: TaskStatus[] }>(c, d, "/api/tasks/status", "tasks-status").tasks;
   const task = (name: string) => tasks().find((t) => t.name === name);
   const events = () => api<{ events: { name: string; origin: string; data: any }[] }>(c, d, "/api/events", "events").events;

@@ -8,6 +8,7 @@ import type { Device } from "../../host-tools/emulator/device.ts";
 import { api, schema } from "./helpers.ts";
 import { validateJson } from "../../host-tools/build/json-schema.ts";
 import { suite } from "../suite.ts";
+import { runUntil } from "../wait.ts";
 
 const { test, seed } = suite("updates", { seed: 1604 });
 /** Short trial times keep virtual runs short; the defaults are 30 s and 300 s. */
@@ -21,7 +22,7 @@ interface Status {
 
 function rig(boards: string[], config: Record<string, unknown> = TRIAL) {
   const c = new Cluster({ seed, boards, config });
-  c.runUntil(() => c.devices.every((d) => !!d.stationIp), 30000);
+  runUntil(c, () => c.devices.every((d) => !!d.stationIp), 30000, "every node joined WiFi");
   c.runFor(3000);
   return c;
 }
@@ -47,7 +48,7 @@ function upload(c: Cluster, d: Device, body: string, o: { crc?: string; auth?: b
     if (o.cut !== undefined) c.scheduler.after(5000, () => stream.close());
   });
   if (o.hold) return undefined;
-  assert.ok(c.runUntil(() => done, 60000), "the upload ended");
+  runUntil(c, () => done, 60000, "the upload ended");
   return raw ? parseResponse(raw) : undefined;
 }
 
@@ -60,13 +61,13 @@ function update(c: Cluster, d: Device, fw: string): void {
   const boots = d.counters.boots;
   const r = upload(c, d, fw)!;
   assert.is(r.status, 200, r.body);
-  assert.ok(c.runUntil(() => d.counters.boots > boots, 5000), "restarted");
+  runUntil(c, () => d.counters.boots > boots, 5000, "restarted");
 }
 
 /** Runs until the node answers its status with `version` (and, if given, boot state). */
 function waitFor(c: Cluster, d: Device, version: string, state?: string, limit = 120000): Status {
   let last: Status | undefined;
-  const ok = c.runUntil(() => {
+  runUntil(c, () => {
     if (!d.running || !d.stationIp) return false;
     try {
       const r = c.http(d, "GET", "/api/node/status", { timeoutMs: 2000 });
@@ -76,8 +77,7 @@ function waitFor(c: Cluster, d: Device, version: string, state?: string, limit =
       return false;
     }
     return last.version === version && (!state || last.boot?.state === state);
-  }, limit);
-  assert.ok(ok, `${d.ip} reports ${version} ${state ?? ""} (last: ${JSON.stringify(last)}; console: ${d.console.slice(-6).join(" | ")})`);
+  }, limit, () => `${d.ip} reports ${version} ${state ?? ""} (last: ${JSON.stringify(last)}; console: ${d.console.slice(-6).join(" | ")})`);
   return last!;
 }
 
@@ -148,7 +148,7 @@ test("esp8266: a version that throws while loading is rolled back to the previou
   d.storage.erase("spore.a");
   d.storage.write("spore.a", "/* corrupt */");
   c.restart(d);
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => !!d.stationIp, 30000, "joined WiFi");
   c.runFor(2000);
   assert.equal(c.getJson(d, "/api/node/status").boot, { slot: "", state: "recovery" });
 });
@@ -174,8 +174,8 @@ test("esp01: an update reboots into recovery mode, which takes the upload; the n
   assert.is(first.status, 503, first.body);
   assert.equal(JSON.parse(first.body), { error: "recovery mode: send again", recovery: true });
   // recovery mode answers its own status
-  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000));
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => d.console.some((l) => l.startsWith("boot: recovery")), 10000, "in recovery mode");
+  runUntil(c, () => !!d.stationIp, 30000, "joined WiFi");
   c.runFor(1000);
   const rec = c.getJson(d, "/api/node/status");
   validateJson(schema("recovery-status"), rec, "recovery status");
@@ -194,7 +194,7 @@ test("esp01: a version that throws at boot is held in recovery mode, which takes
   assert.is(upload(c, d, bad)!.status, 503);
   c.runFor(5000);
   assert.is(upload(c, d, bad)!.status, 200);
-  assert.ok(c.runUntil(() => d.console.some((l) => /boot: recovery \(slot a failed trial\)/.test(l)), 30000), d.console.join("\n"));
+  runUntil(c, () => d.console.some((l) => /boot: recovery \(slot a failed trial\)/.test(l)), 30000, () => `recovery mode after the failed trial (${d.console.join(" | ")})`);
   const boots = d.counters.boots;
   c.runFor(60000);
   const rec = c.getJson(d, "/api/node/status");
@@ -209,7 +209,7 @@ test("esp01: sent to recovery mode by an update that never comes, it goes back t
   const c = rig(["esp01", "esp8266"]);
   const d = c.devices[0];
   assert.is(upload(c, d, bundleWithVersion("esp01", "0badcafe"))!.status, 503);
-  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000));
+  runUntil(c, () => d.console.some((l) => l.startsWith("boot: recovery")), 10000, "in recovery mode");
   const t0 = c.scheduler.now();
   const s = waitFor(c, d, bundleVersion("esp01"), "ok", 120000);
   assert.ok(c.scheduler.now() - t0 >= TRIAL.trial - 5000, "it waited the trial time for the upload");
@@ -219,8 +219,8 @@ test("esp01: sent to recovery mode by an update that never comes, it goes back t
 test("a confirmed version that throws while loading, with nothing to fall back to, restarts into recovery mode", () => {
   const c = new Cluster({ seed, boards: [], config: TRIAL });
   const d = c.addNode("esp01", "throw new Error('broken');\n" + readBundle("esp01"));
-  c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 30000);
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => d.console.some((l) => l.startsWith("boot: recovery")), 30000, "in recovery mode");
+  runUntil(c, () => !!d.stationIp, 30000, "joined WiFi");
   c.runFor(1000);
   assert.ok(d.console.some((l) => l === "boot: load failed"), d.console.join("\n"));
   assert.equal(c.getJson(d, "/api/node/status").boot, { slot: "", state: "recovery" });
@@ -234,7 +234,7 @@ test("a torn boot state copy (power cut while writing it) is ignored: the other 
   const d = c.addNode("esp8266");
   // the newer copy (generation 2, in spore.s0) was being written when power went
   d.storage.write("spore.s0", '{"g":2,"a":"b","t":1,"m":0,"cb":12', 0, 60);
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => !!d.stationIp, 30000, "joined WiFi");
   c.runFor(1000);
   assert.equal(status(c, d).boot, { slot: "a", state: "ok" });
 });
@@ -252,7 +252,7 @@ test("a slot whose file does not match its checksum never runs (esp8266 falls ba
   const good = readBundle("esp8266");
   a.storage.write("spore.b", good);
   a.storage.write("spore.s0", JSON.stringify({ g: 2, a: "a", t: 0, m: 0, ca: 1, cb: crc32Of(good) }));
-  c.runUntil(() => !!a.stationIp && !!b.stationIp, 40000);
+  runUntil(c, () => !!a.stationIp && !!b.stationIp, 40000, "both joined WiFi");
   c.runFor(2000);
   assert.equal(status(c, a).boot, { slot: "b", state: "ok" });
   assert.equal(c.getJson(b, "/api/node/status").boot, { slot: "", state: "recovery" });
@@ -272,14 +272,14 @@ for (const board of ["esp8266", "esp01"]) {
       // esp01: the first request reboots into recovery mode; the cut lands in the second phase
       if (board === "esp01") {
         assert.is(upload(c, d, fw)!.status, 503);
-        c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000);
-        c.runUntil(() => !!d.stationIp, 30000);
+        runUntil(c, () => d.console.some((l) => l.startsWith("boot: recovery")), 10000, "in recovery mode");
+        runUntil(c, () => !!d.stationIp, 30000, "joined WiFi in recovery mode");
       }
       upload(c, d, fw, { hold: true });
       c.runFor(cutAt);
       const state = d.console.slice(-1)[0];
       c.restart(d);
-      c.runUntil(() => !!d.stationIp, 60000);
+      runUntil(c, () => !!d.stationIp, 60000, `${board} cut at ${cutAt} ms: joined WiFi again`);
       c.runFor(3000);
       const r = c.http(d, "GET", "/api/node/status");
       assert.is(r.status, 200, `${board} cut at ${cutAt} ms: no status (${d.console.slice(-5).join(" | ")})`);
@@ -287,12 +287,12 @@ for (const board of ["esp8266", "esp01"]) {
       report.push(`${cutAt} ms (${state}): ${s.version || "recovery"}/${s.boot?.state}`);
       // whatever it runs now, the update goes through (once a version on trial has its verdict: until then updates get 409)
       const trialOver = () => (c.getJson(d, "/api/node/status") as { boot?: { state: string } }).boot?.state !== "trial";
-      assert.ok(c.runUntil(() => d.running && !!d.stationIp && trialOver(), 120000), "the trial ends");
+      runUntil(c, () => d.running && !!d.stationIp && trialOver(), 120000, "the trial ends");
       const boots = d.counters.boots;
       let u = upload(c, d, fw);
       assert.ok(u, `${board} cut at ${cutAt} ms: no answer to the update afterwards (${d.console.slice(-6).join(" | ")})`);
       if (u!.status === 503) {
-        assert.ok(c.runUntil(() => d.counters.boots > boots && !!d.stationIp, 30000), "restarted into recovery mode");
+        runUntil(c, () => d.counters.boots > boots && !!d.stationIp, 30000, "restarted into recovery mode");
         assert.equal(c.getJson(d, "/api/node/status").boot, { slot: "", state: "recovery" });
         c.runFor(2000);
         u = upload(c, d, fw)!;
