@@ -3,8 +3,7 @@
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import type { Device } from "../../host-tools/emulator/device.ts";
-import { api, hostnameOf, members, MIXED, statusOf, waitConverged } from "./helpers.ts";
+import { api, hostnameOf, members, MIXED, statusOf, waitConverged, whenAll } from "./helpers.ts";
 import { suite } from "../suite.ts";
 
 const { test: membership, seed } = suite("membership", { seed: 1601 });
@@ -56,15 +55,6 @@ membership("datagrams fit 268 bytes and each node's rate does not grow with the 
   assert.ok(large.perNodePerSecond <= small.perNodePerSecond * 1.5, `${small.perNodePerSecond.toFixed(2)}/s at 5 nodes, ${large.perNodePerSecond.toFixed(2)}/s at 24`);
   assert.ok(large.perNodePerSecond < 5, `${large.perNodePerSecond.toFixed(2)} datagrams per node per second`);
 });
-
-/** The first virtual second (after `from`) at which every node in `watchers` reports `victim` as `status`. */
-function whenAll(c: Cluster, watchers: Device[], victim: Device, status: string, from: number, limitMs: number): number {
-  for (let t = 0; t < limitMs; t += 250) {
-    c.runFor(250);
-    if (watchers.every((w) => statusOf(c, w, victim) === status)) return c.scheduler.now() - from;
-  }
-  return Infinity;
-}
 
 membership("a killed node is INACTIVE at about 10 s and DEAD at about 60 s on every other node, and ACTIVE again after a restart", () => {
   const c = new Cluster({ seed, boards: MIXED });
