@@ -67,7 +67,8 @@ test("record writes every message under the prefix with its time; replay gives t
   const dir = mkdtempSync(join(tmpdir(), "spore-tele-"));
   try {
     const first = join(dir, "first.jsonl");
-    const recording = cli(["telemetry", "record", "--broker", a.url, "--out", first, "--count", "6"]);
+    // --seconds: if the six never come it ends all the same, and the count below fails
+    const recording = cli(["telemetry", "record", "--broker", a.url, "--out", first, "--count", "6", "--seconds", "20"]);
     await recording.said.waitFor(/^recording spore\/\+\/telemetry, spore\/\+\/status, spore\/\+\/events from /m, 1, 10000);
     await play(a.url);
     const r1 = await recording;
@@ -84,7 +85,7 @@ test("record writes every message under the prefix with its time; replay gives t
 
     // replayed ten times faster to another broker, recorded there again
     const second = join(dir, "second.jsonl");
-    const again = cli(["telemetry", "record", "--broker", b.url, "--out", second, "--count", "6"]);
+    const again = cli(["telemetry", "record", "--broker", b.url, "--out", second, "--count", "6", "--seconds", "20"]);
     await again.said.waitFor(/^recording /m, 1, 10000);
     const rep = await cli(["telemetry", "replay", first, "--broker", b.url, "--speed", "10"]);
     assert.is(rep.code, 0, rep.err);
