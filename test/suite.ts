@@ -36,7 +36,7 @@ parentPort.on("message", (m) => {
 });`;
 
 let watchdog: Worker | undefined;
-/** What the test running now is called, and its limit's message; undefined between tests. */
+/** The test running now ("<suite> › <test>") and its suite's seed; undefined between tests. */
 let current: { label: string; seed?: number } | undefined;
 
 function post(message: { ms: number; message: string } | null): void {
@@ -46,30 +46,27 @@ function post(message: { ms: number; message: string } | null): void {
   watchdog.postMessage(message);
 }
 
-function arm(seconds: number): void {
+/** Gives the running test `seconds` from now (its suite gives each test its limit as it starts). */
+export function timeLimit(seconds: number): void {
   if (!current) throw new Error("timeLimit() is for use inside a test");
   const seed = current.seed === undefined ? "" : ` (seed ${current.seed}; replay: SPORE_SEED=${current.seed} npm test)`;
   post({ ms: seconds * 1000, message: `${current.label} ran over ${seconds} s${seed}` });
-}
-
-/** Gives the running test `seconds` from now instead of its suite's limit. */
-export function timeLimit(seconds: number): void {
-  arm(seconds);
 }
 
 /**
  * A uvu suite named `name` (with " (seed N)" when it takes a seed), each of
  * its tests limited to `limit` seconds. Returns the suite and its seed.
  */
-export function suite(name: string, options: SuiteOptions = {}): { test: Test; seed: number } {
+export function suite(name: string, options: SuiteOptions & { seed: number }): { test: Test; seed: number };
+export function suite(name: string, options?: Omit<SuiteOptions, "seed">): { test: Test };
+export function suite(name: string, options: SuiteOptions = {}): { test: Test; seed?: number } {
   const pinned = options.seed;
-  const seed = pinned === undefined ? NaN : seedFromEnv(() => (process.env.SPORE_FUZZ ? randomSeed() : pinned));
-  const seeded = pinned !== undefined;
-  const test = uvuSuite(seeded ? `${name} (seed ${seed})` : name);
+  const seed = pinned === undefined ? undefined : seedFromEnv(() => (process.env.SPORE_FUZZ ? randomSeed() : pinned));
+  const test = uvuSuite(seed === undefined ? name : `${name} (seed ${seed})`);
   const limit = options.limit ?? DEFAULT_LIMIT_S;
   test.before.each((state) => {
-    current = { label: `${name} › ${state.__test__}`, seed: seeded ? seed : undefined };
-    arm(limit);
+    current = { label: `${name} › ${state.__test__}`, seed };
+    timeLimit(limit);
   });
   test.after.each(() => {
     current = undefined;
