@@ -110,9 +110,11 @@ test("the client reads a PUBLISH as a broker writes it, however its bytes are sp
   const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period: 30 } } });
   const broker = handBroker(c);
   const d = c.addNode("esp8266");
-  await runAsync(c, 5000);
   const cmd = `spore/${d.hostname}/cmd`;
-  assert.ok(broker.from.some((p) => p.cmd === "subscribe" && p.subscriptions[0].topic === cmd), JSON.stringify(broker.from.map((p) => p.cmd)));
+  // connected and subscribed: within 2 s of a start, or later with the backoff if WiFi was not up yet
+  const subscribed = () => broker.from.some((p) => p.cmd === "subscribe" && p.subscriptions[0].topic === cmd);
+  for (let t = 0; t < 30000 && !subscribed(); t += 500) await runAsync(c, 500);
+  assert.ok(subscribed(), `subscribed within 30 s: ${JSON.stringify(broker.from.map((p) => p.cmd))}`);
   const publish = (topic: string, body: unknown, qos: number, messageId?: number, retain = false) => bytes({ cmd: "publish", topic, payload: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)), qos, messageId, retain, dup: false });
   const task = (o: Record<string, string>) => ({ key: c.secret, cmd: "task", ...o });
   // a byte at a time: QoS 1 (id 300); QoS 0, retained, over 127 bytes (two length bytes); QoS 1 (id 301) on another topic, not a command
