@@ -33,7 +33,11 @@ test("every test file makes its suite with test/suite.ts; nothing else in test/ 
 
 test("a test that runs over its limit is stopped with a line naming it and its seed, even in a busy loop", async () => {
   const t0 = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "node_modules/uvu/bin.js", "test/fixtures", "overrun\\.ts$"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  // the fixture's own seed, whatever this run's
+  const env = { ...process.env };
+  delete env.SPORE_SEED;
+  delete env.SPORE_FUZZ;
+  const child = spawn(process.execPath, ["--import", "tsx", "node_modules/uvu/bin.js", "test/fixtures", "overrun\\.ts$"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (d) => (out += d));
