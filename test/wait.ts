@@ -4,6 +4,7 @@
 // next step against a state nobody checked.
 import * as assert from "uvu/assert";
 import type { Cluster } from "../host-tools/emulator/cluster.ts";
+import type { Device } from "../host-tools/emulator/device.ts";
 
 /** Runs the cluster's virtual time until `done()` holds; fails the test with `what` if `limitMs` pass first. */
 export function runUntil(c: Cluster, done: () => boolean, limitMs: number, what: string | (() => string)): void {
@@ -17,6 +18,16 @@ export async function until(ok: () => boolean | Promise<boolean>, ms: number, wh
     if (Date.now() >= end) assert.unreachable(`${typeof what === "string" ? what : what()}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Waits until a real-time cluster's node serves `port` on its real address;
+ * fails with the emulator's complaint if it cannot (another process, another
+ * checkout's tests say, holds the address: what answers there is not this node).
+ */
+export async function served(c: Cluster, d: Device, port: number): Promise<void> {
+  const { host, port: real } = c.realAddress(d, port);
+  await until(() => c.serves(d, port), 10000, () => `${d.hostname} serves its port ${port} at ${host}:${real} (${d.console.filter((l) => l.startsWith("emulator:")).join("; ") || "no complaint"})`);
 }
 
 /**

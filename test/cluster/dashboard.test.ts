@@ -14,7 +14,7 @@ import { waitConverged } from "./helpers.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import { suite } from "../suite.ts";
-import { runUntil, until } from "../wait.ts";
+import { runUntil, served, until } from "../wait.ts";
 
 const { test, seed } = suite("dashboard", { seed: 1608 });
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
@@ -70,9 +70,12 @@ test("in a real browser: lists the cluster, shows a killed node turning INACTIVE
     const page = await browser.newPage();
     const node = c.devices[0];
     const { host, port } = c.realAddress(node, 80);
+    await served(c, node, 80);
     await page.goto(`http://${host}:${port}/`);
     const statusOf = async (d: (typeof c.devices)[0]) => (await page.locator("#members tr", { hasText: d.hostname }).locator("td").nth(2).textContent({ timeout: 1000 }).catch(() => ""))?.trim();
-    await until(async () => (await statusOf(c.devices[1])) === "ACTIVE" && (await statusOf(c.devices[2])) === "ACTIVE", 20000, "the page lists the cluster");
+    const shown = async () => ((await page.locator("#members").textContent({ timeout: 1000 }).catch(() => "")) ?? "").replace(/\s+/g, " ");
+    let members = "";
+    await until(async () => ((members = await shown()), (await statusOf(c.devices[1])) === "ACTIVE" && (await statusOf(c.devices[2])) === "ACTIVE"), 20000, () => `the page lists the cluster (it shows: ${members})`);
     const out = join(REPO_ROOT, "test", "output");
     mkdirSync(out, { recursive: true });
     await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });

@@ -10,7 +10,7 @@ import { type Io, runCli } from "../../host-tools/cli.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
 import { suite } from "../suite.ts";
-import { until } from "../wait.ts";
+import { served, until } from "../wait.ts";
 
 const { test } = suite("flash");
 const OFFSET = 9100;
@@ -29,6 +29,7 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
   try {
     const d = c.devices[0];
     await until(() => !!d.stationIp, 10000, "the node joined WiFi");
+    await served(c, d, 23);
     // it runs something else before: flash replaces it
     d.storage.erase("spore.a");
     d.storage.write("spore.a", "print('old firmware');");
@@ -46,6 +47,7 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     assert.not.ok(r.out.includes("flash-test-secret") || r.err.includes("flash-test-secret"), "the secret is never printed");
     // the node booted the new firmware and answers with the new secret
     await until(() => !!d.stationIp, 10000, "the node joined WiFi after the restart");
+    await served(c, d, 80);
     const status = await nodeTransport.request({ host: d.ip, port: 80 + OFFSET, method: "GET", path: "/api/node/status" });
     assert.is(status.status, 200);
     const s = JSON.parse(status.body) as { version: string; boot: unknown };
@@ -62,6 +64,7 @@ test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no 
   try {
     const d = c.devices[0];
     await until(() => !!d.stationIp, 10000, "the node joined WiFi");
+    await served(c, d, 23);
     const port = `tcp://${d.ip}:${23 + OFFSET}`;
     let r = await run(["flash", "--port", port, "--board", "esp32"]);
     assert.is(r.code, 2, r.err);
