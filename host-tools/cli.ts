@@ -311,10 +311,12 @@ Ctrl-C, --count messages or --seconds.`,
       const onInt = () => (interrupted = true);
       process.once("SIGINT", onInt);
       let last = 0;
+      const prefix = (p.options.prefix as string) ?? "spore";
       try {
-        const n = await record(url, (p.options.prefix as string) ?? "spore", out as NodeJS.WritableStream, {
+        const n = await record(url, prefix, out as NodeJS.WritableStream, {
           count: p.options.count ? Number(p.options.count) : undefined,
           stop: () => interrupted || Date.now() >= until || !!io.stopFollowing?.(),
+          onSubscribed: () => io.err(`recording ${topicsOf(prefix).join(", ")} from ${url}\n`),
           onMessage: () => {
             if (Date.now() - last > 2000 && p.options.out) {
               last = Date.now();

@@ -53,6 +53,21 @@ export function readBundle(board: string): string {
   return readFileSync(file, "latin1");
 }
 
+/** The version a board's bundle reports, from the manifest the build writes beside it (dist/<board>.json). */
+export function bundleVersion(board: string): string {
+  const file = join(DIST_DIR, `${board}.json`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}
+
+/** A board's bundle with the version it reports replaced: a new version as far as any tool can tell. */
+export function bundleWithVersion(board: string, version: string): string {
+  const code = readBundle(board);
+  const current = bundleVersion(board);
+  if (!code.includes(current)) throw new Error(`dist/${board}.js does not hold the version its manifest names (${current}): run "npm run build"`);
+  return code.split(current).join(version);
+}
+
 export class Cluster {
   readonly scheduler = new Scheduler();
   readonly rng: Rng;
@@ -63,6 +78,8 @@ export class Cluster {
   private readonly boards = new Map<string, Board>();
   private readonly bundles: Record<string, string>;
   private readonly servers: net.Server[] = [];
+  /** Real addresses ("host:port") listening (real-time mode). */
+  private readonly listening = new Set<string>();
   private readonly sockets = new Set<net.Socket>();
   private driver: RealTimeDriver | undefined;
   private readonly macs = new Set<string>();
@@ -216,6 +233,12 @@ export class Cluster {
     return { host: device.ip, port: port < 1024 ? port + (this.options.privilegedPortOffset ?? 8000) : port };
   }
 
+  /** Real-time mode: whether the node's port is served for real (not while another process holds its address). */
+  serves(device: Device, port: number): boolean {
+    const a = this.realAddress(device, port);
+    return this.listening.has(`${a.host}:${a.port}`);
+  }
+
   private serveReal(device: Device, port: number): void {
     if (!this.options.realtime) return;
     const addr = this.realAddress(device, port);
@@ -224,7 +247,10 @@ export class Cluster {
     const server = net.createServer((socket) => this.bridge(device, port, socket)) as net.Server & { key?: string };
     server.key = key;
     server.on("error", (e) => device.print(`emulator: cannot serve ${key}: ${e.message}`));
-    server.listen(addr.port, addr.host, () => this.options.onServing?.(device, `http://${key}`));
+    server.listen(addr.port, addr.host, () => {
+      this.listening.add(key);
+      this.options.onServing?.(device, `http://${key}`);
+    });
     this.servers.push(server);
   }
 

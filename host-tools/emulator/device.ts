@@ -166,6 +166,8 @@ export class Device implements LanHost {
   private telnet: TelnetConsole | undefined;
   /** Undoes the Wifi module's connection: on power loss, not on reset(). */
   private wifiTeardown: ((powerLoss: boolean) => void) | undefined;
+  /** Out of the access point's range (setInRange): the station cannot join. */
+  private outOfRange = false;
   sockets: SocketBudget;
   /** Espruino's generator: C globals, seeded with its constants at power-on, kept through load() and reset(). */
   private random = new EspruinoRandom();
@@ -206,6 +208,16 @@ export class Device implements LanHost {
   /** Virtual ms since the last boot. */
   uptime(): number {
     return this.scheduler.now() - this.bootedAt;
+  }
+
+  /**
+   * The node leaves the access point's range (its station drops at once, as
+   * when the access point goes away: "disconnected", off the LAN, and no
+   * join succeeds) or comes back into it (its next try to join succeeds).
+   */
+  setInRange(inRange: boolean): void {
+    this.outOfRange = !inRange;
+    if (!inRange) this.wifi?.drop(true);
   }
 
   /** Power on: boots from Storage after BOOT_MS. */
@@ -436,7 +448,7 @@ export class Device implements LanHost {
     const wifi = track(
       keepWifi ??
         new Wifi({ ...rt, onTeardown: (fn) => ((this.wifiTeardown = fn), () => (this.wifiTeardown = undefined)) }, {
-          accessPoint: this.opts.accessPoint,
+          accessPoint: () => (this.outOfRange ? { ...this.opts.accessPoint(), up: false } : this.opts.accessPoint()),
           joinLan: () => this.joinLan(),
           leaveLan: () => this.leaveLan(),
           lanInfo: () => ({ netmask: this.lan.options.netmask, gw: this.lan.gateway() }),

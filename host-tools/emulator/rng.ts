@@ -34,8 +34,13 @@ export function parseSeed(text: string, source: string): number {
   return n;
 }
 
-/** The seed for this run: SPORE_SEED from the environment, else a fresh one. */
-export function seedFromEnv(): number {
+/** A fresh seed. */
+export function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+/** The seed for this run: SPORE_SEED from the environment, else `otherwise()` (a fresh one by default). */
+export function seedFromEnv(otherwise: () => number = randomSeed): number {
   const env = process.env.SPORE_SEED;
-  return env !== undefined && env !== "" ? parseSeed(env, "SPORE_SEED") : Math.floor(Math.random() * 2 ** 31);
+  return env !== undefined && env !== "" ? parseSeed(env, "SPORE_SEED") : otherwise();
 }

@@ -28,9 +28,11 @@ export async function connectBroker(url: string): Promise<MqttClient> {
 
 /**
  * Records until `stop()` says so (checked after each message and every
- * 200 ms), or `count` messages. Resolves with the number recorded.
+ * 200 ms), or `count` messages; `onSubscribed` once the broker has
+ * acknowledged the subscription (messages published from then on are
+ * recorded). Resolves with the number recorded.
  */
-export async function record(url: string, prefix: string, out: WriteStream | NodeJS.WritableStream, o: { count?: number; stop?: () => boolean; onMessage?: (r: Recorded) => void }): Promise<number> {
+export async function record(url: string, prefix: string, out: WriteStream | NodeJS.WritableStream, o: { count?: number; stop?: () => boolean; onMessage?: (r: Recorded) => void; onSubscribed?: () => void }): Promise<number> {
   const client = await connectBroker(url);
   const t0 = Date.now();
   let n = 0;
@@ -48,7 +50,7 @@ export async function record(url: string, prefix: string, out: WriteStream | Nod
       if ((o.count && n >= o.count) || o.stop?.()) finish();
     });
     client.on("error", (e) => reject(e));
-    client.subscribeAsync(topicsOf(prefix), { qos: 1 }).catch(reject);
+    client.subscribeAsync(topicsOf(prefix), { qos: 1 }).then(() => o.onSubscribed?.(), reject);
   });
   await client.endAsync();
   return n;

@@ -5,14 +5,12 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { markdown, runBench, SMOKE } from "./bench.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const test = suite(`bench smoke (seed ${seed})`);
+const { test, seed } = suite("bench smoke", { seed: 1609 });
 
 test("every part runs and the table says what Spore claims against SPORE's scheme", async () => {
   const lines: string[] = [];

@@ -16,7 +16,7 @@ import { bundleBoard } from "../../host-tools/build/bundle.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { hostnameOf } from "../cluster/helpers.ts";
-import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
+import { bundleWithVersion, Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import { parseSeed } from "../../host-tools/emulator/rng.ts";
 import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
@@ -280,11 +280,7 @@ export async function ota(n: number, k: number, seed: number, log: (s: string) =
   const api = c.devices[0];
   c.runFor(30000 + n * 500);
   const build: Firmware[] = [];
-  for (const b of mix) {
-    const code = readBundle(b);
-    const v = (JSON.parse(readFileSync(join(REPO_ROOT, "dist", `${b}.json`), "utf8")) as { version: string }).version;
-    build.push({ board: b, code: code.split(v).join("0badcafe"), version: "0badcafe" });
-  }
+  for (const b of mix) build.push({ board: b, code: bundleWithVersion(b, "0badcafe"), version: "0badcafe" });
   const host = c.lan.gateway();
   const before = c.lan.streamStats.get(host)?.bytes ?? 0;
   const t0 = c.scheduler.now();

@@ -1,12 +1,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoardFile, loadBoards } from "../../host-tools/build/boards.ts";
 import { loadProject } from "../../host-tools/build/project.ts";
+import { suite } from "../suite.ts";
 
-const boards = suite("board and project files");
+const { test: boards } = suite("board and project files");
 
 function writeTemp(name: string, value: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), "spore-boards-")), name);

@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
@@ -9,8 +8,9 @@ import { untokenise } from "../../host-tools/build/pretokenise.ts";
 import { loadBoard, loadBoards } from "../../host-tools/build/boards.ts";
 import { BuildError, bundleBoard, DEVICE_ENTRY } from "../../host-tools/build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "../../host-tools/build/espruino-subset.ts";
+import { suite } from "../suite.ts";
 
-const bundle = suite("bundle");
+const { test: bundle } = suite("bundle");
 const esp01 = loadBoard("esp01");
 
 /** A device entry in a temp dir that imports the real device code, plus `extra`. */
@@ -33,7 +33,12 @@ async function buildError(extra: string): Promise<string> {
 }
 
 bundle("every board's bundle is within its budget and requires only Espruino built-ins", async () => {
-  for (const board of loadBoards()) {
+  const boards = loadBoards();
+  assert.equal(
+    boards.map((b) => b.name),
+    ["esp01", "esp32", "esp8266"],
+  );
+  for (const board of boards) {
     const r = await bundleBoard(board, { write: false });
     assert.ok(r.bytes <= board.budgets.bundleBytes, `${board.name}: ${r.bytes} > ${board.budgets.bundleBytes}`);
     assert.not.match(r.code, /sourceMappingURL/, "no source map comment in the device bundle");

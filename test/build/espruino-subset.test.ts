@@ -1,8 +1,8 @@
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { checkEspruinoSubset, regexpProblem } from "../../host-tools/build/espruino-subset.ts";
+import { suite } from "../suite.ts";
 
-const subset = suite("Espruino subset check");
+const { test: subset } = suite("Espruino subset check");
 
 const rejected: [string, string, RegExp][] = [
   ["identifier named of", "var of = 1;", /'of' is a reserved word/],

@@ -6,7 +6,6 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { buildDashboard, dashboardHtml } from "../../host-tools/build/dashboard.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
@@ -14,15 +13,15 @@ import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts
 import { waitConverged } from "./helpers.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
+import { suite } from "../suite.ts";
+import { runUntil, served, until } from "../wait.ts";
 
-const seed = seedFromEnv();
-const test = suite(`dashboard (seed ${seed})`);
+const { test, seed } = suite("dashboard", { seed: 1608 });
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
 test("a node streams the gzipped page from Storage at GET /; an esp01 has none", () => {
   const c = new Cluster({ seed, boards: ["esp8266", "esp01"] });
-  c.runUntil(() => c.devices.every((d) => !!d.stationIp), 30000);
+  runUntil(c, () => c.devices.every((d) => !!d.stationIp), 30000, "both joined WiFi");
   c.runFor(1000);
   const r = c.http(c.devices[0], "GET", "/");
   assert.is(r.status, 200);
@@ -67,30 +66,28 @@ test("in a real browser: lists the cluster, shows a killed node turning INACTIVE
   c.startRealtime();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   try {
-    const until = async (ok: () => boolean | Promise<boolean>, ms: number) => {
-      const end = Date.now() + ms;
-      while (!(await ok()) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-      return ok();
-    };
-    assert.ok(await until(() => c.devices.every((d) => !!d.stationIp), 15000));
+    await until(() => c.devices.every((d) => !!d.stationIp), 15000, "every node joined WiFi");
     const page = await browser.newPage();
     const node = c.devices[0];
     const { host, port } = c.realAddress(node, 80);
+    await served(c, node, 80);
     await page.goto(`http://${host}:${port}/`);
     const statusOf = async (d: (typeof c.devices)[0]) => (await page.locator("#members tr", { hasText: d.hostname }).locator("td").nth(2).textContent({ timeout: 1000 }).catch(() => ""))?.trim();
-    assert.ok(await until(async () => (await statusOf(c.devices[1])) === "ACTIVE" && (await statusOf(c.devices[2])) === "ACTIVE", 20000), "lists the cluster");
+    const shown = async () => ((await page.locator("#members").textContent({ timeout: 1000 }).catch(() => "")) ?? "").replace(/\s+/g, " ");
+    let members = "";
+    await until(async () => ((members = await shown()), (await statusOf(c.devices[1])) === "ACTIVE" && (await statusOf(c.devices[2])) === "ACTIVE"), 20000, () => `the page lists the cluster (it shows: ${members})`);
     const out = join(REPO_ROOT, "test", "output");
     mkdirSync(out, { recursive: true });
     await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });
     // a node killed: INACTIVE on the page after about 10 s
     c.kill(c.devices[2]);
-    assert.ok(await until(async () => (await statusOf(c.devices[2])) === "INACTIVE", 25000), "the killed node turns INACTIVE");
+    await until(async () => (await statusOf(c.devices[2])) === "INACTIVE", 25000, "the killed node turns INACTIVE on the page");
     await page.screenshot({ path: join(out, "dashboard-inactive.png"), fullPage: true });
     // disabling a task through the page (it asks for the cluster secret) takes effect on the node
     page.once("dialog", (d) => void d.accept(c.secret));
     await page.locator('#tasks button[data-task="details"]').click();
-    assert.ok(await until(() => node.eval('spore.tasks.isTaskEnabled("details")') === false, 10000), "the task is disabled on the node");
-    assert.ok(await until(async () => (await page.locator('#tasks button[data-task="details"]').textContent())?.trim() === "enable", 10000), "and the page shows it");
+    await until(() => node.eval('spore.tasks.isTaskEnabled("details")') === false, 10000, "the task is disabled on the node");
+    await until(async () => (await page.locator('#tasks button[data-task="details"]').textContent())?.trim() === "enable", 10000, "the page shows the task disabled");
   } finally {
     await browser.close();
     await c.stop();

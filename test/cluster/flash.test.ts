@@ -5,13 +5,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
+import { suite } from "../suite.ts";
+import { served, until } from "../wait.ts";
 
-const test = suite("flash");
+const { test } = suite("flash");
 const OFFSET = 9100;
 
 async function run(argv: string[], env: Record<string, string> = {}) {
@@ -22,18 +23,13 @@ async function run(argv: string[], env: Record<string, string> = {}) {
   return { code, out, err };
 }
 
-async function until(ok: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  return ok();
-}
-
 test("flashes a running esp8266 over its Telnet console with the real espruino CLI, then the node serves Spore", async () => {
   const c = new Cluster({ seed: 11, boards: ["esp8266"], realtime: true, lan: { firstIp: "127.0.0.71" }, privilegedPortOffset: OFFSET, secret: "old-secret" });
   c.startRealtime();
   try {
     const d = c.devices[0];
-    assert.ok(await until(() => !!d.stationIp, 10000), "the node joined WiFi");
+    await until(() => !!d.stationIp, 10000, "the node joined WiFi");
+    await served(c, d, 23);
     // it runs something else before: flash replaces it
     d.storage.erase("spore.a");
     d.storage.write("spore.a", "print('old firmware');");
@@ -53,7 +49,8 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     assert.is(config.ssid, "spore-lan");
     assert.not.ok(r.out.includes("flash-test-secret") || r.err.includes("flash-test-secret"), "the secret is never printed");
     // the node booted the new firmware and answers with the new secret
-    assert.ok(await until(() => !!d.stationIp, 10000));
+    await until(() => !!d.stationIp, 10000, "the node joined WiFi after the restart");
+    await served(c, d, 80);
     const status = await nodeTransport.request({ host: d.ip, port: 80 + OFFSET, method: "GET", path: "/api/node/status" });
     assert.is(status.status, 200);
     const s = JSON.parse(status.body) as { version: string; boot: unknown };
@@ -70,7 +67,8 @@ test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no 
   c.startRealtime();
   try {
     const d = c.devices[0];
-    assert.ok(await until(() => !!d.stationIp, 10000));
+    await until(() => !!d.stationIp, 10000, "the node joined WiFi");
+    await served(c, d, 23);
     const port = `tcp://${d.ip}:${23 + OFFSET}`;
     let r = await run(["flash", "--port", port, "--board", "esp32"]);
     assert.is(r.code, 2, r.err);

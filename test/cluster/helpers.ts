@@ -58,6 +58,15 @@ export function converged(c: Cluster, nodes = c.devices): boolean {
   });
 }
 
+/** Runs virtual time (checked every 250 ms) until every node in `watchers` reports `victim` as `status`; the ms since `from` then, Infinity if `limitMs` pass first. */
+export function whenAll(c: Cluster, watchers: Device[], victim: Device, status: string, from: number, limitMs: number): number {
+  for (let t = 0; t < limitMs; t += 250) {
+    c.runFor(250);
+    if (watchers.every((w) => statusOf(c, w, victim) === status)) return c.scheduler.now() - from;
+  }
+  return Infinity;
+}
+
 /** Runs until converged (checked every virtual second); returns the virtual ms it took. */
 export function waitConverged(c: Cluster, limitMs: number, seed: number, nodes?: Device[]): number {
   const start = c.scheduler.now();

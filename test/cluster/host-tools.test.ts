@@ -3,27 +3,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
-import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
+import { bundleVersion, bundleWithVersion, Cluster } from "../../host-tools/emulator/cluster.ts";
 import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import type { Firmware } from "../../host-tools/lib/ota.ts";
 import { MIXED, waitConverged } from "./helpers.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const test = suite(`host-tools (seed ${seed})`);
+const { test, seed } = suite("host-tools", { seed: 1607 });
 const TRIAL = { hold: 5000, trial: 60000 };
 
-const versionOf: Record<string, string> = {};
-/** Each board's bundle with its reported version replaced: what a new build would be. */
+/** Each board's bundle with its reported version replaced: what a new build would be (`bad`: that board's throws as it loads). */
 function newFirmware(version: string, bad?: string): Firmware[] {
   return ["esp01", "esp8266", "esp32"].map((board) => {
-    const code = readBundle(board);
-    const v = versionOf[board];
-    assert.ok(v && code.includes(v), `version of ${board} known`);
-    const next = code.split(v).join(version);
+    const next = bundleWithVersion(board, version);
     return { board, code: board === bad ? "throw new Error('bad build');\n" + next : next, version };
   });
 }
@@ -32,7 +26,6 @@ function cluster(boards = MIXED) {
   const c = new Cluster({ seed, boards, config: TRIAL });
   waitConverged(c, 30000, seed);
   c.runFor(15000);
-  for (const d of c.devices) versionOf[d.board.name] ??= (c.getJson(d, "/api/node/status") as { version: string }).version;
   return c;
 }
 
@@ -98,8 +91,8 @@ test("ota all stops at the first failure: the bad node is rolled back, later wav
   assert.match(r.out, /not started/);
   assert.match(row(0), /not started/, "the API node goes last, so it was not reached");
   const v = versions(c);
-  assert.is(v[1], versionOf.esp8266, "the failed node runs its old version again");
-  assert.ok(v.includes(versionOf.esp32), "untouched nodes keep theirs");
+  assert.is(v[1], bundleVersion("esp8266"), "the failed node runs its old version again");
+  assert.ok(v.includes(bundleVersion("esp32")), "untouched nodes keep theirs");
   assert.match(r.out, /versions now: /);
 });
 
@@ -181,8 +174,13 @@ test("cluster members, node status and restart, tasks and events against live no
   r = await cli(c, ["tasks", d.ip, "interval", "nope", "1000"]);
   assert.is(r.code, 1);
   assert.match(r.err, /404 no task nope/);
+  d.eval('spore.fire("test/json", {n: 2})');
   r = await cli(c, ["events", d.ip, "--json"]);
-  assert.ok(r.out.trim().split("\n").length >= 1);
+  assert.is(r.code, 0, r.err);
+  const listed = r.out.trim().split("\n").map((l) => JSON.parse(l) as { name: string; origin: string; data: unknown });
+  assert.equal(listed, c.getJson<{ events: unknown[] }>(d, "/api/events").events, "a line per event the node lists, as it lists it");
+  const fired = listed.find((e) => e.name === "test/json");
+  assert.equal(fired && [fired.origin, fired.data], [d.hostname, { n: 2 }], r.out);
   // --follow prints events as they come: one fired on the node while it follows shows up once
   c.scheduler.after(2500, () => d.eval('spore.fire("test/ping", {n: 1})'));
   r = await cli(c, ["events", d.ip, "--follow", "--every", "1000"], { follow: 5 });

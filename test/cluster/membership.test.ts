@@ -1,15 +1,13 @@
 // Gossip membership and failure detection on an emulated LAN, in virtual
 // time, seeded. A failure prints the seed; replay with SPORE_SEED=<seed> npm test.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
-import { api, hostnameOf, members, MIXED, statusOf, waitConverged } from "./helpers.ts";
+import { api, hostnameOf, members, MIXED, statusOf, waitConverged, whenAll } from "./helpers.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const membership = suite(`membership (seed ${seed})`);
+const { test: membership, seed } = suite("membership", { seed: 1601 });
 
 membership("five mixed nodes converge; status and members validate against the API schemas", () => {
   const c = new Cluster({ seed, boards: MIXED });
@@ -22,6 +20,7 @@ membership("five mixed nodes converge; status and members validate against the A
     assert.is(s.board, d.board.name);
     assert.equal(s.members, { ACTIVE: 4, INACTIVE: 0, DEAD: 0 });
     const list = members(c, d);
+    assert.is(list.length, 5, `${d.ip} lists all five`);
     assert.is(list[0].hostname, hostnameOf(d), "the answering node comes first");
     for (const m of list) {
       const other = c.devices.find((o) => hostnameOf(o) === m.hostname)!;
@@ -58,15 +57,6 @@ membership("datagrams fit 268 bytes and each node's rate does not grow with the 
   assert.ok(large.perNodePerSecond < 5, `${large.perNodePerSecond.toFixed(2)} datagrams per node per second`);
 });
 
-/** The first virtual second (after `from`) at which every node in `watchers` reports `victim` as `status`. */
-function whenAll(c: Cluster, watchers: Device[], victim: Device, status: string, from: number, limitMs: number): number {
-  for (let t = 0; t < limitMs; t += 250) {
-    c.runFor(250);
-    if (watchers.every((w) => statusOf(c, w, victim) === status)) return c.scheduler.now() - from;
-  }
-  return Infinity;
-}
-
 membership("a killed node is INACTIVE at about 10 s and DEAD at about 60 s on every other node, and ACTIVE again after a restart", () => {
   const c = new Cluster({ seed, boards: MIXED });
   waitConverged(c, 20000, seed);
@@ -87,6 +77,33 @@ membership("a killed node is INACTIVE at about 10 s and DEAD at about 60 s on ev
   victim.powerOn();
   waitConverged(c, 20000, seed);
   assert.is(victim.counters.boots, 2);
+});
+
+membership("a member that dies is reported lost by every other node, once, as it turns DEAD: node/lost with its hostname", () => {
+  const printed: { d: Device; at: number; line: string }[] = [];
+  const c = new Cluster({ seed, boards: ["esp01", "esp8266", "esp32", "esp32"], onPrint: (d, line) => printed.push({ d, at: c.scheduler.now(), line }) });
+  waitConverged(c, 30000, seed);
+  const victim = c.devices[1];
+  const others = c.devices.filter((d) => d !== victim);
+  c.kill(victim);
+  const killed = c.scheduler.now();
+  const dead = whenAll(c, others, victim, "DEAD", killed, 70000);
+  assert.ok(dead >= 59000 && dead <= 66000, `DEAD everywhere after ${dead} ms`);
+  c.runFor(5000);
+  const data = (line: string) => JSON.parse(line.slice(line.indexOf(" ") + 1)) as unknown;
+  assert.is(printed.filter((p) => p.line.startsWith("node/lost ")).length, others.length, "one report per other node, none for live members");
+  for (const o of others) {
+    const mine = printed.filter((p) => p.d === o);
+    const i = mine.findIndex((p) => p.line.startsWith("node/lost "));
+    assert.ok(i > 0, `${o.hostname} reported it lost`);
+    assert.equal(data(mine[i].line), { hostname: hostnameOf(victim) });
+    assert.equal(data(mine[i - 1].line), { hostname: hostnameOf(victim), status: "DEAD", was: "INACTIVE" }, `${o.hostname}: as its status turned DEAD`);
+    assert.ok(mine[i].at - killed >= 59000, `${o.hostname} reported it lost ${mine[i].at - killed} ms after the kill`);
+  }
+  // and in the event history (an esp32 keeps 32)
+  const esp32 = others.find((d) => d.board.name === "esp32")!;
+  const lost = api<{ events: { name: string; origin: string; data: unknown }[] }>(c, esp32, "/api/events", "events").events.filter((e) => e.name === "node/lost");
+  assert.equal(lost.map((e) => [e.origin, e.data]), [[hostnameOf(esp32), { hostname: hostnameOf(victim) }]]);
 });
 
 membership("dead members are forgotten after the configured time", () => {

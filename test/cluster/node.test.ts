@@ -1,15 +1,15 @@
 // One emulated node (the real bundle) against a peer the test plays by hand:
 // crafted datagrams on the LAN, and what the node sends back.
 import { crc32 } from "node:zlib";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { decode, encode, update, type Message } from "../../device/core/wire.ts";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { api } from "./helpers.ts";
+import { suite } from "../suite.ts";
+import { runUntil } from "../wait.ts";
 
-const seed = seedFromEnv();
+const { test: node, seed } = suite("node protocol", { seed: 1602 });
 const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
 const PEER = "10.42.0.200";
 
@@ -18,7 +18,7 @@ function rig(board = "esp01") {
   const d = c.devices[0];
   const heard: Message[] = [];
   c.lan.attach(PEER, { deliverDatagram: (data) => heard.push(decode(data, c.secret, "spore", hash) as Message), streamListener: () => undefined });
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => !!d.stationIp, 30000, "the node joined WiFi");
   c.runFor(1000);
   const send = (id: string, type: string, seq: number, ups = "", arg = "", inc = 0) => {
     c.lan.sendDatagram(PEER, 4210, d.ip, 4210, encode(c.secret, "spore", `${type}|${id}|${inc.toString(36)}|${seq.toString(36)}|0|0`, ups, arg, hash));
@@ -27,8 +27,6 @@ function rig(board = "esp01") {
   const status = () => api<{ members: Record<string, number>; drops: Record<string, number>; incarnation: number }>(c, d, "/api/node/status", "node-status");
   return { c, d, heard, send, status };
 }
-
-const node = suite(`node protocol (seed ${seed})`);
 
 node("a ping is acked by unicast with the same nonce and the sender becomes an ACTIVE member", () => {
   const t = rig();

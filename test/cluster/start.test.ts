@@ -1,36 +1,32 @@
 // npm start end to end: a real process, real loopback ports, real HTTP.
 // Waits on the process's own output (bounded), never on sleeps.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { bundleWithVersion } from "../../host-tools/emulator/cluster.ts";
+import { suite } from "../suite.ts";
+import { Transcript } from "../wait.ts";
 
-const start = suite("npm start");
+const { test: start } = suite("npm start");
+
+const ENV = { ...process.env, SPORE_SECRET: "start-test-secret" };
+
+/** npm start with these arguments, and what it has said (stdout). */
+function npmStart(args: string[]) {
+  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", ...args], { stdio: ["ignore", "pipe", "pipe"], env: ENV });
+  const said = new Transcript();
+  child.stdout.on("data", (d) => said.add(String(d)));
+  return { child, said };
+}
 
 start("serves the API on every node once they list each other as members, and stops on Ctrl-C", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18000", "--seed", "42", "--broker-port", "18883"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SPORE_SECRET: "start-test-secret" } });
-  let out = "";
-  const waitFor = (pattern: RegExp, count: number) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${count} x ${pattern}:\n${out}`)), 30000);
-      const check = () => {
-        if ((out.match(new RegExp(pattern, "g")) ?? []).length >= count) {
-          clearTimeout(timer);
-          child.stdout.off("data", check);
-          resolve();
-        }
-      };
-      child.stdout.on("data", (d) => {
-        out += d;
-        check();
-      });
-      check();
-    });
+  const { child, said } = npmStart(["--port-offset", "18000", "--seed", "42", "--broker-port", "18883"]);
   try {
-    await waitFor(/ node\/discovered /, 6);
+    await said.waitFor(/ node\/discovered /, 6);
+    const out = said.text;
     const urls = [...out.matchAll(/: (http:\/\/127\.0\.0\.\d+:18080\/api\/node\/status)/g)].map((m) => m[1]);
     assert.is(urls.length, 3, out);
     for (const url of urls) {
@@ -60,28 +56,24 @@ start("serves the API on every node once they list each other as members, and st
     child.kill("SIGINT");
   }
   const [code] = await once(child, "exit");
-  assert.is(code, 0, out);
-  assert.match(out, /stopped/);
+  assert.is(code, 0, said.text);
+  assert.match(said.text, /stopped/);
 });
 
 start("host-tools ota all --api-node <the address npm start prints> updates the running cluster", async () => {
-  const env = { ...process.env, SPORE_SECRET: "start-test-secret" };
-  const child = spawn(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", "--nodes", "3", "--port-offset", "18100", "--seed", "43", "--hold", "2000", "--broker-port", "18884"], { stdio: ["ignore", "pipe", "pipe"], env });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
+  const { child, said } = npmStart(["--port-offset", "18100", "--seed", "43", "--hold", "2000", "--broker-port", "18884"]);
   const dir = mkdtempSync(join(tmpdir(), "spore-next-"));
   try {
-    const end = Date.now() + 30000;
-    while ((out.match(/ node\/discovered /g) ?? []).length < 6 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    await said.waitFor(/ node\/discovered /, 6);
+    const out = said.text;
     const api = /ota all --api-node (\S+)/.exec(out)?.[1];
     assert.ok(api, out);
     // the next version of every board: the bundles with another version, and their manifests
     for (const board of ["esp01", "esp8266", "esp32"]) {
-      const m = JSON.parse(readFileSync(join("dist", `${board}.json`), "utf8")) as { version: string };
-      writeFileSync(join(dir, `${board}.js`), readFileSync(join("dist", `${board}.js`), "latin1").split(m.version).join("0badcafe"), "latin1");
+      writeFileSync(join(dir, `${board}.js`), bundleWithVersion(board, "0badcafe"), "latin1");
       writeFileSync(join(dir, `${board}.json`), JSON.stringify({ board, version: "0badcafe" }));
     }
-    const tool = spawn(process.execPath, ["host-tools/bin/host-tools.mjs", "ota", "all", "--api-node", api!, "--bundle", dir, "--concurrency", "2"], { stdio: ["ignore", "pipe", "pipe"], env });
+    const tool = spawn(process.execPath, ["host-tools/bin/host-tools.mjs", "ota", "all", "--api-node", api!, "--bundle", dir, "--concurrency", "2"], { stdio: ["ignore", "pipe", "pipe"], env: ENV });
     let report = "";
     tool.stdout.on("data", (d) => (report += d));
     tool.stderr.on("data", (d) => (report += d));
@@ -89,6 +81,7 @@ start("host-tools ota all --api-node <the address npm start prints> updates the 
     assert.is(code, 0, report);
     assert.is((report.match(/ updated /g) ?? []).length, 3, report);
     const urls = [...out.matchAll(/: (http:\/\/127\.0\.0\.\d+:18180\/api\/node\/status)/g)].map((m) => m[1]);
+    assert.is(urls.length, 3, out);
     for (const url of urls) assert.is(((await (await fetch(url)).json()) as { version: string }).version, "0badcafe", url);
   } finally {
     child.kill("SIGINT");

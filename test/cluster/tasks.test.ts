@@ -3,14 +3,13 @@
 // emulator, in virtual time. User code shares the firmware's global scope,
 // whose minified names are one or two letters: the globals made here have
 // longer names.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { api } from "./helpers.ts";
+import { suite } from "../suite.ts";
+import { runUntil } from "../wait.ts";
 
-const seed = seedFromEnv();
-const test = suite(`tasks and events on a node (seed ${seed})`);
+const { test, seed } = suite("tasks and events on a node", { seed: 1605 });
 
 interface TaskStatus {
   name: string;
@@ -26,7 +25,7 @@ interface TaskStatus {
 function rig(board = "esp01") {
   const c = new Cluster({ seed, boards: [board] });
   const d = c.devices[0];
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => !!d.stationIp, 30000, "the node joined WiFi");
   const tasks = () => api<{ tasks: TaskStatus[] }>(c, d, "/api/tasks/status", "tasks-status").tasks;
   const task = (name: string) => tasks().find((t) => t.name === name);
   const events = () => api<{ events: { name: string; origin: string; data: any }[] }>(c, d, "/api/events", "events").events;

@@ -4,21 +4,35 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
 import { testBroker } from "./broker.ts";
+import { Transcript } from "../wait.ts";
+import { suite } from "../suite.ts";
 
-const test = suite(`telemetry tools (broker: ${(await testBroker().then(async (b) => (await b.close(), b.kind)))})`);
+const { test } = suite(`telemetry tools (broker: ${(await testBroker().then(async (b) => (await b.close(), b.kind)))})`);
 
 const broker = testBroker;
 
+/** Runs host-tools; resolves with its exit status and output, and `said` is what it has written so far, to wait on. */
 function cli(argv: string[], stopAfter?: () => boolean) {
   let out = "";
   let err = "";
-  const io: Io = { out: (s) => (out += s), err: (s) => (err += s), tty: false, env: {}, cwd: process.cwd(), transport: nodeTransport, stopFollowing: stopAfter };
-  return runCli(argv, io).then((code) => ({ code, out, err }));
+  const said = new Transcript();
+  const io: Io = {
+    out: (s) => (said.add(s), (out += s)),
+    err: (s) => (said.add(s), (err += s)),
+    tty: false,
+    env: {},
+    cwd: process.cwd(),
+    transport: nodeTransport,
+    stopFollowing: stopAfter,
+  };
+  return Object.assign(
+    runCli(argv, io).then((code) => ({ code, out, err })),
+    { said },
+  );
 }
 
 /** What two nodes would publish: retained statuses, telemetry, an event, and a topic outside the prefix. */
@@ -35,8 +49,8 @@ const SCRIPT: { topic: string; payload: string; retain: boolean }[] = [
 async function play(url: string): Promise<void> {
   const c = await mqtt.connectAsync(url);
   for (const m of SCRIPT) {
+    // QoS 1: each is acknowledged by the broker before the next goes
     await c.publishAsync(m.topic, m.payload, { retain: m.retain, qos: 1 });
-    await new Promise((r) => setTimeout(r, 30));
   }
   await c.endAsync();
 }
@@ -53,8 +67,9 @@ test("record writes every message under the prefix with its time; replay gives t
   const dir = mkdtempSync(join(tmpdir(), "spore-tele-"));
   try {
     const first = join(dir, "first.jsonl");
-    const recording = cli(["telemetry", "record", "--broker", a.url, "--out", first, "--count", "6"]);
-    await new Promise((r) => setTimeout(r, 300));
+    // --seconds: if the six never come it ends all the same, and the count below fails
+    const recording = cli(["telemetry", "record", "--broker", a.url, "--out", first, "--count", "6", "--seconds", "20"]);
+    await recording.said.waitFor(/^recording spore\/\+\/telemetry, spore\/\+\/status, spore\/\+\/events from /m, 1, 10000);
     await play(a.url);
     const r1 = await recording;
     assert.is(r1.code, 0, r1.err);
@@ -70,8 +85,8 @@ test("record writes every message under the prefix with its time; replay gives t
 
     // replayed ten times faster to another broker, recorded there again
     const second = join(dir, "second.jsonl");
-    const again = cli(["telemetry", "record", "--broker", b.url, "--out", second, "--count", "6"]);
-    await new Promise((r) => setTimeout(r, 300));
+    const again = cli(["telemetry", "record", "--broker", b.url, "--out", second, "--count", "6", "--seconds", "20"]);
+    await again.said.waitFor(/^recording /m, 1, 10000);
     const rep = await cli(["telemetry", "replay", first, "--broker", b.url, "--speed", "10"]);
     assert.is(rep.code, 0, rep.err);
     assert.match(rep.err, /replayed 6 messages/);
@@ -92,11 +107,13 @@ test("top shows each node from the broker's retained statuses and its telemetry"
   const a = await broker();
   try {
     await play(a.url);
-    let polls = 0;
-    const top = cli(["telemetry", "top", "--broker", a.url, "--every", "200"], () => ++polls > 4);
+    // it stops once it shows the live telemetry below, or after 50 frames (10 s)
+    let frames = 0;
+    const top = cli(["telemetry", "top", "--broker", a.url, "--every", "200"], () => ++frames > 50 || /esp_aaaaaa\s+online\s+12%/.test(top.said.text));
+    // a frame with both nodes: it has subscribed, and has the retained statuses
+    await top.said.waitFor(/2 nodes/, 1, 10000);
     // live telemetry while it watches
     const c = await mqtt.connectAsync(a.url);
-    await new Promise((r) => setTimeout(r, 300));
     await c.publishAsync("spore/esp_aaaaaa/telemetry", SCRIPT[2].payload);
     await c.endAsync();
     const r = await top;

@@ -1,17 +1,16 @@
 // Updates through the boot file (device/boot.ts), on emulated nodes running the
 // real boot file and firmware: uploads accepted and refused, trial and
 // rollback, esp01's recovery mode, torn state, and power cut at every stage.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { crc32Of } from "../../host-tools/build/image.ts";
-import { Cluster, parseResponse, readBundle, type HttpResult } from "../../host-tools/emulator/cluster.ts";
+import { bundleVersion, bundleWithVersion, Cluster, parseResponse, readBundle, type HttpResult } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { api, schema } from "./helpers.ts";
 import { validateJson } from "../../host-tools/build/json-schema.ts";
+import { suite } from "../suite.ts";
+import { runUntil } from "../wait.ts";
 
-const seed = seedFromEnv();
-const test = suite(`updates (seed ${seed})`);
+const { test, seed } = suite("updates", { seed: 1604 });
 /** Short trial times keep virtual runs short; the defaults are 30 s and 300 s. */
 const TRIAL = { hold: 5000, trial: 60000 };
 
@@ -21,29 +20,9 @@ interface Status {
   boot?: { slot: string; state: string };
 }
 
-/** The firmware with its reported version changed: a new version as far as any tool can tell. */
-function newVersion(board: string, version: string): string {
-  const code = readBundle(board);
-  const current = status0(board);
-  assert.ok(code.includes(current), "the bundle holds its version");
-  return code.split(current).join(version);
-}
-
-const versions: Record<string, string> = {};
-/** The version a board's bundle reports (from a throwaway node). */
-function status0(board: string): string {
-  if (!versions[board]) {
-    const c = new Cluster({ seed, boards: [board] });
-    c.runUntil(() => !!c.devices[0].stationIp, 30000);
-    c.runFor(500);
-    versions[board] = (c.getJson(c.devices[0], "/api/node/status") as unknown as Status).version;
-  }
-  return versions[board];
-}
-
 function rig(boards: string[], config: Record<string, unknown> = TRIAL) {
   const c = new Cluster({ seed, boards, config });
-  c.runUntil(() => c.devices.every((d) => !!d.stationIp), 30000);
+  runUntil(c, () => c.devices.every((d) => !!d.stationIp), 30000, "every node joined WiFi");
   c.runFor(3000);
   return c;
 }
@@ -69,7 +48,7 @@ function upload(c: Cluster, d: Device, body: string, o: { crc?: string; auth?: b
     if (o.cut !== undefined) c.scheduler.after(5000, () => stream.close());
   });
   if (o.hold) return undefined;
-  assert.ok(c.runUntil(() => done, 60000), "the upload ended");
+  runUntil(c, () => done, 60000, "the upload ended");
   return raw ? parseResponse(raw) : undefined;
 }
 
@@ -82,13 +61,13 @@ function update(c: Cluster, d: Device, fw: string): void {
   const boots = d.counters.boots;
   const r = upload(c, d, fw)!;
   assert.is(r.status, 200, r.body);
-  assert.ok(c.runUntil(() => d.counters.boots > boots, 5000), "restarted");
+  runUntil(c, () => d.counters.boots > boots, 5000, "restarted");
 }
 
 /** Runs until the node answers its status with `version` (and, if given, boot state). */
 function waitFor(c: Cluster, d: Device, version: string, state?: string, limit = 120000): Status {
   let last: Status | undefined;
-  const ok = c.runUntil(() => {
+  runUntil(c, () => {
     if (!d.running || !d.stationIp) return false;
     try {
       const r = c.http(d, "GET", "/api/node/status", { timeoutMs: 2000 });
@@ -98,8 +77,7 @@ function waitFor(c: Cluster, d: Device, version: string, state?: string, limit =
       return false;
     }
     return last.version === version && (!state || last.boot?.state === state);
-  }, limit);
-  assert.ok(ok, `${d.ip} reports ${version} ${state ?? ""} (last: ${JSON.stringify(last)}; console: ${d.console.slice(-6).join(" | ")})`);
+  }, limit, () => `${d.ip} reports ${version} ${state ?? ""} (last: ${JSON.stringify(last)}; console: ${d.console.slice(-6).join(" | ")})`);
   return last!;
 }
 
@@ -108,7 +86,7 @@ test("esp8266: an upload goes to the other slot, runs on trial, confirms itself 
   const d = c.devices[0];
   const before = status(c, d);
   assert.equal(before.boot, { slot: "a", state: "ok" });
-  const fw = newVersion("esp8266", "0badcafe");
+  const fw = bundleWithVersion("esp8266", "0badcafe");
   const r = upload(c, d, fw)!;
   assert.is(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body), { success: true, message: "rebooting" });
@@ -126,7 +104,7 @@ test("esp8266: an upload goes to the other slot, runs on trial, confirms itself 
 test("refused uploads leave the running version untouched and no partial file: bad checksum, truncated, too long, unauthenticated, too big, a second one at once", () => {
   const c = rig(["esp8266"]);
   const d = c.devices[0];
-  const fw = newVersion("esp8266", "0badcafe");
+  const fw = bundleWithVersion("esp8266", "0badcafe");
   const refuse = (r: HttpResult | undefined, code: number, pattern: RegExp) => {
     assert.ok(r, "answered");
     assert.is(r!.status, code, r!.body);
@@ -149,7 +127,7 @@ test("refused uploads leave the running version untouched and no partial file: b
   assert.not.ok(d.storage.list().includes("spore.b"), "the truncated upload is erased");
   c.runFor(3000);
   const s = status(c, d);
-  assert.is(s.version, status0("esp8266"));
+  assert.is(s.version, bundleVersion("esp8266"));
   assert.equal(s.boot, { slot: "a", state: "ok" });
   assert.is(d.counters.boots, 1, "never rebooted");
   // and a good one still works afterwards
@@ -160,9 +138,9 @@ test("refused uploads leave the running version untouched and no partial file: b
 test("esp8266: a version that throws while loading is rolled back to the previous slot", () => {
   const c = rig(["esp8266", "esp32"]);
   const d = c.devices[0];
-  const bad = "throw new Error('boom');\n" + newVersion("esp8266", "0badcafe");
+  const bad = "throw new Error('boom');\n" + bundleWithVersion("esp8266", "0badcafe");
   update(c, d, bad);
-  const s = waitFor(c, d, status0("esp8266"), "ok");
+  const s = waitFor(c, d, bundleVersion("esp8266"), "ok");
   assert.equal(s.boot, { slot: "a", state: "ok" });
   assert.ok(d.console.some((l) => /boot: load failed/.test(l)), d.console.join("\n"));
   assert.ok(d.console.some((l) => /slot b failed trial/.test(l)), d.console.join("\n"));
@@ -170,7 +148,7 @@ test("esp8266: a version that throws while loading is rolled back to the previou
   d.storage.erase("spore.a");
   d.storage.write("spore.a", "/* corrupt */");
   c.restart(d);
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => !!d.stationIp, 30000, "joined WiFi");
   c.runFor(2000);
   assert.equal(c.getJson(d, "/api/node/status").boot, { slot: "", state: "recovery" });
 });
@@ -182,7 +160,7 @@ test("esp32: a version that runs but never becomes healthy is rolled back after 
   const idle = `print("idle firmware"); setInterval(function () {}, 1000);`;
   const t0 = c.scheduler.now();
   update(c, d, idle);
-  const s = waitFor(c, d, status0("esp32"), "ok", 200000);
+  const s = waitFor(c, d, bundleVersion("esp32"), "ok", 200000);
   assert.ok(c.scheduler.now() - t0 >= TRIAL.trial, "rolled back only after the trial time");
   assert.ok(d.console.some((l) => /boot: b unconfirmed/.test(l)), d.console.join("\n"));
   assert.equal(s.boot, { slot: "a", state: "ok" });
@@ -191,13 +169,13 @@ test("esp32: a version that runs but never becomes healthy is rolled back after 
 test("esp01: an update reboots into recovery mode, which takes the upload; the new version is confirmed", () => {
   const c = rig(["esp01", "esp8266"]);
   const d = c.devices[0];
-  const fw = newVersion("esp01", "0badcafe");
+  const fw = bundleWithVersion("esp01", "0badcafe");
   const first = upload(c, d, fw)!;
   assert.is(first.status, 503, first.body);
   assert.equal(JSON.parse(first.body), { error: "recovery mode: send again", recovery: true });
   // recovery mode answers its own status
-  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000));
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => d.console.some((l) => l.startsWith("boot: recovery")), 10000, "in recovery mode");
+  runUntil(c, () => !!d.stationIp, 30000, "joined WiFi");
   c.runFor(1000);
   const rec = c.getJson(d, "/api/node/status");
   validateJson(schema("recovery-status"), rec, "recovery status");
@@ -212,29 +190,28 @@ test("esp01: an update reboots into recovery mode, which takes the upload; the n
 test("esp01: a version that throws at boot is held in recovery mode, which takes the next upload", () => {
   const c = rig(["esp01", "esp8266"]);
   const d = c.devices[0];
-  const bad = "throw new Error('boom');\n" + newVersion("esp01", "0badcafe");
+  const bad = "throw new Error('boom');\n" + bundleWithVersion("esp01", "0badcafe");
   assert.is(upload(c, d, bad)!.status, 503);
   c.runFor(5000);
   assert.is(upload(c, d, bad)!.status, 200);
-  assert.ok(c.runUntil(() => d.console.some((l) => /boot: recovery \(slot a failed trial\)/.test(l)), 30000), d.console.join("\n"));
+  runUntil(c, () => d.console.some((l) => /boot: recovery \(slot a failed trial\)/.test(l)), 30000, () => `recovery mode after the failed trial (${d.console.join(" | ")})`);
+  const boots = d.counters.boots;
   c.runFor(60000);
-  assert.ok(d.console.filter((l) => l.startsWith("boot: recovery")).length >= 1);
   const rec = c.getJson(d, "/api/node/status");
   assert.equal(rec.boot, { slot: "", state: "recovery" }, "it waits in recovery mode, not in a boot loop");
-  const boots = d.counters.boots;
   c.runFor(30000);
-  assert.is(d.counters.boots, boots, "no boot loop");
+  assert.is(d.counters.boots, boots, "no restart in the 90 s after it went into recovery mode");
   assert.is(upload(c, d, readBundle("esp01"))!.status, 200);
-  waitFor(c, d, status0("esp01"), "ok");
+  waitFor(c, d, bundleVersion("esp01"), "ok");
 });
 
 test("esp01: sent to recovery mode by an update that never comes, it goes back to its version after the trial time", () => {
   const c = rig(["esp01", "esp8266"]);
   const d = c.devices[0];
-  assert.is(upload(c, d, newVersion("esp01", "0badcafe"))!.status, 503);
-  assert.ok(c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000));
+  assert.is(upload(c, d, bundleWithVersion("esp01", "0badcafe"))!.status, 503);
+  runUntil(c, () => d.console.some((l) => l.startsWith("boot: recovery")), 10000, "in recovery mode");
   const t0 = c.scheduler.now();
-  const s = waitFor(c, d, status0("esp01"), "ok", 120000);
+  const s = waitFor(c, d, bundleVersion("esp01"), "ok", 120000);
   assert.ok(c.scheduler.now() - t0 >= TRIAL.trial - 5000, "it waited the trial time for the upload");
   assert.equal(s.boot, { slot: "a", state: "ok" });
 });
@@ -242,8 +219,8 @@ test("esp01: sent to recovery mode by an update that never comes, it goes back t
 test("a confirmed version that throws while loading, with nothing to fall back to, restarts into recovery mode", () => {
   const c = new Cluster({ seed, boards: [], config: TRIAL });
   const d = c.addNode("esp01", "throw new Error('broken');\n" + readBundle("esp01"));
-  c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 30000);
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => d.console.some((l) => l.startsWith("boot: recovery")), 30000, "in recovery mode");
+  runUntil(c, () => !!d.stationIp, 30000, "joined WiFi");
   c.runFor(1000);
   assert.ok(d.console.some((l) => l === "boot: load failed"), d.console.join("\n"));
   assert.equal(c.getJson(d, "/api/node/status").boot, { slot: "", state: "recovery" });
@@ -257,7 +234,7 @@ test("a torn boot state copy (power cut while writing it) is ignored: the other 
   const d = c.addNode("esp8266");
   // the newer copy (generation 2, in spore.s0) was being written when power went
   d.storage.write("spore.s0", '{"g":2,"a":"b","t":1,"m":0,"cb":12', 0, 60);
-  c.runUntil(() => !!d.stationIp, 30000);
+  runUntil(c, () => !!d.stationIp, 30000, "joined WiFi");
   c.runFor(1000);
   assert.equal(status(c, d).boot, { slot: "a", state: "ok" });
 });
@@ -275,7 +252,7 @@ test("a slot whose file does not match its checksum never runs (esp8266 falls ba
   const good = readBundle("esp8266");
   a.storage.write("spore.b", good);
   a.storage.write("spore.s0", JSON.stringify({ g: 2, a: "a", t: 0, m: 0, ca: 1, cb: crc32Of(good) }));
-  c.runUntil(() => !!a.stationIp && !!b.stationIp, 40000);
+  runUntil(c, () => !!a.stationIp && !!b.stationIp, 40000, "both joined WiFi");
   c.runFor(2000);
   assert.equal(status(c, a).boot, { slot: "b", state: "ok" });
   assert.equal(c.getJson(b, "/api/node/status").boot, { slot: "", state: "recovery" });
@@ -291,18 +268,18 @@ for (const board of ["esp8266", "esp01"]) {
     for (const cutAt of stages) {
       const c = rig([board, "esp32"]);
       const d = c.devices[0];
-      const fw = newVersion(board, "0badcafe");
+      const fw = bundleWithVersion(board, "0badcafe");
       // esp01: the first request reboots into recovery mode; the cut lands in the second phase
       if (board === "esp01") {
         assert.is(upload(c, d, fw)!.status, 503);
-        c.runUntil(() => d.console.some((l) => l.startsWith("boot: recovery")), 10000);
-        c.runUntil(() => !!d.stationIp, 30000);
+        runUntil(c, () => d.console.some((l) => l.startsWith("boot: recovery")), 10000, "in recovery mode");
+        runUntil(c, () => !!d.stationIp, 30000, "joined WiFi in recovery mode");
       }
       upload(c, d, fw, { hold: true });
       c.runFor(cutAt);
       const state = d.console.slice(-1)[0];
       c.restart(d);
-      c.runUntil(() => !!d.stationIp, 60000);
+      runUntil(c, () => !!d.stationIp, 60000, `${board} cut at ${cutAt} ms: joined WiFi again`);
       c.runFor(3000);
       const r = c.http(d, "GET", "/api/node/status");
       assert.is(r.status, 200, `${board} cut at ${cutAt} ms: no status (${d.console.slice(-5).join(" | ")})`);
@@ -310,12 +287,12 @@ for (const board of ["esp8266", "esp01"]) {
       report.push(`${cutAt} ms (${state}): ${s.version || "recovery"}/${s.boot?.state}`);
       // whatever it runs now, the update goes through (once a version on trial has its verdict: until then updates get 409)
       const trialOver = () => (c.getJson(d, "/api/node/status") as { boot?: { state: string } }).boot?.state !== "trial";
-      assert.ok(c.runUntil(() => d.running && !!d.stationIp && trialOver(), 120000), "the trial ends");
+      runUntil(c, () => d.running && !!d.stationIp && trialOver(), 120000, "the trial ends");
       const boots = d.counters.boots;
       let u = upload(c, d, fw);
       assert.ok(u, `${board} cut at ${cutAt} ms: no answer to the update afterwards (${d.console.slice(-6).join(" | ")})`);
       if (u!.status === 503) {
-        assert.ok(c.runUntil(() => d.counters.boots > boots && !!d.stationIp, 30000), "restarted into recovery mode");
+        runUntil(c, () => d.counters.boots > boots && !!d.stationIp, 30000, "restarted into recovery mode");
         assert.equal(c.getJson(d, "/api/node/status").boot, { slot: "", state: "recovery" });
         c.runFor(2000);
         u = upload(c, d, fw)!;

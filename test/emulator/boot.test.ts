@@ -1,9 +1,9 @@
 // Booting from Storage, E.reboot(), load(), power loss.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { suite } from "../suite.ts";
 
-const boot = suite("emulated boot");
+const { test: boot } = suite("emulated boot");
 
 boot(".boot0 runs before .bootcde, then E.on('init')", () => {
   const c = new Cluster({ seed: 1, boards: [] });

@@ -1,11 +1,12 @@
 // The Telnet console, eval of Storage code, and what erasing a running file does.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import { TELNET_PORT } from "../../host-tools/emulator/device.ts";
 import type { StreamEnd } from "../../host-tools/emulator/lan.ts";
+import { suite } from "../suite.ts";
+import { runUntil } from "../wait.ts";
 
-const t = suite("emulated console and code in Storage");
+const { test: t } = suite("emulated console and code in Storage");
 
 function telnet(c: Cluster, ip: string): { end: StreamEnd; out: () => string; send: (s: string) => void } {
   let out = "";
@@ -30,7 +31,7 @@ function telnet(c: Cluster, ip: string): { end: StreamEnd; out: () => string; se
 function node(board: string, code: string) {
   const c = new Cluster({ seed: 3, boards: [] });
   const d = c.addNode(board, `var W = require("Wifi"); W.connect("spore-lan", {password: "spore-pass"}); ${code}`, { bare: true });
-  c.runUntil(() => !!d.stationIp, 10000);
+  runUntil(c, () => !!d.stationIp, 10000, "the node joined WiFi");
   return { c, d };
 }
 
@@ -77,7 +78,7 @@ t("eval of code read from Storage defines globals, as a loaded file's; erasing t
   const c = new Cluster({ seed: 4, boards: [] });
   const d = c.addNode("esp8266", 'eval(require("Storage").read("app")); setInterval(tick, 100);', { bare: true });
   d.storage.write("app", 'var n = 0; function tick() { n++; }');
-  c.runUntil(() => d.running, 5000);
+  runUntil(c, () => d.running, 5000, "booted");
   c.runFor(500);
   assert.ok((d.eval("n") as number) >= 4, "the evaluated code runs");
   d.eval('require("Storage").erase("app")');

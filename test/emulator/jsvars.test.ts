@@ -1,10 +1,10 @@
 // The emulator's JsVar accounting against E.getSizeOf on 2v29 Linux builds
 // with 12-byte blocks (as ESP8266) and 14-byte blocks (as ESP32).
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { run } from "./harness.ts";
+import { suite } from "../suite.ts";
 
-const jsvars = suite("emulated JsVars");
+const { test: jsvars } = suite("emulated JsVars");
 
 const VALUES = `[{a:1}, {abcdef:1}, "", "0123456789", "01234567890123456789012345", [1,2,3],
   function(a,b){return a+b}, {a:"hello"}, {abcdefgh:"hello world here"}, 1.5, new Uint8Array(100)]`;

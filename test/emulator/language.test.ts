@@ -1,9 +1,9 @@
 // The JavaScript differences the emulator reproduces (espruino-platform.md, section 3).
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { run } from "./harness.ts";
+import { suite } from "../suite.ts";
 
-const language = suite("emulated language");
+const { test: language } = suite("emulated language");
 
 language("Map, Set, Symbol, WeakMap, Proxy, Reflect and the missing helpers are undefined", () => {
   const b = run(`print([typeof Map, typeof Set, typeof Symbol, typeof WeakMap, typeof Proxy, typeof Reflect,

@@ -1,9 +1,9 @@
 // Datagram limits, broadcast rules, HTTP wire format and the socket limit.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { suite } from "../suite.ts";
 
-const network = suite("emulated network");
+const { test: network } = suite("emulated network");
 
 const RECEIVER = `var W = require("Wifi"); W.connect("spore-lan", {password: "spore-pass"});
   var s = require("dgram").createSocket(getSerial().slice(-1) === "x" ? {type: "udp4", recvBufferSize: 2000} : "udp4");

@@ -1,10 +1,10 @@
 // Storage as measured on the Espruino 2v29 interpreter, with the boards' capacities.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { FILE_HEADER_BYTES, FlashStorage } from "../../host-tools/emulator/storage.ts";
 import { run } from "./harness.ts";
+import { suite } from "../suite.ts";
 
-const storage = suite("emulated Storage");
+const { test: storage } = suite("emulated Storage");
 
 storage("a file created with a size is filled chunk by chunk; unwritten bytes read as 0xFF", () => {
   const s = new FlashStorage(16384);

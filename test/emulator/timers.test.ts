@@ -1,9 +1,9 @@
 // Timer behaviour as measured on the Espruino 2v29 interpreter.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { run } from "./harness.ts";
+import { suite } from "../suite.ts";
 
-const timers = suite("emulated timers");
+const { test: timers } = suite("emulated timers");
 
 timers("ids are numbers starting at 1; a new id is one more than the highest in use, so ids are reused", () => {
   const b = run(`var a = setTimeout(function(){}, 10), c = setTimeout(function(){}, 20);

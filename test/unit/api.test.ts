@@ -1,10 +1,10 @@
 // The API's list of endpoints, its routing and request helpers.
 import "./limits.ts";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { endpoint, endpoints, handle, json, parseForm } from "../../device/core/api.ts";
 import { readConfig } from "../../device/core/config.ts";
 import { setup, type HttpRequest, type Ports } from "../../device/core/env.ts";
+import { suite } from "../suite.ts";
 
 const LIST = "GET x|POST m|GET boom";
 const answers = [() => json(200, { ok: true }), () => json(200, { done: true }), () => {
@@ -12,7 +12,7 @@ const answers = [() => json(200, { ok: true }), () => json(200, { done: true }),
 }];
 const asked: number[] = [];
 
-const api = suite("api");
+const { test: api } = suite("api");
 // the core's configuration is module state, shared with other unit test files in this process: set before each test
 api.before.each(() => setup({ now: () => 0 } as unknown as Ports, readConfig({ key: "s3cret" }, []), "a1b2c3"));
 const req = (method: string, path: string, headers: Record<string, string> = {}): HttpRequest => ({ method, path, headers, body: "" });

@@ -1,8 +1,8 @@
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { defaultConfig, readConfig } from "../../device/core/config.ts";
+import { suite } from "../suite.ts";
 
-const config = suite("node config");
+const { test: config } = suite("node config");
 
 config("a missing file gives the defaults and says so", () => {
   const errors: string[] = [];

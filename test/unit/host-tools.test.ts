@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { CONFIG_MAX_BYTES, crc32Of, flashImage, stateMaxBytes, storageLayout } from "../../host-tools/build/image.ts";
@@ -11,8 +10,9 @@ import { parseArgs } from "../../host-tools/lib/args.ts";
 import { loadEnv } from "../../host-tools/lib/env.ts";
 import { Progress } from "../../host-tools/lib/output.ts";
 import { type HttpReply, type HttpRequest, parseAddress, type Transport, UsageError } from "../../host-tools/lib/transport.ts";
+import { suite } from "../suite.ts";
 
-const t = suite("host-tools parts");
+const { test: t } = suite("host-tools parts");
 
 t("arguments: positionals, values, flags, = form; unknown options and bad numbers are errors", () => {
   const spec = { concurrency: { value: true, int: { min: 1, max: 64 } }, json: {}, bundle: { value: true } };

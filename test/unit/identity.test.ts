@@ -1,8 +1,8 @@
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { broadcastAddress, chipIdFromMac, hostnameFromMac, isIp, macTail } from "../../device/core/identity.ts";
+import { suite } from "../suite.ts";
 
-const identity = suite("identity");
+const { test: identity } = suite("identity");
 
 identity("hostname is esp_ and the last six hex digits of the MAC, in either MAC format", () => {
   assert.is(hostnameFromMac("18:FE:34:A1:B2:C3"), "esp_a1b2c3");

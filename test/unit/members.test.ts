@@ -2,18 +2,18 @@
 // piggybacks, and what it does when Espruino still holds unsent datagrams.
 import "./limits.ts";
 import { crc32 } from "node:zlib";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readConfig } from "../../device/core/config.ts";
 import { setup, type Ports } from "../../device/core/env.ts";
 import { M, online, receive, send } from "../../device/core/members.ts";
 import { decode, encode, Wire, type Message } from "../../device/core/wire.ts";
+import { suite } from "../suite.ts";
 
 const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
 const out: { data: string; to: string }[] = [];
 /** The dgram socket: "dSnd" is what Espruino has not sent yet. */
 const udp = { dSnd: "", send: (data: string, _port: number, to: string) => void out.push({ data, to }) };
-const members = suite("members: sending");
+const { test: members } = suite("members: sending");
 // the core's configuration is module state, shared with other unit test files in this process: set before each test
 const configure = () => setup({ udp, hash, now: () => 1000, heap: () => 9000, jsvars: () => 900, log: () => {}, later: () => 0, uniform: () => 0.5 } as unknown as Ports, readConfig({ key: "k3y" }, []), "a1b2c3");
 members.before.each(configure);

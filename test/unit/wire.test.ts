@@ -1,10 +1,10 @@
 import { crc32 } from "node:zlib";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { decode, encode, isId, n36, update, Wire, type Message } from "../../device/core/wire.ts";
+import { suite } from "../suite.ts";
 
 const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
-const wire = suite("wire format");
+const { test: wire } = suite("wire format");
 const make = (ups = "", arg = "", head = "P|a1b2c3|1|2s|5|9ix") => encode("k3y", "spore", head, ups, arg, hash);
 
 wire("a datagram round-trips: header numbers in base 36, updates, an argument with bars", () => {

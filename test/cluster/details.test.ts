@@ -1,0 +1,62 @@
+// Member details (board, versions, api list: device/core/node.ts
+// fetchDetails) are kept per details version, at most the board's
+// node.detailTable of them, and a version no member has any more is
+// forgotten to make room: what GET /api/cluster/members shows of each member.
+import * as assert from "uvu/assert";
+import { loadBoard } from "../../host-tools/build/boards.ts";
+import { bundleVersion, bundleWithVersion, Cluster } from "../../host-tools/emulator/cluster.ts";
+import type { Device } from "../../host-tools/emulator/device.ts";
+import { hostnameOf, members, waitConverged } from "./helpers.ts";
+import { suite } from "../suite.ts";
+
+const { test, seed } = suite("member details", { seed: 1612 });
+
+/** The others `d` lists with their details (board and version), by hostname. */
+function detailed(c: Cluster, d: Device): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of members(c, d).slice(1)) {
+    if (m.board === undefined) {
+      assert.equal(m.api, [], `${d.hostname} lists ${m.hostname} without details: no api list either`);
+      continue;
+    }
+    assert.ok(m.api.length >= 8, `${d.hostname} lists ${m.hostname}'s api list with its details`);
+    out[m.hostname] = `${m.board} ${m.version}`;
+  }
+  return out;
+}
+
+test("a node keeps the details of at most its detailTable versions, and forgets those no member has any more to take another's", () => {
+  // four versions: an esp01 and an esp8266 (each keeps 2) see three others, two esp32s (8) see three
+  const c = new Cluster({ seed, boards: [], config: { fgt: 30 } });
+  const small = [c.addNode("esp01"), c.addNode("esp8266")];
+  const esp32 = [c.addNode("esp32"), c.addNode("esp32", bundleWithVersion("esp32", "0badcafe"))];
+  const all = [...small, ...esp32];
+  const version = (d: Device) => `${d.board.name} ${d === esp32[1] ? "0badcafe" : bundleVersion(d.board.name)}`;
+  waitConverged(c, 30000, seed);
+  c.runFor(30000);
+  for (const d of all) {
+    const held = detailed(c, d);
+    const table = loadBoard(d.board.name).node.detailTable;
+    assert.is(Object.keys(held).length, Math.min(3, table), `${d.hostname} (${d.board.name}, ${table} kept) holds: ${JSON.stringify(held)}`);
+    for (const [host, v] of Object.entries(held)) assert.is(v, version(all.find((o) => hostnameOf(o) === host)!), `${d.hostname}'s details of ${host}`);
+  }
+  // an esp32 whose details the esp01 holds goes for good: once it is forgotten (dead 60 s + fgt 30 s),
+  // its version makes room for the one the esp01 had no room for
+  const [esp01] = small;
+  const victim = esp32.find((d) => detailed(c, esp01)[hostnameOf(d)])!;
+  assert.ok(victim, "the esp01 holds one of the esp32s' details");
+  c.kill(victim);
+  const killed = c.scheduler.now();
+  const rest = all.filter((d) => d !== victim);
+  let whole = 0;
+  for (let t = 0; t < 120000 && !whole; t += 1000) {
+    c.runFor(1000);
+    if (rest.every((d) => Object.keys(detailed(c, d)).length === 2)) whole = c.scheduler.now() - killed;
+  }
+  assert.ok(whole > 0, `every node holds the details of both others within 120 s: ${rest.map((d) => JSON.stringify(detailed(c, d))).join(" ")}`);
+  assert.ok(whole >= 90000, `not before the victim was forgotten (${whole} ms after the kill)`);
+  for (const d of rest) assert.not.ok(members(c, d).some((m) => m.hostname === hostnameOf(victim)), `${d.hostname} forgot the victim`);
+  for (const d of rest) for (const [host, v] of Object.entries(detailed(c, d))) assert.is(v, version(rest.find((o) => hostnameOf(o) === host)!));
+});
+
+test.run();
