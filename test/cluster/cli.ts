@@ -1,10 +1,7 @@
 // Running the host tools (the real CLI code, host-tools/cli.ts) against an
 // emulated cluster in virtual time, and the firmware a new build would be.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { type Io, runCli } from "../../host-tools/cli.ts";
-import { DIST_DIR } from "../../host-tools/build/paths.ts";
-import { type Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
+import { bundleWithVersion, type Cluster } from "../../host-tools/emulator/cluster.ts";
 import { drive, EmulatorTransport, type EmulatorTransportOptions } from "../../host-tools/emulator/transport.ts";
 import type { Firmware } from "../../host-tools/lib/ota.ts";
 
@@ -44,15 +41,10 @@ export async function cli(c: Cluster, argv: string[], o: CliOptions = {}): Promi
   return { code, out, err };
 }
 
-/** The version dist/<board>.js reports (its manifest). */
-export function builtVersion(board: string): string {
-  return (JSON.parse(readFileSync(join(DIST_DIR, `${board}.json`), "utf8")) as { version: string }).version;
-}
-
-/** Each board's bundle reporting `version` instead: what a new build would be; `bad`: that board's throws while loading. */
-export function nextFirmware(version: string, bad?: string): Firmware[] {
+/** Each board's bundle with its reported version replaced: what a new build would be (`bad`: that board's throws as it loads). */
+export function newFirmware(version: string, bad?: string): Firmware[] {
   return ["esp01", "esp8266", "esp32"].map((board) => {
-    const code = readBundle(board).split(builtVersion(board)).join(version);
-    return { board, code: board === bad ? "throw new Error('bad build');\n" + code : code, version };
+    const next = bundleWithVersion(board, version);
+    return { board, code: board === bad ? "throw new Error('bad build');\n" + next : next, version };
   });
 }

@@ -4,53 +4,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
-import { type Io, runCli } from "../../host-tools/cli.ts";
-import { bundleVersion, bundleWithVersion, Cluster } from "../../host-tools/emulator/cluster.ts";
-import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
-import type { Firmware } from "../../host-tools/lib/ota.ts";
+import { bundleVersion, Cluster } from "../../host-tools/emulator/cluster.ts";
+import { cli, newFirmware } from "./cli.ts";
 import { MIXED, waitConverged } from "./helpers.ts";
 import { suite } from "../suite.ts";
 
 const { test, seed } = suite("host-tools", { seed: 1607 });
 const TRIAL = { hold: 5000, trial: 60000 };
 
-/** Each board's bundle with its reported version replaced: what a new build would be (`bad`: that board's throws as it loads). */
-function newFirmware(version: string, bad?: string): Firmware[] {
-  return ["esp01", "esp8266", "esp32"].map((board) => {
-    const next = bundleWithVersion(board, version);
-    return { board, code: board === bad ? "throw new Error('bad build');\n" + next : next, version };
-  });
-}
-
 function cluster(boards = MIXED) {
   const c = new Cluster({ seed, boards, config: TRIAL });
   waitConverged(c, 30000, seed);
   c.runFor(15000);
   return c;
-}
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(c: Cluster, argv: string[], o: { build?: Firmware[]; secret?: string | null; limitMs?: number; follow?: number } = {}): Promise<Run> {
-  let out = "";
-  let err = "";
-  let polls = 0;
-  const io: Io = {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    tty: false,
-    env: o.secret === null ? {} : { SPORE_SECRET: o.secret ?? c.secret },
-    cwd: process.cwd(),
-    transport: new EmulatorTransport(c),
-    build: async () => o.build ?? [],
-    stopFollowing: () => ++polls > (o.follow ?? 0),
-  };
-  const code = await drive(c, runCli(argv, io), o.limitMs ?? 1800000);
-  return { code, out, err };
 }
 
 const versions = (c: Cluster) => c.devices.map((d) => (c.getJson(d, "/api/node/status") as { version: string }).version);

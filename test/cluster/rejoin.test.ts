@@ -4,15 +4,13 @@
 // after every boot on every node (the emulator runs the same generator), so
 // these fail unless the firmware seeds it and its peers recognise a new
 // boot whatever its datagram numbers.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
 import { api, hostnameOf, statusOf, waitConverged } from "./helpers.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const rejoin = suite(`rejoin (seed ${seed})`);
+const { test: rejoin, seed } = suite("rejoin", { seed: 1615 });
 /** The configuration's ina and dead, seconds (device/core/config.ts defaults). */
 const INA = 10;
 const DEAD = 60;

@@ -1,15 +1,13 @@
 // `ota all` on clusters as they are found in the field: nodes up for more
 // than half an hour, and esp01 nodes held in recovery mode longer than it
 // takes their peers to report them DEAD.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { seedFromEnv } from "../../host-tools/emulator/rng.ts";
-import { cli, nextFirmware } from "./cli.ts";
+import { cli, newFirmware } from "./cli.ts";
 import { hostnameOf, MIXED, waitConverged } from "./helpers.ts";
+import { suite } from "../suite.ts";
 
-const seed = seedFromEnv();
-const rollout = suite(`ota all rollouts (seed ${seed})`);
+const { test: rollout, seed } = suite("ota all rollouts", { seed: 1616 });
 const TRIAL = { hold: 5000, trial: 60000 };
 const versions = (c: Cluster) => c.devices.map((d) => (c.getJson(d, "/api/node/status") as { version: string }).version);
 
@@ -25,7 +23,7 @@ for (const minutes of [5, 35]) {
     c.runFor(minutes * 60000);
     assert.ok(allActive(), `and still does after ${minutes} minutes`);
     const start = c.scheduler.now();
-    const r = await cli(c, ["ota", "all", "--api-node", api.ip, "--json"], { build: nextFirmware("0badcafe") });
+    const r = await cli(c, ["ota", "all", "--api-node", api.ip, "--json"], { build: newFirmware("0badcafe") });
     const took = (c.scheduler.now() - start) / 1000;
     const rows = JSON.parse(r.out || "[]") as { outcome: string; board: string; seconds: number }[];
     const slowest = (board: string) => Math.max(...rows.filter((x) => x.board === board).map((x) => x.seconds));
@@ -61,7 +59,7 @@ rollout("ota all completes when esp01 nodes stay in recovery mode longer than de
   waitConverged(c, 30000, seed);
   c.runFor(10 * 60000);
   const hold = holdRecoveryUploads(c, () => 90000);
-  const r = await cli(c, ["ota", "all", "--api-node", c.devices[0].ip, "--concurrency", "2"], { build: nextFirmware("0badcafe"), transport: { delay: hold.delay } });
+  const r = await cli(c, ["ota", "all", "--api-node", c.devices[0].ip, "--concurrency", "2"], { build: newFirmware("0badcafe"), transport: { delay: hold.delay } });
   assert.is(r.code, 0, r.out + r.err);
   assert.is(hold.held.length, 3, "each esp01 was held in recovery mode");
   // while held, the API node reported each esp01 DEAD (its node/status events, printed on its console)
@@ -76,7 +74,7 @@ rollout("an esp01 that gives up waiting in recovery mode before its upload comes
   const c = new Cluster({ seed, boards: ["esp32", "esp01", "esp8266"], config: { hold: 5000, trial: 60000 } });
   waitConverged(c, 30000, seed);
   const hold = holdRecoveryUploads(c, () => 75000);
-  const r = await cli(c, ["ota", "all", "--api-node", c.devices[0].ip], { build: nextFirmware("0badcafe"), transport: { delay: hold.delay } });
+  const r = await cli(c, ["ota", "all", "--api-node", c.devices[0].ip], { build: newFirmware("0badcafe"), transport: { delay: hold.delay } });
   assert.is(r.code, 0, r.out + r.err);
   assert.match(r.err, /again: it went back to its firmware before the upload came/);
   assert.equal(versions(c), Array(3).fill("0badcafe"));

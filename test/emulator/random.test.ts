@@ -2,13 +2,13 @@
 // vectors recorded from Math.random() * 2^31 on Espruino 2v29 built for Linux
 // (i386, 1600 and 1700 JsVars; src/jsutils.c rand/srand, the same code on
 // ESP8266 and ESP32), each printed from a fresh start of the interpreter.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import { run } from "./harness.ts";
+import { suite } from "../suite.ts";
 
-const t = suite("emulated random numbers");
+const { test: t } = suite("emulated random numbers");
 
 /** The first five values of k = Math.random() * 2^31 after `seed` (a statement, "" for none), from a fresh boot. */
 function firstFive(seed: string, board = "esp8266", rngSeed = 1): number[] {

@@ -1,10 +1,10 @@
 // The replay window (device/core/replay.ts), table-driven: what a node makes
 // of a sender's datagrams by incarnation and seq.
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { fresh, type Seen } from "../../device/core/replay.ts";
+import { suite } from "../suite.ts";
 
-const replay = suite("replay window");
+const { test: replay } = suite("replay window");
 const REPLAY = 0;
 const NEW = 1;
 const FIRST = 2;
