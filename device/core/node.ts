@@ -111,16 +111,23 @@ function memberFields(id: string, m: Member | undefined): string {
 /**
  * The details task: fetches /api/node/status from one member whose details
  * version is not known here (a failure is retried after 30 s). Keeps at most
- * detailTable versions, forgetting those no member has any more.
+ * detailTable versions, forgetting those no member has any more; while the
+ * table is full of versions in use, a version not in it is not fetched (its
+ * answer would have nowhere to go, and it was fetched again every run).
  */
 function fetchDetails(): void {
   if (fetching) return;
   const t = now();
+  for (const k of Object.keys(details)) {
+    let used = 0;
+    for (const id in M) if (M[id].d === +k) used = 1;
+    if (!used) delete details[k];
+  }
   for (const id in M) {
     const m = M[id];
     const key = m.d;
     const have = details[key];
-    if (m.d === dv || typeof have === "string" || (have && t - have < 30000) || m.s) continue;
+    if (m.d === dv || typeof have === "string" || (have && t - have < 30000) || m.s || (!have && Object.keys(details).length >= SPORE_LIMITS.detailTable)) continue;
     // a fetch (a status answer received and parsed) needs room besides a request being served: it waits for it
     if (O.jsvars() < SPORE_LIMITS.minFree + 100) return;
     fetching = true;
@@ -133,13 +140,7 @@ function fetchDetails(): void {
       } catch (e) {
         // a bad answer counts as a failed fetch
       }
-      // forget versions no member has any more, keep at most detailTable
-      for (const k of Object.keys(details)) {
-        let used = 0;
-        for (const id in M) if (M[id].d === +k) used = 1;
-        if (!used) delete details[k];
-      }
-      if (Object.keys(details).length < SPORE_LIMITS.detailTable) details[key] = d;
+      details[key] = d;
     });
     return;
   }
