@@ -1,5 +1,5 @@
-// The boot file (Storage ".bootcde", written once by the flash tool, never by
-// an update): chooses which firmware file runs, takes updates over HTTP, and
+// The boot file (Storage ".bootcde", written once by the flash tool or as the
+// end of a Web IDE file, host-tools/build/ide.ts; never by an update): chooses which firmware file runs, takes updates over HTTP, and
 // keeps the node updatable whatever an update, a power cut or a bad version
 // does. The firmware files are "spore.a" and "spore.b" (esp8266, esp32: two
 // slots) or "spore.a" alone (esp01: 16 KiB of Storage holds one). The file

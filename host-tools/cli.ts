@@ -420,8 +420,18 @@ for it (esp01 has none). A node then serves it at GET /.`,
     },
   },
   flash: {
-    usage: "usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file]",
-    options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, ...JSON_OPT },
+    usage: `usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file]
+       npm run flash -- --ide <file> [--board esp01|esp8266|esp32]
+
+Builds Spore for the board (default: the first in espruino.json) and writes the
+boot file, the firmware, spore.json (WiFi and ports from espruino.json, the
+cluster secret and WiFi password from the environment) and the boot state into
+its Storage through the espruino CLI, then restarts it and checks Spore runs.
+  --dry-run <file>  write what would be sent to a file instead (it holds the secret)
+  --ide <file>      write the board's Web IDE file (like dist/<board>.ide.js) with
+                    that spore.json in it, to send from the Espruino Web IDE with the
+                    settings it prints (it holds the secret: keep it private)`,
+    options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, ide: { value: true }, ...JSON_OPT },
     run: (p, io) => flash(p, io),
   },
 };

@@ -1,7 +1,8 @@
 // npm run flash: builds the bundle and boot file for a board and writes them,
 // with the configuration and the boot state, into the board's Storage through
 // the real `espruino` CLI (serial, or tcp:// to a Telnet console), then checks
-// the node booted. --dry-run writes what would be sent to a file instead.
+// the node booted. --dry-run writes what would be sent to a file instead;
+// --ide writes the board's Web IDE file (build/ide.ts) with the configuration in it.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { type Board, loadBoards } from "./build/boards.ts";
 import { BOOT_ENTRY, bundleBoard } from "./build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "./build/espruino-subset.ts";
 import { buildDashboard } from "./build/dashboard.ts";
+import { ideFile, ideSettings } from "./build/ide.ts";
 import { crc32Of, flashImage, type ImageFile } from "./build/image.ts";
 import { REPO_ROOT } from "./build/paths.ts";
 import { loadProject, type Project } from "./build/project.ts";
@@ -21,7 +23,7 @@ import type { Io } from "./cli.ts";
 const ESPRUINO_CLI = join(REPO_ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
 
 /** One run of the espruino CLI; resolves with everything it printed. */
-function espruino(args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
+export function espruino(args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
   return new Promise((done) => {
     const p = spawn(process.execPath, [ESPRUINO_CLI, "--no-ble", ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -48,6 +50,11 @@ export function nodeConfig(project: Project, env: Record<string, string | undefi
   return { ssid: project.wifi.ssid, pass: env[project.wifi.passwordEnv] ?? "", cl: project.cluster.name, key, http: project.ports.http, udp: project.ports.udp };
 }
 
+/** The board's description for the CLI (so it does not look it up on espruino.com), written to `file`. */
+export function writeCliBoard(board: Board, file: string): void {
+  writeFileSync(file, JSON.stringify({ BOARD: board.espruino.cliBoard, VERSION: board.espruino.version, info: { builtin_modules: ESPRUINO_BUILTIN_MODULES, binary_version: board.espruino.version } }));
+}
+
 const VERIFY = (files: ImageFile[]) =>
   `print("SPORE_FILES "+JSON.stringify(${JSON.stringify(files.map((f) => f.name))}.map(function(f){var d=require("Storage").read(f);return d===undefined?-1:E.CRC32(d)})))`;
 
@@ -60,7 +67,9 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
   if (!board) throw new UsageError(`--board: unknown board "${boardName}" (known: ${boards.map((b) => b.name).join(", ")})`);
   const port = p.options.port as string | undefined;
   const dry = p.options["dry-run"] as string | undefined;
-  if (!port && !dry) throw new UsageError("--port is missing: the serial device (e.g. /dev/ttyUSB0) or tcp://host:port of a Telnet console");
+  const ide = p.options.ide as string | undefined;
+  if (ide && (port || dry)) throw new UsageError("--ide writes a file for the Espruino Web IDE: give it without --port and --dry-run");
+  if (!port && !dry && !ide) throw new UsageError("--port is missing: the serial device (e.g. /dev/ttyUSB0) or tcp://host:port of a Telnet console");
   if (port?.startsWith("tcp://") && !board.limits.upload.includes("telnet")) throw new UsageError(`${board.name} has no Telnet console (Espruino ${board.espruino.version}): flash it over serial`);
   const baud = String(p.options.baud ?? 115200);
   const t0 = Date.now();
@@ -69,7 +78,17 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
   say(`building ${board.name}...`);
   const [fw, boot] = await Promise.all([bundleBoard(board), bundleBoard(board, { entry: BOOT_ENTRY, suffix: ".boot" })]);
   if (fw.bytes > fw.budget) throw new Error(`${board.name}: bundle ${fw.bytes} B over its budget of ${fw.budget} B`);
-  const files = flashImage({ firmware: fw.code, boot: boot.code, config: nodeConfig(project, env), dashboard: board.node.dash ? buildDashboard(false).data : undefined });
+  const config = nodeConfig(project, env);
+  const dashboard = board.node.dash ? buildDashboard(false).data : undefined;
+  if (ide) {
+    const file = ideFile({ board, firmware: fw.code, version: fw.version, boot: boot.code, bootPlain: boot.plain, dashboard, config });
+    const out = resolve(io.cwd, ide);
+    writeFileSync(out, file.code, { encoding: "latin1", mode: 0o600 });
+    say(`wrote ${out} (${file.bytes} B, with spore.json: it holds the cluster secret, keep it private); send it from the Espruino Web IDE with ${ideSettings(board)}`);
+    io.out(JSON.stringify({ board: board.name, version: fw.version, file: out, bytes: file.bytes, settings: ideSettings(board) }, null, 2) + "\n");
+    return 0;
+  }
+  const files = flashImage({ firmware: fw.code, boot: boot.code, config, dashboard });
   const dir = mkdtempSync(join(tmpdir(), "spore-flash-"));
   try {
     // the boot file goes first on the command line: the CLI sends the files in reverse, so it is written last
@@ -81,7 +100,7 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
     }
     // the board's description for the CLI, so it does not look it up on espruino.com
     const boardJson = join(dir, "board.json");
-    writeFileSync(boardJson, JSON.stringify({ BOARD: board.espruino.cliBoard, VERSION: board.espruino.version, info: { builtin_modules: ESPRUINO_BUILTIN_MODULES, binary_version: board.espruino.version } }));
+    writeCliBoard(board, boardJson);
     const common = ["--board", boardJson, "-b", baud];
     if (dry) {
       const out = resolve(io.cwd, dry);

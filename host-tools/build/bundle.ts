@@ -65,6 +65,8 @@ export class BuildError extends Error {}
 export interface BundleResult {
   board: string;
   code: string;
+  /** The same script before pretokenising: plain ASCII JavaScript (what the Web IDE file carries of the boot file). */
+  plain: string;
   bytes: number;
   budget: number;
   /** A hash of the bundle, reported by the node as its version. */
@@ -140,6 +142,7 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
   const draft = tokenise(plain);
   const version = (crc32(Buffer.from(draft, "latin1")) >>> 0).toString(16).padStart(8, "0");
   const code = draft.split(VERSION_PLACEHOLDER).join(version);
+  const plainCode = plain.split(VERSION_PLACEHOLDER).join(version);
 
   const bytes = Buffer.byteLength(code, "latin1");
   if (options.write !== false) {
@@ -148,5 +151,5 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
     // what host-tools ota --bundle needs to know of a bundle file: its board and the version it reports
     if (!options.suffix) writeFileSync(join(DIST_DIR, `${board.name}.json`), JSON.stringify({ board: board.name, version, bytes }) + "\n");
   }
-  return { board: board.name, code, bytes, budget: board.budgets.bundleBytes, version };
+  return { board: board.name, code, plain: plainCode, bytes, budget: board.budgets.bundleBytes, version };
 }

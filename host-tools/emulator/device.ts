@@ -274,7 +274,6 @@ export class Device implements LanHost {
     this.generation++;
     const wifi = this.wifi;
     this.tearDown(true);
-    wifi?.removeAllListeners();
     this.bootCode = [];
     this.codeFiles = new Set();
     this.codeNulled = false;
@@ -329,11 +328,11 @@ export class Device implements LanHost {
 
   // ---- booting
 
-  /** Runs .boot0-3, then `file` (load) or .bootrst / .bootcde, then E.on('init'). */
-  private boot(file: string | undefined): void {
+  /** Runs .boot0-3, then `file` (load) or .bootrst / .bootcde, then E.on('init'); load() keeps the WiFi module it had. */
+  private boot(file: string | undefined, keepWifi?: Wifi): void {
     this.counters.boots++;
     this.bootedAt = this.scheduler.now();
-    this.createContext();
+    this.createContext(keepWifi);
     const gen = this.generation;
     const files = [...BOOT_FILES.filter((f) => this.storage.read(f) !== undefined)];
     if (file !== undefined) files.push(file);
@@ -445,9 +444,10 @@ export class Device implements LanHost {
       this.emitters.push(e);
       return e;
     };
+    const wifiRt: DeviceRuntime = { ...rt, onTeardown: (fn) => ((this.wifiTeardown = fn), () => (this.wifiTeardown = undefined)) };
     const wifi = track(
-      keepWifi ??
-        new Wifi({ ...rt, onTeardown: (fn) => ((this.wifiTeardown = fn), () => (this.wifiTeardown = undefined)) }, {
+      keepWifi?.adopt(wifiRt) ??
+        new Wifi(wifiRt, {
           accessPoint: () => (this.outOfRange ? { ...this.opts.accessPoint(), up: false } : this.opts.accessPoint()),
           joinLan: () => this.joinLan(),
           leaveLan: () => this.leaveLan(),
@@ -551,12 +551,14 @@ export class Device implements LanHost {
       changeInterval: timers.changeInterval,
       print,
       console: rt.newObject({ log: print }),
+      // as reset(), WiFi and the console stay (the Telnet client of the CLI that sent load() sees what the code prints)
       load: (file?: string) => {
         rt.later(0, () => {
           if (gen !== this.generation) return;
           this.generation++;
-          this.tearDown();
-          this.boot(file ?? ".bootcde");
+          const wifi = this.wifi;
+          this.tearDown(true);
+          this.boot(file ?? ".bootcde", wifi);
         });
       },
       url: rt.newObject({ parse: (u: string, q: boolean) => rt.newObject(parseUrl(String(u), !!q)) }),
@@ -625,6 +627,7 @@ export class Device implements LanHost {
       eraseAll: () => st.eraseAll(),
       list: (pattern?: RegExp) => vm.runInContext("(function(a){return a.slice()})", this.ctx!)(st.list(pattern)),
       getFree: () => st.getFree(),
+      getStats: () => rt.newObject(st.getStats()),
       compact: () => st.compact(),
     });
   }

@@ -40,6 +40,18 @@ export class Wifi extends Emitter {
     rt.onTeardown(() => this.drop(false));
   }
 
+  /**
+   * reset() and load(): the radio stays as it is and serves the new
+   * interpreter; the old one's listeners and callbacks go, and a join it had
+   * begun goes on (the SDK keeps trying).
+   */
+  adopt(rt: DeviceRuntime): this {
+    this.removeAllListeners();
+    this.rt = rt;
+    if (!this.ip && (this.status === "connecting" || this.status === "no_ap_found")) this.connect(this.ssid, { password: this.password });
+    return this;
+  }
+
   stationIp(): string | undefined {
     return this.ip;
   }

@@ -47,7 +47,7 @@ export class SocketBudget {
 /** Listener registry for emulated module objects (sockets, servers, requests). */
 export class Emitter {
   private listeners: Record<string, unknown[]> = {};
-  constructor(protected readonly rt: DeviceRuntime) {}
+  constructor(protected rt: DeviceRuntime) {}
 
   on(event: string, fn: unknown): this {
     (this.listeners[event] ??= []).push(fn);

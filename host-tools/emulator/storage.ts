@@ -34,6 +34,7 @@ export function bytesToString(bytes: Uint8Array): string {
 export class FlashStorage {
   private files = new Map<string, StoredFile>();
   private garbage = 0;
+  private garbageFiles = 0;
 
   constructor(readonly capacity: number) {}
 
@@ -49,6 +50,13 @@ export class FlashStorage {
 
   compact(): void {
     this.garbage = 0;
+    this.garbageFiles = 0;
+  }
+
+  /** Storage.getStats(): free bytes, and the bytes of erased files that compaction would give back. */
+  getStats(): { totalBytes: number; freeBytes: number; fileBytes: number; fileCount: number; trashBytes: number; trashCount: number } {
+    const fileBytes = this.used() - this.garbage;
+    return { totalBytes: this.capacity, freeBytes: this.getFree(), fileBytes, fileCount: this.files.size, trashBytes: this.garbage, trashCount: this.garbageFiles };
   }
 
   list(pattern?: RegExp): string[] {
@@ -84,12 +92,14 @@ export class FlashStorage {
     const f = this.files.get(name);
     if (!f) return;
     this.garbage += footprint(f.data.length);
+    this.garbageFiles++;
     this.files.delete(name);
   }
 
   eraseAll(): void {
     this.files.clear();
     this.garbage = 0;
+    this.garbageFiles = 0;
   }
 
   private static fileName(name: unknown): string {

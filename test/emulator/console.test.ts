@@ -66,6 +66,17 @@ t("reset() clears RAM and runs no boot code, but WiFi and the console stay", () 
   assert.is(d.console.filter((l) => l === "booted").length, 1, "the boot code did not run again");
 });
 
+t("load() resets as reset() does and runs the file: WiFi and the console stay, so the CLI that sent it sees what it prints", () => {
+  const { c, d } = node("esp8266", 'var kept = 1;');
+  d.storage.write("app", 'print("app", typeof kept, require("Wifi").getIP().ip); require("Wifi").connect("spore-lan", {password: "spore-pass"});');
+  const s = telnet(c, d.ip);
+  s.send('\x10load("app")\n');
+  assert.match(s.out(), new RegExp(`app undefined ${d.ip.replace(/\./g, "\\.")}`));
+  // a join the loaded code asks for completes on the radio it kept
+  assert.ok(c.runUntil(() => d.stationIp === d.ip, 5000), "back on WiFi");
+  assert.is(d.counters.uncaught, 0);
+});
+
 t("esp01 has no Telnet console", () => {
   const { c, d } = node("esp01", "");
   let err: string | null = null;

@@ -40,8 +40,10 @@ storage("a whole-file write at offset 0 replaces the file; the old one is garbag
   assert.is(s.read("a"), "X");
   const free = s.getFree();
   assert.is(free, 16384 - (FILE_HEADER_BYTES + 12) - (FILE_HEADER_BYTES + 4), "header + data rounded to 4, old copy still counted");
+  assert.equal(s.getStats(), { totalBytes: 16384, freeBytes: free, fileBytes: FILE_HEADER_BYTES + 4, fileCount: 1, trashBytes: FILE_HEADER_BYTES + 12, trashCount: 1 }, "getStats: what compaction would give back is trash");
   s.compact();
   assert.is(s.getFree(), 16384 - (FILE_HEADER_BYTES + 4));
+  assert.equal(s.getStats().trashBytes + s.getStats().trashCount, 0);
 });
 
 storage("names over 28 characters are cut to 28; missing files read as undefined", () => {
