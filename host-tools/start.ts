@@ -1,22 +1,24 @@
-// npm start: builds the bundles and runs a small emulated cluster in real
-// time, each node's HTTP API on its own loopback address.
+// npm start: builds what the emulator reads from dist/ (bundles, boot files,
+// dashboard) and runs a small emulated cluster in real time, each node's
+// HTTP API on its own loopback address.
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadEnv } from "./lib/env.ts";
-import { buildAll, formatSizes } from "./build/build.ts";
+import { buildProject } from "./build/build.ts";
 import { BuildError } from "./build/bundle.ts";
 import { JsonFileError } from "./build/json-schema.ts";
 import { loadProject } from "./build/project.ts";
 import net from "node:net";
 import { lanBroker, MQTT_PORT } from "./emulator/broker.ts";
-import { Cluster } from "./emulator/cluster.ts";
+import { Cluster, MissingBuildError } from "./emulator/cluster.ts";
 import { parseSeed, seedFromEnv } from "./emulator/rng.ts";
 
 const HELP = `usage: npm start [-- options]
 
-Builds dist/<board>.js and runs an emulated Spore cluster in real time.
+Builds dist/ (each board's bundle and boot file, the dashboard) and runs an
+emulated Spore cluster in real time.
 Each node serves its HTTP API at http://<its loopback address>:<port + offset>.
 
 options:
@@ -26,7 +28,7 @@ options:
   --hold MS          a node on trial after an update confirms itself after MS (default 5000; 30000 on a chip)
   --trial MS         and is rolled back if not confirmed within MS (default 60000; 300000 on a chip)
   --broker-port N    serve the embedded MQTT broker at 127.0.0.10:N (default 1883)
-  --no-build         use the bundles already in dist/
+  --no-build         use what npm run build left in dist/
   -h, --help         this text
 
 The cluster secret comes from the variable espruino.json names (SPORE_SECRET),
@@ -75,7 +77,9 @@ async function main(): Promise<number> {
 
   if (!values["no-build"]) {
     console.log("building...");
-    console.log(formatSizes(await buildAll()));
+    const built = await buildProject();
+    console.log(built.report);
+    if (built.failures.length) throw new BuildError(`the build failed: ${built.failures.join("; ")}`);
   }
 
   const boards = Array.from({ length: count }, (_, i) => layout[i % layout.length]);
@@ -143,7 +147,10 @@ function clusterSecret(name: string): string {
 main().then(
   (code) => (process.exitCode = code),
   (e) => {
-    if (e instanceof UsageError || e instanceof BuildError || e instanceof JsonFileError) {
+    if (e instanceof MissingBuildError) {
+      console.error(`npm start: ${e.message} (or start without --no-build)`);
+      process.exitCode = 1;
+    } else if (e instanceof UsageError || e instanceof BuildError || e instanceof JsonFileError) {
       console.error(`npm start: ${e.message}`);
       process.exitCode = e instanceof UsageError ? 2 : 1;
     } else {

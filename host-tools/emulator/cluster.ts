@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { type Board, loadBoard } from "../build/boards.ts";
-import { DASHBOARD_DIST } from "../build/dashboard.ts";
+import { DASHBOARD_DIST_FILE } from "../build/dashboard.ts";
 import { flashImage } from "../build/image.ts";
 import { DIST_DIR } from "../build/paths.ts";
 import { Device } from "./device.ts";
@@ -47,10 +47,18 @@ export interface HttpResult {
   body: string;
 }
 
-export function readBundle(board: string): string {
-  const file = join(DIST_DIR, `${board}.js`);
-  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
+/** A file npm run build writes into dist/ is not there. */
+export class MissingBuildError extends Error {}
+
+/** A file of dist/ as an 8-bit string. */
+function readDist(name: string): string {
+  const file = join(DIST_DIR, name);
+  if (!existsSync(file)) throw new MissingBuildError(`${file} is missing: run "npm run build" first`);
   return readFileSync(file, "latin1");
+}
+
+export function readBundle(board: string): string {
+  return readDist(`${board}.js`);
 }
 
 export class Cluster {
@@ -125,7 +133,7 @@ export class Cluster {
     } else {
       this.bundles[boardName + ".boot"] ??= readBundle(boardName + ".boot");
       // as the flash tool writes it: configuration, firmware in slot a, boot state, boot file
-      const dashboard = board.node.dash ? (this.bundles.dashboard ??= readFileSync(DASHBOARD_DIST, "latin1")) : undefined;
+      const dashboard = board.node.dash ? (this.bundles.dashboard ??= readDist(DASHBOARD_DIST_FILE)) : undefined;
       for (const f of flashImage({ firmware, boot: this.bundles[boardName + ".boot"], config: this.nodeConfig(), dashboard })) device.storage.write(f.name, f.data);
     }
     this.devices.push(device);
