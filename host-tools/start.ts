@@ -71,6 +71,8 @@ async function main(): Promise<number> {
     if (!Number.isInteger(v) || v < 1000 || v > 3600000) throw new UsageError(`--${name} must be a whole number of ms from 1000 to 3600000`);
     return v;
   };
+  const brokerPort = values["broker-port"] === undefined ? MQTT_PORT : Number(values["broker-port"]);
+  if (!Number.isInteger(brokerPort) || brokerPort < 1 || brokerPort > 65535) throw new UsageError("--broker-port must be a port number");
   const hold = ms("hold", 5000);
   const trial = ms("trial", 60000);
   const secret = clusterSecret(project.cluster.secretEnv);
@@ -96,12 +98,16 @@ async function main(): Promise<number> {
   // the embedded broker (aedes): on the emulated LAN for the nodes, on a real port for host tools
   const broker = await lanBroker(cluster, BROKER_IP);
   const brokerServer = net.createServer(broker.aedes.handle);
-  const brokerPort = values["broker-port"] === undefined ? MQTT_PORT : Number(values["broker-port"]);
-  if (!Number.isInteger(brokerPort) || brokerPort < 1 || brokerPort > 65535) throw new UsageError("--broker-port must be a port number");
-  await new Promise<void>((resolve, reject) => {
-    brokerServer.once("error", (e) => reject(new UsageError(`cannot serve the MQTT broker at ${BROKER_IP}:${brokerPort} (${(e as Error).message}): choose another with --broker-port`)));
-    brokerServer.listen(brokerPort, BROKER_IP, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      brokerServer.once("error", (e) => reject(new UsageError(`cannot serve the MQTT broker at ${BROKER_IP}:${brokerPort} (${(e as Error).message}): choose another with --broker-port`)));
+      brokerServer.listen(brokerPort, BROKER_IP, () => resolve());
+    });
+  } catch (e) {
+    // the broker's timers would keep the process alive after the message
+    await broker.close();
+    throw e;
+  }
   const brokerUrl = `mqtt://${BROKER_IP}:${brokerPort}`;
   console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
   cluster.startRealtime();

@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { once } from "node:events";
+import net from "node:net";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
@@ -103,6 +104,18 @@ start("on a fresh clone (no dist/, no .env) npm start builds what it needs, the 
     assert.match(p.out(), /^stopped$/m, "the cluster stopped");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+start("a broker port already taken is a one-line error, and the process ends", async () => {
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.listen(18886, "127.0.0.10", () => r()));
+  try {
+    const p = npmStart(["--nodes", "1", "--port-offset", "18300", "--broker-port", "18886"]);
+    assert.is((await p.exit(20000)).code, 2, p.out());
+    assert.match(p.out(), /npm start: cannot serve the MQTT broker at 127\.0\.0\.10:18886 \(.*EADDRINUSE.*\): choose another with --broker-port/);
+  } finally {
+    await new Promise((r) => holder.close(r));
   }
 });
 
