@@ -13,13 +13,17 @@ import { loadProject } from "./build/project.ts";
 import net from "node:net";
 import { lanBroker, MQTT_PORT } from "./emulator/broker.ts";
 import { Cluster, MissingBuildError } from "./emulator/cluster.ts";
+import { TELNET_PORT } from "./emulator/device.ts";
 import { parseSeed, seedFromEnv } from "./emulator/rng.ts";
 
 const HELP = `usage: npm start [-- options]
 
 Builds dist/ (each board's bundle and boot file, the dashboard) and runs an
 emulated Spore cluster in real time.
-Each node serves its HTTP API at http://<its loopback address>:<port + offset>.
+Each node serves its HTTP API at http://<its loopback address>:<port + offset>,
+and boards with a Telnet console (esp8266, esp32) their console at port 23 + offset
+(telnet, or npm run flash -- --port tcp://<address>:<23 + offset>). It prints
+a line for each: "node <hostname> (<board>) api: <url>" and "... console: telnet <address> <port>".
 
 options:
   --nodes N          number of nodes (default: the boards in espruino.json emulator.nodes)
@@ -93,7 +97,7 @@ async function main(): Promise<number> {
     secret,
     config: { cl: project.cluster.name, http: project.ports.http, udp: project.ports.udp, hold, trial, mq: { host: BROKER_IP, port: MQTT_PORT, period: 10 } },
     onPrint: (d, line) => console.log(`  [${d.hostname} ${d.board.name}] ${line}`),
-    onServing: (d, url) => console.log(`node ${d.hostname} (${d.board.name}): ${url}/api/node/status`),
+    onServing: (d, port, a) => console.log(`node ${d.hostname} (${d.board.name}) ${servedAs(port, project.ports.http, a)}`),
   });
   // the embedded broker (aedes): on the emulated LAN for the nodes, on a real port for host tools
   const broker = await lanBroker(cluster, BROKER_IP);
@@ -134,6 +138,13 @@ async function main(): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** A node's port served for real, as npm start prints it: the API's status URL, the Telnet console's command, or any other port. */
+function servedAs(port: number, httpPort: number, a: { host: string; port: number }): string {
+  if (port === httpPort) return `api: http://${a.host}:${a.port}/api/node/status`;
+  if (port === TELNET_PORT) return `console: telnet ${a.host} ${a.port}`;
+  return `port ${port}: ${a.host}:${a.port}`;
+}
 
 /** The embedded broker's address: on the emulated LAN, and served for real on this loopback address. */
 const BROKER_IP = "127.0.0.10";

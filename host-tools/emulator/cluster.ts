@@ -36,8 +36,8 @@ export interface ClusterOptions {
   /** Real-time mode: a node port below 1024 is served at port + this. */
   privilegedPortOffset?: number;
   onPrint?: (device: Device, line: string) => void;
-  /** Real-time mode: a node's HTTP port is open at this URL. */
-  onServing?: (device: Device, url: string) => void;
+  /** Real-time mode: a node's `port` (its HTTP API, its Telnet console) is open for real at `address`. */
+  onServing?: (device: Device, port: number, address: { host: string; port: number }) => void;
 }
 
 export interface HttpResult {
@@ -232,7 +232,7 @@ export class Cluster {
     const server = net.createServer((socket) => this.bridge(device, port, socket)) as net.Server & { key?: string };
     server.key = key;
     server.on("error", (e) => device.print(`emulator: cannot serve ${key}: ${e.message}`));
-    server.listen(addr.port, addr.host, () => this.options.onServing?.(device, `http://${key}`));
+    server.listen(addr.port, addr.host, () => this.options.onServing?.(device, port, addr));
     this.servers.push(server);
   }
 

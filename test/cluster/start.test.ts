@@ -87,9 +87,9 @@ start("on a fresh clone (no dist/, no .env) npm start builds what it needs, the 
     const p = run("npm", ["start", "--", "--nodes", "3", "--port-offset", "18200", "--seed", "44", "--broker-port", "18885"], { cwd: dir, env, detached: true });
     try {
       await p.waitFor(/^update them: /m, 1, 60000);
-      await p.waitFor(/:18280\/api\/node\/status$/m, 3, 20000);
+      await p.waitFor(/ api: http:\/\/\S+:18280\/api\/node\/status$/m, 3, 20000);
       for (const f of ["esp01.js", "esp01.boot.js", "esp8266.js", "esp8266.boot.js", "esp32.js", "esp32.boot.js", "dashboard.html.gz"]) assert.ok(existsSync(join(dir, "dist", f)), `dist/${f} built`);
-      const urls = [...p.out().matchAll(/ (http:\/\/127\.0\.0\.\d+:18280\/api\/node\/status)$/gm)].map((m) => m[1]);
+      const urls = [...p.out().matchAll(/ api: (http:\/\/127\.0\.0\.\d+:18280\/api\/node\/status)$/gm)].map((m) => m[1]);
       assert.is(urls.length, 3, p.out());
       for (const url of urls) assert.is((await fetch(url)).status, 200, url);
       const secret = /^SPORE_SECRET=(\S+)$/m.exec(readFileSync(join(dir, ".env"), "utf8"))?.[1];
@@ -124,8 +124,25 @@ start("serves the API on every node once they list each other as members, and st
   try {
     await p.waitFor(/ node\/discovered /, 6, 30000);
     const out = p.out();
-    const urls = [...out.matchAll(/: (http:\/\/127\.0\.0\.\d+:18080\/api\/node\/status)/g)].map((m) => m[1]);
-    assert.is(urls.length, 3, out);
+    // one line per node for its API, one per Telnet console (esp8266 and esp32; the esp01 image has none), each labelled
+    const served = out.split("\n").filter((l) => l.startsWith("node "));
+    const apiLine = /^node esp_[0-9a-f]{6} \((esp01|esp8266|esp32)\) api: (http:\/\/127\.0\.0\.\d+:18080\/api\/node\/status)$/;
+    const consoleLine = /^node esp_[0-9a-f]{6} \((esp8266|esp32)\) console: telnet (127\.0\.0\.\d+) 18023$/;
+    assert.equal(served.filter((l) => !apiLine.test(l) && !consoleLine.test(l)), [], `every line names what it serves:\n${out}`);
+    const urls = served.map((l) => apiLine.exec(l)?.[2]).filter((u) => u !== undefined);
+    assert.equal(served.map((l) => apiLine.exec(l)?.[1]).filter((b) => b).sort(), ["esp01", "esp32", "esp8266"], out);
+    assert.equal(served.map((l) => consoleLine.exec(l)?.[1]).filter((b) => b).sort(), ["esp32", "esp8266"], out);
+    // what a console line names is the node's REPL
+    const consoleHost = served.map((l) => consoleLine.exec(l)?.[2]).find((h) => h)!;
+    const repl = net.connect(18023, consoleHost);
+    let said = "";
+    repl.on("data", (d) => (said += d));
+    repl.write("print('console ' + 6 * 7)\n");
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer from the console at ${consoleHost} 18023 in 5 s: ${JSON.stringify(said)}`)), 5000);
+      repl.on("data", () => /console 42/.test(said) && (clearTimeout(timer), resolve()));
+    });
+    repl.destroy();
     for (const url of urls) {
       const res = await fetch(url);
       assert.is(res.status, 200);
@@ -177,7 +194,8 @@ start("host-tools ota all --api-node <the address npm start prints> updates the 
     const [code] = await once(tool, "exit");
     assert.is(code, 0, report);
     assert.is((report.match(/ updated /g) ?? []).length, 3, report);
-    const urls = [...out.matchAll(/: (http:\/\/127\.0\.0\.\d+:18180\/api\/node\/status)/g)].map((m) => m[1]);
+    const urls = [...out.matchAll(/ api: (http:\/\/127\.0\.0\.\d+:18180\/api\/node\/status)$/gm)].map((m) => m[1]);
+    assert.is(urls.length, 3, out);
     for (const url of urls) assert.is(((await (await fetch(url)).json()) as { version: string }).version, "0badcafe", url);
   } finally {
     p.child.kill("SIGINT");
