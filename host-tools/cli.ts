@@ -418,8 +418,15 @@ for it (esp01 has none). A node then serves it at GET /.`,
     },
   },
   flash: {
-    usage: "usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file]",
-    options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, ...JSON_OPT },
+    usage: `usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file] [--project file]
+
+Builds the bundle and boot file for the board and writes them into its Storage with spore.json:
+WiFi network, ports and cluster from espruino.json (--project: another project file), the
+cluster secret and WiFi password from the environment variables it names, and on boards with
+MQTT (esp8266, esp32) the broker in its "mqtt" (host, port, prefix, period, homeAssistant; user
+and password from the variables named by userEnv and passwordEnv). --dry-run writes what would
+be sent to a file instead (it holds the secrets: keep it private).`,
+    options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, project: { value: true }, ...JSON_OPT },
     run: (p, io) => flash(p, io),
   },
 };

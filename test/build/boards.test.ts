@@ -52,4 +52,28 @@ boards("espruino.json validates, and a bad one names the field", () => {
   assert.throws(() => loadProject(unknownBoard), /\/boards: unknown board "esp99"/);
 });
 
+boards("espruino.json's MQTT broker: what is left out takes its default, and a bad field is named", () => {
+  const project = loadProject();
+  const minimal = writeTemp("espruino.json", { ...project, mqtt: { host: "broker.lan" } });
+  assert.equal(loadProject(minimal).mqtt, { host: "broker.lan", port: 1883, prefix: "spore", period: 30, homeAssistant: false });
+  /** The error for a project with this broker, after the file's name. */
+  const failure = (mqtt: unknown): string => {
+    const file = writeTemp("espruino.json", { ...project, mqtt });
+    try {
+      loadProject(file);
+    } catch (e) {
+      assert.ok((e as Error).message.startsWith(`${file}: `), (e as Error).message);
+      return (e as Error).message.slice(file.length + 2);
+    }
+    assert.unreachable(`${JSON.stringify(mqtt)} was taken`);
+    return "";
+  };
+  assert.is(failure({ port: 1883 }), '/mqtt: missing field "host"');
+  assert.is(failure({ host: "broker.lan", password: "x" }), '/mqtt: unknown field "password"');
+  assert.is(failure({ host: "broker.lan", period: 0, homeAssistant: "yes" }), "/mqtt/period: must be >= 1; /mqtt/homeAssistant: must be boolean");
+  assert.match(failure({ host: "mqtt://broker.lan" }), /^\/mqtt\/host: must match pattern ".*" \(the broker's host name or IPv4 address\)$/);
+  assert.match(failure({ host: "broker.lan", prefix: "spore/#" }), /^\/mqtt\/prefix: must match pattern ".*" \(topics are <prefix>\/<hostname>\/\.\.\.: .*no MQTT wildcards\)$/);
+  assert.match(failure({ host: "broker.lan", passwordEnv: "hunter2" }), /^\/mqtt\/passwordEnv: must match pattern ".*" \(an environment variable name: the variable holding the broker's password\)$/);
+});
+
 boards.run();
