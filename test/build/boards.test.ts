@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
@@ -7,9 +7,16 @@ import { loadBoardFile, loadBoards } from "../../host-tools/build/boards.ts";
 import { loadProject } from "../../host-tools/build/project.ts";
 
 const boards = suite("board and project files");
+/** Each file the tests write goes into a folder of its own (a board file's name must match its board), all removed at the end. */
+const temps: string[] = [];
+boards.after(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 function writeTemp(name: string, value: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), "spore-boards-")), name);
+  const dir = mkdtempSync(join(tmpdir(), "spore-boards-"));
+  temps.push(dir);
+  const file = join(dir, name);
   writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value));
   return file;
 }
