@@ -185,7 +185,8 @@ test("in a real browser: lists the cluster, shows a killed node turning INACTIVE
     const { host, port } = c.realAddress(node, 80);
     await page.goto(`http://${host}:${port}/`);
     const statusOf = async (d: (typeof c.devices)[0]) => (await page.locator("#members tr", { hasText: d.hostname }).locator("td").nth(2).textContent({ timeout: 1000 }).catch(() => ""))?.trim();
-    assert.ok(await until(async () => (await statusOf(c.devices[1])) === "ACTIVE" && (await statusOf(c.devices[2])) === "ACTIVE", 20000), "lists the cluster");
+    const listed = await until(async () => (await statusOf(c.devices[1])) === "ACTIVE" && (await statusOf(c.devices[2])) === "ACTIVE", 20000);
+    assert.ok(listed, `lists the cluster; the page shows:\n${await page.locator("body").innerText()}`);
     const out = join(REPO_ROOT, "test", "output");
     mkdirSync(out, { recursive: true });
     await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });
