@@ -151,7 +151,7 @@ test("in a real browser: from an esp8266 with one connection left for it and a s
   });
 });
 
-test("in a real browser: a node answering 503 (every connection taken) makes the page say busy, retrying, with growing pauses, then fill in", async () => {
+test("in a real browser: a node answering 503 (every connection taken) makes the page say busy, retrying, with growing pauses, then fill in; an unanswered request does not stop it", async () => {
   await inBrowser(["esp8266", "esp32"], "127.0.0.97", {}, async (c, browser) => {
     const node = c.devices[0];
     const { host, port } = c.realAddress(node, 80);
@@ -172,6 +172,12 @@ test("in a real browser: a node answering 503 (every connection taken) makes the
       for (const s of held.splice(0)) s.destroy();
       assert.ok(await until(async () => (await filled(page, 2)) && (await page.locator("#err").textContent()) === "", 20000), `filled in once the node had room (${JSON.stringify(seen.responses)})`);
       assert.is(seen.most, 1, "one request open at a time");
+      // a request that is never answered (a connection lost on the way) is given up after 10 s, and the refreshes go on
+      let lost = true;
+      await page.route("**/api/node/status", (route) => (lost ? void (lost = false) : route.continue()));
+      assert.ok(await until(async () => /timed out/.test((await page.locator("#err").textContent()) ?? ""), 20000), "the page says the request timed out");
+      const before = seen.responses.length;
+      assert.ok(await until(async () => seen.responses.length >= before + 4 && (await page.locator("#err").textContent()) === "", 10000), `and refreshes again (${JSON.stringify(seen.responses.slice(before))})`);
     } finally {
       for (const s of held) s.destroy();
     }
