@@ -45,7 +45,6 @@ export interface ProjectBuild {
   report: string;
   /** What is over a budget or does not fit, one line each; empty when the build is good. */
   failures: string[];
-  bundles: BundleResult[];
 }
 
 /**
@@ -69,7 +68,7 @@ export async function buildProject(boardNames?: string[]): Promise<ProjectBuild>
   if (dash.bytes > dashBudget) failures.push("the dashboard is over its budget (boards/<board>.json budgets.dashboardBytes)");
   const full = boots.filter((r) => storageLayout(boards.find((b) => b.name === r.board)!, r.bytes).free < 0);
   if (full.length) failures.push(`${full.map((r) => r.board).join(", ")}: Storage cannot hold the boot file, the firmware slots, configuration and state`);
-  return { report, failures, bundles };
+  return { report, failures };
 }
 
 async function main(argv: string[]): Promise<number> {
