@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import { buildDashboard, dashboardHtml } from "../../host-tools/build/dashboard.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
-import { waitConverged } from "./helpers.ts";
+import { loopbackNet, waitConverged } from "./helpers.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { LanOptions } from "../../host-tools/emulator/lan.ts";
@@ -87,12 +87,12 @@ async function nodeAnswers(url: string, status: number): Promise<void> {
 }
 
 /** A real-time cluster of `boards` with every node on WiFi, and chromium; `fn` runs with both, which are stopped after it. */
-async function inBrowser(boards: string[], firstIp: string, lan: Partial<LanOptions>, fn: (c: Cluster, browser: Browser) => Promise<void>): Promise<void> {
+async function inBrowser(boards: string[], lan: Partial<LanOptions>, fn: (c: Cluster, browser: Browser) => Promise<void>): Promise<void> {
   if (!CHROMIUM) {
     assert.unreachable("chromium is not installed (.ci/run installs Debian's chromium)");
     return;
   }
-  const c = new Cluster({ seed, boards, realtime: true, lan: { firstIp, ...lan }, privilegedPortOffset: 9400 });
+  const c = new Cluster({ seed, boards, realtime: true, lan: { firstIp: `${loopbackNet()}.91`, ...lan }, privilegedPortOffset: 9400 });
   c.startRealtime();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   try {
@@ -122,7 +122,7 @@ async function filled(page: Page, members: number): Promise<boolean> {
 
 test("in a real browser: from an esp8266 with one connection left for it and a slow link, the page fills every section, one request at a time, no 503", async () => {
   // 1 byte per ms: a refresh (four answers, about 3 KB) takes longer than the 2 s between refreshes
-  await inBrowser(["esp8266", "esp8266", "esp01"], "127.0.0.94", { streamBytesPerMs: 1 }, async (c, browser) => {
+  await inBrowser(["esp8266", "esp8266", "esp01"], { streamBytesPerMs: 1 }, async (c, browser) => {
     const node = c.devices[0];
     const { host, port } = c.realAddress(node, 80);
     // all but one of the node's connections taken: the page's own, then one request at a time, fit
@@ -152,7 +152,7 @@ test("in a real browser: from an esp8266 with one connection left for it and a s
 });
 
 test("in a real browser: a node answering 503 (every connection taken) makes the page say busy, retrying, with growing pauses, then fill in; an unanswered request does not stop it", async () => {
-  await inBrowser(["esp8266", "esp32"], "127.0.0.97", {}, async (c, browser) => {
+  await inBrowser(["esp8266", "esp32"], {}, async (c, browser) => {
     const node = c.devices[0];
     const { host, port } = c.realAddress(node, 80);
     const held = holdConnections(host, port, node.board.node.conns);
@@ -185,7 +185,7 @@ test("in a real browser: a node answering 503 (every connection taken) makes the
 });
 
 test("in a real browser: lists the cluster, shows a killed node turning INACTIVE, and disables a task on the node", async () => {
-  await inBrowser(["esp32", "esp8266", "esp01"], "127.0.0.91", {}, async (c, browser) => {
+  await inBrowser(["esp32", "esp8266", "esp01"], {}, async (c, browser) => {
     const page = await browser.newPage();
     const node = c.devices[0];
     const { host, port } = c.realAddress(node, 80);

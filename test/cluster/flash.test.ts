@@ -13,6 +13,7 @@ import { PROJECT_FILE } from "../../host-tools/build/project.ts";
 import { lanBroker } from "../../host-tools/emulator/broker.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
+import { loopbackNet } from "./helpers.ts";
 
 const test = suite("flash");
 const OFFSET = 9100;
@@ -41,11 +42,12 @@ function projectFile(changes: Record<string, unknown>): { dir: string; file: str
   return { dir, file };
 }
 
-const BROKER_IP = "127.0.0.70";
+const LAN = loopbackNet();
+const BROKER_IP = `${LAN}.70`;
 const MQTT_ENV = { SPORE_MQTT_USER: "flasher", SPORE_MQTT_PASSWORD: "mq-flash-password" };
 
 test("flashes a running esp8266 over its Telnet console with the real espruino CLI, then the node serves Spore and talks to the project's broker", async () => {
-  const c = new Cluster({ seed: 11, boards: ["esp8266"], realtime: true, lan: { firstIp: "127.0.0.71" }, privilegedPortOffset: OFFSET, secret: "old-secret" });
+  const c = new Cluster({ seed: 11, boards: ["esp8266"], realtime: true, lan: { firstIp: `${LAN}.71` }, privilegedPortOffset: OFFSET, secret: "old-secret" });
   // the project's broker, on the emulated LAN; it takes only the user name and password from the environment
   const broker = await lanBroker(c, BROKER_IP);
   const logins: string[] = [];
@@ -75,7 +77,7 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     // the broker from espruino.json, port 1883 by default, user name and password from the variables it names
     assert.equal(config.mq, { host: BROKER_IP, port: 1883, prefix: "site/a", period: 5, ha: true, user: "flasher", pass: "mq-flash-password" });
     for (const secret of ["flash-test-secret", "mq-flash-password"]) assert.not.ok(r.out.includes(secret) || r.err.includes(secret), `${secret} is never printed`);
-    assert.match(r.err, /MQTT broker: 127\.0\.0\.70:1883, topics under site\/a\//);
+    assert.ok(r.err.includes(`MQTT broker: ${BROKER_IP}:1883, topics under site/a/`), r.err);
     // the node booted the new firmware and answers with the new secret
     assert.ok(await until(() => !!d.stationIp, 10000));
     const status = await nodeTransport.request({ host: d.ip, port: 80 + OFFSET, method: "GET", path: "/api/node/status" });
@@ -96,7 +98,7 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
 });
 
 test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no secret", async () => {
-  const c = new Cluster({ seed: 12, boards: ["esp8266"], realtime: true, lan: { firstIp: "127.0.0.72" }, privilegedPortOffset: OFFSET });
+  const c = new Cluster({ seed: 12, boards: ["esp8266"], realtime: true, lan: { firstIp: `${LAN}.72` }, privilegedPortOffset: OFFSET });
   c.startRealtime();
   try {
     const d = c.devices[0];
@@ -111,9 +113,9 @@ test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no 
     r = await run(["flash", "--board", "esp8266"]);
     assert.is(r.code, 2);
     assert.match(r.err, /--port is missing/);
-    r = await run(["flash", "--port", "tcp://127.0.0.73:9999", "--board", "esp8266"]);
+    r = await run(["flash", "--port", `tcp://${LAN}.73:9999`, "--board", "esp8266"]);
     assert.is(r.code, 1);
-    assert.match(r.err, /no Espruino answered on tcp:\/\/127\.0\.0\.73:9999/);
+    assert.ok(r.err.includes(`no Espruino answered on tcp://${LAN}.73:9999`), r.err);
     r = await run(["flash", "--port", port, "--board", "esp9000"]);
     assert.match(r.err, /unknown board "esp9000"/);
     r = await run(["flash", "--port", port, "--board", "esp8266"], { SPORE_SECRET: "" });

@@ -59,6 +59,17 @@ function run(command: string, args: string[], options: SpawnOptions) {
   };
 }
 
+/**
+ * Ports for one npm start: a node's port P at P + offset (80 -> api, 23 ->
+ * console) and the broker at offset + 1883. The offset is drawn for each
+ * run: fixed ones collided with the same tests run from another checkout on
+ * this machine.
+ */
+function ports() {
+  const offset = 20000 + 100 * Math.floor(Math.random() * 400);
+  return { api: offset + 80, console: offset + 23, broker: offset + 1883, args: ["--port-offset", String(offset), "--broker-port", String(offset + 1883)] };
+}
+
 function npmStart(args: string[], secret = "start-test-secret") {
   return run(process.execPath, ["--import", "tsx", "host-tools/start.ts", "--no-build", ...args], { env: { ...process.env, SPORE_SECRET: secret } });
 }
@@ -84,12 +95,13 @@ start("on a fresh clone (no dist/, no .env) npm start builds what it needs, the 
     assert.is((await nothing.exit(20000)).code, 1, nothing.out());
     assert.match(nothing.out(), /npm start: \S+\/dist\/esp01\.js is missing: run "npm run build" first \(or start without --no-build\)/);
     // detached: its own process group, so the test's Ctrl-C reaches npm and its children together, as a terminal's does
-    const p = run("npm", ["start", "--", "--nodes", "3", "--port-offset", "18200", "--seed", "44", "--broker-port", "18885"], { cwd: dir, env, detached: true });
+    const at = ports();
+    const p = run("npm", ["start", "--", "--nodes", "3", "--seed", "44", ...at.args], { cwd: dir, env, detached: true });
     try {
       await p.waitFor(/^update them: /m, 1, 60000);
-      await p.waitFor(/ api: http:\/\/\S+:18280\/api\/node\/status$/m, 3, 20000);
+      await p.waitFor(new RegExp(` api: http://\\S+:${at.api}/api/node/status$`, "m"), 3, 20000);
       for (const f of ["esp01.js", "esp01.boot.js", "esp8266.js", "esp8266.boot.js", "esp32.js", "esp32.boot.js", "dashboard.html.gz"]) assert.ok(existsSync(join(dir, "dist", f)), `dist/${f} built`);
-      const urls = [...p.out().matchAll(/ api: (http:\/\/127\.0\.0\.\d+:18280\/api\/node\/status)$/gm)].map((m) => m[1]);
+      const urls = [...p.out().matchAll(new RegExp(` api: (http://127\\.0\\.0\\.\\d+:${at.api}/api/node/status)$`, "gm"))].map((m) => m[1]);
       assert.is(urls.length, 3, p.out());
       for (const url of urls) assert.is((await fetch(url)).status, 200, url);
       const secret = /^SPORE_SECRET=(\S+)$/m.exec(readFileSync(join(dir, ".env"), "utf8"))?.[1];
@@ -109,37 +121,39 @@ start("on a fresh clone (no dist/, no .env) npm start builds what it needs, the 
 
 start("a broker port already taken is a one-line error, and the process ends", async () => {
   const holder = net.createServer();
-  await new Promise<void>((r) => holder.listen(18886, "127.0.0.10", () => r()));
+  const at = ports();
+  await new Promise<void>((r) => holder.listen(at.broker, "127.0.0.10", () => r()));
   try {
-    const p = npmStart(["--nodes", "1", "--port-offset", "18300", "--broker-port", "18886"]);
+    const p = npmStart(["--nodes", "1", ...at.args]);
     assert.is((await p.exit(20000)).code, 2, p.out());
-    assert.match(p.out(), /npm start: cannot serve the MQTT broker at 127\.0\.0\.10:18886 \(.*EADDRINUSE.*\): choose another with --broker-port/);
+    assert.match(p.out(), new RegExp(`npm start: cannot serve the MQTT broker at 127\\.0\\.0\\.10:${at.broker} \\(.*EADDRINUSE.*\\): choose another with --broker-port`));
   } finally {
     await new Promise((r) => holder.close(r));
   }
 });
 
 start("serves the API on every node once they list each other as members, and stops on Ctrl-C", async () => {
-  const p = npmStart(["--nodes", "3", "--port-offset", "18000", "--seed", "42", "--broker-port", "18883"]);
+  const at = ports();
+  const p = npmStart(["--nodes", "3", "--seed", "42", ...at.args]);
   try {
     await p.waitFor(/ node\/discovered /, 6, 30000);
     const out = p.out();
     // one line per node for its API, one per Telnet console (esp8266 and esp32; the esp01 image has none), each labelled
     const served = out.split("\n").filter((l) => l.startsWith("node "));
-    const apiLine = /^node esp_[0-9a-f]{6} \((esp01|esp8266|esp32)\) api: (http:\/\/127\.0\.0\.\d+:18080\/api\/node\/status)$/;
-    const consoleLine = /^node esp_[0-9a-f]{6} \((esp8266|esp32)\) console: telnet (127\.0\.0\.\d+) 18023$/;
+    const apiLine = new RegExp(`^node esp_[0-9a-f]{6} \\((esp01|esp8266|esp32)\\) api: (http://127\\.0\\.0\\.\\d+:${at.api}/api/node/status)$`);
+    const consoleLine = new RegExp(`^node esp_[0-9a-f]{6} \\((esp8266|esp32)\\) console: telnet (127\\.0\\.0\\.\\d+) ${at.console}$`);
     assert.equal(served.filter((l) => !apiLine.test(l) && !consoleLine.test(l)), [], `every line names what it serves:\n${out}`);
     const urls = served.map((l) => apiLine.exec(l)?.[2]).filter((u) => u !== undefined);
     assert.equal(served.map((l) => apiLine.exec(l)?.[1]).filter((b) => b).sort(), ["esp01", "esp32", "esp8266"], out);
     assert.equal(served.map((l) => consoleLine.exec(l)?.[1]).filter((b) => b).sort(), ["esp32", "esp8266"], out);
     // what a console line names is the node's REPL
     const consoleHost = served.map((l) => consoleLine.exec(l)?.[2]).find((h) => h)!;
-    const repl = net.connect(18023, consoleHost);
+    const repl = net.connect(at.console, consoleHost);
     let said = "";
     repl.on("data", (d) => (said += d));
     repl.write("print('console ' + 6 * 7)\n");
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer from the console at ${consoleHost} 18023 in 5 s: ${JSON.stringify(said)}`)), 5000);
+      const timer = setTimeout(() => reject(new Error(`no answer from the console at ${consoleHost} ${at.console} in 5 s: ${JSON.stringify(said)}`)), 5000);
       repl.on("data", () => /console 42/.test(said) && (clearTimeout(timer), resolve()));
     });
     repl.destroy();
@@ -157,7 +171,7 @@ start("serves the API on every node once they list each other as members, and st
     }
     // telemetry flows out of the box: the embedded broker has the MQTT nodes' retained statuses and their telemetry
     const url = /MQTT broker: (mqtt:\/\/\S+)/.exec(out)?.[1];
-    assert.is(url, "mqtt://127.0.0.10:18883", out);
+    assert.is(url, `mqtt://127.0.0.10:${at.broker}`, out);
     const rec = spawn(process.execPath, ["host-tools/bin/host-tools.mjs", "telemetry", "record", "--broker", url!, "--seconds", "12"], { stdio: ["ignore", "pipe", "pipe"] });
     let recorded = "";
     rec.stdout.on("data", (d) => (recorded += d));
@@ -174,7 +188,8 @@ start("serves the API on every node once they list each other as members, and st
 });
 
 start("host-tools ota all --api-node <the address npm start prints> updates the running cluster", async () => {
-  const p = npmStart(["--nodes", "3", "--port-offset", "18100", "--seed", "43", "--hold", "2000", "--broker-port", "18884"]);
+  const at = ports();
+  const p = npmStart(["--nodes", "3", "--seed", "43", "--hold", "2000", ...at.args]);
   const dir = mkdtempSync(join(tmpdir(), "spore-next-"));
   try {
     await p.waitFor(/ node\/discovered /, 6, 30000);
@@ -194,7 +209,7 @@ start("host-tools ota all --api-node <the address npm start prints> updates the 
     const [code] = await once(tool, "exit");
     assert.is(code, 0, report);
     assert.is((report.match(/ updated /g) ?? []).length, 3, report);
-    const urls = [...out.matchAll(/ api: (http:\/\/127\.0\.0\.\d+:18180\/api\/node\/status)$/gm)].map((m) => m[1]);
+    const urls = [...out.matchAll(new RegExp(` api: (http://127\\.0\\.0\\.\\d+:${at.api}/api/node/status)$`, "gm"))].map((m) => m[1]);
     assert.is(urls.length, 3, out);
     for (const url of urls) assert.is(((await (await fetch(url)).json()) as { version: string }).version, "0badcafe", url);
   } finally {
