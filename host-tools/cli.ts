@@ -420,18 +420,20 @@ for it (esp01 has none). A node then serves it at GET /.`,
     },
   },
   flash: {
-    usage: `usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file]
-       npm run flash -- --ide <file> [--board esp01|esp8266|esp32]
+    usage: `usage: npm run flash -- --port <device|tcp://host:port> [--board esp01|esp8266|esp32] [--baud n] [--dry-run file] [--project file]
+       npm run flash -- --ide <file> [--board esp01|esp8266|esp32] [--project file]
 
-Builds Spore for the board (default: the first in espruino.json) and writes the
-boot file, the firmware, spore.json (WiFi and ports from espruino.json, the
-cluster secret and WiFi password from the environment) and the boot state into
-its Storage through the espruino CLI, then restarts it and checks Spore runs.
-  --dry-run <file>  write what would be sent to a file instead (it holds the secret)
-  --ide <file>      write the board's Web IDE file (like dist/<board>.ide.js) with
-                    that spore.json in it, to send from the Espruino Web IDE with the
-                    settings it prints (it holds the secret: keep it private)`,
-    options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, ide: { value: true }, ...JSON_OPT },
+Builds the bundle and boot file for the board and writes them into its Storage with spore.json:
+WiFi network, ports and cluster from espruino.json (--project: another project file), the
+cluster secret and WiFi password from the environment variables it names, and on boards with
+MQTT (esp8266, esp32) the broker in its "mqtt" (host, port, prefix, period, homeAssistant; user
+and password from the variables named by userEnv and passwordEnv); then restarts it and checks
+Spore runs.
+  --dry-run <file>  write what would be sent to a file instead (it holds the secrets: keep it private)
+  --ide <file>      write the board's Web IDE file (like dist/<board>.ide.js) with that spore.json
+                    in it, to send from the Espruino Web IDE with the settings it prints (it holds
+                    the secrets: keep it private)`,
+    options: { port: { value: true }, board: { value: true }, baud: { value: true, int: { min: 300, max: 3000000 } }, "dry-run": { value: true }, ide: { value: true }, project: { value: true }, ...JSON_OPT },
     run: (p, io) => flash(p, io),
   },
 };

@@ -12,7 +12,7 @@ import { BOOT_ENTRY, bundleBoard } from "./build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "./build/espruino-subset.ts";
 import { buildDashboard } from "./build/dashboard.ts";
 import { ideFile, ideSettings } from "./build/ide.ts";
-import { crc32Of, flashImage, type ImageFile } from "./build/image.ts";
+import { crc32Of, flashImage, type ImageFile, MQ_TEXT_MAX } from "./build/image.ts";
 import { REPO_ROOT } from "./build/paths.ts";
 import { loadProject, type Project } from "./build/project.ts";
 import type { Parsed } from "./lib/args.ts";
@@ -43,11 +43,31 @@ function printed(out: string, tag: string): string | undefined {
   return line ? line.slice(line.indexOf(tag + " ") + tag.length + 1).trim() : undefined;
 }
 
-/** spore.json for a node: the project's settings with secrets from the environment. */
-export function nodeConfig(project: Project, env: Record<string, string | undefined>): Record<string, unknown> {
+/**
+ * spore.json for a node: the project's settings with secrets from the
+ * environment, and the broker ("mq") on boards with an MQTT client when
+ * espruino.json names one.
+ */
+export function nodeConfig(project: Project, env: Record<string, string | undefined>, board: Board): Record<string, unknown> {
   const key = env[project.cluster.secretEnv];
   if (!key) throw new UsageError(`the cluster secret is not set: export ${project.cluster.secretEnv} (or put it in .env); espruino.json names it in cluster.secretEnv`);
-  return { ssid: project.wifi.ssid, pass: env[project.wifi.passwordEnv] ?? "", cl: project.cluster.name, key, http: project.ports.http, udp: project.ports.udp };
+  const config: Record<string, unknown> = { ssid: project.wifi.ssid, pass: env[project.wifi.passwordEnv] ?? "", cl: project.cluster.name, key, http: project.ports.http, udp: project.ports.udp };
+  const m = project.mqtt;
+  if (m && board.node.mqtt) {
+    const mq: Record<string, unknown> = { host: m.host, port: m.port, prefix: m.prefix, period: m.period, ha: m.homeAssistant };
+    if (m.userEnv) mq.user = brokerCredential(env, m.userEnv, "user name", "userEnv");
+    if (m.passwordEnv) mq.pass = brokerCredential(env, m.passwordEnv, "password", "passwordEnv");
+    config.mq = mq;
+  }
+  return config;
+}
+
+/** The broker's user name or password from the environment variable espruino.json names (never printed). */
+function brokerCredential(env: Record<string, string | undefined>, name: string, what: string, field: string): string {
+  const value = env[name];
+  if (!value) throw new UsageError(`the MQTT broker's ${what} is not set: export ${name} (or put it in .env); espruino.json names it in mqtt.${field}`);
+  if (value.length > MQ_TEXT_MAX) throw new UsageError(`the MQTT broker's ${what} in ${name} has ${value.length} characters: a node takes at most ${MQ_TEXT_MAX}`);
+  return value;
 }
 
 /** The board's description for the CLI (so it does not look it up on espruino.com), written to `file`. */
@@ -60,7 +80,7 @@ const VERIFY = (files: ImageFile[]) =>
 
 export async function flash(p: Parsed, io: Io): Promise<number> {
   const env = loadEnv(io);
-  const project = loadProject();
+  const project = loadProject(p.options.project ? resolve(io.cwd, p.options.project as string) : undefined);
   const boards = loadBoards();
   const boardName = (p.options.board as string | undefined) ?? project.boards[0];
   const board: Board | undefined = boards.find((b) => b.name === boardName);
@@ -75,10 +95,11 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
   const t0 = Date.now();
   const say = (s: string) => io.err(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${s}\n`);
 
+  const config = nodeConfig(project, env, board);
+  if (project.mqtt) say(config.mq ? `MQTT broker: ${project.mqtt.host}:${project.mqtt.port}, topics under ${project.mqtt.prefix}/` : `${board.name} has no MQTT client: the broker espruino.json names is not written`);
   say(`building ${board.name}...`);
   const [fw, boot] = await Promise.all([bundleBoard(board), bundleBoard(board, { entry: BOOT_ENTRY, suffix: ".boot" })]);
   if (fw.bytes > fw.budget) throw new Error(`${board.name}: bundle ${fw.bytes} B over its budget of ${fw.budget} B`);
-  const config = nodeConfig(project, env);
   const dashboard = board.node.dash ? buildDashboard(false).data : undefined;
   if (ide) {
     const file = ideFile({ board, firmware: fw.code, version: fw.version, boot: boot.code, bootPlain: boot.plain, dashboard, config });

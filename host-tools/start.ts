@@ -1,23 +1,29 @@
-// npm start: builds the bundles and runs a small emulated cluster in real
-// time, each node's HTTP API on its own loopback address.
+// npm start: builds what the emulator reads from dist/ (bundles, boot files,
+// dashboard) and runs a small emulated cluster in real time, each node's
+// HTTP API on its own loopback address.
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadEnv } from "./lib/env.ts";
-import { buildAll, formatSizes } from "./build/build.ts";
+import { buildProject } from "./build/build.ts";
 import { BuildError } from "./build/bundle.ts";
 import { JsonFileError } from "./build/json-schema.ts";
 import { loadProject } from "./build/project.ts";
 import net from "node:net";
 import { lanBroker, MQTT_PORT } from "./emulator/broker.ts";
-import { Cluster } from "./emulator/cluster.ts";
+import { Cluster, MissingBuildError } from "./emulator/cluster.ts";
+import { TELNET_PORT } from "./emulator/device.ts";
 import { parseSeed, seedFromEnv } from "./emulator/rng.ts";
 
 const HELP = `usage: npm start [-- options]
 
-Builds dist/<board>.js and runs an emulated Spore cluster in real time.
-Each node serves its HTTP API at http://<its loopback address>:<port + offset>.
+Builds dist/ (each board's bundle and boot file, the dashboard) and runs an
+emulated Spore cluster in real time.
+Each node serves its HTTP API at http://<its loopback address>:<port + offset>,
+and boards with a Telnet console (esp8266, esp32) their console at port 23 + offset
+(telnet, or npm run flash -- --port tcp://<address>:<23 + offset>). It prints
+a line for each: "node <hostname> (<board>) api: <url>" and "... console: telnet <address> <port>".
 
 options:
   --nodes N          number of nodes (default: the boards in espruino.json emulator.nodes)
@@ -26,7 +32,7 @@ options:
   --hold MS          a node on trial after an update confirms itself after MS (default 5000; 30000 on a chip)
   --trial MS         and is rolled back if not confirmed within MS (default 60000; 300000 on a chip)
   --broker-port N    serve the embedded MQTT broker at 127.0.0.10:N (default 1883)
-  --no-build         use the bundles already in dist/
+  --no-build         use what npm run build left in dist/
   -h, --help         this text
 
 The cluster secret comes from the variable espruino.json names (SPORE_SECRET),
@@ -69,13 +75,17 @@ async function main(): Promise<number> {
     if (!Number.isInteger(v) || v < 1000 || v > 3600000) throw new UsageError(`--${name} must be a whole number of ms from 1000 to 3600000`);
     return v;
   };
+  const brokerPort = values["broker-port"] === undefined ? MQTT_PORT : Number(values["broker-port"]);
+  if (!Number.isInteger(brokerPort) || brokerPort < 1 || brokerPort > 65535) throw new UsageError("--broker-port must be a port number");
   const hold = ms("hold", 5000);
   const trial = ms("trial", 60000);
   const secret = clusterSecret(project.cluster.secretEnv);
 
   if (!values["no-build"]) {
     console.log("building...");
-    console.log(formatSizes(await buildAll()));
+    const built = await buildProject();
+    console.log(built.report);
+    if (built.failures.length) throw new BuildError(`the build failed: ${built.failures.join("; ")}`);
   }
 
   const boards = Array.from({ length: count }, (_, i) => layout[i % layout.length]);
@@ -87,17 +97,21 @@ async function main(): Promise<number> {
     secret,
     config: { cl: project.cluster.name, http: project.ports.http, udp: project.ports.udp, hold, trial, mq: { host: BROKER_IP, port: MQTT_PORT, period: 10 } },
     onPrint: (d, line) => console.log(`  [${d.hostname} ${d.board.name}] ${line}`),
-    onServing: (d, url) => console.log(`node ${d.hostname} (${d.board.name}): ${url}/api/node/status`),
+    onServing: (d, port, a) => console.log(`node ${d.hostname} (${d.board.name}) ${servedAs(port, project.ports.http, a)}`),
   });
   // the embedded broker (aedes): on the emulated LAN for the nodes, on a real port for host tools
   const broker = await lanBroker(cluster, BROKER_IP);
   const brokerServer = net.createServer(broker.aedes.handle);
-  const brokerPort = values["broker-port"] === undefined ? MQTT_PORT : Number(values["broker-port"]);
-  if (!Number.isInteger(brokerPort) || brokerPort < 1 || brokerPort > 65535) throw new UsageError("--broker-port must be a port number");
-  await new Promise<void>((resolve, reject) => {
-    brokerServer.once("error", (e) => reject(new UsageError(`cannot serve the MQTT broker at ${BROKER_IP}:${brokerPort} (${(e as Error).message}): choose another with --broker-port`)));
-    brokerServer.listen(brokerPort, BROKER_IP, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      brokerServer.once("error", (e) => reject(new UsageError(`cannot serve the MQTT broker at ${BROKER_IP}:${brokerPort} (${(e as Error).message}): choose another with --broker-port`)));
+      brokerServer.listen(brokerPort, BROKER_IP, () => resolve());
+    });
+  } catch (e) {
+    // the broker's timers would keep the process alive after the message
+    await broker.close();
+    throw e;
+  }
   const brokerUrl = `mqtt://${BROKER_IP}:${brokerPort}`;
   console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
   cluster.startRealtime();
@@ -125,6 +139,13 @@ async function main(): Promise<number> {
 
 class UsageError extends Error {}
 
+/** A node's port served for real, as npm start prints it: the API's status URL, the Telnet console's command, or any other port. */
+function servedAs(port: number, httpPort: number, a: { host: string; port: number }): string {
+  if (port === httpPort) return `api: http://${a.host}:${a.port}/api/node/status`;
+  if (port === TELNET_PORT) return `console: telnet ${a.host} ${a.port}`;
+  return `port ${port}: ${a.host}:${a.port}`;
+}
+
 /** The embedded broker's address: on the emulated LAN, and served for real on this loopback address. */
 const BROKER_IP = "127.0.0.10";
 
@@ -143,7 +164,10 @@ function clusterSecret(name: string): string {
 main().then(
   (code) => (process.exitCode = code),
   (e) => {
-    if (e instanceof UsageError || e instanceof BuildError || e instanceof JsonFileError) {
+    if (e instanceof MissingBuildError) {
+      console.error(`npm start: ${e.message} (or start without --no-build)`);
+      process.exitCode = 1;
+    } else if (e instanceof UsageError || e instanceof BuildError || e instanceof JsonFileError) {
       console.error(`npm start: ${e.message}`);
       process.exitCode = e instanceof UsageError ? 2 : 1;
     } else {

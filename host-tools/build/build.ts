@@ -69,42 +69,53 @@ export async function buildBoots(boardNames?: string[]): Promise<BundleResult[]>
   return Promise.all(boards.map((b) => bundleBoard(b, { entry: BOOT_ENTRY, suffix: ".boot" })));
 }
 
+/** Everything dist/ holds: the bundles, the boot files and the dashboard, with sizes against budgets. */
+export interface ProjectBuild {
+  /** The sizes and the storage layouts, as npm run build prints them. */
+  report: string;
+  /** What is over a budget or does not fit, one line each; empty when the build is good. */
+  failures: string[];
+}
+
+/**
+ * Builds what the emulator, the flash tool and the Web IDE read from dist/
+ * (every board, or the ones named): dist/<board>.js, dist/<board>.boot.js,
+ * dist/dashboard.html.gz and dist/<board>.ide.js.
+ */
+export async function buildProject(boardNames?: string[]): Promise<ProjectBuild> {
+  const boards = loadBoards();
+  const [bundles, boots] = await Promise.all([buildAll(boardNames), buildBoots(boardNames)]);
+  const dash = buildDashboard();
+  const ides = buildIdes(bundles, boots, dash.data);
+  const dashBudget = Math.min(...boards.filter((b) => b.node.dash).map((b) => b.budgets.dashboardBytes ?? 0));
+  const report = [
+    formatSizes(bundles),
+    `dashboard (dist/dashboard.html.gz): ${dash.bytes} B gzipped (${dash.rawBytes} B of HTML) of ${dashBudget} B  ${dash.bytes > dashBudget ? "OVER BUDGET" : "ok"}`,
+    formatLayouts(boots),
+    formatIdes(ides, boots),
+  ].join("\n");
+  const failures: string[] = [];
+  const over = bundles.filter((r) => r.bytes > r.budget);
+  if (over.length) failures.push(`${over.map((r) => r.board).join(", ")} over budget (boards/<board>.json budgets.bundleBytes)`);
+  if (dash.bytes > dashBudget) failures.push("the dashboard is over its budget (boards/<board>.json budgets.dashboardBytes)");
+  const full = boots.filter((r) => storageLayout(boards.find((b) => b.name === r.board)!, r.bytes).free < 0);
+  if (full.length) failures.push(`${full.map((r) => r.board).join(", ")}: Storage cannot hold the boot file, the firmware slots, configuration and state`);
+  const ideFull = ides.filter((ide) => ideLayout(boards.find((b) => b.name === ide.board)!, ide, boots.find((b) => b.board === ide.board)!.bytes).free < 0);
+  if (ideFull.length) failures.push(`${ideFull.map((r) => r.board).join(", ")}: Storage cannot hold the installed Web IDE file with the firmware slots, configuration and state`);
+  return { report, failures };
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log("usage: npm run build [-- board...]\n\nBundles device/ into dist/<board>.js for every board in boards/ (or the ones named),\nchecks the Espruino language subset, and fails when a bundle is over its board's budget.\nAlso dist/<board>.boot.js (the boot file) and dist/<board>.ide.js (what the Espruino Web IDE sends: README, Flashing a board).");
+    console.log("usage: npm run build [-- board...]\n\nBundles device/ into dist/<board>.js and the boot files into dist/<board>.boot.js for every board in boards/\n(or the ones named), gzips the dashboard into dist/dashboard.html.gz, writes dist/<board>.ide.js (what the Espruino\nWeb IDE sends: README, Flashing a board), checks the Espruino language subset, and fails when a bundle or the\ndashboard is over its budget or Storage cannot hold it all.");
     return 0;
   }
   const names = argv.filter((a) => !a.startsWith("-"));
   try {
-    const results = await buildAll(names.length ? names : undefined);
-    const boots = await buildBoots(names.length ? names : undefined);
-    const dash = buildDashboard();
-    const ides = buildIdes(results, boots, dash.data);
-    console.log(formatSizes(results));
-    const dashBudget = Math.min(...loadBoards().filter((b) => b.node.dash).map((b) => b.budgets.dashboardBytes ?? 0));
-    console.log(`dashboard (dist/dashboard.html.gz): ${dash.bytes} B gzipped (${dash.rawBytes} B of HTML) of ${dashBudget} B  ${dash.bytes > dashBudget ? "OVER BUDGET" : "ok"}`);
-    console.log(formatLayouts(boots));
-    console.log(formatIdes(ides, boots));
-    const over = results.filter((r) => r.bytes > r.budget);
-    if (over.length) {
-      console.error(`build failed: ${over.map((r) => r.board).join(", ")} over budget (boards/<board>.json budgets.bundleBytes)`);
-      return 1;
-    }
-    if (dash.bytes > dashBudget) {
-      console.error("build failed: the dashboard is over its budget (boards/<board>.json budgets.dashboardBytes)");
-      return 1;
-    }
-    const full = boots.filter((r) => storageLayout(loadBoards().find((b) => b.name === r.board)!, r.bytes).free < 0);
-    if (full.length) {
-      console.error(`build failed: ${full.map((r) => r.board).join(", ")}: Storage cannot hold the boot file, the firmware slots, configuration and state`);
-      return 1;
-    }
-    const ideFull = ides.filter((ide) => ideLayout(loadBoards().find((b) => b.name === ide.board)!, ide, boots.find((b) => b.board === ide.board)!.bytes).free < 0);
-    if (ideFull.length) {
-      console.error(`build failed: ${ideFull.map((r) => r.board).join(", ")}: Storage cannot hold the installed Web IDE file with the firmware slots, configuration and state`);
-      return 1;
-    }
-    return 0;
+    const built = await buildProject(names.length ? names : undefined);
+    console.log(built.report);
+    for (const f of built.failures) console.error(`build failed: ${f}`);
+    return built.failures.length ? 1 : 0;
   } catch (e) {
     if (e instanceof BuildError || e instanceof JsonFileError) {
       console.error(e.message);

@@ -8,7 +8,9 @@ import { gzipSync } from "node:zlib";
 import { DIST_DIR, REPO_ROOT } from "./paths.ts";
 
 export const DASHBOARD_SOURCE = join(REPO_ROOT, "device", "dashboard", "index.html");
-export const DASHBOARD_DIST = join(DIST_DIR, "dashboard.html.gz");
+/** The gzipped page in dist/ (the emulator's nodes get it from there). */
+export const DASHBOARD_DIST_FILE = "dashboard.html.gz";
+const DASHBOARD_DIST = join(DIST_DIR, DASHBOARD_DIST_FILE);
 
 export interface Dashboard {
   /** The gzipped page as an 8-bit string (what goes into Storage). */

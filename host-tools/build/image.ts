@@ -51,6 +51,15 @@ export function footprint(size: number): number {
 
 /** The largest spore.json a node can have: every key set, ssid 32 characters, the other texts at their 63-character limit, numbers at their widest. */
 export const CONFIG_MAX_BYTES = 392;
+/** What the broker ("mq", boards with MQTT) adds at its largest: host, prefix, user and password of 63 characters (MQ_TEXT_MAX), port and period at their widest. */
+const MQ_MAX_BYTES = 340;
+/** The most characters of the broker's host, prefix, user and password in spore.json. */
+export const MQ_TEXT_MAX = 63;
+
+/** The largest spore.json on a board: with the broker where the board has MQTT. */
+export function configMaxBytes(board: Board): number {
+  return CONFIG_MAX_BYTES + (board.node.mqtt ? MQ_MAX_BYTES : 0);
+}
 /** The boot number the firmware keeps (device/platform/boot-number.ts): a whole number, reserved up to 8 digits (a node restarting every 5 s takes 15 years to pass them). */
 export const BOOTS_FILE = "spore.n";
 export const BOOTS_MAX_BYTES = 8;
@@ -76,7 +85,7 @@ export interface LayoutRow {
 export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRow[]; used: number; free: number } {
   const rows: LayoutRow[] = [{ file: BOOT_FILE, bytes: footprint(bootBytes), what: "boot file" }];
   for (let i = 0; i < slotCount(board); i++) rows.push({ file: SLOT_FILES[i], bytes: footprint(board.budgets.bundleBytes), what: "firmware slot (bundle budget)" });
-  rows.push({ file: CONFIG_FILE, bytes: footprint(CONFIG_MAX_BYTES), what: "configuration (largest)" });
+  rows.push({ file: CONFIG_FILE, bytes: footprint(configMaxBytes(board)), what: "configuration (largest)" });
   for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(stateMaxBytes(board)), what: "boot state copy" });
   rows.push({ file: BOOTS_FILE, bytes: footprint(BOOTS_MAX_BYTES), what: "boot number" });
   if (board.node.dash) rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+// useDefaults: a field left out takes the schema's "default"; verbose: an error carries its schema's description
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, verbose: true });
 const compiled: Record<string, ValidateFunction> = {};
 
 export class JsonFileError extends Error {}
@@ -14,6 +15,8 @@ function describe(error: ErrorObject): string {
   if (error.keyword === "additionalProperties") return `${field}: unknown field "${error.params.additionalProperty}"`;
   if (error.keyword === "required") return `${field}: missing field "${error.params.missingProperty}"`;
   if (error.keyword === "enum") return `${field}: ${error.message} (${JSON.stringify(error.params.allowedValues)})`;
+  const what = (error.parentSchema as { description?: string } | undefined)?.description;
+  if (error.keyword === "pattern" && what) return `${field}: ${error.message} (${what})`;
   return `${field}: ${error.message}`;
 }
 

@@ -1,4 +1,4 @@
-// espruino.json: the project's cluster, WiFi, ports and boards.
+// espruino.json: the project's cluster, WiFi, ports, boards and MQTT broker.
 import { join } from "node:path";
 import { loadBoards } from "./boards.ts";
 import { JsonFileError, loadJsonFile } from "./json-schema.ts";
@@ -10,6 +10,8 @@ export interface Project {
   ports: { http: number; udp: number };
   boards: string[];
   emulator?: { nodes?: string[]; portOffset?: number };
+  /** The broker flash writes into spore.json for boards with MQTT; the schema fills in what is left out. */
+  mqtt?: { host: string; port: number; prefix: string; period: number; homeAssistant: boolean; userEnv?: string; passwordEnv?: string };
 }
 
 export const PROJECT_FILE = join(REPO_ROOT, "espruino.json");

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { type Board, loadBoard } from "../build/boards.ts";
-import { DASHBOARD_DIST } from "../build/dashboard.ts";
+import { DASHBOARD_DIST_FILE } from "../build/dashboard.ts";
 import { flashImage } from "../build/image.ts";
 import { DIST_DIR } from "../build/paths.ts";
 import { Device } from "./device.ts";
@@ -36,8 +36,8 @@ export interface ClusterOptions {
   /** Real-time mode: a node port below 1024 is served at port + this. */
   privilegedPortOffset?: number;
   onPrint?: (device: Device, line: string) => void;
-  /** Real-time mode: a node's HTTP port is open at this URL. */
-  onServing?: (device: Device, url: string) => void;
+  /** Real-time mode: a node's `port` (its HTTP API, its Telnet console) is open for real at `address`. */
+  onServing?: (device: Device, port: number, address: { host: string; port: number }) => void;
 }
 
 export interface HttpResult {
@@ -47,17 +47,23 @@ export interface HttpResult {
   body: string;
 }
 
-export function readBundle(board: string): string {
-  const file = join(DIST_DIR, `${board}.js`);
-  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
+/** A file npm run build writes into dist/ is not there. */
+export class MissingBuildError extends Error {}
+
+/** A file of dist/ as an 8-bit string. */
+function readDist(name: string): string {
+  const file = join(DIST_DIR, name);
+  if (!existsSync(file)) throw new MissingBuildError(`${file} is missing: run "npm run build" first`);
   return readFileSync(file, "latin1");
+}
+
+export function readBundle(board: string): string {
+  return readDist(`${board}.js`);
 }
 
 /** The version a board's bundle reports, from the manifest the build writes beside it (dist/<board>.json). */
 export function bundleVersion(board: string): string {
-  const file = join(DIST_DIR, `${board}.json`);
-  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
-  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  return (JSON.parse(readDist(`${board}.json`)) as { version: string }).version;
 }
 
 /** A board's bundle with the version it reports replaced: a new version as far as any tool can tell. */
@@ -142,7 +148,7 @@ export class Cluster {
     } else {
       this.bundles[boardName + ".boot"] ??= readBundle(boardName + ".boot");
       // as the flash tool writes it: configuration, firmware in slot a, boot state, boot file
-      const dashboard = board.node.dash ? (this.bundles.dashboard ??= readFileSync(DASHBOARD_DIST, "latin1")) : undefined;
+      const dashboard = board.node.dash ? (this.bundles.dashboard ??= readDist(DASHBOARD_DIST_FILE)) : undefined;
       for (const f of flashImage({ firmware, boot: this.bundles[boardName + ".boot"], config: this.nodeConfig(), dashboard })) device.storage.write(f.name, f.data);
     }
     this.devices.push(device);
@@ -249,7 +255,7 @@ export class Cluster {
     server.on("error", (e) => device.print(`emulator: cannot serve ${key}: ${e.message}`));
     server.listen(addr.port, addr.host, () => {
       this.listening.add(key);
-      this.options.onServing?.(device, `http://${key}`);
+      this.options.onServing?.(device, port, addr);
     });
     this.servers.push(server);
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
@@ -7,9 +7,16 @@ import { loadProject } from "../../host-tools/build/project.ts";
 import { suite } from "../suite.ts";
 
 const { test: boards } = suite("board and project files");
+/** Each file the tests write goes into a folder of its own (a board file's name must match its board), all removed at the end. */
+const temps: string[] = [];
+boards.after(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 function writeTemp(name: string, value: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), "spore-boards-")), name);
+  const dir = mkdtempSync(join(tmpdir(), "spore-boards-"));
+  temps.push(dir);
+  const file = join(dir, name);
   writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value));
   return file;
 }
@@ -50,6 +57,30 @@ boards("espruino.json validates, and a bad one names the field", () => {
   assert.throws(() => loadProject(file), (e: Error) => e.message.includes(file) && e.message.includes("/ports/http"));
   const unknownBoard = writeTemp("espruino.json", { ...project, boards: ["esp99"] });
   assert.throws(() => loadProject(unknownBoard), /\/boards: unknown board "esp99"/);
+});
+
+boards("espruino.json's MQTT broker: what is left out takes its default, and a bad field is named", () => {
+  const project = loadProject();
+  const minimal = writeTemp("espruino.json", { ...project, mqtt: { host: "broker.lan" } });
+  assert.equal(loadProject(minimal).mqtt, { host: "broker.lan", port: 1883, prefix: "spore", period: 30, homeAssistant: false });
+  /** The error for a project with this broker, after the file's name. */
+  const failure = (mqtt: unknown): string => {
+    const file = writeTemp("espruino.json", { ...project, mqtt });
+    try {
+      loadProject(file);
+    } catch (e) {
+      assert.ok((e as Error).message.startsWith(`${file}: `), (e as Error).message);
+      return (e as Error).message.slice(file.length + 2);
+    }
+    assert.unreachable(`${JSON.stringify(mqtt)} was taken`);
+    return "";
+  };
+  assert.is(failure({ port: 1883 }), '/mqtt: missing field "host"');
+  assert.is(failure({ host: "broker.lan", password: "x" }), '/mqtt: unknown field "password"');
+  assert.is(failure({ host: "broker.lan", period: 0, homeAssistant: "yes" }), "/mqtt/period: must be >= 1; /mqtt/homeAssistant: must be boolean");
+  assert.match(failure({ host: "mqtt://broker.lan" }), /^\/mqtt\/host: must match pattern ".*" \(the broker's host name or IPv4 address\)$/);
+  assert.match(failure({ host: "broker.lan", prefix: "spore/#" }), /^\/mqtt\/prefix: must match pattern ".*" \(topics are <prefix>\/<hostname>\/\.\.\.: .*no MQTT wildcards\)$/);
+  assert.match(failure({ host: "broker.lan", passwordEnv: "hunter2" }), /^\/mqtt\/passwordEnv: must match pattern ".*" \(an environment variable name: the variable holding the broker's password\)$/);
 });
 
 boards.run();

@@ -5,14 +5,16 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { chromium } from "playwright-core";
+import net from "node:net";
+import { type Browser, chromium, type Page } from "playwright-core";
 import * as assert from "uvu/assert";
 import { buildDashboard, dashboardHtml } from "../../host-tools/build/dashboard.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
-import { waitConverged } from "./helpers.ts";
+import { loopbackNet, waitConverged } from "./helpers.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import type { LanOptions } from "../../host-tools/emulator/lan.ts";
 import { suite } from "../suite.ts";
 import { runUntil, served, until } from "../wait.ts";
 
@@ -57,20 +59,129 @@ test("host-tools dashboard install puts the page on every node with room; a node
   assert.ok(status.api.some((x) => x.uri === "/api/node/dashboard"), "listed in the api");
 });
 
-test("in a real browser: lists the cluster, shows a killed node turning INACTIVE, and disables a task on the node", async () => {
+/**
+ * Takes `n` of a node's HTTP connections, as other clients would (another
+ * tab, a member fetching details): each sends the head of a POST whose body
+ * never comes, so the node counts it as open until the socket is destroyed.
+ */
+function holdConnections(host: string, port: number, n: number): net.Socket[] {
+  return Array.from({ length: n }, () => {
+    const s = net.connect(port, host);
+    s.on("error", () => {});
+    s.write("POST /api/tasks/control HTTP/1.1\r\nContent-Length: 64\r\n\r\n");
+    return s;
+  });
+}
+
+/** Polls GET /api/node/status until it answers `status` (bounded), so the node is known to count the held connections. */
+async function nodeAnswers(url: string, status: number): Promise<void> {
+  await until(async () => (await fetch(url)).status === status, 10000, () => `GET ${url} answered ${status}`);
+}
+
+/** A real-time cluster of `boards` with every node on WiFi, and chromium; `fn` runs with both, which are stopped after it. */
+async function inBrowser(boards: string[], lan: Partial<LanOptions>, fn: (c: Cluster, browser: Browser) => Promise<void>): Promise<void> {
   if (!CHROMIUM) {
     assert.unreachable("chromium is not installed (.ci/run installs Debian's chromium)");
     return;
   }
-  const c = new Cluster({ seed, boards: ["esp32", "esp8266", "esp01"], realtime: true, lan: { firstIp: "127.0.0.91" }, privilegedPortOffset: 9400 });
+  const c = new Cluster({ seed, boards, realtime: true, lan: { firstIp: `${loopbackNet()}.91`, ...lan }, privilegedPortOffset: 9400 });
   c.startRealtime();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   try {
     await until(() => c.devices.every((d) => !!d.stationIp), 15000, "every node joined WiFi");
+    await served(c, c.devices[0], 80);
+    await fn(c, browser);
+  } finally {
+    await browser.close();
+    await c.stop();
+  }
+}
+
+/** What the page asked and got: every response's status, and the most requests it had open at once. */
+function watch(page: Page) {
+  const seen = { responses: [] as { url: string; status: number; at: number }[], inFlight: 0, most: 0 };
+  page.on("request", () => (seen.most = Math.max(seen.most, ++seen.inFlight)));
+  page.on("requestfinished", () => seen.inFlight--);
+  page.on("requestfailed", () => seen.inFlight--);
+  page.on("response", (r) => seen.responses.push({ url: new URL(r.url()).pathname, status: r.status(), at: Date.now() }));
+  return seen;
+}
+
+/** Every section of the page has something: the node line, the members (all `members` of them), tasks and events. */
+async function filled(page: Page, members: number): Promise<boolean> {
+  const node = (await page.locator("#node").textContent())?.trim();
+  return !!node && (await page.locator("#members tr").count()) === members && (await page.locator("#tasks tr").count()) > 0 && (await page.locator("#events tr").count()) > 0;
+}
+
+test("in a real browser: from an esp8266 with one connection left for it and a slow link, the page fills every section, one request at a time, no 503", async () => {
+  // 1 byte per ms: a refresh (four answers, about 3 KB) takes longer than the 2 s between refreshes
+  await inBrowser(["esp8266", "esp8266", "esp01"], { streamBytesPerMs: 1 }, async (c, browser) => {
+    const node = c.devices[0];
+    const { host, port } = c.realAddress(node, 80);
+    // all but one of the node's connections taken: the page's own, then one request at a time, fit
+    const held = holdConnections(host, port, node.board.node.conns);
+    try {
+      await nodeAnswers(`http://${host}:${port}/api/node/status`, 503);
+      held.pop()!.destroy();
+      await nodeAnswers(`http://${host}:${port}/api/node/status`, 200);
+      const page = await browser.newPage();
+      const seen = watch(page);
+      await page.goto(`http://${host}:${port}/`);
+      const api = () => seen.responses.filter((r) => r.url.startsWith("/api/"));
+      // filled, and then a second whole refresh: a page whose refreshes overlapped would have shown it by then
+      await until(async () => (await filled(page, 3)) && api().length >= 8, 30000, () => `every section filled (${JSON.stringify(seen.responses)})`);
+      assert.equal(seen.responses.filter((r) => r.status !== 200), [], "no request answered other than 200");
+      assert.is(seen.most, 1, "one request open at a time, the page's own included");
+      assert.equal(
+        api().slice(0, 4).map((r) => r.url),
+        ["/api/node/status", "/api/cluster/members", "/api/tasks/status", "/api/events"],
+        "each endpoint asked once per refresh",
+      );
+      assert.is(await page.locator("#err").textContent(), "");
+    } finally {
+      for (const s of held) s.destroy();
+    }
+  });
+});
+
+test("in a real browser: a node answering 503 (every connection taken) makes the page say busy, retrying, with growing pauses, then fill in; an unanswered request does not stop it", async () => {
+  await inBrowser(["esp8266", "esp32"], {}, async (c, browser) => {
+    const node = c.devices[0];
+    const { host, port } = c.realAddress(node, 80);
+    const held = holdConnections(host, port, node.board.node.conns);
+    try {
+      await nodeAnswers(`http://${host}:${port}/api/node/status`, 503);
+      const page = await browser.newPage();
+      const seen = watch(page);
+      // the page itself is served (GET / is never refused for connections); every API request gets 503
+      await page.goto(`http://${host}:${port}/`);
+      const busy = () => seen.responses.filter((r) => r.status === 503);
+      await until(async () => (await page.locator("#err").textContent()) === "busy, retrying" && busy().length >= 3, 15000, () => `the page says it is retrying (${JSON.stringify(seen.responses)})`);
+      assert.is(await page.locator("#members tr").count(), 0, "nothing to show yet");
+      const [first, second, third] = busy().map((r) => r.at);
+      assert.ok(third - second > second - first, `the pauses grow (${second - first} ms, then ${third - second} ms)`);
+      assert.ok(busy().every((r) => r.url === "/api/node/status"), "the same request asked again, nothing else meanwhile");
+      // the other clients go: the page fills in and stops saying it is busy
+      for (const s of held.splice(0)) s.destroy();
+      await until(async () => (await filled(page, 2)) && (await page.locator("#err").textContent()) === "", 20000, () => `filled in once the node had room (${JSON.stringify(seen.responses)})`);
+      assert.is(seen.most, 1, "one request open at a time");
+      // a request that is never answered (a connection lost on the way) is given up after 10 s, and the refreshes go on
+      let lost = true;
+      await page.route("**/api/node/status", (route) => (lost ? void (lost = false) : route.continue()));
+      await until(async () => /timed out/.test((await page.locator("#err").textContent()) ?? ""), 20000, "the page says the request timed out");
+      const before = seen.responses.length;
+      await until(async () => seen.responses.length >= before + 4 && (await page.locator("#err").textContent()) === "", 10000, () => `and refreshes again (${JSON.stringify(seen.responses.slice(before))})`);
+    } finally {
+      for (const s of held) s.destroy();
+    }
+  });
+});
+
+test("in a real browser: lists the cluster, shows a killed node turning INACTIVE, and disables a task on the node", async () => {
+  await inBrowser(["esp32", "esp8266", "esp01"], {}, async (c, browser) => {
     const page = await browser.newPage();
     const node = c.devices[0];
     const { host, port } = c.realAddress(node, 80);
-    await served(c, node, 80);
     await page.goto(`http://${host}:${port}/`);
     const statusOf = async (d: (typeof c.devices)[0]) => (await page.locator("#members tr", { hasText: d.hostname }).locator("td").nth(2).textContent({ timeout: 1000 }).catch(() => ""))?.trim();
     const shown = async () => ((await page.locator("#members").textContent({ timeout: 1000 }).catch(() => "")) ?? "").replace(/\s+/g, " ");
@@ -81,17 +192,14 @@ test("in a real browser: lists the cluster, shows a killed node turning INACTIVE
     await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });
     // a node killed: INACTIVE on the page after about 10 s
     c.kill(c.devices[2]);
-    await until(async () => (await statusOf(c.devices[2])) === "INACTIVE", 25000, "the killed node turns INACTIVE on the page");
+    await until(async () => (await statusOf(c.devices[2])) === "INACTIVE", 25000, "the killed node turns INACTIVE");
     await page.screenshot({ path: join(out, "dashboard-inactive.png"), fullPage: true });
     // disabling a task through the page (it asks for the cluster secret) takes effect on the node
     page.once("dialog", (d) => void d.accept(c.secret));
     await page.locator('#tasks button[data-task="details"]').click();
     await until(() => node.eval('spore.tasks.isTaskEnabled("details")') === false, 10000, "the task is disabled on the node");
-    await until(async () => (await page.locator('#tasks button[data-task="details"]').textContent())?.trim() === "enable", 10000, "the page shows the task disabled");
-  } finally {
-    await browser.close();
-    await c.stop();
-  }
+    await until(async () => (await page.locator('#tasks button[data-task="details"]').textContent())?.trim() === "enable", 10000, "and the page shows it");
+  });
 });
 
 test.run();

@@ -1,14 +1,18 @@
 // npm run flash end to end: the real espruino CLI (node_modules/espruino)
 // talks over tcp:// to an emulated esp8266's Telnet console (port 23, served
 // for real on a loopback address), writes boot file, firmware, configuration
-// and boot state, restarts the node and checks it came up. Real time.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+// and boot state, restarts the node and checks it came up, and that it logs
+// in to the broker espruino.json names (aedes on the emulated LAN). Real time.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
+import { PROJECT_FILE } from "../../host-tools/build/project.ts";
+import { lanBroker } from "../../host-tools/emulator/broker.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
+import { loopbackNet } from "./helpers.ts";
 import { suite } from "../suite.ts";
 import { served, until } from "../wait.ts";
 
@@ -23,8 +27,30 @@ async function run(argv: string[], env: Record<string, string> = {}) {
   return { code, out, err };
 }
 
-test("flashes a running esp8266 over its Telnet console with the real espruino CLI, then the node serves Spore", async () => {
-  const c = new Cluster({ seed: 11, boards: ["esp8266"], realtime: true, lan: { firstIp: "127.0.0.71" }, privilegedPortOffset: OFFSET, secret: "old-secret" });
+/** A project file: the repository's espruino.json with `changes`, in a temp dir (removed by the caller). */
+function projectFile(changes: Record<string, unknown>): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), "spore-project-"));
+  const file = join(dir, "espruino.json");
+  const project = JSON.parse(readFileSync(PROJECT_FILE, "utf8")) as Record<string, unknown>;
+  delete project.$schema;
+  writeFileSync(file, JSON.stringify({ ...project, ...changes }));
+  return { dir, file };
+}
+
+const LAN = loopbackNet();
+const BROKER_IP = `${LAN}.70`;
+const MQTT_ENV = { SPORE_MQTT_USER: "flasher", SPORE_MQTT_PASSWORD: "mq-flash-password" };
+
+test("flashes a running esp8266 over its Telnet console with the real espruino CLI, then the node serves Spore and talks to the project's broker", async () => {
+  const c = new Cluster({ seed: 11, boards: ["esp8266"], realtime: true, lan: { firstIp: `${LAN}.71` }, privilegedPortOffset: OFFSET, secret: "old-secret" });
+  // the project's broker, on the emulated LAN; it takes only the user name and password from the environment
+  const broker = await lanBroker(c, BROKER_IP);
+  const logins: string[] = [];
+  broker.aedes.authenticate = (_client, user, pass, done) => {
+    logins.push(`${user}:${pass?.toString()}`);
+    done(null, user === MQTT_ENV.SPORE_MQTT_USER && pass?.toString() === MQTT_ENV.SPORE_MQTT_PASSWORD);
+  };
+  const project = projectFile({ mqtt: { host: BROKER_IP, prefix: "site/a", period: 5, homeAssistant: true, userEnv: "SPORE_MQTT_USER", passwordEnv: "SPORE_MQTT_PASSWORD" } });
   c.startRealtime();
   try {
     const d = c.devices[0];
@@ -37,7 +63,7 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     d.storage.erase("spore.n");
     d.storage.write("spore.n", "41");
     const t0 = Date.now();
-    const r = await run(["flash", "--port", `tcp://${d.ip}:${23 + OFFSET}`, "--board", "esp8266"]);
+    const r = await run(["flash", "--port", `tcp://${d.ip}:${23 + OFFSET}`, "--board", "esp8266", "--project", project.file], MQTT_ENV);
     const seconds = (Date.now() - t0) / 1000;
     assert.is(r.code, 0, r.err + r.out);
     assert.match(r.err, /written and verified/);
@@ -47,7 +73,10 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     const config = JSON.parse(d.storage.read("spore.json")!) as Record<string, unknown>;
     assert.is(config.key, "flash-test-secret", "the secret from the environment");
     assert.is(config.ssid, "spore-lan");
-    assert.not.ok(r.out.includes("flash-test-secret") || r.err.includes("flash-test-secret"), "the secret is never printed");
+    // the broker from espruino.json, port 1883 by default, user name and password from the variables it names
+    assert.equal(config.mq, { host: BROKER_IP, port: 1883, prefix: "site/a", period: 5, ha: true, user: "flasher", pass: "mq-flash-password" });
+    for (const secret of ["flash-test-secret", "mq-flash-password"]) assert.not.ok(r.out.includes(secret) || r.err.includes(secret), `${secret} is never printed`);
+    assert.ok(r.err.includes(`MQTT broker: ${BROKER_IP}:1883, topics under site/a/`), r.err);
     // the node booted the new firmware and answers with the new secret
     await until(() => !!d.stationIp, 10000, "the node joined WiFi after the restart");
     await served(c, d, 80);
@@ -56,14 +85,21 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     const s = JSON.parse(status.body) as { version: string; boot: unknown };
     assert.equal(s.boot, { slot: "a", state: "ok" });
     assert.is(d.storage.read("spore.n"), "42", "flash keeps the boot number: the boot after it is the 42nd");
+    // and logged in to the broker: online under the prefix, telemetry every 5 s, announced to Home Assistant
+    const published = (topic: string, payload?: string) => broker.seen.some((m) => m.topic === topic && (payload === undefined || m.payload === payload));
+    await until(() => published(`site/a/${d.hostname}/status`, "online") && published(`site/a/${d.hostname}/telemetry`), 15000, () => `online and telemetry on the project's broker (logins ${JSON.stringify(logins)}, seen ${JSON.stringify(broker.seen.map((m) => m.topic))})`);
+    await until(() => published(`homeassistant/sensor/${d.hostname}/load/config`), 5000, "announced to Home Assistant");
+    assert.equal(logins, ["flasher:mq-flash-password"], "one login, with the user name and password from the environment");
     console.log(`    flash over tcp:// took ${seconds.toFixed(1)} s (5 espruino CLI runs)`);
   } finally {
     await c.stop();
+    await broker.close();
+    rmSync(project.dir, { recursive: true, force: true });
   }
 });
 
 test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no secret", async () => {
-  const c = new Cluster({ seed: 12, boards: ["esp8266"], realtime: true, lan: { firstIp: "127.0.0.72" }, privilegedPortOffset: OFFSET });
+  const c = new Cluster({ seed: 12, boards: ["esp8266"], realtime: true, lan: { firstIp: `${LAN}.72` }, privilegedPortOffset: OFFSET });
   c.startRealtime();
   try {
     const d = c.devices[0];
@@ -79,25 +115,51 @@ test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no 
     r = await run(["flash", "--board", "esp8266"]);
     assert.is(r.code, 2);
     assert.match(r.err, /--port is missing/);
-    r = await run(["flash", "--port", "tcp://127.0.0.73:9999", "--board", "esp8266"]);
+    r = await run(["flash", "--port", `tcp://${LAN}.73:9999`, "--board", "esp8266"]);
     assert.is(r.code, 1);
-    assert.match(r.err, /no Espruino answered on tcp:\/\/127\.0\.0\.73:9999/);
+    assert.ok(r.err.includes(`no Espruino answered on tcp://${LAN}.73:9999`), r.err);
     r = await run(["flash", "--port", port, "--board", "esp9000"]);
     assert.match(r.err, /unknown board "esp9000"/);
     r = await run(["flash", "--port", port, "--board", "esp8266"], { SPORE_SECRET: "" });
     assert.is(r.code, 2);
     assert.match(r.err, /the cluster secret is not set: export SPORE_SECRET/);
+    // the broker's user name and password: a variable espruino.json names must be set, and short enough for the node
+    const project = projectFile({ mqtt: { host: BROKER_IP, userEnv: "SPORE_MQTT_USER", passwordEnv: "SPORE_MQTT_PASSWORD" } });
+    try {
+      r = await run(["flash", "--port", port, "--board", "esp8266", "--project", project.file], { SPORE_MQTT_USER: "flasher" });
+      assert.is(r.code, 2, r.err);
+      assert.match(r.err, /the MQTT broker's password is not set: export SPORE_MQTT_PASSWORD \(or put it in \.env\); espruino.json names it in mqtt\.passwordEnv/);
+      const long = "x".repeat(64);
+      r = await run(["flash", "--port", port, "--board", "esp8266", "--project", project.file], { ...MQTT_ENV, SPORE_MQTT_PASSWORD: long });
+      assert.is(r.code, 2, r.err);
+      assert.match(r.err, /the MQTT broker's password in SPORE_MQTT_PASSWORD has 64 characters: a node takes at most 63/);
+      assert.not.ok(r.err.includes(long), "the password is not printed");
+    } finally {
+      rmSync(project.dir, { recursive: true, force: true });
+    }
+    // a project file the schema refuses: the file and the field named
+    const bad = projectFile({ mqtt: { host: BROKER_IP, port: 70000, password: "in-the-file" } });
+    try {
+      r = await run(["flash", "--port", port, "--board", "esp8266", "--project", bad.file]);
+      assert.is(r.code, 1, r.err);
+      assert.ok(r.err.includes(`${bad.file}: /mqtt: unknown field "password"; /mqtt/port: must be <= 65535`), r.err);
+      r = await run(["flash", "--port", port, "--board", "esp8266", "--project", join(bad.dir, "none.json")]);
+      assert.match(r.err, /none\.json: cannot read/);
+    } finally {
+      rmSync(bad.dir, { recursive: true, force: true });
+    }
     assert.is(d.counters.boots, 1, "none of these touched the node");
   } finally {
     await c.stop();
   }
 });
 
-test("--dry-run writes what would be sent to a file, for any board", async () => {
+test("--dry-run writes what would be sent to a file, for any board; the broker only for boards with MQTT", async () => {
   const dir = mkdtempSync(join(tmpdir(), "spore-dry-"));
+  const project = projectFile({ mqtt: { host: "broker.lan" } });
   try {
     const out = join(dir, "esp01-upload.js");
-    const r = await run(["flash", "--board", "esp01", "--dry-run", out]);
+    const r = await run(["flash", "--board", "esp01", "--dry-run", out, "--project", project.file]);
     assert.is(r.code, 0, r.err);
     assert.ok(existsSync(out));
     const sent = readFileSync(out, "latin1");
@@ -106,8 +168,12 @@ test("--dry-run writes what would be sent to a file, for any board", async () =>
     const summary = JSON.parse(r.out) as { board: string; files: { name: string; bytes: number }[] };
     assert.is(summary.board, "esp01");
     assert.is(summary.files.length, 4);
+    // the esp01 has no MQTT client: no "mq" in its spore.json, and flash says why
+    assert.not.ok(sent.includes("broker.lan"), "no broker written for an esp01");
+    assert.match(r.err, /esp01 has no MQTT client: the broker espruino\.json names is not written/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(project.dir, { recursive: true, force: true });
   }
 });
 

@@ -77,3 +77,13 @@ export function waitConverged(c: Cluster, limitMs: number, seed: number, nodes?:
   assert.unreachable(`not converged in ${limitMs} ms (seed ${seed})`);
   return -1;
 }
+
+/**
+ * A /24 of loopback addresses ("127.x.y") for a real-time cluster's LAN,
+ * drawn for each run: fixed ones collided with the same tests run at once
+ * from another checkout on the machine, and a node whose port was taken
+ * only prints so, leaving the test talking to the other run's node.
+ */
+export function loopbackNet(): string {
+  return `127.${1 + Math.floor(Math.random() * 254)}.${Math.floor(Math.random() * 256)}`;
+}

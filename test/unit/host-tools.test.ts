@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
-import { CONFIG_MAX_BYTES, crc32Of, flashImage, stateMaxBytes, storageLayout } from "../../host-tools/build/image.ts";
+import { CONFIG_MAX_BYTES, configMaxBytes, crc32Of, flashImage, MQ_TEXT_MAX, stateMaxBytes, storageLayout } from "../../host-tools/build/image.ts";
 import { ApiError, BUSY_RETRIES, NodeApi } from "../../host-tools/lib/api.ts";
 import { parseArgs } from "../../host-tools/lib/args.ts";
 import { loadEnv } from "../../host-tools/lib/env.ts";
@@ -70,6 +70,11 @@ t("the Storage image: config, firmware, state, boot file last; the state names s
   assert.ok(JSON.stringify({ g: 99999, a: "a", t: 2, m: 12, ca: 4294967295 }).length <= stateMaxBytes(loadBoard("esp01")));
   const big = { ssid: "s".repeat(32), pass: "p".repeat(63), cl: "c".repeat(63), key: "k".repeat(63), http: 65535, udp: 65535, ann: 3600000, apw: 3600000, prd: 60000, ina: 3600, dead: 86400, fgt: 604800, hold: 3600000, trial: 3600000 };
   assert.ok(JSON.stringify(big).length <= CONFIG_MAX_BYTES, `${JSON.stringify(big).length} bytes`);
+  // with the broker at its largest (flash writes it on boards with MQTT only)
+  const text = "t".repeat(MQ_TEXT_MAX);
+  const withBroker = JSON.stringify({ ...big, mq: { host: text, port: 65535, prefix: text, period: 32767, user: text, pass: text, ha: false } });
+  assert.ok(withBroker.length <= configMaxBytes(loadBoard("esp8266")), `${withBroker.length} bytes`);
+  assert.is(configMaxBytes(loadBoard("esp01")), CONFIG_MAX_BYTES, "esp01: no broker");
   const esp01 = storageLayout(loadBoard("esp01"), 3500);
   assert.is(esp01.rows.filter((r) => r.file.startsWith("spore.a") || r.file === "spore.b").length, 1, "one slot on esp01");
   assert.is(storageLayout(loadBoard("esp8266"), 3500).rows.filter((r) => /^spore\.[ab]$/.test(r.file)).length, 2);
