@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
@@ -12,10 +12,16 @@ import { suite } from "../suite.ts";
 
 const { test: bundle } = suite("bundle");
 const esp01 = loadBoard("esp01");
+/** The temp folders of entryWith(), removed at the end. */
+const temps: string[] = [];
+bundle.after(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 /** A device entry in a temp dir that imports the real device code, plus `extra`. */
 function entryWith(extra: string): string {
   const dir = mkdtempSync(join(tmpdir(), "spore-build-"));
+  temps.push(dir);
   const file = join(dir, "main.ts");
   writeFileSync(file, `import { hostnameFromMac } from ${JSON.stringify(join(DEVICE_ENTRY, "..", "core", "identity.ts"))};\nprint(hostnameFromMac("5ccf7f000001"));\n${extra}\n`);
   return file;
