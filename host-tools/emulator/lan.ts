@@ -60,7 +60,12 @@ export class StreamEnd {
     this.closed = true;
   }
 
-  /** Closes both directions (Espruino HTTP always closes the connection). */
+  /**
+   * Closes both directions (Espruino HTTP always closes the connection). This
+   * end writes no more at once, but its close completes, and its socket is
+   * free, only once what it wrote and its FIN have crossed the link, as on a
+   * chip (socketserver.c closes a socket when its send buffer is empty).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -70,8 +75,8 @@ export class StreamEnd {
         peer.closed = true;
         peer.onClose();
       }
+      this.onClose();
     });
-    this.onClose();
   }
 }
 
