@@ -1,5 +1,9 @@
 // Running the host tools (the real CLI code, host-tools/cli.ts) against an
 // emulated cluster in virtual time, and the firmware a new build would be.
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROJECT_FILE } from "../../host-tools/build/project.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { bundleWithVersion, type Cluster } from "../../host-tools/emulator/cluster.ts";
 import { drive, EmulatorTransport, type EmulatorTransportOptions } from "../../host-tools/emulator/transport.ts";
@@ -23,6 +27,22 @@ export interface CliOptions {
   transport?: EmulatorTransportOptions;
 }
 
+let workDir: string | undefined;
+/**
+ * Where the tools run: a folder of their own with the project's espruino.json
+ * and no .env, so a developer's ./.env (npm start writes one) cannot lend
+ * them a secret a test means them not to have.
+ */
+function cwd(): string {
+  if (!workDir) {
+    const dir = mkdtempSync(join(tmpdir(), "spore-cli-"));
+    copyFileSync(PROJECT_FILE, join(dir, "espruino.json"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    workDir = dir;
+  }
+  return workDir;
+}
+
 export async function cli(c: Cluster, argv: string[], o: CliOptions = {}): Promise<Run> {
   let out = "";
   let err = "";
@@ -32,7 +52,7 @@ export async function cli(c: Cluster, argv: string[], o: CliOptions = {}): Promi
     err: (s) => (err += s),
     tty: false,
     env: o.secret === null ? {} : { SPORE_SECRET: o.secret ?? c.secret },
-    cwd: process.cwd(),
+    cwd: cwd(),
     transport: new EmulatorTransport(c, o.transport),
     build: async () => o.build ?? [],
     stopFollowing: () => ++polls > (o.follow ?? 0),
