@@ -1,4 +1,4 @@
-// A real MQTT broker on a loopback port for tests of the host tools:
+// A real MQTT broker on a loopback port (or another local address) for tests of the host tools:
 // mosquitto from Debian's packages where it is installed (.ci/run installs
 // it), else the npm broker aedes.
 import { spawn, spawnSync } from "node:child_process";
@@ -19,38 +19,39 @@ function mosquittoPath(): string | undefined {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+async function freePort(host: string): Promise<number> {
   const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => s.listen(0, host, () => r()));
   const port = (s.address() as net.AddressInfo).port;
   await new Promise((r) => s.close(r));
   return port;
 }
 
 /** Resolves once something accepts connections on the port (bounded: 5 s). */
-async function accepting(port: number): Promise<void> {
+async function accepting(host: string, port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((r) => {
-      const c = net.connect(port, "127.0.0.1", () => (c.end(), r(true)));
+      const c = net.connect(port, host, () => (c.end(), r(true)));
       c.on("error", () => r(false));
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`no broker on 127.0.0.1:${port}`);
+  throw new Error(`no broker on ${host}:${port}`);
 }
 
-export async function testBroker(): Promise<TestBroker> {
+/** A broker listening on `host` (an address of this machine). */
+export async function testBroker(host = "127.0.0.1"): Promise<TestBroker> {
   const bin = mosquittoPath();
   if (bin) {
-    const port = await freePort();
+    const port = await freePort(host);
     const dir = mkdtempSync(join(tmpdir(), "spore-mosquitto-"));
     const conf = join(dir, "mosquitto.conf");
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+    writeFileSync(conf, `listener ${port} ${host}\nallow_anonymous true\npersistence false\nlog_dest none\n`);
     const child = spawn(bin, ["-c", conf], { stdio: "ignore" });
-    await accepting(port);
+    await accepting(host, port);
     return {
-      url: `mqtt://127.0.0.1:${port}`,
+      url: `mqtt://${host}:${port}`,
       kind: "mosquitto",
       close: async () => {
         child.kill("SIGTERM");
@@ -61,9 +62,9 @@ export async function testBroker(): Promise<TestBroker> {
   }
   const aedes = await Aedes.createBroker();
   const server = net.createServer(aedes.handle);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
   return {
-    url: `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    url: `mqtt://${host}:${(server.address() as net.AddressInfo).port}`,
     kind: "aedes",
     close: () => new Promise<void>((r) => aedes.close(() => server.close(() => r()))),
   };
