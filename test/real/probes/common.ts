@@ -88,8 +88,10 @@ export function cpuMeter(nodes: RealNode[]): () => string {
   const a = nodes.map(ticks);
   return () => {
     const s = (Date.now() - t0) / 1000;
-    const p = nodes.map((n, i) => (ticks(n) - a[i]) / s);
-    return `${Math.min(...p).toFixed(0)} to ${Math.max(...p).toFixed(0)}% of a core per node over ${s.toFixed(0)} s (load average ${loadavg()[0].toFixed(2)})`;
+    // a node that stopped or restarted meanwhile has no comparable count
+    const p = nodes.flatMap((n, i) => (n.pid && ticks(n) >= a[i] ? [(ticks(n) - a[i]) / s] : []));
+    if (!p.length) return `no node ran throughout the ${s.toFixed(0)} s`;
+    return `${Math.min(...p).toFixed(0)} to ${Math.max(...p).toFixed(0)}% of a core per node over ${s.toFixed(0)} s (${p.length} of ${nodes.length} nodes ran throughout; load average ${loadavg()[0].toFixed(2)})`;
   };
 }
 
