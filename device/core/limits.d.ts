@@ -24,6 +24,8 @@ declare const SPORE_LIMITS: {
   hellos: number;
   /** bytes of unsent datagrams beyond which a message goes without piggybacked updates */
   backlog: number;
+  /** bytes of unsent datagrams beyond which a message is dropped, not sent */
+  unsentMax: number;
   /** address of the hardware random number register (0: none) */
   hwRandom: number;
 };

@@ -132,15 +132,19 @@ function enqueue(id: string): void {
  * 1,360 bytes (about 140 JsVars) and ran ESP8266 nodes out of memory
  * (measured on the real interpreter). Messages still go: dropping them made
  * probes fail (1,560 false INACTIVE reports in the benchmark's 200 nodes at
- * 10% loss).
+ * 10% loss). Past the board's unsentMax bytes a message is dropped, as the
+ * network may drop it: a node starved of CPU passes its idle loop rarely, and
+ * on the real interpreter what waited grew to 3,500 bytes and ran every node
+ * out of memory.
  */
 export function send(type: string, arg: string, to: string, extra?: string): void {
-  if (!ip) return;
+  const unsent = (O.udp.dSnd || "").length;
+  if (!ip || unsent > SPORE_LIMITS.unsentMax) return;
   seq = (seq + 1) & 16777215;
   const head = type + "|" + me + "|" + b36(inc) + "|" + b36(seq) + "|" + b36(dv >>> 0) + "|" + b36(O.heap());
   let ups = extra || "";
   // more than the board's backlog still waiting to go out (a burst): this one goes without piggybacked updates
-  let room = (O.udp.dSnd || "").length > SPORE_LIMITS.backlog ? 0 : Wire.MaxDatagram - Wire.Framing - C.cl.length - head.length - arg.length - ups.length;
+  let room = unsent > SPORE_LIMITS.backlog ? 0 : Wire.MaxDatagram - Wire.Framing - C.cl.length - head.length - arg.length - ups.length;
   const limit = 3 * Math.ceil(Math.log(size + 2) / Math.LN2);
   for (let i = 0; i < queue.length; i++) {
     const id = queue[i];

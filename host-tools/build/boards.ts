@@ -25,7 +25,7 @@ export interface Board {
   espruino: { image: string; envBoard: string; version: string; cliBoard: string };
   limits: BoardLimits;
   /** Limits the firmware applies (compiled in as SPORE_LIMITS). */
-  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; mqtt: number; dash: number; stream: number; hellos: number; backlog: number; hwRandom: number };
+  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; mqtt: number; dash: number; stream: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number };
   budgets: { bundleBytes: number; idleJsVars: number; idleJsVarsMqtt?: number; dashboardBytes?: number };
   notes?: string[];
 }

@@ -138,6 +138,12 @@ export class Device implements LanHost {
   readonly counters: DeviceCounters = { uncaught: 0, boots: 0, oversizeDropped: 0, truncated: 0, lostWhileOffline: 0, boundBroadcastLost: 0 };
   /** The last lines printed, newest last. */
   readonly console: string[] = [];
+  /**
+   * How long a pass of Espruino's idle loop takes, in ms (0: no time at all).
+   * A socket sends one datagram per pass, so a node starved of CPU (a slow
+   * pass) piles up what it sends faster in its socket's unsent data (JsVars).
+   */
+  idlePassMs = 0;
   private readonly opts: DeviceOptions;
   private readonly lan: Lan;
   private readonly scheduler: Scheduler;
@@ -463,10 +469,15 @@ export class Device implements LanHost {
     (vm.runInContext("Math", ctx) as Math).random = () => this.random.random();
 
     const storage = this.storageModule(rt);
+    const self = this;
     const udpHost = {
       bindUdp: (port: number, s: UdpSocket) => this.udpSockets.set(port, s),
       unbindUdp: (port: number) => this.udpSockets.delete(port),
       ephemeralPort: () => this.nextEphemeral++,
+      now: () => this.scheduler.now(),
+      get idlePassMs() {
+        return self.idlePassMs;
+      },
     };
     const dgram = rt.newObject({ createSocket: (options: unknown) => track(new UdpSocket(rt, options, udpHost, this.counters)) });
     const http = createHttpModule(rt);
@@ -668,6 +679,8 @@ export class Device implements LanHost {
     }
     for (const t of this.timers?.pending() ?? []) blocks += timerBlocks(t.interval, t.args.length) + counter.add(t.fn) + t.args.reduce((n: number, a) => n + counter.add(a), 0);
     for (const e of this.emitters) for (const fn of e.listenerFunctions()) blocks += 1 + counter.add(fn);
+    // datagrams a socket has not sent yet: a string in JsVars (socketserver.c's "dSnd")
+    for (const e of this.emitters) if (e instanceof UdpSocket) blocks += counter.add(e.dSnd);
     // listeners on the device's own objects (E.on and friends) are ordinary properties, counted above
     return blocks;
   }

@@ -24,11 +24,13 @@ export class UdpSocket extends Emitter {
    */
   dSnd = "";
   private readonly unsent: { to: string; port: number; data: string }[] = [];
+  /** When the last datagram went out (with idlePassMs: the next goes a pass later at the soonest). */
+  private lastOut = -Infinity;
 
   constructor(
     rt: DeviceRuntime,
     options: unknown,
-    private readonly host: { bindUdp(port: number, s: UdpSocket): void; unbindUdp(port: number): void; ephemeralPort(): number },
+    private readonly host: { bindUdp(port: number, s: UdpSocket): void; unbindUdp(port: number): void; ephemeralPort(): number; idlePassMs?: number; now?: () => number },
     private readonly counters: UdpCounters,
   ) {
     super(rt);
@@ -81,22 +83,33 @@ export class UdpSocket extends Emitter {
     if (!this.port) this.port = this.host.ephemeralPort();
     this.unsent.push({ to: address, port, data });
     this.dSnd += "\0".repeat(8) + data;
-    if (this.unsent.length === 1) this.rt.later(0, () => this.flush());
+    if (this.unsent.length === 1) this.rt.later(this.wait(), () => this.flush());
   }
 
   /**
    * Once the event that sent them is over, what waits goes out: datagrams
-   * sent in one event pile up in dSnd, as on the chip (which then sends one
-   * per pass of its idle loop: the emulator, with no idle loop, sends them
-   * together, one scheduler event for the lot).
+   * sent in one event pile up in dSnd, as on the chip, which then sends one
+   * per pass of its idle loop. The emulator has no idle loop: it sends them
+   * together, one scheduler event for the lot, unless the device's
+   * idlePassMs says how long a pass takes (a node starved of CPU): then one
+   * goes out per pass, and what a node sends faster piles up in dSnd.
    */
   private flush(): void {
     const ip = this.rt.ip();
-    for (const d of this.unsent.splice(0)) {
+    const pass = this.host.idlePassMs ?? 0;
+    for (const d of this.unsent.splice(0, pass > 0 ? 1 : this.unsent.length)) {
       if (ip) this.rt.lan.sendDatagram(ip, this.port, d.to, d.port, d.data);
       else this.counters.lostWhileOffline++;
+      this.dSnd = this.dSnd.slice(8 + d.data.length);
     }
-    this.dSnd = "";
+    if (pass > 0) this.lastOut = this.host.now!();
+    if (this.unsent.length) this.rt.later(this.wait(), () => this.flush());
+  }
+
+  /** Until the pass of the idle loop that sends the next datagram (0 unless idlePassMs). */
+  private wait(): number {
+    const pass = this.host.idlePassMs ?? 0;
+    return pass > 0 ? Math.max(0, this.lastOut + pass - this.host.now!()) : 0;
   }
 
   deliver(data: string, fromIp: string, fromPort: number): void {

@@ -43,4 +43,22 @@ members("with more than the board's backlog still unsent in the socket, the next
   assert.ok(last().ups.length >= 1, "nothing waiting: updates again");
 });
 
+members("past the board's unsentMax bytes unsent, a message is dropped: a node starved of CPU does not pile datagrams up in JsVars until it runs out", () => {
+  // esp8266: 828 bytes, three full datagrams with Espruino's 8-byte headers
+  assert.is(SPORE_LIMITS.unsentMax, 3 * (Wire.MaxDatagram + 8));
+  const full = "\0".repeat(8) + "x".repeat(Wire.MaxDatagram);
+  const before = out.length;
+  udp.dSnd = full + full + full;
+  send("R", "8/10.0.0.7", "10.0.0.6");
+  assert.is(out.length, before + 1, "at the limit: it still goes");
+  udp.dSnd += "\0";
+  send("R", "9/10.0.0.7", "10.0.0.6");
+  send("P", "", "10.0.0.6");
+  assert.is(out.length, before + 1, "over it: dropped");
+  udp.dSnd = "";
+  send("R", "a/10.0.0.7", "10.0.0.6");
+  assert.is(out.length, before + 2, "sent once the socket has drained");
+  assert.is(last().arg, "a/10.0.0.7");
+});
+
 members.run();
