@@ -7,6 +7,9 @@ import { error, header, json } from "../core/api.ts";
 import { C, O } from "../core/env.ts";
 import type { HttpRequest, HttpResponse } from "../core/env.ts";
 
+/** The 413 for a body over the limit, declared or as it comes. */
+const TOO_LARGE = "body over " + SPORE_LIMITS.body + " bytes";
+
 export function serveHttp(port: number, handler: (req: HttpRequest) => HttpResponse): void {
   let open = 0;
   require("http")
@@ -71,21 +74,23 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         });
       }
       if (open > SPORE_LIMITS.conns) send(error(503, "busy: connections"));
-      if (O.jsvars() < SPORE_LIMITS.minFree) send(error(503, "busy: memory"));
       // over the limit, declared or as it comes (written twice, not a closure: each costs JsVars per request)
-      if (parseInt(header(req.headers, "content-length"), 10) > SPORE_LIMITS.body) send(error(413, "body over " + SPORE_LIMITS.body + " bytes"));
+      if (parseInt(header(req.headers, "content-length"), 10) > SPORE_LIMITS.body) send(error(413, TOO_LARGE));
       req.on("data", (d) => {
         body += d;
-        if (body.length > SPORE_LIMITS.body) send(error(413, "body over " + SPORE_LIMITS.body + " bytes"));
+        if (body.length > SPORE_LIMITS.body) send(error(413, TOO_LARGE));
         if (state) body = "";
       });
       req.on("end", () => {
-        if (!state)
-          try {
-            send(handler({ method: req.method, path: req.url.split("?")[0], headers: req.headers, body: body }));
-          } catch (e) {
-            send(error(400, "bad request"));
-          }
+        // memory counted again where the answer is made, at once: since the connection came, another request or
+        // datagrams piling up unsent can have taken it (on the real interpreter, a node starved of CPU ran out here)
+        if (state) return;
+        if (O.jsvars() < SPORE_LIMITS.minFree) return send(error(503, "busy: memory"));
+        try {
+          send(handler({ method: req.method, path: req.url.split("?")[0], headers: req.headers, body: body }));
+        } catch (e) {
+          send(error(400, "bad request"));
+        }
       });
     })
     .listen(port);
