@@ -64,7 +64,7 @@ export function cluster(o: Record<string, string | boolean>, extra: Partial<Clus
 /** Prints what the run is on: the interpreter, the LAN, the idle loop, the machine's load. */
 export function describe(c: RealCluster): void {
   const total = c.nodes[0]?.jsVars;
-  console.log(`interpreter: ${espruinoCommand(c.board)!.join(" ")} (${total} JsVars${total !== c.board.limits.jsVars ? `; ${c.board.name} has ${c.board.limits.jsVars}: figures not comparable` : ""})`);
+  console.log(`interpreter: ${espruinoCommand(c.board)!.join(" ")} (${total} JsVars${total !== c.board.limits.jsVars ? `; ${c.board.name} has ${c.board.limits.jsVars}` : ""})`);
   console.log(`LAN: ${c.lan.namespaces ? `${c.nodes.length} network namespaces on a bridge, host ${c.lan.hostIp}` : `loopback, one node (${c.lan.why})`}`);
   console.log(`idle loop: ${idlePreload(espruinoCommand(c.board)!).note}`);
   console.log(`membership periods: ${c.slow === 1 ? "the firmware's (prd 1 s, ina 10 s, dead 60 s)" : `${c.slow} times the firmware's: ${JSON.stringify(slowed(c.slow))}`}`);

@@ -41,7 +41,7 @@ await onConverged(o, { broker: !!o.broker }, async (c) => {
   }
   const all = used.flat();
   console.log(`all nodes: used ${range(all)}, free ${range(all.map((u) => total - u))}`);
-  console.log(`the Linux shims (Wifi module file, ESP8266, getSerial, peek32) hold ${shims} JsVars on this interpreter; without them: used ${range(all.map((u) => u - shims))}, free ${range(all.map((u) => total - u + shims))}`);
+  console.log(`the Linux shims (Wifi module file, ESP8266, getSerial, peek32) hold ${shims} JsVars on this interpreter; without them: used ${range(all.map((u) => u - shims))}, free ${range(all.map((u) => c.board.limits.jsVars - u + shims))} of the board's ${c.board.limits.jsVars}`);
   const budget = c.broker ? c.board.budgets.idleJsVarsMqtt : c.board.budgets.idleJsVars;
   if (budget) console.log(`budget (boards/${c.board.name}.json ${c.broker ? "idleJsVarsMqtt" : "idleJsVars"}): ${budget}; most used without the shims: ${Math.max(...all) - shims}`);
   console.log(`CPU: ${cpuLine}`);

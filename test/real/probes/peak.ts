@@ -1,0 +1,62 @@
+// Where the memory goes when nodes run out of it: nine nodes on an
+// interpreter with more JsVars than the board (ESPRUINO_BIN naming such a
+// build, e.g. 2047), each sampling process.memory(false) every 50 ms from
+// .boot0 and keeping its peak (with the HTTP connections open then), so a
+// node that would have run out on the board survives to say how far over it
+// went. Run with and without HTTP polling (--poll ms between GET
+// /api/node/status to every node; 0: none, membership read at the console).
+import { espruinoCommand } from "../harness.ts";
+import { cluster, cpuMeter, describe, pause, probeArgs, range, startStaggered, STAGGER } from "./common.ts";
+
+const o = probeArgs(
+  `
+npx tsx test/real/probes/peak.ts [options]
+
+Peak JsVars used per node from its start, sampled every 50 ms by a timer in
+.boot0 (process.memory(false): no collection, so garbage counts), with the
+HTTP server and client connections open at the peak. Meant for an
+interpreter with more JsVars than the board, so that a node that would run
+out shows by how much.`,
+  {
+    ...STAGGER,
+    seconds: { value: true, int: { min: 10, max: 3600 }, help: "seconds to watch after the last start (default 90)", default: "90" },
+    poll: { value: true, int: { min: 0, max: 60000 }, help: "ms between rounds of GET /api/node/status to every node (default 500, as the probes poll for convergence; 0: none)", default: "500" },
+  },
+);
+
+const SAMPLER = `var SPK={u:0,t:0,sc:0,cc:0,n:0,q:0,mq:0};setInterval(function(){var m=process.memory(false),h=global["\\xFF"],q=0;(h.HttpCC||[]).forEach(function(c){q+=(c.dSnd||"").length});SPK.n++;if(q>SPK.mq)SPK.mq=q;if(m.usage>SPK.u){SPK.u=m.usage;SPK.q=q;SPK.t=Math.round(getTime());SPK.sc=h.HttpSC?h.HttpSC.length:0;SPK.cc=h.HttpCC?h.HttpCC.length:0;}},50);`;
+
+const c = await cluster(o, { boot0: SAMPLER });
+describe(c);
+const total = c.board.limits.jsVars;
+const t0 = Date.now() / 1000;
+await startStaggered(c, Number(o.stagger));
+await c.booted();
+const cpu = cpuMeter(c.nodes);
+const end = Date.now() + Number(o.seconds) * 1000;
+let polls = 0;
+let answered = 0;
+while (Date.now() < end) {
+  if (Number(o.poll)) {
+    const r = await Promise.all(c.nodes.map((n) => (n.pid ? c.counts(n) : undefined)));
+    polls += r.length;
+    answered += r.filter((x) => x).length;
+    await pause(Number(o.poll));
+  } else await pause(1000);
+}
+console.log(`\n${c.board.name}, ${c.nodes.length} nodes on ${espruinoCommand(c.board)!.join(" ")} (${c.nodes[0].jsVars} JsVars; the board has ${total}); HTTP polling: ${Number(o.poll) ? `every ${o.poll} ms, ${answered} of ${polls} answered 200` : "none"}`);
+const peaks: number[] = [];
+for (const n of c.nodes) {
+  try {
+    const p = await n.repl<{ u: number; t: number; sc: number; cc: number; n: number; q: number; mq: number }>("SPK");
+    peaks.push(p.u);
+    console.log(`  ${n.hostname}  peak used ${p.u}${p.u > total ? ` (${p.u - total} over the board's ${total})` : ""} at ${(p.t - t0).toFixed(0)} s, HTTP server connections ${p.sc}, client ${p.cc}, ${p.q} bytes waiting unsent then (most ${p.mq}); ${p.n} samples`);
+  } catch (e) {
+    console.log(`  ${n.hostname}  no answer at its console (${(e as Error).message.split("\n")[0]})`);
+  }
+}
+console.log(`all: peak ${range(peaks)}; CPU ${cpu()}`);
+const trouble = c.trouble();
+console.log(trouble.length ? `trouble:\n  ${trouble.join("\n  ")}` : "no node ran out of memory or printed an interpreter error");
+await c.close();
+process.exit(0);
