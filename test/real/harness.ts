@@ -52,12 +52,14 @@ export const TROUBLE = /Out of Memory|Out of memory|New interpreter error|MEMORY
  * The interpreter command from ESPRUINO_BIN, split on spaces (for instance
  * "qemu-i386 /work/espruino/bin/espruino-1600"); "{jsvars}" in it becomes the
  * board's JsVars, so one setting serves boards of 1700 and 1600
- * ("qemu-i386 /work/espruino/bin/espruino-{jsvars}"). Undefined when unset.
+ * ("qemu-i386 /work/espruino/bin/espruino-{jsvars}"), and "{jsvars+57}" the
+ * board's JsVars plus 57: binaries built with what the shims hold on top,
+ * so the firmware has the memory it has on the chip. Undefined when unset.
  */
 export function espruinoCommand(board?: Board, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
   const v = env[ESPRUINO_ENV]?.trim();
   if (!v) return undefined;
-  return v.split(/\s+/).map((a) => (board ? a.replace("{jsvars}", String(board.limits.jsVars)) : a));
+  return v.split(/\s+/).map((a) => (board ? a.replace(/\{jsvars(?:\+(\d+))?\}/, (_, more) => String(board.limits.jsVars + Number(more ?? 0))) : a));
 }
 
 const IDLE_SOURCE = join(dirname(fileURLToPath(import.meta.url)), "idle-select.c");

@@ -41,7 +41,7 @@ export function probeArgs(usage: string, own: Record<string, Option>, argv = pro
     const width = Math.max(...Object.keys(spec).map((k) => k.length)) + 10;
     console.log(usage.trim() + "\n\noptions:");
     for (const [k, o] of Object.entries(spec)) console.log(`  ${`--${k}${o.value ? " <v>" : ""}`.padEnd(width)}${o.help}`);
-    console.log(`\n${ESPRUINO_ENV} names the interpreter: Espruino 2v29 built for Linux with the board's JsVars, e.g.\n  ${ESPRUINO_ENV}="qemu-i386 /path/to/espruino-{jsvars}" ({jsvars} becomes 1700 for esp01, 1600 for esp8266)`);
+    console.log(`\n${ESPRUINO_ENV} names the interpreter: Espruino 2v29 built for Linux with the board's JsVars, e.g.\n  ${ESPRUINO_ENV}="qemu-i386 /path/to/espruino-{jsvars+57}" ({jsvars} becomes 1700 for esp01, 1600 for esp8266; +57 adds what the Linux shims hold, README "The real interpreter")`);
     process.exit(0);
   }
   for (const [k, o] of Object.entries(spec)) if (o.default !== undefined && options[k] === undefined) options[k] = o.default;

@@ -3,6 +3,7 @@
 // (device/platform/boot-number.ts), so two nodes, and two boots of one node,
 // start from different seeds and draw different numbers. Re-checks README
 // "Membership" and espruino-platform.md section 6.
+import { loadBoard } from "../../../host-tools/build/boards.ts";
 import { espruinoCommand, evalFresh, type RealNode } from "../harness.ts";
 import { cluster, describe, probeArgs } from "./common.ts";
 
@@ -18,8 +19,8 @@ gives on a fresh interpreter, and a number typed at the node's console.`,
   { nodes: { value: true, int: { min: 1, max: 9 }, help: "nodes booted (default 2)", default: "2" } },
 );
 
-const cmd = espruinoCommand()!;
-const first = async () => (await evalFresh(cmd.map((a) => a.replace("{jsvars}", "1600")), "print('FIRST '+Math.random())")).match(/FIRST (\S+)/)?.[1];
+const cmd = espruinoCommand(loadBoard("esp8266"))!;
+const first = async () => (await evalFresh(cmd, "print('FIRST '+Math.random())")).match(/FIRST (\S+)/)?.[1];
 const a = await first();
 const b = await first();
 console.log(`unseeded, two fresh runs: ${a} and ${b}: ${a === b ? "the same" : "different"}`);
@@ -42,7 +43,7 @@ try {
   c.nodes[0].start();
   await read(c.nodes[0]);
   for (const x of boots) {
-    const after = (await evalFresh(cmd.map((s) => s.replace("{jsvars}", "1600")), `E.srand(${x.seeds[0]});print('AFTER '+Math.random())`)).match(/AFTER (\S+)/)?.[1];
+    const after = (await evalFresh(cmd, `E.srand(${x.seeds[0]});print('AFTER '+Math.random())`)).match(/AFTER (\S+)/)?.[1];
     console.log(`${x.node.hostname} boot ${x.n}: seeded ${x.seeds.length} time(s), first with ${x.seeds[0]} (first number from that seed: ${after}); Math.random() typed at its console: ${x.typed}`);
   }
   const seeds = boots.map((x) => x.seeds[0]);
