@@ -13,20 +13,24 @@ const o = probeArgs(
 npx tsx test/real/probes/peak.ts [options]
 
 Peak JsVars used per node from its start, sampled every 50 ms by a timer in
-.boot0 (process.memory(false): no collection, so garbage counts), with the
+.boot0 (process.memory(false): no collection, so garbage counts; --gc: collected), with the
 HTTP server and client connections open at the peak. Meant for an
 interpreter with more JsVars than the board, so that a node that would run
 out shows by how much.`,
   {
     ...STAGGER,
     seconds: { value: true, int: { min: 10, max: 3600 }, help: "seconds to watch after the last start (default 90)", default: "90" },
+    broker: { help: "an MQTT broker on the LAN, telemetry every 5 s (esp8266)" },
+    gc: { help: "collect garbage at each sample (process.memory()): the live JsVars, at a cost in CPU" },
     poll: { value: true, int: { min: 0, max: 60000 }, help: "ms between rounds of GET /api/node/status to every node (default 500, as the probes poll for convergence; 0: none)", default: "500" },
   },
 );
 
-const SAMPLER = `var SPK={u:0,t:0,sc:0,cc:0,n:0,q:0,mq:0};setInterval(function(){var m=process.memory(false),h=global["\\xFF"],q=0;(h.HttpCC||[]).forEach(function(c){q+=(c.dSnd||"").length});SPK.n++;if(q>SPK.mq)SPK.mq=q;if(m.usage>SPK.u){SPK.u=m.usage;SPK.q=q;SPK.t=Math.round(getTime());SPK.sc=h.HttpSC?h.HttpSC.length:0;SPK.cc=h.HttpCC?h.HttpCC.length:0;}},50);`;
+const SAMPLER = `var SPK={u:0,t:0,sc:0,cc:0,n:0,q:0,mq:0};setInterval(function(){var m=process.memory(${o.gc ? "" : "false"}),h=global["\\xFF"],q=0;(h.HttpCC||[]).forEach(function(c){q+=(c.dSnd||"").length});SPK.n++;if(q>SPK.mq)SPK.mq=q;if(m.usage>SPK.u){SPK.u=m.usage;SPK.q=q;SPK.t=Math.round(getTime());SPK.sc=h.HttpSC?h.HttpSC.length:0;SPK.cc=h.HttpCC?h.HttpCC.length:0;}},50);`;
+// each datagram's handling: JsVars taken from before it to after it (garbage included: no collection in between)
+const HOOK = `var _dg=require("dgram"),_cs=_dg.createSocket;SPK.d=0;SPK.h=0;_dg.createSocket=function(t){var s=_cs(t),_on=s.on;s.on=function(e,f){return _on.call(s,e,e=="message"?function(a,b){var u0=process.memory(false).usage;f(a,b);var u=process.memory(false).usage;if(u-u0>SPK.d)SPK.d=u-u0;if(u>SPK.h)SPK.h=u}:f)};return s};`;
 
-const c = await cluster(o, { boot0: SAMPLER });
+const c = await cluster(o, { boot0: SAMPLER + HOOK, broker: !!o.broker });
 describe(c);
 const total = c.board.limits.jsVars;
 const t0 = Date.now() / 1000;
@@ -48,9 +52,9 @@ console.log(`\n${c.board.name}, ${c.nodes.length} nodes on ${espruinoCommand(c.b
 const peaks: number[] = [];
 for (const n of c.nodes) {
   try {
-    const p = await n.repl<{ u: number; t: number; sc: number; cc: number; n: number; q: number; mq: number }>("SPK");
+    const p = await n.repl<{ u: number; t: number; sc: number; cc: number; n: number; q: number; mq: number; d: number; h: number }>("SPK");
     peaks.push(p.u);
-    console.log(`  ${n.hostname}  peak used ${p.u}${p.u > total ? ` (${p.u - total} over the board's ${total})` : ""} at ${(p.t - t0).toFixed(0)} s, HTTP server connections ${p.sc}, client ${p.cc}, ${p.q} bytes waiting unsent then (most ${p.mq}); ${p.n} samples`);
+    console.log(`  ${n.hostname}  peak used ${p.u}${p.u > total ? ` (${p.u - total} over the board's ${total})` : ""} at ${(p.t - t0).toFixed(0)} s, HTTP server connections ${p.sc}, client ${p.cc}, ${p.q} bytes waiting unsent then (most ${p.mq}); ${p.n} samples; a datagram's handling took up to ${p.d} JsVars (garbage included), used up to ${p.h} after one`);
   } catch (e) {
     console.log(`  ${n.hostname}  no answer at its console (${(e as Error).message.split("\n")[0]})`);
   }
