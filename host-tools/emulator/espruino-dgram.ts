@@ -30,7 +30,7 @@ export class UdpSocket extends Emitter {
   constructor(
     rt: DeviceRuntime,
     options: unknown,
-    private readonly host: { bindUdp(port: number, s: UdpSocket): void; unbindUdp(port: number): void; ephemeralPort(): number; idlePassMs?: number; now?: () => number },
+    private readonly host: { bindUdp(port: number, s: UdpSocket): void; unbindUdp(port: number): void; ephemeralPort(): number; readonly idlePassMs: number; now(): number },
     private readonly counters: UdpCounters,
   ) {
     super(rt);
@@ -96,20 +96,20 @@ export class UdpSocket extends Emitter {
    */
   private flush(): void {
     const ip = this.rt.ip();
-    const pass = this.host.idlePassMs ?? 0;
+    const pass = this.host.idlePassMs;
     for (const d of this.unsent.splice(0, pass > 0 ? 1 : this.unsent.length)) {
       if (ip) this.rt.lan.sendDatagram(ip, this.port, d.to, d.port, d.data);
       else this.counters.lostWhileOffline++;
       this.dSnd = this.dSnd.slice(8 + d.data.length);
     }
-    if (pass > 0) this.lastOut = this.host.now!();
+    if (pass > 0) this.lastOut = this.host.now();
     if (this.unsent.length) this.rt.later(this.wait(), () => this.flush());
   }
 
   /** Until the pass of the idle loop that sends the next datagram (0 unless idlePassMs). */
   private wait(): number {
-    const pass = this.host.idlePassMs ?? 0;
-    return pass > 0 ? Math.max(0, this.lastOut + pass - this.host.now!()) : 0;
+    const pass = this.host.idlePassMs;
+    return pass > 0 ? Math.max(0, this.lastOut + pass - this.host.now()) : 0;
   }
 
   deliver(data: string, fromIp: string, fromPort: number): void {

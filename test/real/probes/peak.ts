@@ -3,10 +3,10 @@
 // build, e.g. 2047), each sampling process.memory(false) every 50 ms from
 // .boot0 and keeping its peak (with the HTTP connections open then), so a
 // node that would have run out on the board survives to say how far over it
-// went. Run with and without HTTP polling (--poll ms between GET
-// /api/node/status to every node; 0: none, membership read at the console).
+// went; and what handling each datagram takes. Run with and without HTTP
+// polling (--poll ms between GET /api/node/status to every node; 0: none).
 import { espruinoCommand } from "../harness.ts";
-import { cluster, cpuMeter, describe, pause, probeArgs, range, startStaggered, STAGGER } from "./common.ts";
+import { cluster, cpuMeter, describe, pause, probeArgs, range, reportTrouble, startStaggered, STAGGER } from "./common.ts";
 
 const o = probeArgs(
   `
@@ -60,7 +60,6 @@ for (const n of c.nodes) {
   }
 }
 console.log(`all: peak ${range(peaks)}; CPU ${cpu()}`);
-const trouble = c.trouble();
-console.log(trouble.length ? `trouble:\n  ${trouble.join("\n  ")}` : "no node ran out of memory or printed an interpreter error");
+reportTrouble(c);
 await c.close();
 process.exit(0);
