@@ -11,21 +11,11 @@ import { type Address, ApiError, crc32Hex, label, NodeApi, problem } from "./lib
 import { type OptionSpec, parseArgs, type Parsed } from "./lib/args.ts";
 import { type Firmware, type OtaContext, type OtaResult, updateCluster, updateNode } from "./lib/ota.ts";
 import { Progress, table } from "./lib/output.ts";
-import { NetworkError, nodeTransport, parseAddress, type Transport, UsageError } from "./lib/transport.ts";
+import type { Io } from "./lib/io.ts";
+import { NetworkError, nodeTransport, parseAddress, UsageError } from "./lib/transport.ts";
 
-export interface Io {
-  out(s: string): void;
-  err(s: string): void;
-  /** stderr is a terminal (progress bars are redrawn in place). */
-  tty: boolean;
-  env: Record<string, string | undefined>;
-  cwd: string;
-  transport: Transport;
-  /** Firmware for each board when no --bundle is given (default: build them). */
-  build?: () => Promise<Firmware[]>;
-  /** Stop `events --follow` (tests); Ctrl-C otherwise. */
-  stopFollowing?: () => boolean;
-}
+/** What a command runs with (host-tools/lib/io.ts), for callers of runCli. */
+export type { Io };
 
 const HELP = `usage: host-tools <command> [options]
 

@@ -17,8 +17,8 @@ import { REPO_ROOT } from "./build/paths.ts";
 import { loadProject, type Project } from "./build/project.ts";
 import type { Parsed } from "./lib/args.ts";
 import { loadEnv } from "./lib/env.ts";
+import type { Io } from "./lib/io.ts";
 import { UsageError } from "./lib/transport.ts";
-import type { Io } from "./cli.ts";
 
 const ESPRUINO_CLI = join(REPO_ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
 
