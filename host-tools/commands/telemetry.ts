@@ -1,5 +1,6 @@
 // host-tools telemetry record|replay|top: the cluster's MQTT broker recorded
 // to JSON lines, a recording published again, and a live view of the nodes.
+// They keep time by the transport's clock, as the other commands do.
 import { createWriteStream, existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Parsed } from "../lib/args.ts";
@@ -29,20 +30,21 @@ Ctrl-C, --count messages or --seconds.`,
     async run(p, io) {
       const url = brokerUrl(p, io);
       const out = p.options.out ? createWriteStream(resolve(io.cwd, p.options.out as string)) : { write: (s: string) => (io.out(s), true) };
-      const until = p.options.seconds ? Date.now() + Number(p.options.seconds) * 1000 : Infinity;
+      const clock = io.transport;
+      const until = p.options.seconds ? clock.now() + Number(p.options.seconds) * 1000 : Infinity;
       let interrupted = false;
       const onInt = () => (interrupted = true);
       process.once("SIGINT", onInt);
       let last = 0;
       const prefix = (p.options.prefix as string) ?? "spore";
       try {
-        const n = await record(url, prefix, out as NodeJS.WritableStream, {
+        const n = await record(url, prefix, out as NodeJS.WritableStream, clock, {
           count: p.options.count ? Number(p.options.count) : undefined,
-          stop: () => interrupted || Date.now() >= until || !!io.stopFollowing?.(),
+          stop: () => interrupted || clock.now() >= until || !!io.stopFollowing?.(),
           onSubscribed: () => io.err(`recording ${topicsOf(prefix).join(", ")} from ${url}\n`),
           onMessage: () => {
-            if (Date.now() - last > 2000 && p.options.out) {
-              last = Date.now();
+            if (clock.now() - last > 2000 && p.options.out) {
+              last = clock.now();
               io.err(".");
             }
           },
@@ -71,7 +73,7 @@ original spacing divided by --speed (default 1; 10 is ten times faster).`,
       const messages = await readRecording(file);
       const span = messages.length ? (messages[messages.length - 1].t - messages[0].t) / speed / 1000 : 0;
       io.err(`replaying ${messages.length} messages over ${span.toFixed(1)} s\n`);
-      const n = await replay(url, messages, speed);
+      const n = await replay(url, messages, speed, io.transport);
       io.err(`replayed ${n} messages\n`);
       return 0;
     },
@@ -87,17 +89,19 @@ or --seconds.`,
       const url = brokerUrl(p, io);
       const prefix = (p.options.prefix as string) ?? "spore";
       const view = new ClusterView(prefix);
+      const clock = io.transport;
       const client = await connectBroker(url);
-      client.on("message", (topic, payload) => view.take(topic, payload.toString("utf8"), Date.now()));
+      client.on("message", (topic, payload) => view.take(topic, payload.toString("utf8"), clock.now()));
       await client.subscribeAsync(topicsOf(prefix), { qos: 0 });
-      const until = p.options.seconds ? Date.now() + Number(p.options.seconds) * 1000 : Infinity;
+      const until = p.options.seconds ? clock.now() + Number(p.options.seconds) * 1000 : Infinity;
       let interrupted = false;
       const onInt = () => (interrupted = true);
       process.once("SIGINT", onInt);
       try {
-        while (!interrupted && Date.now() < until && !io.stopFollowing?.()) {
-          await new Promise((r) => setTimeout(r, Number(p.options.every ?? 1000)));
-          const text = `${url}  ${view.nodes.size} nodes  ${new Date().toISOString().slice(11, 19)}\n` + table(VIEW_HEADERS, view.rows(Date.now())) + "\n";
+        while (!interrupted && clock.now() < until && !io.stopFollowing?.()) {
+          await clock.sleep(Number(p.options.every ?? 1000));
+          const now = clock.now();
+          const text = `${url}  ${view.nodes.size} nodes  ${new Date(now).toISOString().slice(11, 19)}\n` + table(VIEW_HEADERS, view.rows(now)) + "\n";
           io.out(io.tty ? `\x1b[2J\x1b[H${text}` : text + "\n");
         }
       } finally {

@@ -1,9 +1,11 @@
 // Telemetry from the cluster's MQTT broker: record every telemetry, status
 // and event message with its time (JSON lines), replay a recording with the
-// original spacing (scaled), and a live view of the nodes.
+// original spacing (scaled), and a live view of the nodes. Time is the
+// caller's clock (a transport's), never read or slept on here.
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import mqtt, { type MqttClient } from "mqtt";
+import type { Clock } from "./transport.ts";
 
 /** One recorded message: ms since the recording began, topic, payload (text), retained flag, QoS. */
 export interface Recorded {
@@ -28,22 +30,28 @@ export async function connectBroker(url: string): Promise<MqttClient> {
 
 /**
  * Records until `stop()` says so (checked after each message and every
- * 200 ms), or `count` messages; `onSubscribed` once the broker has
+ * 200 ms of `clock`), or `count` messages; `onSubscribed` once the broker has
  * acknowledged the subscription (messages published from then on are
  * recorded). Resolves with the number recorded.
  */
-export async function record(url: string, prefix: string, out: WriteStream | NodeJS.WritableStream, o: { count?: number; stop?: () => boolean; onMessage?: (r: Recorded) => void; onSubscribed?: () => void }): Promise<number> {
+export async function record(url: string, prefix: string, out: WriteStream | NodeJS.WritableStream, clock: Clock, o: { count?: number; stop?: () => boolean; onMessage?: (r: Recorded) => void; onSubscribed?: () => void }): Promise<number> {
   const client = await connectBroker(url);
-  const t0 = Date.now();
+  const t0 = clock.now();
   let n = 0;
+  let finished = false;
   await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => o.stop?.() && finish(), 200);
     const finish = () => {
-      clearInterval(timer);
+      finished = true;
       resolve();
     };
+    void (async () => {
+      while (!finished) {
+        await clock.sleep(200);
+        if (!finished && o.stop?.()) finish();
+      }
+    })();
     client.on("message", (topic, payload, packet) => {
-      const r: Recorded = { t: Date.now() - t0, topic, payload: payload.toString("utf8"), retain: !!packet.retain, qos: packet.qos };
+      const r: Recorded = { t: clock.now() - t0, topic, payload: payload.toString("utf8"), retain: !!packet.retain, qos: packet.qos };
       out.write(JSON.stringify(r) + "\n");
       n++;
       o.onMessage?.(r);
@@ -75,16 +83,16 @@ export async function readRecording(file: string): Promise<Recorded[]> {
   return out;
 }
 
-/** Publishes a recording with its original spacing divided by `speed`; resolves with the number sent. */
-export async function replay(url: string, messages: Recorded[], speed: number, onSent?: (i: number, r: Recorded) => void): Promise<number> {
+/** Publishes a recording with its original spacing divided by `speed`, on `clock`; resolves with the number sent. */
+export async function replay(url: string, messages: Recorded[], speed: number, clock: Clock, onSent?: (i: number, r: Recorded) => void): Promise<number> {
   const client = await connectBroker(url);
-  const t0 = Date.now();
+  const t0 = clock.now();
   const first = messages.length ? messages[0].t : 0;
   for (let i = 0; i < messages.length; i++) {
     const r = messages[i];
     const due = t0 + (r.t - first) / speed;
-    const wait = due - Date.now();
-    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    const wait = due - clock.now();
+    if (wait > 0) await clock.sleep(wait);
     await client.publishAsync(r.topic, r.payload, { retain: r.retain, qos: r.qos === 1 ? 1 : 0 });
     onSent?.(i, r);
   }

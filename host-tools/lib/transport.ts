@@ -29,6 +29,9 @@ export interface Transport {
   now(): number;
 }
 
+/** The part of a transport that keeps time, for code that only waits (telemetry from a broker). */
+export type Clock = Pick<Transport, "now" | "sleep">;
+
 /** A node could not be reached, or did not answer in time. */
 export class NetworkError extends Error {}
 
