@@ -1,12 +1,13 @@
 // host-tools telemetry record, replay and top against real brokers (aedes on
-// loopback TCP ports), with the npm mqtt client publishing as nodes would.
+// loopback TCP ports), with the npm mqtt client publishing as nodes would;
+// they keep time by the transport's clock, which a test can hand in.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import * as assert from "uvu/assert";
 import { type Io, runCli } from "../../host-tools/cli.ts";
-import { nodeTransport } from "../../host-tools/lib/transport.ts";
+import { nodeTransport, type Transport } from "../../host-tools/lib/transport.ts";
 import { testBroker } from "./broker.ts";
 import { Transcript } from "../wait.ts";
 import { suite } from "../suite.ts";
@@ -16,7 +17,7 @@ const { test } = suite(`telemetry tools (broker: ${(await testBroker().then(asyn
 const broker = testBroker;
 
 /** Runs host-tools; resolves with its exit status and output, and `said` is what it has written so far, to wait on. */
-function cli(argv: string[], stopAfter?: () => boolean) {
+function cli(argv: string[], stopAfter?: () => boolean, transport: Transport = nodeTransport) {
   let out = "";
   let err = "";
   const said = new Transcript();
@@ -26,7 +27,7 @@ function cli(argv: string[], stopAfter?: () => boolean) {
     tty: false,
     env: {},
     cwd: process.cwd(),
-    transport: nodeTransport,
+    transport,
     stopFollowing: stopAfter,
   };
   return Object.assign(
@@ -45,6 +46,22 @@ const SCRIPT: { topic: string; payload: string; retain: boolean }[] = [
   { topic: "spore/esp_aaaaaa/events", payload: '{"name":"node/status","data":{"status":"INACTIVE"}}', retain: false },
   { topic: "spore/esp_bbbbbb/status", payload: "offline", retain: true },
 ];
+
+/** Real HTTP with a clock that runs only when slept on: each sleep moves it on at once, after a turn of the event loop (so the broker's messages still come in). */
+function steppedClock(): { transport: Transport; slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  const transport: Transport = {
+    request: nodeTransport.request,
+    now: () => now,
+    async sleep(ms) {
+      slept.push(ms);
+      now += ms;
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+  return { transport, slept };
+}
 
 async function play(url: string): Promise<void> {
   const c = await mqtt.connectAsync(url);
@@ -123,6 +140,49 @@ test("top shows each node from the broker's retained statuses and its telemetry"
     assert.match(last, /esp_bbbbbb\s+offline/);
     assert.match(last, /2 nodes/);
   } finally {
+    await a.close();
+  }
+});
+
+test("record, replay and top keep time by the transport's clock: --seconds, a recording's spacing and the view's times pass on it", async () => {
+  const a = await broker();
+  const dir = mkdtempSync(join(tmpdir(), "spore-tele-"));
+  try {
+    // three messages a minute apart: replayed on the wall clock they would take two minutes
+    const file = join(dir, "slow.jsonl");
+    writeFileSync(file, [0, 60000, 120000].map((t, i) => JSON.stringify({ t, topic: `spore/esp_aaaaaa/telemetry`, payload: `{"n":${i}}`, retain: false, qos: 1 })).join("\n") + "\n");
+    const recording = cli(["telemetry", "record", "--broker", a.url, "--count", "3", "--seconds", "20"]);
+    await recording.said.waitFor(/^recording /m, 1, 10000);
+    const replayClock = steppedClock();
+    const rep = await cli(["telemetry", "replay", file, "--broker", a.url], undefined, replayClock.transport);
+    assert.is(rep.code, 0, rep.err);
+    assert.match(rep.err, /replaying 3 messages over 120\.0 s/);
+    assert.equal(replayClock.slept, [60000, 60000], "replay waits out the recording's spacing on the transport's clock");
+    const r = await recording;
+    assert.is(r.code, 0, r.err);
+    assert.equal(
+      r.out.trim().split("\n").map((l) => (JSON.parse(l) as { payload: string }).payload),
+      ['{"n":0}', '{"n":1}', '{"n":2}'],
+      "every replayed message arrives, in order",
+    );
+
+    const recordClock = steppedClock();
+    const rec = await cli(["telemetry", "record", "--broker", a.url, "--seconds", "2"], undefined, recordClock.transport);
+    assert.is(rec.code, 0, rec.err);
+    assert.match(rec.err, /recorded 0 messages/);
+    assert.equal(recordClock.slept, Array(10).fill(200), "record checks when to stop every 200 ms of the transport's clock, and stops after --seconds of it");
+
+    const topClock = steppedClock();
+    const top = await cli(["telemetry", "top", "--broker", a.url, "--every", "1000", "--seconds", "5"], undefined, topClock.transport);
+    assert.is(top.code, 0, top.err);
+    assert.equal(topClock.slept, Array(5).fill(1000), "top draws every --every ms of the transport's clock until --seconds of it have passed");
+    assert.equal(
+      [...top.out.matchAll(/ nodes {2}(\S+)\n/g)].map((m) => m[1]),
+      ["00:00:01", "00:00:02", "00:00:03", "00:00:04", "00:00:05"],
+      "each frame is stamped with the transport's time",
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     await a.close();
   }
 });
