@@ -29,7 +29,8 @@
 import * as acorn from "acorn";
 import type { Board } from "./boards.ts";
 import { checkEspruinoSubset } from "./espruino-subset.ts";
-import { BOOT_FILE, CONFIG_FILE, crc32Of, DASHBOARD_FILE, footprint, type ImageFile, type LayoutRow, SLOT_FILES, slotCount, stateMaxBytes, STATE_FILES, storageLayout } from "./image.ts";
+import { BOOT_FILE, CONFIG_FILE, crc32Of, DASHBOARD_FILE, type ImageFile, type LayoutRow, SLOT_FILES, slotCount, stateMaxBytes, STATE_FILES, storageLayout } from "./image.ts";
+import { footprint } from "../lib/storage-format.ts";
 
 /** Holds the mark of the IDE file whose payload is installed ("flash" way). */
 export const MARK_FILE = "spore.i";

@@ -3,7 +3,7 @@
 // boot state. One definition, so a flashed node and an emulated one agree.
 import { crc32 } from "node:zlib";
 import type { Board } from "./boards.ts";
-import { FILE_HEADER_BYTES } from "../emulator/storage.ts";
+import { footprint } from "../lib/storage-format.ts";
 
 export const BOOT_FILE = ".bootcde";
 export const CONFIG_FILE = "spore.json";
@@ -42,11 +42,6 @@ export function flashImage(parts: { firmware: string; boot: string; config: Reco
     initialState(parts.firmware),
     { name: BOOT_FILE, data: parts.boot },
   ];
-}
-
-/** Bytes a file of `size` takes in Storage: a 32-byte header and the data rounded up to 4. */
-export function footprint(size: number): number {
-  return FILE_HEADER_BYTES + Math.ceil(size / 4) * 4;
 }
 
 /** The largest spore.json a node can have: every key set, ssid 32 characters, the other texts at their 63-character limit, numbers at their widest. */

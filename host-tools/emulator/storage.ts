@@ -4,16 +4,12 @@
 // compaction, which write() runs by itself when short of room. Behaviour and
 // messages as measured on the 2v29 interpreter (names over 28 characters are
 // cut to 28, missing files read as undefined).
+import { footprint } from "../lib/storage-format.ts";
 
-export const FILE_HEADER_BYTES = 32;
 export const MAX_NAME_LENGTH = 28;
 
 interface StoredFile {
   data: Uint8Array;
-}
-
-function footprint(size: number): number {
-  return FILE_HEADER_BYTES + Math.ceil(size / 4) * 4;
 }
 
 /** Espruino strings are 8-bit: a string, typed array, ArrayBuffer or array of bytes as bytes. */

@@ -8,7 +8,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import { loadBoards } from "../../host-tools/build/boards.ts";
 import { checkIdeFile, ideLayout, ideMode, type IdeFile } from "../../host-tools/build/ide.ts";
-import { footprint } from "../../host-tools/build/image.ts";
+import { footprint } from "../../host-tools/lib/storage-format.ts";
 import { DIST_DIR } from "../../host-tools/build/paths.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";

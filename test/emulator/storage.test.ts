@@ -1,6 +1,7 @@
 // Storage as measured on the Espruino 2v29 interpreter, with the boards' capacities.
 import * as assert from "uvu/assert";
-import { FILE_HEADER_BYTES, FlashStorage } from "../../host-tools/emulator/storage.ts";
+import { FlashStorage } from "../../host-tools/emulator/storage.ts";
+import { FILE_HEADER_BYTES } from "../../host-tools/lib/storage-format.ts";
 import { run } from "./harness.ts";
 import { suite } from "../suite.ts";
 
