@@ -3,18 +3,15 @@
 // returns, even one that never yields to the event loop.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import * as assert from "uvu/assert";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import { suite } from "../suite.ts";
+import { tsFiles } from "./tree.ts";
 
 const { test } = suite("test suites");
 const TEST_DIR = join(REPO_ROOT, "test");
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
-}
 
 test("every test file makes its suite with test/suite.ts; nothing else in test/ imports uvu's suite", () => {
   const files = tsFiles(TEST_DIR);
