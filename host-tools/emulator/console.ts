@@ -7,7 +7,7 @@
 //   numbers) is ignored; a statement spread over lines runs once complete;
 // - what the device prints appears on the console while it is connected.
 import * as acorn from "acorn";
-import type { StreamEnd } from "./lan.ts";
+import type { StreamEnd, StreamListener } from "./lan.ts";
 
 export interface ConsoleHost {
   /** Runs a line of code at the top level of the device; throws what it throws. */
@@ -102,5 +102,41 @@ export class TelnetConsole {
     }
     if (echo) this.end.write(`\r\n=${repl(value)}\r\n>`);
     else this.end.write(">");
+  }
+}
+
+/**
+ * The console a device serves over Telnet (in C on the chip: no JavaScript
+ * involved): one client at a time, a new one taking over; it outlives
+ * reset() and load(), not a reboot.
+ */
+export class TelnetService {
+  private client: TelnetConsole | undefined;
+
+  constructor(private readonly evalLine: (code: string) => unknown) {}
+
+  /** What serves the console's port: a client's stream. */
+  listener(): StreamListener {
+    return (end) => {
+      this.client?.close();
+      const host = {
+        evalLine: (code: string) => this.evalLine(code),
+        detachConsole: (c: TelnetConsole) => {
+          if (this.client === c) this.client = undefined;
+        },
+      };
+      this.client = new TelnetConsole(host, end);
+    };
+  }
+
+  /** Device output: one printed line, to the client if there is one. */
+  printLine(line: string): void {
+    this.client?.printLine(line);
+  }
+
+  /** Drops the client. */
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
   }
 }

@@ -11,6 +11,15 @@ export interface UdpCounters {
   boundBroadcastLost: number;
 }
 
+/** What a socket needs of its device: its ports, the clock, and how long a pass of its idle loop takes. */
+export interface UdpHost {
+  bindUdp(port: number, s: UdpSocket): void;
+  unbindUdp(port: number): void;
+  ephemeralPort(): number;
+  readonly idlePassMs: number;
+  now(): number;
+}
+
 export class UdpSocket extends Emitter {
   private port = 0;
   /** bind() was called: broadcasts from this socket go nowhere. */
@@ -30,7 +39,7 @@ export class UdpSocket extends Emitter {
   constructor(
     rt: DeviceRuntime,
     options: unknown,
-    private readonly host: { bindUdp(port: number, s: UdpSocket): void; unbindUdp(port: number): void; ephemeralPort(): number; readonly idlePassMs: number; now(): number },
+    private readonly host: UdpHost,
     private readonly counters: UdpCounters,
   ) {
     super(rt);
@@ -135,5 +144,41 @@ export class UdpSocket extends Emitter {
     if (this.open) this.rt.sockets.release();
     this.open = false;
     this.emit("close");
+  }
+}
+
+/** A device's UDP ports: the sockets bound to them, where datagrams are delivered, and the ephemeral ports it hands out. */
+export class UdpPorts implements UdpHost {
+  private sockets = new Map<number, UdpSocket>();
+  private nextEphemeral = 50000;
+
+  constructor(
+    readonly now: () => number,
+    private readonly passMs: () => number,
+  ) {}
+
+  get idlePassMs(): number {
+    return this.passMs();
+  }
+
+  bindUdp(port: number, s: UdpSocket): void {
+    this.sockets.set(port, s);
+  }
+
+  unbindUdp(port: number): void {
+    this.sockets.delete(port);
+  }
+
+  ephemeralPort(): number {
+    return this.nextEphemeral++;
+  }
+
+  deliver(data: string, fromIp: string, fromPort: number, toPort: number): void {
+    this.sockets.get(toPort)?.deliver(data, fromIp, fromPort);
+  }
+
+  /** Every socket is gone (the interpreter is torn down). */
+  clear(): void {
+    this.sockets.clear();
   }
 }

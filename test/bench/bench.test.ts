@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
-import { markdown, runBench, SMOKE } from "./bench.ts";
+import { runBench } from "./bench.ts";
+import { SMOKE } from "./plan.ts";
+import { markdown } from "./report.ts";
 import { suite } from "../suite.ts";
 
 const { test, seed } = suite("bench smoke", { seed: 1609 });

@@ -2,7 +2,7 @@
 // named by ESPRUINO_BIN (README, "The real interpreter"). Optional: run by
 // `npm run test:real`, never by `npm test` or CI; without ESPRUINO_BIN it
 // prints why it skipped and passes. Each board boots three nodes through
-// the boot file from their own Storage (test/real/harness.ts), one where the
+// the boot file from their own Storage (test/real/harness/), one where the
 // machine has no network namespaces.
 import { request } from "node:http";
 import { join } from "node:path";
@@ -12,7 +12,9 @@ import { readJsonFile, validateJson } from "../../host-tools/build/json-schema.t
 import { DIST_DIR } from "../../host-tools/build/paths.ts";
 import { schema } from "../cluster/helpers.ts";
 import { suite } from "../suite.ts";
-import { ESPRUINO_ENV, espruinoCommand, HTTP_PORT, RealCluster, SECRET, shimCost, until } from "./harness.ts";
+import { RealCluster, SECRET } from "./harness/cluster.ts";
+import { ESPRUINO_ENV, espruinoCommand, shimCost, until } from "./harness/interpreter.ts";
+import { HTTP_PORT } from "./harness/node.ts";
 
 /** The configuration's ina, seconds (device/core/config.ts default). */
 const INA = 10;

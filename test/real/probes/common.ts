@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { type OptionSpec, parseArgs } from "../../../host-tools/lib/args.ts";
 import { UsageError } from "../../../host-tools/lib/transport.ts";
-import { type ClusterOptions, ESPRUINO_ENV, espruinoCommand, idlePreload, RealCluster, type RealNode, slowed } from "../harness.ts";
+import { type ClusterOptions, RealCluster, slowed } from "../harness/cluster.ts";
+import { ESPRUINO_ENV, espruinoCommand, idlePreload } from "../harness/interpreter.ts";
+import type { RealNode } from "../harness/node.ts";
 
 export interface Option extends OptionSpec {
   help: string;

@@ -2,7 +2,7 @@
 // board (eight members each), started a few seconds apart, read at each
 // node's console once every node lists every other ACTIVE and the cluster
 // has settled. Re-measures README "Boards" and boards/*.json's notes.
-import { espruinoCommand, shimCost } from "../harness.ts";
+import { espruinoCommand, shimCost } from "../harness/interpreter.ts";
 import { cpuMeter, onConverged, pause, probeArgs, range, STAGGER } from "./common.ts";
 
 const o = probeArgs(

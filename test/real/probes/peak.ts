@@ -5,7 +5,7 @@
 // node that would have run out on the board survives to say how far over it
 // went; and what handling each datagram takes. Run with and without HTTP
 // polling (--poll ms between GET /api/node/status to every node; 0: none).
-import { espruinoCommand } from "../harness.ts";
+import { espruinoCommand } from "../harness/interpreter.ts";
 import { cluster, cpuMeter, describe, pause, probeArgs, range, reportTrouble, startStaggered, STAGGER } from "./common.ts";
 
 const o = probeArgs(

@@ -4,7 +4,8 @@
 // start from different seeds and draw different numbers. Re-checks README
 // "Membership" and espruino-platform.md section 6.
 import { loadBoard } from "../../../host-tools/build/boards.ts";
-import { espruinoCommand, evalFresh, type RealNode } from "../harness.ts";
+import { espruinoCommand, evalFresh } from "../harness/interpreter.ts";
+import type { RealNode } from "../harness/node.ts";
 import { cluster, describe, probeArgs } from "./common.ts";
 
 const o = probeArgs(

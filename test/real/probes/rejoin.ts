@@ -3,7 +3,8 @@
 // cluster, away --away seconds (past dead: DEAD on every peer), then started
 // again from its Storage. Re-measures README "Membership" (171 s measured on
 // real interpreters before the firmware counted its boots).
-import type { RealCluster, RealNode } from "../harness.ts";
+import type { RealCluster } from "../harness/cluster.ts";
+import type { RealNode } from "../harness/node.ts";
 import { onConverged, pause, probeArgs, STAGGER } from "./common.ts";
 
 const o = probeArgs(

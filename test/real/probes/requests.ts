@@ -4,7 +4,8 @@
 // GET /api/cluster/members. Prints, per level, what each request got: 200
 // (whole and valid JSON), 503, or no answer, and whether the node ran out of
 // memory or leaked. Re-measures README "Boards" and the boards' minFree notes.
-import { type RealNode, TROUBLE } from "../harness.ts";
+import { TROUBLE } from "../harness/cluster.ts";
+import type { RealNode } from "../harness/node.ts";
 import { onConverged, probeArgs, STAGGER } from "./common.ts";
 
 const o = probeArgs(

@@ -1,0 +1,235 @@
+// Espruino's globals for one device's realm: the language as Espruino has it
+// (no Map or Set, on/emit on every object, a Date on the device's clock), the
+// modules require() finds, and the objects and functions its firmware finds
+// at the top level (E, process, ESP8266 or ESP32, getSerial, peek32, print,
+// the timers, load, reset...). What they act on (the interpreter, its
+// Storage, its memory, its network) is the device's, reached through the
+// host it gives.
+import { createHash } from "node:crypto";
+import vm from "node:vm";
+import zlib from "node:zlib";
+import { type UdpCounters, type UdpHost, UdpSocket } from "./espruino-dgram.ts";
+import { createHttpModule } from "./espruino-http.ts";
+import { createNetModule } from "./espruino-net.ts";
+import type { EspruinoRandom } from "./espruino-random.ts";
+import { createStorageModule, type StorageModuleHost } from "./espruino-storage.ts";
+import type { EspruinoTimers } from "./espruino-timers.ts";
+import type { Wifi } from "./espruino-wifi.ts";
+import type { Rng } from "./rng.ts";
+import type { DeviceRuntime, Emitter } from "./runtime.ts";
+import { bytesToString, type FlashStorage, toBytes } from "./storage.ts";
+
+// Espruino's language quirks, installed in each context before any code runs.
+const QUIRKS = `(function (later) {
+  ["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Proxy", "Reflect", "FinalizationRegistry"].forEach(function (n) { delete globalThis[n]; });
+  delete Array.from; delete Object.freeze; delete Number.isInteger; delete Math.trunc; delete Promise.prototype.finally;
+  var stringify = JSON.stringify;
+  JSON.stringify = function (v, replacer, indent) { return stringify(v, undefined, indent); };
+  function def(name, fn) { Object.defineProperty(Object.prototype, name, { value: fn, writable: true, configurable: true }); }
+  def("on", function (ev, fn) {
+    var k = "#on" + ev;
+    if (this[k] === undefined) this[k] = [];
+    this[k].push(fn);
+  });
+  def("addListener", Object.prototype.on);
+  def("emit", function (ev) {
+    var c = this["#on" + ev], self = this, args = Array.prototype.slice.call(arguments, 1);
+    if (c === undefined) return;
+    c.slice().forEach(function (fn) { later(function () { fn.apply(self, args); }); });
+  });
+  def("removeListener", function (ev, fn) {
+    var k = "#on" + ev, c = this[k];
+    if (c && c.indexOf) { var i = c.indexOf(fn); if (i >= 0) c.splice(i, 1); }
+  });
+  def("removeAllListeners", function (ev) {
+    if (ev !== undefined) { delete this["#on" + ev]; return; }
+    for (var k in this) if (k.indexOf("#on") === 0) delete this[k];
+  });
+})`;
+
+const DATE_SHIM = `(function (clock) {
+  var RealDate = Date;
+  function EspruinoDate() {
+    if (!(this instanceof EspruinoDate)) return new RealDate(clock()).toString();
+    var a = arguments;
+    return a.length === 0 ? new RealDate(clock()) : new (Function.prototype.bind.apply(RealDate, [null].concat(Array.prototype.slice.call(a))))();
+  }
+  EspruinoDate.prototype = RealDate.prototype;
+  EspruinoDate.now = clock;
+  EspruinoDate.parse = RealDate.parse;
+  EspruinoDate.UTC = RealDate.UTC;
+  Date = EspruinoDate;
+})`;
+
+export function parseUrl(u: string, parseQuery: boolean): Record<string, unknown> {
+  const q = u.indexOf("?");
+  const pathname = q < 0 ? u : u.slice(0, q);
+  const search = q < 0 ? null : u.slice(q);
+  let query: unknown = search ? search.slice(1) : null;
+  if (parseQuery && search) {
+    const out: Record<string, string> = {};
+    for (const pair of search.slice(1).split("&")) {
+      if (!pair) continue;
+      const eq = pair.indexOf("=");
+      const k = eq < 0 ? pair : pair.slice(0, eq);
+      const v = eq < 0 ? "" : pair.slice(eq + 1);
+      out[decodeURIComponent(k)] = decodeURIComponent(v); // Espruino leaves '+' as it is
+    }
+    query = out;
+  }
+  return { method: "GET", host: "", path: u, pathname, search, port: null, query };
+}
+
+/** What the globals act on: the device they are of. */
+export interface EspruinoHost extends StorageModuleHost {
+  rt: DeviceRuntime;
+  /** 12 hex digits. */
+  mac: string;
+  timers: EspruinoTimers;
+  /** The Wifi module. */
+  wifi: Wifi;
+  /** Keeps a module object (a socket, a server) for the device's JsVar count and teardown. */
+  track<T extends Emitter>(e: T): T;
+  storage: FlashStorage;
+  udp: UdpHost;
+  counters: UdpCounters;
+  /** Virtual ms now. */
+  now(): number;
+  /** A number in [0, 1): the fraction of a ms in Date.now(). */
+  noise(): number;
+  /** Espruino's generator as it is at the call (power-on replaces it). */
+  random(): EspruinoRandom;
+  /** What the chip's hardware random register reads. */
+  hwRandom: Rng;
+  /** A hard reset. */
+  reboot(): void;
+  /** Virtual ms since the last boot. */
+  uptime(): number;
+  /** process.memory(). */
+  memory(): Record<string, number>;
+  freeHeap(): number;
+  /** E.getSizeOf(v). */
+  sizeOf(v: unknown): number;
+  /** load(file), a tick after it was called: a fresh interpreter runs `file` (.bootcde when none). */
+  load(file?: string): void;
+  /** eval(code). */
+  evaluate(code: string): unknown;
+  /** reset(), a tick after it was called: a fresh interpreter with nothing loaded. */
+  reset(): void;
+}
+
+/**
+ * Installs Espruino's language quirks, its Date and its Math.random in `ctx`
+ * (before any code runs), and returns the top-level names Espruino gives
+ * device code, for the realm's global object.
+ */
+export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<string, unknown> {
+  const { rt, timers } = host;
+  const board = rt.board;
+  vm.runInContext(QUIRKS, ctx)((fn: () => void) => rt.later(0, () => rt.invoke(fn)));
+  const epochMs = Date.UTC(2026, 0, 1);
+  // Espruino's Date.now() is fractional
+  vm.runInContext(DATE_SHIM, ctx)(() => epochMs + host.now() + host.noise() * 0.001);
+  (vm.runInContext("Math", ctx) as Math).random = () => host.random().random();
+
+  const storage = createStorageModule(rt, host.storage, host);
+  const dgram = rt.newObject({ createSocket: (options: unknown) => host.track(new UdpSocket(rt, options, host.udp, host.counters)) });
+  const http = createHttpModule(rt);
+  const net = createNetModule(rt, (e) => host.track(e));
+  const modules: Record<string, object | undefined> = { Storage: storage, Wifi: host.wifi, dgram, http, net };
+  if (board.name !== "esp01") modules.crypto = rt.newObject({ SHA1: (s: string) => sha("sha1", s) });
+
+  const E = rt.newObject({
+    reboot: () => rt.later(0, () => host.reboot()),
+    CRC32: (data: unknown) => zlib.crc32(Buffer.from(toBytes(data))),
+    getSizeOf: (v: unknown) => host.sizeOf(v),
+    toString: (...args: unknown[]) => args.map((a) => (typeof a === "string" ? a : bytesToString(toBytes(a)))).join(""),
+    getErrorFlags: () => [],
+    // E.srand's argument is an int: jsvGetInteger truncates a number toward zero and wraps it to 32 bits, as >>> 0 does
+    srand: (v: unknown) => host.random().srand(Number(v) >>> 0),
+    hwRand: () => host.random().rand(),
+    // E.pipe(source, destination, {chunkSize, end, complete}): a string source (a Storage file) sent a chunk per tick, then destination.end()
+    pipe: (source: unknown, dest: { write(s: string): unknown; end?(): unknown }, options?: { chunkSize?: number; end?: boolean; complete?: unknown }) => {
+      const s = String(source);
+      const n = options?.chunkSize ?? 64;
+      let at = 0;
+      const step = () => {
+        if (at >= s.length) {
+          if (options?.end !== false) dest.end?.();
+          if (options?.complete) rt.invoke(options.complete);
+          return;
+        }
+        dest.write(s.slice(at, at + n));
+        at += n;
+        rt.later(0, step);
+      };
+      rt.later(0, step);
+    },
+  });
+  const state =
+    board.name === "esp32"
+      ? { ESP32: rt.newObject({ getState: () => rt.newObject({ sdkVersion: board.limits.sdkVersion, freeHeap: host.freeHeap(), minHeap: host.freeHeap() - 2000 }), reboot: () => host.reboot() }) }
+      : {
+          ESP8266: rt.newObject({
+            getState: () =>
+              rt.newObject({
+                sdkVersion: board.limits.sdkVersion,
+                cpuFrequency: board.limits.cpuFreqMHz,
+                freeHeap: host.freeHeap(),
+                maxCon: board.limits.sockets,
+                flashKB: board.limits.flashChipBytes / 1024,
+                flashChip: "0xe0 0x4016",
+                flashMap: board.name === "esp01" ? "1MB:512/512" : "4MB:1024/1024",
+              }),
+            reboot: () => host.reboot(),
+          }),
+        };
+  const print = (...args: unknown[]) => rt.log(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+  return {
+    require: (name: unknown) => {
+      const m = modules[String(name)];
+      if (!m) throw new Error(`Module ${String(name)} not found`);
+      return m;
+    },
+    E,
+    process: rt.newObject({
+      env: rt.newObject({
+        VERSION: board.espruino.version,
+        BOARD: board.espruino.envBoard,
+        STORAGE: board.limits.storageBytes,
+        CONSOLE: "Serial1",
+        MODULES: Object.keys(modules).join(","),
+      }),
+      memory: () => host.memory(),
+      version: board.espruino.version,
+    }),
+    ...state,
+    // as on the chip (measured): "5ccf7fa1-b2c3", a dash before the last four hex digits
+    getSerial: () => host.mac.slice(0, 8) + "-" + host.mac.slice(8),
+    getTime: () => host.uptime() / 1000,
+    // the chip's hardware random register, where the board has one; other addresses read 0 here (on the chip: whatever is there, or a crash)
+    peek32: (addr: unknown) => (board.node.hwRandom && Number(addr) === board.node.hwRandom ? host.hwRandom.int(4294967296) : 0),
+    setTimeout: timers.setTimeout,
+    setInterval: timers.setInterval,
+    clearTimeout: timers.clearTimeout,
+    clearInterval: timers.clearInterval,
+    changeInterval: timers.changeInterval,
+    print,
+    console: rt.newObject({ log: print }),
+    // as reset(), WiFi and the console stay (the Telnet client of the CLI that sent load() sees what the code prints)
+    load: (file?: string) => {
+      rt.later(0, () => host.load(file));
+    },
+    url: rt.newObject({ parse: (u: string, q: boolean) => rt.newObject(parseUrl(String(u), !!q)) }),
+    // Espruino's eval runs pretokenised code; at the top level its definitions are global, like a loaded file's
+    eval: (code: unknown) => host.evaluate(String(code)),
+    reset: () => rt.later(0, () => host.reset()),
+    echo: () => undefined,
+    atob: (s: string) => Buffer.from(String(s), "base64").toString("latin1"),
+    btoa: (s: string) => Buffer.from(String(s), "latin1").toString("base64"),
+  };
+}
+
+function sha(algorithm: string, s: string): ArrayBuffer {
+  return new Uint8Array(createHash(algorithm).update(toBytes(s)).digest()).buffer;
+}

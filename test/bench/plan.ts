@@ -1,0 +1,51 @@
+// What the benchmark runs: cluster sizes, loss rates, how long each part is
+// watched; FULL for npm run bench, SMOKE for --smoke (and the bench test).
+
+export interface Plan {
+  smoke: boolean;
+  /** Cluster sizes for membership. */
+  sizes: number[];
+  /**
+   * Packet loss rates, and the virtual minutes watched at each for false
+   * INACTIVE reports; clusters of `largeFrom` nodes and more (per scheme)
+   * are watched `largeMinutes`: SPORE's scheme at 100 nodes makes thousands
+   * of HTTP requests per virtual second (at 200 nodes the emulator runs it
+   * at about one virtual second per wall-clock second).
+   */
+  losses: number[];
+  minutes: number;
+  largeFrom: { spore: number; baseline: number };
+  largeMinutes: number;
+  /** Virtual seconds of steady state over which load is measured. */
+  loadSeconds: number;
+  /** Members at idle for the memory figures ("max": the board's member table). */
+  idleMembers: (number | "max")[];
+  ota: { sizes: number[]; concurrency: number[] };
+  speed: { nodes: number; seconds: number };
+}
+
+export const FULL: Plan = {
+  smoke: false,
+  sizes: [10, 50, 100, 200],
+  losses: [0, 0.05, 0.1],
+  minutes: 10,
+  largeFrom: { spore: Infinity, baseline: 100 },
+  largeMinutes: 1,
+  loadSeconds: 60,
+  idleMembers: [1, 8, "max"],
+  ota: { sizes: [5, 20, 50], concurrency: [1, 4, 8] },
+  speed: { nodes: 200, seconds: 60 },
+};
+
+export const SMOKE: Plan = {
+  smoke: true,
+  sizes: [5, 10],
+  losses: [0, 0.1],
+  minutes: 1,
+  largeFrom: { spore: 100, baseline: 10 },
+  largeMinutes: 0.5,
+  loadSeconds: 20,
+  idleMembers: [1, 4],
+  ota: { sizes: [3], concurrency: [1, 2] },
+  speed: { nodes: 10, seconds: 10 },
+};
