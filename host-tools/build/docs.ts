@@ -8,7 +8,9 @@
 // `npm run docs` builds (without writing dist/) and rewrites every marked
 // region; `--check` rewrites nothing, names each region that differs and exits
 // 1. test/build/readme.test.ts fails the same way, so a change that moves a
-// size tells whoever makes it to run `npm run docs`.
+// size tells whoever makes it to run `npm run docs`. Both also fail when the
+// README's prose or a board's notes write out a figure the build makes
+// (restatedInDocs): outside the regions nothing would keep it true.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Board, loadBoards } from "./boards.ts";
@@ -104,11 +106,13 @@ export function renderRegions(build: ProjectBuild): Record<string, string> {
 
 const REGION = /(<!-- build:([a-z-]+) -->\n)([\s\S]*?)(<!-- \/build:\2 -->)/g;
 
+export class DocsError extends Error {}
+
 /** The marked regions of a README: name to the text between its markers (without the newline before the closing one). */
 export function readRegions(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of text.matchAll(REGION)) {
-    if (m[2] in out) throw new Error(`README.md has two regions named build:${m[2]}`);
+    if (m[2] in out) throw new DocsError(`two regions are named build:${m[2]}`);
     out[m[2]] = m[3].replace(/\n$/, "");
   }
   return out;
@@ -248,7 +252,14 @@ export async function runDocs(argv: string[], io: DocsIo = { out: console.log, e
     }
     throw e;
   }
-  const result = updateReadme(readFileSync(file, "utf8"), renderRegions(build));
+  let result: DocsResult;
+  try {
+    result = updateReadme(readFileSync(file, "utf8"), renderRegions(build));
+  } catch (e) {
+    if (!(e instanceof DocsError)) throw e;
+    io.err(`${file}: ${e.message}`);
+    return 1;
+  }
   let code = 0;
   for (const name of result.unknown) {
     io.err(`${file}: region build:${name} is not one npm run docs makes (${Object.keys(REGIONS).join(", ")})`);
