@@ -58,15 +58,15 @@ export function buildIdes(results: BundleResult[], boots: BundleResult[], dashbo
   });
 }
 
-export async function buildAll(boardNames?: string[]): Promise<BundleResult[]> {
+export async function buildAll(boardNames?: string[], write = true): Promise<BundleResult[]> {
   const boards = loadBoards().filter((b) => !boardNames || boardNames.includes(b.name));
-  return Promise.all(boards.map((b) => bundleBoard(b)));
+  return Promise.all(boards.map((b) => bundleBoard(b, { write })));
 }
 
 /** The boot file for each board (dist/<board>.boot.js). */
-export async function buildBoots(boardNames?: string[]): Promise<BundleResult[]> {
+export async function buildBoots(boardNames?: string[], write = true): Promise<BundleResult[]> {
   const boards = loadBoards().filter((b) => !boardNames || boardNames.includes(b.name));
-  return Promise.all(boards.map((b) => bundleBoard(b, { entry: BOOT_ENTRY, suffix: ".boot" })));
+  return Promise.all(boards.map((b) => bundleBoard(b, { entry: BOOT_ENTRY, suffix: ".boot", write })));
 }
 
 /** Everything dist/ holds: the bundles, the boot files and the dashboard, with sizes against budgets. */
@@ -75,18 +75,25 @@ export interface ProjectBuild {
   report: string;
   /** What is over a budget or does not fit, one line each; empty when the build is good. */
   failures: string[];
+  /** What the report is made from, board by board in loadBoards() order (host-tools/build/docs.ts makes the README's tables of it). */
+  bundles: BundleResult[];
+  boots: BundleResult[];
+  ides: IdeFile[];
+  dashboard: { bytes: number; rawBytes: number; budget: number };
 }
 
 /**
  * Builds what the emulator, the flash tool and the Web IDE read from dist/
  * (every board, or the ones named): dist/<board>.js, dist/<board>.boot.js,
- * dist/dashboard.html.gz and dist/<board>.ide.js.
+ * dist/dashboard.html.gz and dist/<board>.ide.js; with write false, the same
+ * without writing anything.
  */
-export async function buildProject(boardNames?: string[]): Promise<ProjectBuild> {
+export async function buildProject(boardNames?: string[], options: { write?: boolean } = {}): Promise<ProjectBuild> {
   const boards = loadBoards();
-  const [bundles, boots] = await Promise.all([buildAll(boardNames), buildBoots(boardNames)]);
-  const dash = buildDashboard();
-  const ides = buildIdes(bundles, boots, dash.data);
+  const write = options.write !== false;
+  const [bundles, boots] = await Promise.all([buildAll(boardNames, write), buildBoots(boardNames, write)]);
+  const dash = buildDashboard(write);
+  const ides = buildIdes(bundles, boots, dash.data, write);
   const dashBudget = Math.min(...boards.filter((b) => b.node.dash).map((b) => b.budgets.dashboardBytes ?? 0));
   const report = [
     formatSizes(bundles),
@@ -102,7 +109,7 @@ export async function buildProject(boardNames?: string[]): Promise<ProjectBuild>
   if (full.length) failures.push(`${full.map((r) => r.board).join(", ")}: Storage cannot hold the boot file, the firmware slots, configuration and state`);
   const ideFull = ides.filter((ide) => ideLayout(boards.find((b) => b.name === ide.board)!, ide, boots.find((b) => b.board === ide.board)!.bytes).free < 0);
   if (ideFull.length) failures.push(`${ideFull.map((r) => r.board).join(", ")}: Storage cannot hold the installed Web IDE file with the firmware slots, configuration and state`);
-  return { report, failures };
+  return { report, failures, bundles, boots, ides, dashboard: { bytes: dash.bytes, rawBytes: dash.rawBytes, budget: dashBudget } };
 }
 
 async function main(argv: string[]): Promise<number> {
