@@ -1,8 +1,9 @@
 // The boot file (Storage ".bootcde", written once by the flash tool or as the
 // end of a Web IDE file, host-tools/build/ide.ts; never by an update): chooses which firmware file runs, takes updates over HTTP, and
 // keeps the node updatable whatever an update, a power cut or a bad version
-// does. The firmware files are "spore.a" and "spore.b" (esp8266, esp32: two
-// slots) or "spore.a" alone (esp01: 16 KiB of Storage holds one). The file
+// does (the Storage files and keys are declared in core/layout.ts). The
+// firmware files are "spore.a" and "spore.b" (boards with two slots: esp8266,
+// esp32) or "spore.a" alone (one slot: esp01's 16 KiB of Storage holds one). The file
 // that runs is never erased or written while it runs (Espruino 2v29 nulls every
 // function loaded from it): an update goes to the other slot, or on esp01 to
 // the only slot from recovery mode, where no firmware runs.
@@ -37,14 +38,8 @@
 // on esp01 outside recovery mode 503 {recovery: true} while it reboots into
 // recovery mode to take the upload.
 
-interface BootState {
-  g: number;
-  a: string;
-  t: number;
-  m: number;
-  ca?: number;
-  cb?: number;
-}
+import { EndpointPath } from "./core/endpoints.ts";
+import { BootDefault, StorageFile, type BootState, type Config } from "./core/layout.ts";
 
 // Everything is inside _SB, made when it is called: on the chip a function costs
 // JsVars for as long as it exists, and between calls only _SB (with a few
@@ -53,8 +48,8 @@ interface BootState {
 // _SB(1) checks the firmware loaded; _SB(2) is the trial's tick, every second.
 // Globals are named so the firmware's minified names (one or two characters) cannot clash with them.
 global._SB = function (req?: any, res?: any): any {
-  const PATH = "/api/node/update";
-  const RESTART = "/api/node/restart";
+  const PATH = EndpointPath.Update;
+  const RESTART = EndpointPath.Restart;
   const B = _SB as any;
   const path = req && req.url && req.url.split("?")[0];
   // every request to the firmware comes here first: decline the others before
@@ -62,31 +57,39 @@ global._SB = function (req?: any, res?: any): any {
   // note that one came (h: the firmware's HTTP server passes requests here)
   if (path && path !== PATH && path !== RESTART) return (B.h = false);
   const S = require("Storage");
-  const conf = (): any => S.readJSON("spore.json", true) || {};
+  const conf = (): Partial<Config> => S.readJSON(StorageFile.Config, true) || {};
   const num = (v: any, d: number): number => (typeof v === "number" && v > 0 ? v : d);
-  // (one slot on esp01: nothing to switch to)
-  const other = SPORE_BOARD === "esp01" ? (slot: string) => slot : (slot: string): string => (slot === "a" ? "b" : "a");
+  // (one slot: nothing to switch to)
+  const other = SPORE_SLOTS < 2 ? (slot: string) => slot : (slot: string): string => (slot === "a" ? "b" : "a");
   const reboot = () => setTimeout(E.reboot, 500);
   function readState(): BootState {
-    const x = S.readJSON("spore.s0", true) as BootState;
-    const y = S.readJSON("spore.s1", true) as BootState;
+    const x = S.readJSON(StorageFile.State0, true) as BootState;
+    const y = S.readJSON(StorageFile.State1, true) as BootState;
     const s = x && (!y || x.g > y.g) ? x : y;
     return s && s.g >= 0 ? s : { g: 0, a: "a", t: 0, m: 0 };
   }
   function saveState(s: BootState): void {
     s.g++;
     // the copy written is the older one: the newer survives a power cut meanwhile
-    S.writeJSON("spore.s" + (s.g & 1), s);
+    S.writeJSON(s.g & 1 ? StorageFile.State1 : StorageFile.State0, s);
   }
-  /** A slot that may run: its file is there and matches the CRC32 it was accepted with. */
-  function good(s: BootState, slot: string): boolean {
-    const f = slot && S.read("spore." + slot);
-    const c = (s as any)["c" + slot];
-    return !!f && (c === undefined ? !s.g && slot === "a" : E.CRC32(f) === c);
-  }
+  // the firmware's check (core/auth.ts), written here again: the boot file may
+  // define no global but _SB (a top-level function here would clash with the
+  // firmware's minified globals, which the build checks), and test/cluster/update.test.ts
+  // holds the two to the same answers
   function header(h: Record<string, string>, name: string): string {
     for (const k in h) if (k.toLowerCase() === name) return h[k];
     return "";
+  }
+  function authorized(h: Record<string, string>, key: string | undefined): boolean {
+    const a = header(h, "authorization");
+    return !!key && (a.substr(0, 7) === "Bearer " ? a.substr(7) : header(h, "x-spore-key")) === key;
+  }
+  /** A slot that may run: its file is there and matches the CRC32 it was accepted with. */
+  function good(s: BootState, slot: string): boolean {
+    const f = slot && S.read(StorageFile.SlotPrefix + slot);
+    const c = (s as any)["c" + slot];
+    return !!f && (c === undefined ? !s.g && slot === "a" : E.CRC32(f) === c);
   }
   function answer(code: number, body: any): void {
     res.writeHead(code, { "Content-Type": "application/json" });
@@ -100,13 +103,11 @@ global._SB = function (req?: any, res?: any): any {
    * and checksum. Returns [size, crc], or answers the error and returns null.
    */
   function check(body: boolean): number[] | null {
-    const key = conf().key;
-    const a = header(req.headers, "authorization");
     const size = parseInt(header(req.headers, "content-length"), 10);
     const x = header(req.headers, "x-spore-crc32");
     const crc = parseInt(x, 16);
     if (req.method !== "POST") fail(405, "POST only");
-    else if (!key || (a.substr(0, 7) === "Bearer " ? a.substr(7) : header(req.headers, "x-spore-key")) !== key) fail(401, "cluster secret required");
+    else if (!authorized(req.headers, conf().key)) fail(401, "cluster secret required");
     else if (B.busy || (body && SBS!.state === "trial")) fail(409, "busy: update or trial");
     else if (body && (!(size > 0) || x.length !== 8 || !(crc >= 0))) fail(400, "need X-Spore-CRC32, Content-Length");
     else return [size, crc >>> 0];
@@ -118,7 +119,7 @@ global._SB = function (req?: any, res?: any): any {
    * abandoned upload erases what it wrote.
    */
   function receive(s: BootState, slot: string, v: number[], members: number): void {
-    const f = "spore." + slot;
+    const f = StorageFile.SlotPrefix + slot;
     const size = v[0];
     const crc = v[1];
     let got = 0;
@@ -199,17 +200,17 @@ global._SB = function (req?: any, res?: any): any {
       W.connect(c.ssid, { password: c.pass || "" }, (e) => {
         if (e) ap();
       });
-      setTimeout(ap, num(c.apw, 20000));
+      setTimeout(ap, num(c.apw, BootDefault.ApWait));
     } else ap();
     require("http")
       .createServer((q, r) => {
         if (_SB(q, r)) return;
         req = q;
         res = r;
-        if (q.url.split("?")[0] === "/api/node/status") answer(200, { hostname: host, ip: (W as any).getIP().ip, board: SPORE_BOARD, version: "", boot: SBS, reason: why });
+        if (q.url.split("?")[0] === EndpointPath.NodeStatus) answer(200, { hostname: host, ip: (W as any).getIP().ip, board: SPORE_BOARD, version: "", boot: SBS, reason: why });
         else fail(404, "recovery mode");
       })
-      .listen(num(c.http, 80));
+      .listen(num(c.http, BootDefault.Http));
     // sent here by an update request that never came: back to the intact slot
     if (asked)
       setTimeout(() => {
@@ -218,7 +219,7 @@ global._SB = function (req?: any, res?: any): any {
         n.a = "a";
         saveState(n);
         E.reboot();
-      }, num(c.trial, 300000));
+      }, num(c.trial, BootDefault.Trial));
   }
 
   const s = readState();
@@ -233,7 +234,7 @@ global._SB = function (req?: any, res?: any): any {
     }
     const sp = (global as any).spore;
     if (!s.a) receive(s, "a", v, s.m);
-    else if (SPORE_BOARD === "esp01") {
+    else if (SPORE_SLOTS < 2) {
       // no room beside the running firmware: reboot into recovery mode, which takes the upload
       s.a = "";
       s.m = sp ? sp.members : 0;
@@ -250,13 +251,13 @@ global._SB = function (req?: any, res?: any): any {
     B.k = (B.k || 0) + 1;
     if (B.busy) return;
     if (s.a !== SBS!.slot || s.t < 2) return clearInterval(B.i);
-    if (sp && (require("Wifi") as any).getIP().ip > "0.0.0.0" && (!s.m || sp.members > 0) && B.h === false && B.k * 1000 >= num(c.hold, 30000)) {
+    if (sp && (require("Wifi") as any).getIP().ip > "0.0.0.0" && (!s.m || sp.members > 0) && B.h === false && B.k * 1000 >= num(c.hold, BootDefault.Hold)) {
       clearInterval(B.i);
       s.t = 0;
       saveState(s);
       SBS!.state = "ok";
       print("boot: " + s.a + " confirmed");
-    } else if (B.k * 1000 > num(c.trial, 300000)) {
+    } else if (B.k * 1000 > num(c.trial, BootDefault.Trial)) {
       print("boot: " + s.a + " unconfirmed");
       E.reboot();
     }
@@ -270,7 +271,7 @@ global._SB = function (req?: any, res?: any): any {
     print("boot: load failed");
     if (!s.t) {
       (s as any)["c" + s.a] = -1;
-      s.a = SPORE_BOARD !== "esp01" && good(s, other(s.a)) ? other(s.a) : "";
+      s.a = SPORE_SLOTS > 1 && good(s, other(s.a)) ? other(s.a) : "";
       saveState(s);
     }
     E.reboot();
@@ -283,12 +284,12 @@ global._SB = function (req?: any, res?: any): any {
     why = "slot " + slot + " failed trial";
     // never run it again, not even as the fallback of a later failure
     (s as any)["c" + slot] = -1;
-    slot = SPORE_BOARD === "esp01" ? "" : other(slot);
+    slot = SPORE_SLOTS < 2 ? "" : other(slot);
     s.t = 0;
   } else if (slot && s.t) s.t = 2;
   if (slot && !good(s, slot)) {
     why = "slot " + slot + " bad";
-    slot = SPORE_BOARD !== "esp01" && good(s, other(slot)) ? other(slot) : "";
+    slot = SPORE_SLOTS > 1 && good(s, other(slot)) ? other(slot) : "";
     s.t = 0;
   }
   if (why) print("boot: " + why);
@@ -305,7 +306,7 @@ global._SB = function (req?: any, res?: any): any {
   if (s.t) B.i = setInterval(_SB, 1000, 2);
   B.l = 1;
   setTimeout(_SB, 0, 1);
-  return S.read("spore." + slot);
+  return S.read(StorageFile.SlotPrefix + slot);
 };
 
 // At the top level and in no block: the firmware's definitions are global, as

@@ -1,50 +1,58 @@
-// Wires the pure core to Espruino.
-import { CONFIG_FILE, readConfig } from "./core/config.ts";
-import { host } from "./core/env.ts";
-import { fire, off, on, publish } from "./core/events.ts";
-import { receive, size } from "./core/members.ts";
+// Wires the pure core to Espruino: the ports, the sockets, the tasks, and
+// the capabilities this board carries (SPORE_CAPS: the build leaves out the
+// code of the others).
+import { publish } from "./core/cluster-events.ts";
+import { receive } from "./core/dispatch.ts";
+import { Endpoint } from "./core/endpoints.ts";
+import { hostname } from "./core/env.ts";
+import { fire, off, on } from "./core/events.ts";
+import { readConfig, StorageFile } from "./core/layout.ts";
+import { memberCount } from "./core/members.ts";
 import { serve, start } from "./core/node.ts";
 import { register, taskManager } from "./core/tasks.ts";
+import { newBoot } from "./platform/boot-number.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
-import { startWifi } from "./platform/wifi.ts";
-import { newBoot } from "./platform/boot-number.ts";
 import { mqttDrops, mqttPub, mqttUp, startMqtt } from "./platform/mqtt.ts";
+import { startWifi } from "./platform/wifi.ts";
 
 const errors: string[] = [];
-const config = readConfig(require("Storage").readJSON(CONFIG_FILE, true), errors);
-// SPORE_BOARD is a constant: the build keeps only this board's branch. The
+const config = readConfig(require("Storage").readJSON(StorageFile.Config, true), errors);
+// SPORE_CHIP is a constant: the build keeps only this chip's branch. The
 // state is asked for each time: kept, its object would cost 20 JsVars.
 function chip(): any {
-  return (SPORE_BOARD === "esp32" ? ESP32 : ESP8266).getState();
+  return (SPORE_CHIP === "ESP32" ? ESP32 : ESP8266).getState();
 }
 const dgram = require("dgram");
 // a broadcast sent from a bound socket goes nowhere: receive on one, send from another
 const tx = dgram.createSocket("udp4");
 const rx = dgram.createSocket("udp4");
-for (const e of errors) print(CONFIG_FILE + ": " + e);
+for (const e of errors) print(StorageFile.Config + ": " + e);
 start(
   {
-    udp: tx,
-    hash: E.CRC32,
-    now: () => getTime() * 1000,
-    log: print,
-    every: setInterval,
-    change: changeInterval,
-    clear: clearInterval,
-    later: setTimeout,
-    get: httpGet,
-    heap: () => chip().freeHeap,
+    udp_: tx,
+    hash_: E.CRC32,
+    now_: () => getTime() * 1000,
+    log_: print,
+    every_: setInterval,
+    change_: changeInterval,
+    clear_: clearInterval,
+    later_: setTimeout,
+    get_: httpGet,
+    heap_: () => chip().freeHeap,
     // after a garbage collection: uncollected garbage would look like memory in use
-    jsvars: () => process.memory().free,
-    mac: getSerial(),
-    sdk: chip().sdkVersion,
-    mhz: SPORE_BOARD === "esp32" ? 240 : chip().cpuFrequency,
-    flash: SPORE_BOARD === "esp32" ? 4194304 : chip().flashKB * 1024,
-    boot: global.SBS,
+    jsvars_: () => process.memory().free,
+    mac_: getSerial(),
+    sdk_: chip().sdkVersion,
+    // the ESP8266 reports its clock and flash; the ESP32's are the board file's
+    mhz_: SPORE_CHIP === "ESP32" ? SPORE_CPU_MHZ : chip().cpuFrequency,
+    flash_: SPORE_CHIP === "ESP32" ? SPORE_FLASH_BYTES : chip().flashKB * 1024,
+    boot_: global.SBS,
     // counts this boot and seeds Math.random before the core draws from it
-    boots: newBoot(),
-    uniform: Math.random,
+    boots_: newBoot(),
+    uniform_: Math.random,
+    // what the boot file answers (when there is one) and the dashboard capability's upload
+    served_: () => (global.SBS ? "|" + Endpoint.Update + "|" + Endpoint.Restart : "") + (SPORE_CAPS.dashboard ? "|" + Endpoint.DashboardUpload : ""),
   },
   config,
 );
@@ -52,7 +60,7 @@ rx.on("message", receive);
 rx.bind(config.udp);
 serveHttp(config.http, serve);
 register("wifi", 30000, startWifi());
-if (SPORE_LIMITS.mqtt) startMqtt();
+if (SPORE_CAPS.mqtt) startMqtt();
 /**
  * What user code (and the boot file) reaches: SPORE's task manager, the
  * event bus, the member count, MQTT publishing. Built each time it is asked
@@ -65,13 +73,13 @@ Object.defineProperty(global, "spore", {
     get tasks() {
       return taskManager();
     },
-    members: size,
+    members: memberCount,
     on: on,
     off: off,
     fire: fire,
     publish: publish,
-    // boards with MQTT: spore.mqtt.publish(topic, payload, qos 0 or 1, retain), up (1 while connected), dropped (by the full queue or low memory)
-    mqtt: SPORE_LIMITS.mqtt ? { publish: mqttPub, up: mqttUp, dropped: mqttDrops } : undefined,
+    // the MQTT capability: spore.mqtt.publish(topic, payload, qos 0 or 1, retain), up (1 while connected), dropped (by the full queue or low memory)
+    mqtt: SPORE_CAPS.mqtt ? { publish: mqttPub, up: mqttUp, dropped: mqttDrops } : undefined,
   }),
 });
-print(host + " " + SPORE_VERSION);
+print(hostname + " " + SPORE_VERSION);

@@ -53,7 +53,7 @@ export function nodeConfig(project: Project, env: Record<string, string | undefi
   if (!key) throw new UsageError(`the cluster secret is not set: export ${project.cluster.secretEnv} (or put it in .env); espruino.json names it in cluster.secretEnv`);
   const config: Record<string, unknown> = { ssid: project.wifi.ssid, pass: env[project.wifi.passwordEnv] ?? "", cl: project.cluster.name, key, http: project.ports.http, udp: project.ports.udp };
   const m = project.mqtt;
-  if (m && board.node.mqtt) {
+  if (m && board.capabilities.mqtt) {
     const mq: Record<string, unknown> = { host: m.host, port: m.port, prefix: m.prefix, period: m.period, ha: m.homeAssistant };
     if (m.userEnv) mq.user = brokerCredential(env, m.userEnv, "user name", "userEnv");
     if (m.passwordEnv) mq.pass = brokerCredential(env, m.passwordEnv, "password", "passwordEnv");
@@ -100,7 +100,7 @@ export async function flash(p: Parsed, io: Io): Promise<number> {
   say(`building ${board.name}...`);
   const [fw, boot] = await Promise.all([bundleBoard(board), bundleBoard(board, { entry: BOOT_ENTRY, suffix: ".boot" })]);
   if (fw.bytes > fw.budget) throw new Error(`${board.name}: bundle ${fw.bytes} B over its budget of ${fw.budget} B`);
-  const dashboard = board.node.dash ? buildDashboard(false).data : undefined;
+  const dashboard = board.capabilities.dashboard ? buildDashboard(false).data : undefined;
   if (ide) {
     const file = ideFile({ board, firmware: fw.code, version: fw.version, boot: boot.code, bootPlain: boot.plain, dashboard, config });
     const out = resolve(io.cwd, ide);

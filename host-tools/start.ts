@@ -116,7 +116,7 @@ async function main(): Promise<number> {
   console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
   cluster.startRealtime();
   console.log(`MQTT broker: ${brokerUrl} (watch it: npm run host-tools -- telemetry top --broker ${brokerUrl})`);
-  const dashNode = cluster.devices.find((d) => d.board.node.dash);
+  const dashNode = cluster.devices.find((d) => d.board.capabilities.dashboard);
   if (dashNode) {
     const a = cluster.realAddress(dashNode, project.ports.http);
     console.log(`dashboard: http://${a.host}:${a.port}/`);

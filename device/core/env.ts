@@ -6,76 +6,87 @@
 // into globals, which costs fewer bytes and JsVars than objects and classes
 // (every `this.x` and every method is paid for on an ESP-01), and keeps all
 // state reachable from the global scope, where the emulator counts JsVars.
-import type { Config } from "./config.ts";
+// Properties ending in "_" live in RAM only: the build shortens them.
+import type { Config } from "./layout.ts";
 
 export interface HttpRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
+  method_: string;
+  path_: string;
+  headers_: Record<string, string>;
+  body_: string;
 }
 
 export interface HttpResponse {
-  code: number;
-  body: string;
+  code_: number;
+  body_: string;
   /** Further pieces of the body, sent one per "drain" (undefined: done, "": skip). */
-  more?: (i: number) => string | undefined;
+  more_?: (i: number) => string | undefined;
 }
 
 export interface Ports {
   /** A UDP socket to send from (Espruino's dgram socket); fire and forget: a lost datagram is not an error. */
-  udp: {
+  udp_: {
     send(data: string, port: number, address: string): void;
     /** What Espruino has not sent yet (its socketserver.c keeps it in JsVars, as "dSnd"): undefined or "" when nothing waits. */
     dSnd?: string;
   };
   /** CRC32 of a string (E.CRC32 on the chip). */
-  hash(s: string): number;
+  hash_(s: string): number;
   /** Milliseconds since boot; only differences are meaningful. */
-  now(): number;
-  log(line: string): void;
+  now_(): number;
+  log_(line: string): void;
   /** setInterval(fn, ms, arg), changeInterval, clearInterval. */
-  every(fn: (arg: any) => void, ms: number, arg: any): number;
-  change(id: number, ms: number): void;
-  clear(id: number): void;
+  every_(fn: (arg: any) => void, ms: number, arg: any): number;
+  change_(id: number, ms: number): void;
+  clear_(id: number): void;
   /** setTimeout(fn, ms, arg). */
-  later(fn: (arg: any) => void, ms: number, arg: any): void;
+  later_(fn: (arg: any) => void, ms: number, arg: any): void;
   /** One HTTP GET; cb gets an error message ("" for none) and the body, once. */
-  get(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
-  heap(): number;
-  jsvars(): number;
-  /** MAC as getSerial() gives it, and facts about the chip (its board and the firmware version are the build's SPORE_BOARD and SPORE_VERSION). */
-  mac: string;
-  sdk: string;
-  mhz: number;
-  flash: number;
+  get_(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
+  heap_(): number;
+  jsvars_(): number;
+  /** MAC as getSerial() gives it, and facts about the chip (its board, class and the firmware version are the build's SPORE_BOARD, SPORE_CLASS and SPORE_VERSION). */
+  mac_: string;
+  sdk_: string;
+  mhz_: number;
+  flash_: number;
   /** The boot file's state ({slot, state}), when there is a boot file. */
-  boot?: object;
+  boot_?: object;
   /** This boot's number: higher at every boot (0 when the node has no boot state). */
-  boots: number;
+  boots_: number;
   /** Uniform in [0, 1): Math.random once the platform has seeded it. */
-  uniform(): number;
+  uniform_(): number;
+  /** The endpoints this node serves outside the core, each "|METHOD path" (endpoints.ts): the boot file's, the dashboard upload. */
+  served_(): string;
 }
+
+/** A node's hostname is this and its id (a variable: the string in six places cost more bytes). */
+export const HOST_PREFIX: string = "esp_";
 
 /** JSON.stringify, used often enough to be worth its own short name. */
 export const str = JSON.stringify;
 
-export let O: Ports;
-export let C: Config;
+export let ports: Ports;
+export let config: Config;
 /** Own id (last six hex digits of the MAC) and hostname "esp_" + id. */
-export let me: string;
-export let host: string;
-let boot: number;
+export let selfId: string;
+export let hostname: string;
+let bootedAt: number;
 
-export function setup(ports: Ports, config: Config, id: string): void {
-  O = ports;
-  C = config;
-  me = id;
-  host = "esp_" + id;
-  boot = ports.now();
+export function setup(platform: Ports, stored: Config, id: string): void {
+  ports = platform;
+  config = stored;
+  selfId = id;
+  hostname = HOST_PREFIX + id;
+  bootedAt = platform.now_();
 }
 
 /** Whole milliseconds since boot. */
 export function now(): number {
-  return Math.floor(O.now() - boot);
+  return Math.floor(ports.now_() - bootedAt);
+}
+
+/** A random whole number below n. */
+export function random(n: number): number {
+  return (ports.uniform_() * n) | 0;
 }

@@ -14,12 +14,6 @@ declare const SPORE_LIMITS: {
   conns: number;
   /** JsVars that must stay free to take a request */
   minFree: number;
-  /** 1 when the MQTT client is built in */
-  mqtt: number;
-  /** 1 when the node serves the dashboard at GET / */
-  dash: number;
-  /** 1 when the node status streams its api list an entry at a time */
-  stream: number;
   /** answers to announces waiting at once */
   hellos: number;
   /** bytes of unsent datagrams beyond which a message goes without piggybacked updates */
@@ -30,7 +24,28 @@ declare const SPORE_LIMITS: {
   hwRandom: number;
 };
 
-/** Set by the build (esbuild define) to the board file's name. */
+/**
+ * The capabilities built in (boards/<board>.json "capabilities", which
+ * espruino.json may change): 1 built in, 0 left out (the code that tests it
+ * is dropped by the build). host-tools/build/capabilities.ts describes each.
+ */
+declare const SPORE_CAPS: {
+  /** the MQTT client: telemetry, events, commands (device/platform/mqtt.ts) */
+  mqtt: number;
+  /** the dashboard at GET / and its upload (device/platform/dashboard.ts) */
+  dashboard: number;
+  /** the node status and member list streamed a piece at a time (device/core/stream.ts) */
+  stream: number;
+};
+
+/** Set by the build (esbuild define) to the board file's name: for display only, never to decide (ask for a board fact instead). */
 declare const SPORE_BOARD: string;
+/** The board's device class ("minimal", "standard", "full"): gossiped with the node's details. */
+declare const SPORE_CLASS: string;
+/** Facts about the board, from its board file: the chip ("ESP8266", "ESP32"), firmware slots in Storage (1 or 2), clock and flash size. */
+declare const SPORE_CHIP: string;
+declare const SPORE_SLOTS: number;
+declare const SPORE_CPU_MHZ: number;
+declare const SPORE_FLASH_BYTES: number;
 /** Set by the build: a hash of the bundle (the same for the same code). */
 declare const SPORE_VERSION: string;

@@ -1,73 +1,80 @@
 // A cooperative task manager with SPORE's interface, built on setInterval.
 // A task is "enabled" (its function runs on each tick) and "running" (its
 // interval timer exists). A throwing task never stops the node; one that
-// throws K.MaxErrors (5) times in a row is disabled and a task/error event says so.
-import { now, O } from "./env.ts";
+// throws TaskLimit.MaxErrors (5) times in a row is disabled and a task/error event says so.
+import { now, ports } from "./env.ts";
 import { note } from "./events.ts";
 
 /** Errors in a row that disable a task (const enum: no JsVar, see wire.ts). */
-const enum K {
+const enum TaskLimit {
   MaxErrors = 5,
 }
 
+/** What act() does to a task; POST /api/tasks/control's actions, in this order. */
+export const enum TaskAction {
+  Enable = 0,
+  Disable = 1,
+  Start = 2,
+  Stop = 3,
+}
+
 export interface Task {
-  /** name, interval ms, function */
-  n: string;
-  i: number;
-  f: () => void;
+  name_: string;
+  /** interval, ms */
+  interval_: number;
+  fn_: () => void;
   /**
    * 0 disabled; enabled, 1 plus its errors in a row (one property, not two:
    * each costs a JsVar per task on the chip)
    */
-  e: number;
+  enabled_: number;
   /** timer id, 0 when stopped */
-  id: number;
-  /** runs, errors */
-  r: number;
-  x: number;
+  timer_: number;
+  runs_: number;
+  errors_: number;
   /** last and total run time, microseconds: whole numbers, which cost a JsVar less than fractions */
-  l: number;
-  a: number;
+  lastUs_: number;
+  totalUs_: number;
 }
 
-export const list: Task[] = [];
+export const tasks: Task[] = [];
 /** Microseconds spent in tasks since boot. */
 export let busy = 0;
 
 export function find(name: string): Task | undefined {
-  for (const t of list) if (t.n === name) return t;
+  for (const t of tasks) if (t.name_ === name) return t;
   return undefined;
 }
 
 /** The interval callback: setInterval passes the task, so no closure per task. */
 function run(t: Task): void {
-  if (!t.e) return;
-  const start = O.now();
+  if (!t.enabled_) return;
+  const start = ports.now_();
   try {
-    t.f();
-    if (t.e) t.e = 1;
+    t.fn_();
+    if (t.enabled_) t.enabled_ = 1;
   } catch (err) {
-    t.x++;
+    t.errors_++;
     // a task that disabled itself stays so
-    const off = t.e > 0 && ++t.e > K.MaxErrors;
-    if (off) t.e = 0;
-    note("task/error", { task: t.n, error: String((err as Error).message || err), disabled: off });
+    const off = t.enabled_ > 0 && ++t.enabled_ > TaskLimit.MaxErrors;
+    if (off) t.enabled_ = 0;
+    note("task/error", { task: t.name_, error: String((err as Error).message || err), disabled: off });
   }
-  t.l = Math.round((O.now() - start) * 1000);
-  t.a += t.l;
-  t.r++;
-  busy += t.l;
+  t.lastUs_ = Math.round((ports.now_() - start) * 1000);
+  t.totalUs_ += t.lastUs_;
+  t.runs_++;
+  busy += t.lastUs_;
 }
 
-/** Applies enable (0), disable, start or stop (3) to a task; false if there is no such task. */
-function act(name: string, what: number): boolean {
+/** Applies a TaskAction to a task; false if there is no such task. */
+function act(name: string, what: TaskAction): boolean {
   const t = find(name);
   if (!t) return false;
-  if (what < 2) t.e = what ? 0 : 1;
-  else if (what < 3) t.id = t.id || O.every(run, t.i, t);
+  if (what < TaskAction.Start) t.enabled_ = what ? 0 : 1; // Enable, Disable
+  else if (what < TaskAction.Stop) t.timer_ = t.timer_ || ports.every_(run, t.interval_, t);
   else {
-    if (t.id) O.clear(t.id);
-    t.id = 0;
+    if (t.timer_) ports.clear_(t.timer_);
+    t.timer_ = 0;
   }
   return true;
 }
@@ -75,15 +82,15 @@ function act(name: string, what: number): boolean {
 /** registerTask(name, intervalMs, fn, enabled = true, autoStart = true): false if the name is taken or the interval is not positive. */
 export function register(name: string, ms: number, fn: () => void, enabled?: boolean, autoStart?: boolean): boolean {
   if (find(name) || !(ms > 0)) return false;
-  list.push({ n: name, i: ms, f: fn, e: enabled === false ? 0 : 1, id: 0, r: 0, x: 0, l: 0, a: 0 });
-  return autoStart === false || act(name, 2);
+  tasks.push({ name_: name, interval_: ms, fn_: fn, enabled_: enabled === false ? 0 : 1, timer_: 0, runs_: 0, errors_: 0, lastUs_: 0, totalUs_: 0 });
+  return autoStart === false || act(name, TaskAction.Start);
 }
 
 function setTaskInterval(name: string, ms: number): boolean {
   const t = find(name);
   if (!t || !(ms > 0)) return false;
-  t.i = ms;
-  if (t.id) O.change(t.id, ms);
+  t.interval_ = ms;
+  if (t.timer_) ports.change_(t.timer_, ms);
   return true;
 }
 
@@ -95,23 +102,23 @@ function setTaskInterval(name: string, ms: number): boolean {
 export function taskManager() {
   return {
     registerTask: register,
-    enableTask: (name: string) => act(name, 0),
-    disableTask: (name: string) => act(name, 1),
-    startTask: (name: string) => act(name, 2),
-    stopTask: (name: string) => act(name, 3),
+    enableTask: (name: string) => act(name, TaskAction.Enable),
+    disableTask: (name: string) => act(name, TaskAction.Disable),
+    startTask: (name: string) => act(name, TaskAction.Start),
+    stopTask: (name: string) => act(name, TaskAction.Stop),
     setTaskInterval: setTaskInterval,
-    isTaskEnabled: (name: string): boolean => !!(find(name) || ({} as Task)).e,
-    getTaskInterval: (name: string): number => (find(name) || ({ i: 0 } as Task)).i,
+    isTaskEnabled: (name: string): boolean => !!(find(name) || ({} as Task)).enabled_,
+    getTaskInterval: (name: string): number => (find(name) || ({ interval_: 0 } as Task)).interval_,
     printTaskStatus: (): void => {
-      O.log("task ms on running runs errors avg");
-      for (const t of list) O.log([t.n, t.i, !!t.e, !!t.id, t.r, t.x, (t.a / (t.r || 1) / 1000).toFixed(1)].join(" "));
+      ports.log_("task ms on running runs errors avg");
+      for (const t of tasks) ports.log_([t.name_, t.interval_, !!t.enabled_, !!t.timer_, t.runs_, t.errors_, (t.totalUs_ / (t.runs_ || 1) / 1000).toFixed(1)].join(" "));
     },
   };
 }
 
 /** POST /api/tasks/control: "" when done, else what was wrong. */
 export function control(name: string, action: string, interval: string): string {
-  // split here, not kept in a module-level array: it is garbage once answered
+  // split here, not kept in a module-level array: it is garbage once answered (in TaskAction's order)
   const names = "enable|disable|start|stop";
   const what = names.split("|").indexOf(action);
   if (!find(name)) return "no task " + name;

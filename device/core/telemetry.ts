@@ -2,9 +2,9 @@
 // fraction of time spent in tasks since the last report, tasks running, free
 // JsVars and heap, members by status, uptime, version, WiFi signal and the
 // MQTT messages dropped while the broker was away.
-import { now, O, str } from "./env.ts";
-import { counts } from "./node.ts";
-import { busy, list, uptime } from "./tasks.ts";
+import { now, ports, str } from "./env.ts";
+import { counts } from "./members.ts";
+import { busy, tasks, uptime } from "./tasks.ts";
 
 let lastBusy = 0;
 let lastAt = 0;
@@ -16,13 +16,13 @@ export function telemetry(rssi: number, dropped: number): string {
   lastBusy = busy;
   lastAt = t;
   let running = 0;
-  for (const k of list) if (k.e && k.id) running++;
+  for (const t of tasks) if (t.enabled_ && t.timer_) running++;
   const c = counts();
   return str({
     load: Math.round(load * 1000) / 1000,
     tasks: running,
-    freeJsVars: O.jsvars(),
-    freeHeap: O.heap(),
+    freeJsVars: ports.jsvars_(),
+    freeHeap: ports.heap_(),
     members: { ACTIVE: c[0], INACTIVE: c[1], DEAD: c[2] },
     uptime: uptime(),
     version: SPORE_VERSION,

@@ -6,7 +6,7 @@
 // check   CRC32 of the cluster secret followed by everything after "<check>|".
 //         It tells clusters apart and catches corruption; CRC32 is not a
 //         cryptographic MAC (an ESP-01 has no crypto), see the README.
-// type    P ping (arg: nonce), K ack (arg: the nonce acked), R ping request
+// type    (MessageType) P ping (arg: nonce), K ack (arg: the nonce acked), R ping request
 //         (arg: nonce/target ip: probe the target for me), A announce
 //         (broadcast, answered by H hello), E cluster event
 //         (arg: origin.event id.hops.name:JSON data).
@@ -35,32 +35,57 @@ export const enum Wire {
   /** Bytes of a datagram besides cluster, header fields, updates and arg: "S2|" check(<=7) and 4 bars. */
   Framing = 14,
 }
-/** The drop reason for a datagram that does not parse. */
-export const BAD = "malformed";
+/** Message types (append-only; const enum). */
+export const enum MessageType {
+  Ping = "P",
+  Ack = "K",
+  /** ping request: probe the target for me */
+  PingRequest = "R",
+  /** broadcast, answered by Hello */
+  Announce = "A",
+  Hello = "H",
+  ClusterEvent = "E",
+}
+
+/** Why a datagram is dropped (the keys of the node status's drops). */
+export const enum Drop {
+  Malformed = "malformed",
+  Size = "size",
+  Version = "version",
+  Cluster = "cluster",
+  Check = "check",
+  Replay = "replay",
+  /** a new member and the table full of live ones */
+  Full = "full",
+}
+
+/** Drop.Malformed as a variable: used in five places, it costs fewer bytes than the string each time (and two JsVars). */
+export const MALFORMED: string = Drop.Malformed;
 
 export interface Update {
   /** "a" alive or "s" suspected */
-  k: string;
-  id: string;
-  inc: number;
+  kind_: string;
+  id_: string;
+  incarnation_: number;
   /** alive: the member's address */
-  ip: string;
+  ip_: string;
   /** suspected: seconds since last known alive */
-  age: number;
+  age_: number;
   /** alive: its details version */
-  dv: number;
+  details_: number;
 }
 
 export interface Message {
-  type: string;
-  id: string;
-  inc: number;
-  seq: number;
-  dv: number;
-  heap: number;
+  /** one of MessageType */
+  type_: string;
+  id_: string;
+  incarnation_: number;
+  seq_: number;
+  details_: number;
+  heap_: number;
   /** the piggybacked updates as sent, each checked by decode(); update() parses one */
-  ups: string[];
-  arg: string;
+  updates_: string[];
+  arg_: string;
 }
 
 /** n in base 36. */
@@ -86,23 +111,22 @@ export function encode(key: string, cluster: string, head: string, updates: stri
 }
 
 /**
- * Returns the message, or why it must be dropped: size, version, malformed,
- * cluster or check. Never throws.
+ * Returns the message, or why it must be dropped (a Drop). Never throws.
  */
 export function decode(data: string, key: string, cluster: string, hash: (s: string) => number): Message | string {
-  if (typeof data !== "string" || data.length > Wire.MaxDatagram) return "size";
+  if (typeof data !== "string" || data.length > Wire.MaxDatagram) return Drop.Size;
   const f = data.split("|");
-  if (f[0] !== "S2") return f[0][0] === "S" ? "version" : BAD;
-  if (f.length < 11) return BAD;
-  if (f[2] !== cluster) return "cluster";
-  if (b36(hash(key + data.substr(f[1].length + 4)) >>> 0) !== f[1]) return "check";
+  if (f[0] !== "S2") return f[0][0] === "S" ? Drop.Version : MALFORMED;
+  if (f.length < 11) return MALFORMED;
+  if (f[2] !== cluster) return Drop.Cluster;
+  if (b36(hash(key + data.substr(f[1].length + 4)) >>> 0) !== f[1]) return Drop.Check;
   const n = f.slice(5, 9).map(n36);
-  const m: Message = { type: f[3], id: f[4], inc: n[0], seq: n[1], dv: n[2], heap: n[3], ups: f[9] ? f[9].split(",") : [], arg: f.slice(10).join("|") };
-  if (!/^[PKRAHE]$/.test(f[3]) || !isId(f[4]) || n.indexOf(-1) >= 0 || n[1] > 16777215) return BAD;
+  const m: Message = { type_: f[3], id_: f[4], incarnation_: n[0], seq_: n[1], details_: n[2], heap_: n[3], updates_: f[9] ? f[9].split(",") : [], arg_: f.slice(10).join("|") };
+  if (!/^[PKRAHE]$/.test(f[3]) || !isId(f[4]) || n.indexOf(-1) >= 0 || n[1] > 16777215) return MALFORMED;
   // checked here, parsed again one at a time by the receiver: a datagram's
   // updates as objects at once cost about 100 JsVars, enough to run an
   // esp8266 out of memory while a cluster boots
-  for (const s of m.ups) if (!update(s)) return BAD;
+  for (const s of m.updates_) if (!update(s)) return MALFORMED;
   return m;
 }
 
@@ -111,6 +135,6 @@ export function update(s: string): Update | null {
   const k = s[0];
   const p = s.substr(1).split("/");
   const alive = k === "a";
-  const u: Update = { k: k, id: p[0], inc: n36(p[1]), ip: p[2], age: alive ? 0 : n36(p[2]), dv: alive ? n36(p[3]) : 0 };
-  return p.length !== (alive ? 4 : 3) || !(alive ? isIp(u.ip) : k === "s") || !isId(u.id) || Math.min(u.inc, u.age, u.dv) < 0 ? null : u;
+  const u: Update = { kind_: k, id_: p[0], incarnation_: n36(p[1]), ip_: p[2], age_: alive ? 0 : n36(p[2]), details_: alive ? n36(p[3]) : 0 };
+  return p.length !== (alive ? 4 : 3) || !(alive ? isIp(u.ip_) : k === "s") || !isId(u.id_) || Math.min(u.incarnation_, u.age_, u.details_) < 0 ? null : u;
 }

@@ -1,8 +1,9 @@
 // What differs from one boot to the next.
+import { StorageFile } from "../core/layout.ts";
 
 /**
  * Counts this boot and seeds Math.random; returns the boot number, one more
- * than the last boot's. It is kept in the Storage file "spore.n" (a file of
+ * than the last boot's. It is kept in the Storage file StorageFile.Boots ("spore.n") (a file of
  * its own: any node has one, whatever the age of its boot file, and flash
  * keeps it).
  *
@@ -15,8 +16,8 @@
  */
 export function newBoot(): number {
   const storage = require("Storage");
-  const n = ((storage.read("spore.n") as any) | 0) + 1;
-  storage.write("spore.n", "" + n);
+  const n = ((storage.read(StorageFile.Boots) as any) | 0) + 1;
+  storage.write(StorageFile.Boots, "" + n);
   E.srand(E.CRC32(getSerial() + n + (SPORE_LIMITS.hwRandom ? peek32(SPORE_LIMITS.hwRandom) : "") + getTime()));
   return n;
 }

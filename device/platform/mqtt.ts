@@ -1,5 +1,5 @@
-// A node's MQTT side (boards with SPORE_LIMITS.mqtt, when spore.json has
-// "mq": {"host", "port", "prefix", "period", "user", "pass", "ha"}): an MQTT
+// The MQTT capability (boards whose "capabilities" include "mqtt", when
+// spore.json has "mq", layout.ts MqttSettings): an MQTT
 // 3.1.1 client over Espruino's "net", one socket to the broker. Under
 // <prefix>/<hostname>/ it keeps "status" (online/offline, retained, the
 // offline one as last will), publishes "telemetry" every `period` seconds (1
@@ -10,8 +10,8 @@
 // event (so it is published on "events"). With "ha": true, each connection
 // also announces the node to Home Assistant (MQTT discovery, retained under
 // homeassistant/): a device with its sensors, read from the telemetry, and
-// its online status. User code publishes with spore.mqtt(topic, payload,
-// qos, retain).
+// its online status. User code publishes with spore.mqtt.publish(topic,
+// payload, qos, retain) and reads spore.mqtt.up and spore.mqtt.dropped.
 //
 // It reconnects with backoff (1 s doubling to 60 s). A broker that is down
 // never blocks the node: publishes wait in a small queue while it is away,
@@ -24,16 +24,16 @@
 // first version of this client about 350 JsVars measured on the real
 // interpreter (the emulator, which cannot see closure scopes, said a third
 // of that), and a settings object about 17.
-import { CONFIG_FILE } from "../core/config.ts";
-import { C, host, O } from "../core/env.ts";
+import { config, hostname, ports } from "../core/env.ts";
 import { fire, setTap } from "../core/events.ts";
+import { StorageFile, type MqttSettings } from "../core/layout.ts";
 import { connect, lstr, Mqtt, num16, packet, parse, publish, u16 } from "../core/mqtt.ts";
 import { control } from "../core/tasks.ts";
 import { telemetry } from "../core/telemetry.ts";
 
 /** Packets kept while the broker is away, and QoS 1 messages awaiting PUBACK (const enum: no JsVars). */
-const enum K {
-  Queue = 4,
+const enum MqttQueue {
+  Max = 4,
 }
 
 /** "<prefix>/<hostname>", the topics' base; the keep-alive in seconds. */
@@ -61,17 +61,17 @@ const flight: Record<string, string> = {};
 let ha = 5;
 
 /** The "mq" settings, read again each time: the node does not keep them. */
-function settings(): any {
-  return ((require("Storage").readJSON(CONFIG_FILE, true) || {}) as any).mq;
+function settings(): MqttSettings | undefined {
+  return ((require("Storage").readJSON(StorageFile.Config, true) || {}) as any).mq;
 }
 
 /** Starts the client if spore.json names a broker (once per node). */
 export function startMqtt(): void {
   const m = settings();
   if (!m) return;
-  if (typeof m !== "object" || typeof m.host !== "string" || !m.host) return print(CONFIG_FILE + ': bad mq: {"host": ...} needed');
-  base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + host;
-  keep = (m.period >= 1 && m.period <= 32767 ? m.period | 0 : 30) * 2;
+  if (typeof m !== "object" || typeof m.host !== "string" || !m.host) return print(StorageFile.Config + ': bad mq: {"host": ...} needed');
+  base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + hostname;
+  keep = (m.period! >= 1 && m.period! <= 32767 ? m.period! | 0 : 30) * 2;
   // a ping every half keep-alive, with the telemetry; nothing heard for 1.5 keep-alives ends the connection
   setInterval(ping, keep * 500);
   setTap(event);
@@ -87,16 +87,16 @@ function ping(): void {
 }
 
 function open(): void {
-  const m = settings() || {};
+  const m = settings() || ({} as MqttSettings);
   buf = "";
   try {
-    sock = require("net").connect({ host: m.host, port: m.port > 0 && m.port < 65536 ? m.port : 1883 });
+    sock = require("net").connect({ host: m.host, port: m.port! > 0 && m.port! < 65536 ? m.port! : 1883 });
   } catch (e) {
     // offline, or no socket free: Espruino throws (and closes the socket it made); tried again after the backoff
     return lost();
   }
   // written now, it goes out once the connection is up (Espruino keeps it in the socket)
-  sock.write(connect(host, keep, base + "/status", "offline", m.user || "", m.pass || ""));
+  sock.write(connect(hostname, keep, base + "/status", "offline", m.user || "", m.pass || ""));
   full = 1;
   sock.on("data", received);
   sock.on("drain", drained);
@@ -111,7 +111,7 @@ function drained(): void {
   if (ha < 5) {
     const k = "load,freeJsVars,freeHeap,uptime,rssi".split(",")[ha++];
     full = 1;
-    sock.write(publish("homeassistant/sensor/" + host + "/" + k + "/config", JSON.stringify({ name: k, unique_id: host + "_" + k, state_topic: base + "/telemetry", value_template: "{{ value_json." + k + " }}", availability_topic: base + "/status", device: { identifiers: [host], name: host, model: "Spore " + SPORE_BOARD, sw_version: SPORE_VERSION } }), 1, 0));
+    sock.write(publish("homeassistant/sensor/" + hostname + "/" + k + "/config", JSON.stringify({ name: k, unique_id: hostname + "_" + k, state_topic: base + "/telemetry", value_template: "{{ value_json." + k + " }}", availability_topic: base + "/status", device: { identifiers: [hostname], name: hostname, model: "Spore " + SPORE_BOARD, sw_version: SPORE_VERSION } }), 1, 0));
   } else if (queue.length) {
     full = 1;
     sock.write(queue.shift());
@@ -162,7 +162,7 @@ function received(d: string): void {
         fire("cmd/result", { error: "not JSON" });
         continue;
       }
-      if (!c || !C.key || c.key !== C.key) fire("cmd/result", { error: "cluster secret required" });
+      if (!c || !config.key || c.key !== config.key) fire("cmd/result", { error: "cluster secret required" });
       else if (c.cmd === "restart") {
         fire("cmd/result", { cmd: "restart" });
         setTimeout(E.reboot, 500);
@@ -187,7 +187,7 @@ function received(d: string): void {
 export function mqttPub(topic: string, payload: string, qos: number, retain: boolean): void {
   const now = mqttUp && !full;
   let p: string;
-  if (O.jsvars() < SPORE_LIMITS.minFree + (now ? 0 : 100)) {
+  if (ports.jsvars_() < SPORE_LIMITS.minFree + (now ? 0 : 100)) {
     mqttDrops++;
     return;
   }
@@ -196,7 +196,7 @@ export function mqttPub(topic: string, payload: string, qos: number, retain: boo
     p = publish(topic, payload, retain ? 3 : 2, pid);
     // the oldest unacknowledged one gives way: the queue is bounded
     const ids = Object.keys(flight);
-    if (ids.length >= K.Queue) {
+    if (ids.length >= MqttQueue.Max) {
       delete flight[ids[0]];
       mqttDrops++;
     }
@@ -207,7 +207,7 @@ export function mqttPub(topic: string, payload: string, qos: number, retain: boo
   if (now) {
     full = 1;
     sock.write(p);
-  } else if (queue.length < K.Queue) queue.push(p);
+  } else if (queue.length < MqttQueue.Max) queue.push(p);
   else {
     if (qos) delete flight[pid];
     mqttDrops++;

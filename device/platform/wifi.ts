@@ -5,9 +5,9 @@
 //
 // State and functions at the top level, not in closures over startWifi():
 // a closure keeps its whole scope alive on the chip (see ./mqtt.ts).
-import { C, host } from "../core/env.ts";
+import { config, hostname } from "../core/env.ts";
 import { note } from "../core/events.ts";
-import { online } from "../core/members.ts";
+import { online } from "../core/gossip.ts";
 
 /** Espruino's Wifi module; serving the access point; the timer that starts it when the station is not up in time. */
 let radio: EspruinoWifi;
@@ -17,10 +17,10 @@ let timer = 0;
 /** Starts WiFi; returns the check to run periodically (it rejoins while the station is down). */
 export function startWifi(): () => void {
   radio = require("Wifi");
-  radio.setHostname(host);
+  radio.setHostname(hostname);
   radio.on("connected", connected);
   radio.on("disconnected", disconnected);
-  if (C.ssid) {
+  if (config.ssid) {
     join();
     arm();
   } else startAp("no network configured");
@@ -29,23 +29,23 @@ export function startWifi(): () => void {
 
 function startAp(why: string): void {
   if (!ap)
-    radio.startAP(host, {}, () => {
-      note("wifi/ap", { ssid: host, reason: why });
+    radio.startAP(hostname, {}, () => {
+      note("wifi/ap", { ssid: hostname, reason: why });
       online("ap", "", "");
     });
   ap = true;
 }
 
 function arm(): void {
-  if (!timer && C.ssid)
+  if (!timer && config.ssid)
     timer = setTimeout(() => {
       timer = 0;
-      startAp("no station after " + C.apw + " ms");
-    }, C.apw);
+      startAp("no station after " + config.apw + " ms");
+    }, config.apw);
 }
 
 function join(): void {
-  radio.connect(C.ssid, { password: C.pass }, (err) => {
+  radio.connect(config.ssid, { password: config.pass }, (err) => {
     if (err) startAp(err);
   });
 }
@@ -57,18 +57,18 @@ function connected(): void {
   ap = false;
   radio.getIP((err, info) => {
     if (info) {
-      note("wifi/connected", { ssid: C.ssid, ip: info.ip });
+      note("wifi/connected", { ssid: config.ssid, ip: info.ip });
       online("sta", info.ip, info.netmask);
     }
   });
 }
 
 function disconnected(): void {
-  note("wifi/disconnected", { ssid: C.ssid });
+  note("wifi/disconnected", { ssid: config.ssid });
   online("", "", "");
   arm();
 }
 
 function check(): void {
-  if (C.ssid) radio.getDetails((d) => d.status === "connected" || d.status === "connecting" || join());
+  if (config.ssid) radio.getDetails((d) => d.status === "connected" || d.status === "connecting" || join());
 }

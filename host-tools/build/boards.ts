@@ -1,6 +1,7 @@
 // Board files: the physical limits of each board and the budgets of its bundle.
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
+import { applyOverrides, projectOverrides, type Capabilities, type CapabilityOverrides } from "./capabilities.ts";
 import { JsonFileError, loadJsonFile } from "./json-schema.ts";
 import { REPO_ROOT } from "./paths.ts";
 
@@ -17,15 +18,27 @@ export interface BoardLimits {
   cpuFreqMHz: number;
   flashChipBytes: number;
   sdkVersion: string;
+  /** the chip: which Espruino object reports its state */
+  chip: "ESP8266" | "ESP32";
+  /** firmware slots in Storage */
+  slots: 1 | 2;
 }
+
+/** Device classes, from the least a node may do to the most. */
+export const DEVICE_CLASSES = ["minimal", "standard", "full"] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
 
 export interface Board {
   name: string;
   description: string;
   espruino: { image: string; envBoard: string; version: string; cliBoard: string };
+  /** Its device class and what the class may do (gossiped as SPORE_CLASS). */
+  class: { name: DeviceClass; may: string[] };
+  /** The capabilities built in: the board file's, with espruino.json's overrides applied by loadBoards(). */
+  capabilities: Capabilities;
   limits: BoardLimits;
   /** Limits the firmware applies (compiled in as SPORE_LIMITS). */
-  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; mqtt: number; dash: number; stream: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number };
+  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number };
   budgets: { bundleBytes: number; idleJsVars: number; idleJsVarsMqtt?: number; dashboardBytes?: number };
   notes?: string[];
 }
@@ -33,22 +46,25 @@ export interface Board {
 export const BOARDS_DIR = join(REPO_ROOT, "boards");
 const SCHEMA = join(BOARDS_DIR, "board.schema.json");
 
-export function loadBoardFile(file: string): Board {
+/** A board file as it is, checked against the schema; overrides (espruino.json "capabilities") applied to its capabilities. */
+export function loadBoardFile(file: string, overrides: CapabilityOverrides = {}): Board {
   const board = loadJsonFile<Board>(SCHEMA, file);
   const expected = basename(file, ".json");
   if (board.name !== expected) throw new JsonFileError(`${file}: /name: must be "${expected}" (the file name), found "${board.name}"`);
+  board.capabilities = applyOverrides(board.name, board.capabilities, overrides);
   return board;
 }
 
-export function loadBoards(dir = BOARDS_DIR): Board[] {
+/** Every board in dir, with the repository's espruino.json capability overrides (or the ones given). */
+export function loadBoards(dir = BOARDS_DIR, overrides: CapabilityOverrides = projectOverrides()): Board[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json"))
     .sort()
-    .map((f) => loadBoardFile(join(dir, f)));
+    .map((f) => loadBoardFile(join(dir, f), overrides));
 }
 
-export function loadBoard(name: string, dir = BOARDS_DIR): Board {
-  const names = loadBoards(dir).map((b) => b.name);
+export function loadBoard(name: string, dir = BOARDS_DIR, overrides: CapabilityOverrides = projectOverrides()): Board {
+  const names = loadBoards(dir, overrides).map((b) => b.name);
   if (!names.includes(name)) throw new JsonFileError(`unknown board "${name}": known boards are ${names.join(", ")}`);
-  return loadBoardFile(join(dir, `${name}.json`));
+  return loadBoardFile(join(dir, `${name}.json`), overrides);
 }

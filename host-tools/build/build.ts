@@ -2,7 +2,8 @@
 // and the Web IDE files; exit 1 when any fails to build or is over its budget.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadBoards } from "./boards.ts";
+import { type Board, loadBoards } from "./boards.ts";
+import { CAPABILITY_NAMES } from "./capabilities.ts";
 import { BOOT_ENTRY, bundleBoard, BuildError, type BundleResult } from "./bundle.ts";
 import { storageLayout } from "./image.ts";
 import { buildDashboard } from "./dashboard.ts";
@@ -52,7 +53,7 @@ export function buildIdes(results: BundleResult[], boots: BundleResult[], dashbo
   return results.map((fw) => {
     const board = boards.find((b) => b.name === fw.board)!;
     const boot = boots.find((b) => b.board === fw.board)!;
-    const ide = ideFile({ board, firmware: fw.code, version: fw.version, boot: boot.code, bootPlain: boot.plain, dashboard: board.node.dash ? dashboard : undefined });
+    const ide = ideFile({ board, firmware: fw.code, version: fw.version, boot: boot.code, bootPlain: boot.plain, dashboard: board.capabilities.dashboard ? dashboard : undefined });
     if (write) writeFileSync(join(DIST_DIR, `${fw.board}.ide.js`), ide.code, "latin1");
     return ide;
   });
@@ -67,6 +68,22 @@ export async function buildAll(boardNames?: string[], write = true): Promise<Bun
 export async function buildBoots(boardNames?: string[], write = true): Promise<BundleResult[]> {
   const boards = loadBoards().filter((b) => !boardNames || boardNames.includes(b.name));
   return Promise.all(boards.map((b) => bundleBoard(b, { entry: BOOT_ENTRY, suffix: ".boot", write })));
+}
+
+/**
+ * Why a bundle is over its budget and what to drop: each capability it
+ * carries, with the bytes the bundle has without it (espruino.json
+ * "capabilities" turns one off).
+ */
+export async function overBudget(board: Board, r: BundleResult): Promise<string> {
+  const carried = CAPABILITY_NAMES.filter((c) => board.capabilities[c]);
+  const options: string[] = [];
+  for (const c of carried) {
+    const without = await bundleBoard({ ...board, capabilities: { ...board.capabilities, [c]: false } }, { write: false });
+    options.push(`${c} (${without.bytes} B without it${without.bytes <= r.budget ? ", fits" : ""})`);
+  }
+  const advice = options.length ? `; drop one of its capabilities in espruino.json "capabilities": {"${board.name}": {...: false}}: ${options.join(", ")}` : "; it carries no capability to drop";
+  return `${board.name}: ${r.bytes} B, over its budget of ${r.budget} B (boards/${board.name}.json budgets.bundleBytes)${advice}`;
 }
 
 /** Everything dist/ holds: the bundles, the boot files and the dashboard, with sizes against budgets. */
@@ -94,7 +111,7 @@ export async function buildProject(boardNames?: string[], options: { write?: boo
   const [bundles, boots] = await Promise.all([buildAll(boardNames, write), buildBoots(boardNames, write)]);
   const dash = buildDashboard(write);
   const ides = buildIdes(bundles, boots, dash.data, write);
-  const dashBudget = Math.min(...boards.filter((b) => b.node.dash).map((b) => b.budgets.dashboardBytes ?? 0));
+  const dashBudget = Math.min(...boards.filter((b) => b.capabilities.dashboard).map((b) => b.budgets.dashboardBytes ?? 0));
   const report = [
     formatSizes(bundles),
     `dashboard (dist/dashboard.html.gz): ${dash.bytes} B gzipped (${dash.rawBytes} B of HTML) of ${dashBudget} B  ${dash.bytes > dashBudget ? "OVER BUDGET" : "ok"}`,
@@ -103,7 +120,7 @@ export async function buildProject(boardNames?: string[], options: { write?: boo
   ].join("\n");
   const failures: string[] = [];
   const over = bundles.filter((r) => r.bytes > r.budget);
-  if (over.length) failures.push(`${over.map((r) => r.board).join(", ")} over budget (boards/<board>.json budgets.bundleBytes)`);
+  for (const r of over) failures.push(await overBudget(boards.find((b) => b.name === r.board)!, r));
   if (dash.bytes > dashBudget) failures.push("the dashboard is over its budget (boards/<board>.json budgets.dashboardBytes)");
   const full = boots.filter((r) => storageLayout(boards.find((b) => b.name === r.board)!, r.bytes).free < 0);
   if (full.length) failures.push(`${full.map((r) => r.board).join(", ")}: Storage cannot hold the boot file, the firmware slots, configuration and state`);

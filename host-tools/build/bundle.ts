@@ -4,8 +4,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { crc32 } from "node:zlib";
 import * as esbuild from "esbuild";
+import { minify } from "terser";
+import * as acorn from "acorn";
+import * as walk from "acorn-walk";
 import type { Board } from "./boards.ts";
-import { PRIVATE_PROPS } from "./mangle.ts";
+import { capabilityDefines } from "./capabilities.ts";
+import { mangleCache, MANGLED, saveMangleCache, unmangled } from "./mangle.ts";
 import { tokenise } from "./pretokenise.ts";
 import { checkEspruinoSubset, ESPRUINO_BUILTIN_MODULES } from "./espruino-subset.ts";
 import { DIST_DIR, REPO_ROOT } from "./paths.ts";
@@ -93,6 +97,49 @@ function limitDefines(board: Board): Record<string, string> {
   return out;
 }
 
+/**
+ * Minifiers count characters; the chip's pretokenised script counts tokens,
+ * where `true`, `false` and `undefined` are one byte each and their minified
+ * forms `!0` (2), `!1` (3) and `void 0` (2) are not. The same values, so the
+ * script means the same.
+ */
+function tokenFriendly(code: string): string {
+  const edits: { start: number; end: number; text: string }[] = [];
+  walk.simple(acorn.parse(code, { ecmaVersion: 2020 }), {
+    UnaryExpression(node: any) {
+      const arg = node.argument;
+      if (arg.type !== "Literal" || typeof arg.value !== "number") return;
+      if (node.operator === "!" && (arg.value === 0 || arg.value === 1)) edits.push({ start: node.start, end: node.end, text: arg.value ? "false" : "true" });
+      if (node.operator === "void" && arg.value === 0) edits.push({ start: node.start, end: node.end, text: "undefined" });
+    },
+  });
+  edits.sort((a, b) => b.start - a.start);
+  let out = code;
+  // spaced: "return!0" becomes "return true", never "returntrue"
+  for (const e of edits) out = out.slice(0, e.start) + " " + e.text + " " + out.slice(e.end);
+  return out;
+}
+
+/**
+ * Terser after esbuild: it inlines the small functions that one concern per
+ * module leaves behind (called once, they cost bytes in the bundle and
+ * JsVars on the chip for as long as they exist) and compresses further. Its
+ * output is checked against the Espruino subset again.
+ */
+async function compact(code: string, board: string): Promise<string> {
+  const out = await minify(code, {
+    ecma: 2015,
+    toplevel: true,
+    compress: { passes: 3, inline: 3, reduce_funcs: true, keep_fargs: false, unsafe: false, hoist_funs: false },
+    mangle: { toplevel: true },
+    format: { ascii_only: true },
+  });
+  const text = tokenFriendly(out.code!.trimEnd() + "\n");
+  const problems = checkEspruinoSubset(text);
+  if (problems.length) throw new BuildError(`${board}: the compacted bundle uses JavaScript that Espruino 2v29 does not run:\n  ${problems.map((p) => `bundle ${p.line}:${p.column + 1}: ${p.message}`).join("\n  ")}`);
+  return text;
+}
+
 export async function bundleBoard(board: Board, options: BundleOptions = {}): Promise<BundleResult> {
   const entry = options.entry ?? DEVICE_ENTRY;
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
@@ -109,25 +156,42 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
       supported: ESPRUINO_UNSUPPORTED,
       external: ESPRUINO_BUILTIN_MODULES,
       // each SPORE_LIMITS.<field> becomes its number: no limits object on the chip
-      define: { SPORE_BOARD: JSON.stringify(board.name), SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER), SPORE_DASHBOARD_BYTES: String(board.budgets.dashboardBytes ?? 0), ...limitDefines(board) },
+      define: {
+        SPORE_BOARD: JSON.stringify(board.name),
+        SPORE_CLASS: JSON.stringify(board.class.name),
+        SPORE_CHIP: JSON.stringify(board.limits.chip),
+        SPORE_SLOTS: String(board.limits.slots),
+        SPORE_CPU_MHZ: String(board.limits.cpuFreqMHz),
+        SPORE_FLASH_BYTES: String(board.limits.flashChipBytes),
+        SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER),
+        SPORE_DASHBOARD_BYTES: String(board.budgets.dashboardBytes ?? 0),
+        ...limitDefines(board),
+        ...capabilityDefines(board.capabilities),
+      },
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: true } },
-      mangleProps: new RegExp("^(" + PRIVATE_PROPS.join("|") + ")$"),
+      mangleProps: MANGLED,
+      mangleCache: mangleCache(),
       sourcemap: "external",
       outdir: DIST_DIR,
       write: false,
       logLevel: "silent",
+      metafile: !!process.env.SPORE_META,
     });
+    if (process.env.SPORE_META) { const o = Object.values(result.metafile!.outputs).find((x: any) => x.entryPoint)!; for (const [k, v] of Object.entries(o.inputs)) console.error("META", board.name, k, (v as any).bytesInOutput); }
   } catch (e) {
     const failure = e as esbuild.BuildFailure;
     if (!failure.errors) throw e;
     throw new BuildError(`${board.name}: build failed:\n  ${failure.errors.map(describeEsbuildError).join("\n  ")}`);
   }
+  saveMangleCache(result.mangleCache);
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"))!;
   const map = result.outputFiles.find((f) => f.path.endsWith(".js.map"))!;
-  const plain = js.text.trimEnd() + "\n";
-  const undefinedConstant = /\bSPORE_[A-Z_]+/.exec(plain);
+  const bundled = js.text.trimEnd() + "\n";
+  const undefinedConstant = /\bSPORE_[A-Z_]+/.exec(bundled);
   if (undefinedConstant) throw new BuildError(`${board.name}: ${undefinedConstant[0]} is left in the bundle (a build constant the build does not define)`);
-  const problems = checkEspruinoSubset(plain);
+  const kept = unmangled(bundled);
+  if (kept) throw new BuildError(`${board.name}: property ${kept} is left in the bundle unshortened (a name ending in "_" must be written as .name_, not quoted)`);
+  const problems = checkEspruinoSubset(bundled);
   if (problems.length) {
     const lookup = new SourceMapLookup(JSON.parse(map.text) as SourceMapV3);
     const lines = problems.map((p) => {
@@ -137,6 +201,7 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
     });
     throw new BuildError(`${board.name}: the bundle uses JavaScript that Espruino 2v29 does not run:\n  ${lines.join("\n  ")}`);
   }
+  const plain = await compact(bundled, board.name);
   // what goes on the chip is pretokenised; the version is the CRC32 of that,
   // taken with a placeholder of the same length where the version goes
   const draft = tokenise(plain);

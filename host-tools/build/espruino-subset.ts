@@ -53,6 +53,13 @@ function referencedNames(root: AnyNode): Set<string> {
   walk.fullAncestor(root, (node: AnyNode, _state: unknown, ancestors: AnyNode[]) => {
     if (node.type === "Identifier" && isReference(node, ancestors[ancestors.length - 2])) names.add(node.name);
   });
+  // a name the function declares itself (a parameter, a variable, a catch
+  // parameter) is its own, not the loop's: a minifier reuses short names
+  walk.full(root, (node: AnyNode) => {
+    if (node.type === "VariableDeclarator" && node.id.type === "Identifier") names.delete(node.id.name);
+    if (isFunction(node)) for (const p of node.params) if (p.type === "Identifier") names.delete(p.name);
+    if (node.type === "CatchClause" && node.param?.type === "Identifier") names.delete(node.param.name);
+  });
   return names;
 }
 

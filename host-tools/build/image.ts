@@ -53,7 +53,7 @@ export const MQ_TEXT_MAX = 63;
 
 /** The largest spore.json on a board: with the broker where the board has MQTT. */
 export function configMaxBytes(board: Board): number {
-  return CONFIG_MAX_BYTES + (board.node.mqtt ? MQ_MAX_BYTES : 0);
+  return CONFIG_MAX_BYTES + (board.capabilities.mqtt ? MQ_MAX_BYTES : 0);
 }
 /** The boot number the firmware keeps (device/platform/boot-number.ts): a whole number, reserved up to 8 digits (a node restarting every 5 s takes 15 years to pass them). */
 export const BOOTS_FILE = "spore.n";
@@ -83,7 +83,7 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
   rows.push({ file: CONFIG_FILE, bytes: footprint(configMaxBytes(board)), what: "configuration (largest)" });
   for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(stateMaxBytes(board)), what: "boot state copy" });
   rows.push({ file: BOOTS_FILE, bytes: footprint(BOOTS_MAX_BYTES), what: "boot number" });
-  if (board.node.dash) rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });
+  if (board.capabilities.dashboard) rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });
   const used = rows.reduce((n, r) => n + r.bytes, 0);
   return { rows, used, free: board.limits.storageBytes - used };
 }

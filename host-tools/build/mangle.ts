@@ -1,14 +1,44 @@
-// Property names private to the device code, shortened in the bundle by
-// esbuild's mangleProps: every property name costs bytes in the bundle and,
-// past 4 characters, an extra JsVar per object that holds it on the chip.
-// Only names that never cross the bundle's edge may be listed: not Espruino
-// APIs, not JSON keys, not the TaskManager and event API that user code calls.
-// The build refuses a listed name that an Espruino type declaration uses.
-export const PRIVATE_PROPS = [
-  // ports (device/core/env.ts)
-  "hash", "every", "change", "clear", "heap", "jsvars", "mac", "sdk", "mhz", "flash", "boots", "uniform", "later",
-  // parsed datagrams and probes
-  "type", "inc", "seq", "dv", "ups", "arg", "ok",
-  // HTTP responses
-  "code", "more",
-];
+// Property names private to the device code end in "_" and are shortened in
+// the bundle by esbuild's mangleProps: every property name costs bytes in the
+// bundle and, past 4 characters, an extra JsVar per object that holds it on
+// the chip. So the source says `member.address_` and the chip sees `m.a`.
+// Only names that never cross the bundle's edge may end in "_": not Espruino
+// APIs, not JSON keys (Storage files, answers, datagrams), not the TaskManager
+// and event API that user code calls.
+//
+// The short names are kept in mangle-cache.json (committed), so they are the
+// same from one build to the next and across boards: a property new to the
+// cache gets a name at its first build, and test/build/bundle.test.ts fails
+// until the cache that build wrote is committed.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "./paths.ts";
+
+/** Which properties are mangled: names ending in "_". */
+export const MANGLED = /_$/;
+
+export const MANGLE_CACHE_FILE = join(REPO_ROOT, "host-tools", "build", "mangle-cache.json");
+
+type Cache = Record<string, string | false>;
+
+export function mangleCache(): Cache {
+  return existsSync(MANGLE_CACHE_FILE) ? (JSON.parse(readFileSync(MANGLE_CACHE_FILE, "utf8")) as Cache) : {};
+}
+
+/** Adds what a build named to the cache file (sorted, so it diffs well); names already there keep theirs. Returns the names added. */
+export function saveMangleCache(fromBuild: Cache | undefined): string[] {
+  const cache = mangleCache();
+  const added = Object.keys(fromBuild ?? {}).filter((k) => !(k in cache));
+  if (!added.length) return added;
+  for (const k of added) cache[k] = fromBuild![k];
+  const sorted: Cache = {};
+  for (const k of Object.keys(cache).sort()) sorted[k] = cache[k];
+  writeFileSync(MANGLE_CACHE_FILE, JSON.stringify(sorted, null, 2) + "\n");
+  return added;
+}
+
+/** A property access that kept its "_" (quoted, so esbuild left it): the build refuses it. */
+export function unmangled(code: string): string | undefined {
+  const m = /\.[A-Za-z]\w*_(?![\w$])/.exec(code);
+  return m ? m[0].substr(1) : undefined;
+}

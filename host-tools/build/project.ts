@@ -10,6 +10,8 @@ export interface Project {
   ports: { http: number; udp: number };
   boards: string[];
   emulator?: { nodes?: string[]; portOffset?: number };
+  /** Capability overrides (host-tools/build/capabilities.ts): loadBoards() applies them. */
+  capabilities?: Record<string, Record<string, boolean>>;
   /** The broker flash writes into spore.json for boards with MQTT; the schema fills in what is left out. */
   mqtt?: { host: string; port: number; prefix: string; period: number; homeAssistant: boolean; userEnv?: string; passwordEnv?: string };
 }
@@ -25,5 +27,6 @@ export function loadProject(file = PROJECT_FILE): Project {
   };
   check("/boards", project.boards);
   check("/emulator/nodes", project.emulator?.nodes ?? []);
+  check("/capabilities", Object.keys(project.capabilities ?? {}).filter((k) => k !== "*"));
   return project;
 }

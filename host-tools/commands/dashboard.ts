@@ -25,7 +25,7 @@ for it (esp01 has none). A node then serves it at GET /.`,
       if (p.positional[0] === "all") {
         const node = apiNode(p, io);
         const members = await a.members(node);
-        const withRoom = new Set(loadBoards().filter((b) => b.node.dash).map((b) => b.name));
+        const withRoom = new Set(loadBoards().filter((b) => b.capabilities.dashboard).map((b) => b.name));
         targets = members.filter((m) => m.status !== "DEAD" && m.board && withRoom.has(m.board)).map((m) => ({ name: m.hostname, address: { host: m.ip, port: node.port } }));
       } else {
         const address = parseAddress(p.positional[0]);

@@ -148,7 +148,7 @@ export class Cluster {
     } else {
       this.bundles[boardName + ".boot"] ??= readBundle(boardName + ".boot");
       // as the flash tool writes it: configuration, firmware in slot a, boot state, boot file
-      const dashboard = board.node.dash ? (this.bundles.dashboard ??= readDist(DASHBOARD_DIST_FILE)) : undefined;
+      const dashboard = board.capabilities.dashboard ? (this.bundles.dashboard ??= readDist(DASHBOARD_DIST_FILE)) : undefined;
       for (const f of flashImage({ firmware, boot: this.bundles[boardName + ".boot"], config: this.nodeConfig(), dashboard })) device.storage.write(f.name, f.data);
     }
     this.devices.push(device);

@@ -15,6 +15,8 @@ export interface NodeStatus {
   hostname: string;
   ip: string;
   board: string;
+  /** the board's device class (nodes from before classes have none) */
+  class?: string;
   version: string;
   uptime?: number;
   freeHeap?: number;
@@ -34,6 +36,8 @@ export interface Member {
   status: "ACTIVE" | "INACTIVE" | "DEAD";
   resources: { freeHeap?: number; [k: string]: unknown };
   board?: string;
+  /** minimal, standard or full (boards/<board>.json "class") */
+  class?: string;
   version?: string;
 }
 

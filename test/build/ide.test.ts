@@ -46,7 +46,7 @@ t("each board's file in dist/ is printable ASCII, a script the IDE's parser read
     });
     const names = writes(ide.code).map((w) => w[0]);
     assert.not.ok(names.includes("spore.json"), `${board.name}: dist/ holds no configuration, so no secret`);
-    const expected = ide.mode === "flash" ? ["spore.a", ...(board.node.dash ? ["spore.html"] : [])] : [".bootcde"];
+    const expected = ide.mode === "flash" ? ["spore.a", ...(board.capabilities.dashboard ? ["spore.html"] : [])] : [".bootcde"];
     assert.equal([...new Set(names)], expected, `${board.name}: what the installer writes`);
     // what it writes is the build's output, byte for byte
     const bundle = readFileSync(join(DIST_DIR, ide.mode === "flash" ? `${board.name}.js` : `${board.name}.boot.js`), "latin1");

@@ -122,11 +122,14 @@ test("cluster members, node status and restart, tasks and events against live no
   let r = await cli(c, ["cluster", "members", "--api-node", d.ip]);
   assert.is(r.code, 0, r.err);
   const lines = r.out.trim().split("\n");
-  assert.match(lines[0], /^hostname\s+ip\s+board\s+version\s+status\s+latency\s+free heap$/);
+  assert.match(lines[0], /^hostname\s+ip\s+board\s+class\s+version\s+status\s+latency\s+free heap$/);
   assert.is(lines.length, 4);
-  for (const o of c.devices) assert.ok(lines.some((l) => l.includes(o.ip) && l.includes("ACTIVE") && l.includes(o.board.name)), r.out);
+  // each member's device class, gossiped with its details: esp01 minimal, esp8266 standard, esp32 full
+  for (const o of c.devices) assert.ok(lines.some((l) => l.includes(o.ip) && l.includes("ACTIVE") && new RegExp(`${o.board.name}\\s+${o.board.class.name}\\s`).test(l)), r.out);
   r = await cli(c, ["cluster", "members", "--api-node", d.ip, "--json"]);
-  assert.is((JSON.parse(r.out) as unknown[]).length, 3);
+  const listed0 = JSON.parse(r.out) as { hostname: string; class: string }[];
+  assert.is(listed0.length, 3);
+  assert.equal(listed0.map((m) => m.class).sort(), ["full", "minimal", "standard"]);
   r = await cli(c, ["node", "status", d.ip]);
   assert.match(r.out, /board\s+esp32/);
   assert.match(r.out, /boot\s+slot a, ok/);

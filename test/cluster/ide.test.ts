@@ -33,7 +33,7 @@ async function ide(board: string, o: { version?: string; config?: Record<string,
   const built = builtVersion(board);
   const version = o.version ?? built;
   const firmware = readBundle(board).split(built).join(version);
-  return ideFile({ board: b, firmware, version, boot: boot.code, bootPlain: boot.plain, dashboard: b.node.dash ? buildDashboard(false).data : undefined, config: o.config });
+  return ideFile({ board: b, firmware, version, boot: boot.code, bootPlain: boot.plain, dashboard: b.capabilities.dashboard ? buildDashboard(false).data : undefined, config: o.config });
 }
 
 /** A node whose .bootcde is `code` (as Save on Send to Flash leaves it), with the cluster's spore.json, booted and on WiFi. */

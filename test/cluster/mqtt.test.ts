@@ -289,7 +289,7 @@ test("nodes with a broker in spore.json keep their status, publish telemetry eve
   try {
     await runAsync(c, 60000);
     // the boards built with the client (boards/<board>.json node.mqtt)
-    const withMqtt = c.devices.filter((d) => loadBoard(d.board.name).node.mqtt);
+    const withMqtt = c.devices.filter((d) => loadBoard(d.board.name).capabilities.mqtt);
     assert.ok(withMqtt.length >= 3);
     for (const d of withMqtt) {
       const base = `spore/${d.hostname}`;
@@ -302,7 +302,7 @@ test("nodes with a broker in spore.json keep their status, publish telemetry eve
       assert.is(last.members.ACTIVE, Math.min(8, loadBoard(d.board.name).node.memberTable), `${d.hostname}: its eight others, as many as its table holds`);
       assert.ok(broker.seen.some((m) => m.topic === base + "/events" && JSON.parse(m.payload).name === "node/discovered"), "events published");
     }
-    assert.not.ok(broker.seen.some((m) => c.devices.some((d) => !loadBoard(d.board.name).node.mqtt && m.topic.includes(d.hostname))), "boards without the client publish nothing");
+    assert.not.ok(broker.seen.some((m) => c.devices.some((d) => !loadBoard(d.board.name).capabilities.mqtt && m.topic.includes(d.hostname))), "boards without the client publish nothing");
     const report = c.devices.map((d) => `${d.board.name} ${d.memory().usage}`).join(", ");
     console.log(`    JsVars used with 8 members and MQTT (emulator's estimate): ${report}`);
     for (const d of withMqtt) assert.ok(d.memory().usage <= loadBoard(d.board.name).budgets.idleJsVarsMqtt!, `${d.board.name} over its idleJsVarsMqtt`);

@@ -31,9 +31,9 @@ function rig(board = "esp01") {
 node("a ping is acked by unicast with the same nonce and the sender becomes an ACTIVE member", () => {
   const t = rig();
   t.send("000001", "P", 10, "", "k7");
-  const ack = t.heard.find((m) => m.type === "K");
+  const ack = t.heard.find((m) => m.type_ === "K");
   assert.ok(ack, JSON.stringify(t.heard));
-  assert.is(ack!.arg, "k7");
+  assert.is(ack!.arg_, "k7");
   assert.equal(t.status().members, { ACTIVE: 1, INACTIVE: 0, DEAD: 0 });
 });
 
@@ -45,19 +45,19 @@ node("announces heard at once are answered up to the board's hellos; each announ
   // together, not across the LAN, whose latency jitter could let an answer go out between two of them
   for (let i = 0; i < 10; i++) t.d.deliverDatagram(encode(t.c.secret, "spore", `A|${(i + 1).toString(16).padStart(6, "0")}|0|1|0|0`, "", "", hash), PEER, 4210, 4210);
   t.c.runFor(2000);
-  assert.is(t.heard.slice(before).filter((m) => m.type === "H").length, hellos);
+  assert.is(t.heard.slice(before).filter((m) => m.type_ === "H").length, hellos);
   assert.equal(t.status().members, { ACTIVE: 10, INACTIVE: 0, DEAD: 0 });
   // the answers went out: a later announce is answered again
   t.send("00000b", "A", 1);
   t.c.runFor(1000);
-  assert.is(t.heard.slice(before).filter((m) => m.type === "H").length, hellos + 1);
+  assert.is(t.heard.slice(before).filter((m) => m.type_ === "H").length, hellos + 1);
 });
 
 node("a replayed datagram is dropped and counted; reordered ones inside the window are accepted", () => {
   const t = rig();
   for (const seq of [10, 12, 11, 11, 12]) t.send("000001", "P", seq, "", "n" + seq);
   assert.is(t.status().drops.replay, 2);
-  assert.equal(t.heard.filter((m) => m.type === "K").map((m) => m.arg), ["n10", "n12", "n11"]);
+  assert.equal(t.heard.filter((m) => m.type_ === "K").map((m) => m.arg_), ["n10", "n12", "n11"]);
 });
 
 node("a node that hears it is suspected refutes with a higher incarnation, gossiped", () => {
@@ -69,9 +69,9 @@ node("a node that hears it is suspected refutes with a higher incarnation, gossi
   t.send("000001", "H", 1, `s${id}/${first.toString(36)}/3`);
   assert.is(t.status().incarnation, first + 1);
   t.send("000001", "P", 2, "", "1");
-  const ack = t.heard.filter((m) => m.type === "K").pop()!;
-  assert.is(ack.inc, first + 1);
-  assert.ok(ack.ups.map(update).some((u) => u!.id === id && u!.k === "a" && u!.inc === first + 1), JSON.stringify(ack.ups));
+  const ack = t.heard.filter((m) => m.type_ === "K").pop()!;
+  assert.is(ack.incarnation_, first + 1);
+  assert.ok(ack.updates_.map(update).some((u) => u!.id_ === id && u!.kind_ === "a" && u!.incarnation_ === first + 1), JSON.stringify(ack.updates_));
 });
 
 node("gossip adds members up to the board's table limit and counts the rest", () => {
@@ -90,8 +90,8 @@ node("a cluster event is delivered once, forwarded with one hop fewer, and dropp
   t.send("000003", "E", 1, "", "000002.5.1.alarm:[1]");
   const events = api<{ events: { name: string; origin: string; data: unknown }[] }>(t.c, t.d, "/api/events", "events").events.filter((e) => e.name === "alarm");
   assert.equal(events.map((e) => [e.origin, e.data]), [["esp_000002", [1]]]);
-  const forwarded = t.heard.filter((m) => m.type === "E");
-  assert.ok(forwarded.length >= 1 && forwarded.every((m) => m.arg === "000002.5.1.alarm:[1]"), JSON.stringify(forwarded));
+  const forwarded = t.heard.filter((m) => m.type_ === "E");
+  assert.ok(forwarded.length >= 1 && forwarded.every((m) => m.arg_ === "000002.5.1.alarm:[1]"), JSON.stringify(forwarded));
   t.send("000002", "E", 2, "", "000002.6.9.alarm:[1]");
   t.send("000002", "E", 3, "", "000002.7.1.alarm:{bad");
   assert.is(t.status().drops.malformed, 2);

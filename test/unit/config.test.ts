@@ -1,5 +1,5 @@
 import * as assert from "uvu/assert";
-import { defaultConfig, readConfig } from "../../device/core/config.ts";
+import { defaultConfig, readConfig } from "../../device/core/layout.ts";
 import { suite } from "../suite.ts";
 
 const { test: config } = suite("node config");

@@ -1,6 +1,18 @@
-// Unit tests run the pure core in Node, where the build's SPORE_LIMITS
-// constants do not exist: this defines them as an esp8266's.
+// Unit tests run the pure core in Node, where the build's constants
+// (SPORE_LIMITS, SPORE_CAPS, the board facts) do not exist: this defines
+// them as an esp8266's.
 import { loadBoard } from "../../host-tools/build/boards.ts";
 
-(globalThis as { SPORE_LIMITS?: unknown }).SPORE_LIMITS = loadBoard("esp8266").node;
-Object.assign(globalThis, { SPORE_BOARD: "esp8266", SPORE_VERSION: "0123abcd" });
+const board = loadBoard("esp8266");
+const caps = { mqtt: +board.capabilities.mqtt, dashboard: +board.capabilities.dashboard, stream: +board.capabilities.stream };
+Object.assign(globalThis, {
+  SPORE_LIMITS: board.node,
+  SPORE_CAPS: caps,
+  SPORE_BOARD: "esp8266",
+  SPORE_CLASS: board.class.name,
+  SPORE_CHIP: board.limits.chip,
+  SPORE_SLOTS: board.limits.slots,
+  SPORE_CPU_MHZ: board.limits.cpuFreqMHz,
+  SPORE_FLASH_BYTES: board.limits.flashChipBytes,
+  SPORE_VERSION: "0123abcd",
+});

@@ -3,9 +3,11 @@
 import "./limits.ts";
 import { crc32 } from "node:zlib";
 import * as assert from "uvu/assert";
-import { readConfig } from "../../device/core/config.ts";
+import { readConfig } from "../../device/core/layout.ts";
 import { setup, type Ports } from "../../device/core/env.ts";
-import { M, online, receive, send } from "../../device/core/members.ts";
+import { receive } from "../../device/core/dispatch.ts";
+import { online, send } from "../../device/core/gossip.ts";
+import { members as M } from "../../device/core/members.ts";
 import { decode, encode, Wire, type Message } from "../../device/core/wire.ts";
 import { suite } from "../suite.ts";
 
@@ -15,7 +17,7 @@ const out: { data: string; to: string }[] = [];
 const udp = { dSnd: "", send: (data: string, _port: number, to: string) => void out.push({ data, to }) };
 const { test: members } = suite("members: sending");
 // the core's configuration is module state, shared with other unit test files in this process: set before each test
-const configure = () => setup({ udp, hash, now: () => 1000, heap: () => 9000, jsvars: () => 900, log: () => {}, later: () => 0, uniform: () => 0.5 } as unknown as Ports, readConfig({ key: "k3y" }, []), "a1b2c3");
+const configure = () => setup({ udp_: udp, hash_: hash, now_: () => 1000, heap_: () => 9000, jsvars_: () => 900, log_: () => {}, later_: () => 0, uniform_: () => 0.5 } as unknown as Ports, readConfig({ key: "k3y" }, []), "a1b2c3");
 members.before.each(configure);
 members.before(() => {
   configure();
@@ -27,8 +29,8 @@ const last = () => decode(out[out.length - 1].data, "k3y", "spore", hash) as Mes
 
 members("a ping is answered, piggybacking what this node has to gossip", () => {
   assert.equal(Object.keys(M).sort(), ["a1b2c4", "a1b2c5"]);
-  assert.is(last().type, "K");
-  assert.ok(last().ups.length >= 2, JSON.stringify(last().ups));
+  assert.is(last().type_, "K");
+  assert.ok(last().updates_.length >= 2, JSON.stringify(last().updates_));
 });
 
 members("with more than the board's backlog still unsent in the socket, the next goes without updates, not held full in JsVars too", () => {
@@ -36,11 +38,11 @@ members("with more than the board's backlog still unsent in the socket, the next
   assert.is(SPORE_LIMITS.backlog, 0);
   udp.dSnd = "\0".repeat(8) + "x".repeat(Wire.MaxDatagram - 8);
   send("R", "8/10.0.0.7", "10.0.0.6");
-  assert.equal([last().type, last().arg, last().ups], ["R", "8/10.0.0.7", []]);
+  assert.equal([last().type_, last().arg_, last().updates_], ["R", "8/10.0.0.7", []]);
   udp.dSnd = "";
   send("R", "9/10.0.0.7", "10.0.0.6");
-  assert.is(last().type, "R");
-  assert.ok(last().ups.length >= 1, "nothing waiting: updates again");
+  assert.is(last().type_, "R");
+  assert.ok(last().updates_.length >= 1, "nothing waiting: updates again");
 });
 
 members("past the board's unsentMax bytes unsent, a message is dropped: a node starved of CPU does not pile datagrams up in JsVars until it runs out", () => {
@@ -58,7 +60,7 @@ members("past the board's unsentMax bytes unsent, a message is dropped: a node s
   udp.dSnd = "";
   send("R", "a/10.0.0.7", "10.0.0.6");
   assert.is(out.length, before + 2, "sent once the socket has drained");
-  assert.is(last().arg, "a/10.0.0.7");
+  assert.is(last().arg_, "a/10.0.0.7");
 });
 
 members.run();

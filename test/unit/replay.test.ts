@@ -14,20 +14,20 @@ const MAX = 16777215;
 function sender(n: number, q: number, seen: number[] = []): Seen {
   let w = 0;
   for (const b of seen) w |= 1 << (b - 1);
-  return { n, q, w };
+  return { incarnation_: n, seqHigh_: q, seqWindow_: w };
 }
 
-/** A datagram received as members.ts takes it: checked, then the sender's incarnation raised to the datagram's. */
+/** A datagram received as dispatch.ts takes it: checked, then the sender's incarnation raised to the datagram's. */
 function deliver(m: Seen, inc: number, q: number): number {
   const f = fresh(m, inc, q);
-  if (f && inc > m.n) m.n = inc;
+  if (f && inc > m.incarnation_) m.incarnation_ = inc;
   return f;
 }
 
 const rows: [string, Seen, number, number, number][] = [
   // what, the sender's record, datagram incarnation, datagram seq, expected
-  ["the first datagram heard from a sender", { n: 4096, q: -1, w: 0 }, 4096, 12345, FIRST],
-  ["the first after gossip of a new incarnation cleared the window", { n: 8192, q: -1, w: 0 }, 8192, 3, FIRST],
+  ["the first datagram heard from a sender", { incarnation_: 4096, seqHigh_: -1, seqWindow_: 0 }, 4096, 12345, FIRST],
+  ["the first after gossip of a new incarnation cleared the window", { incarnation_: 8192, seqHigh_: -1, seqWindow_: 0 }, 8192, 3, FIRST],
   ["the next seq", sender(4096, 100), 4096, 101, NEW],
   ["the same seq again", sender(4096, 100), 4096, 100, REPLAY],
   ["31 ahead", sender(4096, 100), 4096, 131, NEW],
@@ -62,7 +62,7 @@ for (const [what, m, inc, q, expected] of rows) {
 }
 
 replay("a sender's lifetime: every datagram of each boot is new once, and none of a previous boot's after it", () => {
-  const m: Seen = { n: 4096, q: -1, w: 0 };
+  const m: Seen = { incarnation_: 4096, seqHigh_: -1, seqWindow_: 0 };
   const kept: [number, number][] = [];
   for (let boot = 1; boot <= 4; boot++) {
     const inc = boot * 4096;

@@ -11,11 +11,11 @@ wire("a datagram round-trips: header numbers in base 36, updates, an argument wi
   const d = make("aa1b2c4/0/10.0.0.7/1z,sa1b2c5/3/c", "x|y");
   assert.ok(d.startsWith("S2|"));
   const m = decode(d, "k3y", "spore", hash) as Message;
-  assert.equal([m.type, m.id, m.inc, m.seq, m.dv, m.heap, m.arg], ["P", "a1b2c3", 1, 100, 5, 12345, "x|y"]);
-  assert.equal(m.ups, ["aa1b2c4/0/10.0.0.7/1z", "sa1b2c5/3/c"]);
-  assert.equal(m.ups.map(update), [
-    { k: "a", id: "a1b2c4", inc: 0, ip: "10.0.0.7", age: 0, dv: 71 },
-    { k: "s", id: "a1b2c5", inc: 3, ip: "c", age: 12, dv: 0 },
+  assert.equal([m.type_, m.id_, m.incarnation_, m.seq_, m.details_, m.heap_, m.arg_], ["P", "a1b2c3", 1, 100, 5, 12345, "x|y"]);
+  assert.equal(m.updates_, ["aa1b2c4/0/10.0.0.7/1z", "sa1b2c5/3/c"]);
+  assert.equal(m.updates_.map(update), [
+    { kind_: "a", id_: "a1b2c4", incarnation_: 0, ip_: "10.0.0.7", age_: 0, details_: 71 },
+    { kind_: "s", id_: "a1b2c5", incarnation_: 3, ip_: "c", age_: 12, details_: 0 },
   ]);
 });
 

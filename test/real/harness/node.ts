@@ -90,7 +90,7 @@ export class RealNode {
   image(): ImageFile[] {
     const o = this.options;
     const read = (f: string) => readFileSync(join(o.dist, f), "latin1");
-    const dashboard = o.board.node.dash && existsSync(join(o.dist, "dashboard.html.gz")) ? read("dashboard.html.gz") : undefined;
+    const dashboard = o.board.capabilities.dashboard && existsSync(join(o.dist, "dashboard.html.gz")) ? read("dashboard.html.gz") : undefined;
     return [
       { name: "Wifi", data: wifiShim(o.ip, o.netmask, o.mac) },
       { name: ".boot0", data: chipShim(o.board, o.mac) + (o.boot0 ? "\n" + o.boot0 : "") },

@@ -1,0 +1,79 @@
+// Member details: what a node tells of itself beyond membership (its chip,
+// api list, board, class and version), served in its status and fetched by
+// the others when a member's details version is new to them, then kept per
+// version (a member running what this node runs shares its own).
+import { endpoints } from "./api.ts";
+import { coreApi } from "./endpoints.ts";
+import { config, now, ports, str, HOST_PREFIX } from "./env.ts";
+import { detailsVersion, ownIp } from "./gossip.ts";
+import { members, status, statusName, type Member } from "./members.ts";
+
+/** Member details by details version: a JSON tail, or the time a fetch failed. */
+export const details: Record<string, string | number> = {};
+let fetching = false;
+
+/**
+ * What others keep of a node's status: the JSON of its resources after
+ * freeHeap and chipId, then api, board, class and version, so a member's
+ * entry is built by concatenation ("...,"chipId":1,' + tail), never parsed.
+ * api is JSON.
+ */
+function detailsOf(s: any, api: string): string {
+  return str({ sdkVersion: s.sdkVersion, cpuFreqMHz: s.cpuFreqMHz, flashChipSize: s.flashChipSize }).substr(1) + ',"api":' + api + "," + str({ board: s.board, class: s.class, version: s.version }).substr(1);
+}
+
+export function ownDetails(): string {
+  return detailsOf({ sdkVersion: ports.sdk_, cpuFreqMHz: ports.mhz_, flashChipSize: ports.flash_, board: SPORE_BOARD, class: SPORE_CLASS, version: SPORE_VERSION }, endpoints(coreApi()));
+}
+
+/** A member's own fields in /api/cluster/members (m undefined: this node), its resources left open for its details. */
+export function memberFields(id: string, m: Member | undefined): string {
+  const j = str({
+    hostname: HOST_PREFIX + id,
+    ip: m ? m.address_ : ownIp,
+    lastSeen: m ? now() - m.aliveAt_ : 0,
+    latency: m ? m.latency_ : 0,
+    status: statusName(m ? status(m) : 0),
+    resources: { freeHeap: m ? m.heap_ : ports.heap_(), chipId: parseInt(id, 16) },
+  });
+  return j.substr(0, j.length - 2);
+}
+
+/**
+ * The details task: fetches /api/node/status from one member whose details
+ * version is not known here (a failure is retried after 30 s). Keeps at most
+ * detailTable versions, forgetting those no member has any more; while the
+ * table is full of versions in use, a version not in it is not fetched (its
+ * answer would have nowhere to go, and it was fetched again every run).
+ */
+export function fetchDetails(): void {
+  if (fetching) return;
+  const t = now();
+  for (const k of Object.keys(details)) {
+    let used = 0;
+    for (const id in members) if (members[id].details_ === +k) used = 1;
+    if (!used) delete details[k];
+  }
+  for (const id in members) {
+    const m = members[id];
+    const key = m.details_;
+    const have = details[key];
+    if (key === detailsVersion || typeof have === "string" || (have && t - have < 30000) || m.suspected_ || (!have && Object.keys(details).length >= SPORE_LIMITS.detailTable)) continue;
+    // a fetch (a status answer received and parsed) needs room besides a request being served: it waits for it
+    if (ports.jsvars_() < SPORE_LIMITS.minFree + 100) return;
+    fetching = true;
+    ports.get_(m.address_, config.http, "/api/node/status", (err, body) => {
+      fetching = false;
+      let d: string | number = t;
+      try {
+        const s = err ? 0 : JSON.parse(body);
+        if (s) d = detailsOf(s, str(s.api || []));
+      } catch (e) {
+        // a bad answer counts as a failed fetch
+      }
+      details[key] = d;
+    });
+    return;
+  }
+}
+

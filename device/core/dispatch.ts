@@ -1,0 +1,61 @@
+// What a received datagram does: decoded and checked (wire.ts), new from its
+// sender (replay.ts), evidence that the sender is alive and news it carries
+// (gossip.ts), then its message: a ping is acked, an ack or ping request
+// goes to the failure detector (probe.ts), an announce is answered, a
+// cluster event delivered (cluster-events.ts).
+import { clusterEvent } from "./cluster-events.ts";
+import { config, ports, random, selfId } from "./env.ts";
+import { drop, heard, send, takeNews } from "./gossip.ts";
+import { isIp } from "./identity.ts";
+import { members } from "./members.ts";
+import { acked, relay } from "./probe.ts";
+import { Freshness, fresh } from "./replay.ts";
+import { decode, Drop, MessageType, MALFORMED, n36 } from "./wire.ts";
+
+/** Answers to announces waiting for their moment. */
+let hellos = 0;
+
+/** The answer to an announce. */
+function hello(to: string): void {
+  hellos--;
+  send(MessageType.Hello, "", to);
+}
+
+/** Handles one received datagram (a dgram "message": the data and who sent it). Never throws on bad input: it is dropped and counted. */
+export function receive(data: string, info: { address: string }): void {
+  const from = info.address;
+  const g = decode(data, config.key, config.cl, ports.hash_);
+  if (typeof g === "string") return drop(g);
+  if (g.id_ === selfId) return; // our own broadcast
+  const known = members[g.id_];
+  const f = known ? fresh(known, g.incarnation_, g.seq_) : Freshness.First;
+  if (!f) return drop(Drop.Replay);
+  const m = heard(g.id_, g.incarnation_, from, g.details_, true);
+  if (m) {
+    m.heap_ = g.heap_;
+    // the first of a member or of its incarnation: the window starts from it
+    if (f > Freshness.New) fresh(m, g.incarnation_, g.seq_);
+  }
+  takeNews(g.updates_);
+  const t = g.type_;
+  const arg = g.arg_;
+  if (t === MessageType.Ping) send(MessageType.Ack, arg, from);
+  // an announce from a member that is new or restarted is answered, the
+  // others know of us already; at a random moment within a probe round, so
+  // that a newcomer is not hit by every member's answer at once (each
+  // datagram waiting for the interpreter holds about 40 JsVars); at most
+  // `hellos` waiting (each timer holds about 9 JsVars): when a whole cluster boots
+  // at once, every node hears every other's announce, and the rest learn
+  // of each other by gossip
+  else if (t === MessageType.Announce && f > Freshness.New && hellos < SPORE_LIMITS.hellos) {
+    hellos++;
+    ports.later_(hello, random(config.prd), from);
+  } else if (t === MessageType.ClusterEvent) clusterEvent(arg, g.id_);
+  else if (t === MessageType.Ack) acked(arg, g.id_);
+  else if (t === MessageType.PingRequest) {
+    // "nonce/target ip": ping the target for the requester, pass its ack back
+    const p = arg.split("/");
+    if (p.length !== 2 || n36(p[0]) < 0 || !isIp(p[1])) return drop(MALFORMED);
+    relay(p[0], p[1], from);
+  }
+}

@@ -1,0 +1,31 @@
+// Every HTTP endpoint a node serves, by name ("METHOD path", paths under
+// /api/), declared once. The core's API (node.ts) answers its own; the boot
+// file (device/boot.ts) answers Update and Restart before the firmware sees
+// the request; the dashboard capability takes its upload in
+// device/platform/http-server.ts. main.ts passes the core the endpoints
+// served outside it, so the node's api list names exactly what it serves.
+// Const enum: the strings are written where they are used, never kept.
+export const enum Endpoint {
+  NodeStatus = "GET node/status",
+  Members = "GET cluster/members",
+  TaskStatus = "GET tasks/status",
+  TaskControl = "POST tasks/control",
+  Events = "GET events",
+  PublishEvent = "POST events",
+  Update = "POST node/update",
+  Restart = "POST node/restart",
+  DashboardUpload = "POST node/dashboard",
+}
+
+/** The path of an endpoint (after its method). */
+export const enum EndpointPath {
+  Update = "/api/node/update",
+  Restart = "/api/node/restart",
+  NodeStatus = "/api/node/status",
+  DashboardUpload = "/api/node/dashboard",
+}
+
+/** The core's own endpoints (node.ts answers each by name), in the api list in this order. */
+export function coreApi(): string {
+  return Endpoint.NodeStatus + "|" + Endpoint.Members + "|" + Endpoint.TaskStatus + "|" + Endpoint.TaskControl + "|" + Endpoint.Events + "|" + Endpoint.PublishEvent;
+}

@@ -1,0 +1,106 @@
+// SWIM's failure detector. Each probe round (config.prd ms) the node pings
+// one member, round-robin from a random start. No ack within half a round:
+// it asks up to Probe.Indirect other members to ping it too. No ack by the
+// end of the round: the member is suspected, and the suspicion is gossiped
+// (gossip.ts); members.ts turns a suspicion that lasts into INACTIVE and DEAD.
+import { now, random } from "./env.ts";
+import { announce, send } from "./gossip.ts";
+import { checkMembers, members, pick } from "./members.ts";
+import { enqueue } from "./piggyback.ts";
+import { b36, MessageType, n36 } from "./wire.ts";
+
+/** Members asked to probe one that did not answer (const enum: no JsVars). */
+const enum Probe {
+  Indirect = 3,
+  /** probes relayed for others, kept at once */
+  Relays = 4,
+}
+
+/** The probe in flight: member id, nonce, sent at (uptime ms), indirect probes asked for, acked. */
+interface InFlight {
+  id_: string;
+  nonce_: number;
+  sentAt_: number;
+  indirect_: number;
+  acked_: number;
+}
+
+/** A probe relayed for a member: our nonce, the requester's address and its nonce. */
+interface Relay {
+  nonce_: number;
+  to_: string;
+  theirs_: string;
+}
+
+/** The probe order's position (from a random start); the probe in flight; the tick's half of the round. */
+let order = 0;
+let probe: InFlight | null = null;
+let half = 0;
+const relays: Relay[] = [];
+let nonce = 0;
+
+/** Where this boot's probe order starts: drawn after the platform seeded the generator (Espruino's repeats itself after every boot). */
+export function beginProbes(): void {
+  order = random(65536);
+}
+
+/**
+ * The probe task, twice per round: mid-round indirect probes and the
+ * announce, then suspicion, status changes and the next ping.
+ */
+export function tick(): void {
+  const p = probe;
+  const t = now();
+  half = 1 - half;
+  if (!half) {
+    const x = p && !p.acked_ && !p.indirect_ ? members[p.id_] : null;
+    if (x && !x.suspected_) {
+      p!.indirect_ = 1;
+      for (const id of pick(Probe.Indirect, p!.id_)) send(MessageType.PingRequest, b36(p!.nonce_) + "/" + x.address_, members[id].address_);
+    }
+    announce();
+    return;
+  }
+  const y = p && !p.acked_ ? members[p.id_] : null;
+  // suspected: INACTIVE ina s after this failed probe (unless it refutes)
+  if (y && !y.suspected_ && y.aliveAt_ < p!.sentAt_) {
+    y.suspected_ = 1;
+    y.aliveAt_ = p!.sentAt_;
+    enqueue(p!.id_);
+  }
+  probe = null;
+  checkMembers();
+  // every member in turn, from a random start: each is probed every n rounds while the n members
+  // stay (a new random order each pass would leave up to 2n - 1 between two probes of one member)
+  const ids = Object.keys(members);
+  const id = ids[order++ % ids.length];
+  if (!id) return;
+  probe = { id_: id, nonce_: ++nonce, sentAt_: t, indirect_: 0, acked_: 0 };
+  send(MessageType.Ping, b36(nonce), members[id].address_);
+}
+
+/** An ack (arg: the nonce) from member id: of our probe (directly or relayed), or of one we relayed, passed back. */
+export function acked(arg: string, id: string): void {
+  const o = n36(arg);
+  const p = probe;
+  if (p && p.nonce_ === o) {
+    p.acked_ = 1;
+    const x = members[p.id_];
+    if (x) {
+      x.aliveAt_ = now();
+      if (id === p.id_) x.latency_ = x.aliveAt_ - p.sentAt_;
+    }
+  } else
+    for (const r of relays)
+      if (r.nonce_ === o) {
+        send(MessageType.Ack, r.theirs_, r.to_);
+        r.nonce_ = -1;
+      }
+}
+
+/** A ping request from address from ("nonce/target ip", checked): ping the target for it, and pass its ack back. */
+export function relay(nonceThere: string, target: string, from: string): void {
+  relays.push({ nonce_: ++nonce, to_: from, theirs_: nonceThere });
+  if (relays.length > Probe.Relays) relays.shift();
+  send(MessageType.Ping, b36(nonce), target);
+}

@@ -1,0 +1,48 @@
+// Capabilities: parts of the firmware a board carries or leaves out. Each is
+// a module of its own under device/ that main.ts starts (or the core calls)
+// under `if (SPORE_CAPS.<name>)`, so a board without it carries none of its
+// code. boards/<board>.json "capabilities" says which a board carries, and
+// espruino.json "capabilities" may turn them off, or on where the budgets
+// allow (the build refuses a combination over budget and names what to drop).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "./paths.ts";
+
+export interface Capabilities {
+  mqtt: boolean;
+  dashboard: boolean;
+  stream: boolean;
+}
+
+export type CapabilityName = keyof Capabilities;
+
+/** What each capability is and where its code lives (CONTRIBUTING.md: adding one). */
+export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: string[] }> = {
+  mqtt: { summary: "MQTT client: status, telemetry, events, commands, Home Assistant discovery", modules: ["device/platform/mqtt.ts", "device/core/mqtt.ts", "device/core/telemetry.ts"] },
+  dashboard: { summary: "browser dashboard at GET / and its upload (POST /api/node/dashboard)", modules: ["device/platform/dashboard.ts"] },
+  stream: { summary: "node status and member list streamed a piece at a time (fewer JsVars at their peak)", modules: ["device/core/stream.ts"] },
+};
+
+export const CAPABILITY_NAMES = Object.keys(CAPABILITIES) as CapabilityName[];
+
+/** espruino.json "capabilities": by board name, or "*" for every board; a board's own entry wins. */
+export type CapabilityOverrides = Record<string, Partial<Capabilities>>;
+
+/** The overrides in the repository's espruino.json (none when it has none); checked by its schema when the project is loaded. */
+export function projectOverrides(file = join(REPO_ROOT, "espruino.json")): CapabilityOverrides {
+  if (!existsSync(file)) return {};
+  const raw = JSON.parse(readFileSync(file, "utf8")) as { capabilities?: CapabilityOverrides };
+  return raw.capabilities ?? {};
+}
+
+/** A board's capabilities with the overrides applied. */
+export function applyOverrides(board: string, own: Capabilities, overrides: CapabilityOverrides): Capabilities {
+  return { ...own, ...overrides["*"], ...overrides[board] };
+}
+
+/** The build constants for the device code: SPORE_CAPS.<name> is 1 or 0. */
+export function capabilityDefines(caps: Capabilities): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of CAPABILITY_NAMES) out[`SPORE_CAPS.${name}`] = caps[name] ? "1" : "0";
+  return out;
+}
