@@ -120,6 +120,16 @@ function tokenFriendly(code: string): string {
   return out;
 }
 
+/** Names a script declares at its top level (functions, var/let/const): the boot file may declare none, only assign global._SB. */
+export function topLevelNames(code: string): string[] {
+  const names: string[] = [];
+  for (const node of (acorn.parse(code, { ecmaVersion: 2020 }) as any).body) {
+    if (node.type === "FunctionDeclaration" || node.type === "ClassDeclaration") names.push(node.id.name);
+    if (node.type === "VariableDeclaration") for (const d of node.declarations) names.push(d.id.name ?? "(pattern)");
+  }
+  return names;
+}
+
 /**
  * Terser after esbuild: it inlines the small functions that one concern per
  * module leaves behind (called once, they cost bytes in the bundle and
@@ -202,6 +212,10 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
     throw new BuildError(`${board.name}: the bundle uses JavaScript that Espruino 2v29 does not run:\n  ${lines.join("\n  ")}`);
   }
   const plain = await compact(bundled, board.name);
+  if (entry === BOOT_ENTRY) {
+    const globals = topLevelNames(plain);
+    if (globals.length) throw new BuildError(`${board.name}: the boot file defines ${globals.join(", ")} at the top level: the firmware's minified globals would overwrite it (keep everything inside _SB; device/boot.ts)`);
+  }
   // what goes on the chip is pretokenised; the version is the CRC32 of that,
   // taken with a placeholder of the same length where the version goes
   const draft = tokenise(plain);

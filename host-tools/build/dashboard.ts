@@ -1,7 +1,7 @@
 // The dashboard: one HTML page (device/dashboard/index.html: CSS and JS
 // inline, no framework, no CDN), stored gzipped in a node's Storage and
 // streamed from flash as it is (Content-Encoding: gzip) by boards that have
-// room for it (node.dash).
+// room for it (capabilities.dashboard).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";

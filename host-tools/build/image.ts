@@ -1,16 +1,18 @@
 // What a node's Storage holds, as the flash tool writes it and the emulator
 // boots it: the boot file, the firmware slot(s), the configuration and the
-// boot state. One definition, so a flashed node and an emulated one agree.
+// boot state. One definition, so a flashed node and an emulated one agree;
+// the file names are the firmware's own (device/core/layout.ts).
 import { crc32 } from "node:zlib";
+import { StorageFile } from "../../device/core/layout.ts";
 import type { Board } from "./boards.ts";
 import { footprint } from "../lib/storage-format.ts";
 
-export const BOOT_FILE = ".bootcde";
-export const CONFIG_FILE = "spore.json";
-export const SLOT_FILES = ["spore.a", "spore.b"];
-export const STATE_FILES = ["spore.s0", "spore.s1"];
-/** The dashboard: gzipped HTML, served at GET / by boards with node.dash. */
-export const DASHBOARD_FILE = "spore.html";
+export const BOOT_FILE: string = StorageFile.BootCode;
+export const CONFIG_FILE: string = StorageFile.Config;
+export const SLOT_FILES = [StorageFile.SlotPrefix + "a", StorageFile.SlotPrefix + "b"];
+export const STATE_FILES: string[] = [StorageFile.State0, StorageFile.State1];
+/** The dashboard: gzipped HTML, served at GET / by boards with the dashboard capability. */
+export const DASHBOARD_FILE: string = StorageFile.Dashboard;
 
 export interface ImageFile {
   name: string;
@@ -56,7 +58,7 @@ export function configMaxBytes(board: Board): number {
   return CONFIG_MAX_BYTES + (board.capabilities.mqtt ? MQ_MAX_BYTES : 0);
 }
 /** The boot number the firmware keeps (device/platform/boot-number.ts): a whole number, reserved up to 8 digits (a node restarting every 5 s takes 15 years to pass them). */
-export const BOOTS_FILE = "spore.n";
+export const BOOTS_FILE: string = StorageFile.Boots;
 export const BOOTS_MAX_BYTES = 8;
 
 /** The largest boot state file a board writes: {"g":99999,"a":"b","t":2,"m":<member table>,"ca":4294967295,"cb":4294967295}, without "cb" with one slot. */

@@ -7,7 +7,7 @@ import net from "node:net";
 import { join } from "node:path";
 import { type Board, loadBoard } from "../build/boards.ts";
 import { DASHBOARD_DIST_FILE } from "../build/dashboard.ts";
-import { flashImage } from "../build/image.ts";
+import { CONFIG_FILE, flashImage } from "../build/image.ts";
 import { DIST_DIR } from "../build/paths.ts";
 import { Device } from "./device.ts";
 import { parseHead } from "./espruino-http.ts";
@@ -16,8 +16,8 @@ import { Lan, type LanOptions, type StreamEnd } from "./lan.ts";
 import { Rng } from "./rng.ts";
 import { RealTimeDriver, Scheduler } from "./scheduler.ts";
 
-/** The node configuration file the firmware reads (device/core/config.ts). */
-export const NODE_CONFIG_FILE = "spore.json";
+/** The node configuration file the firmware reads. */
+export const NODE_CONFIG_FILE: string = CONFIG_FILE;
 
 export interface ClusterOptions {
   seed: number;

@@ -6,7 +6,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import { untokenise } from "../../host-tools/build/pretokenise.ts";
 import { loadBoard, loadBoards } from "../../host-tools/build/boards.ts";
-import { BuildError, bundleBoard, DEVICE_ENTRY } from "../../host-tools/build/bundle.ts";
+import { BOOT_ENTRY, BuildError, bundleBoard, DEVICE_ENTRY, topLevelNames } from "../../host-tools/build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "../../host-tools/build/espruino-subset.ts";
 import { suite } from "../suite.ts";
 
@@ -87,6 +87,15 @@ bundle("a bundle over its board's budget is reported by the build", async () => 
   assert.ok(r.bytes > r.budget, "the result says it is over budget");
   const { formatSizes } = await import("../../host-tools/build/build.ts");
   assert.match(formatSizes([r]), /OVER BUDGET/);
+});
+
+bundle("the boot file declares nothing at the top level (the firmware's minified globals would overwrite it): the build checks", async () => {
+  assert.equal(topLevelNames("global._SB=function(){function x(){}};eval(_SB());"), []);
+  assert.equal(topLevelNames("function x(e){return e}var y=1;global._SB=function(){return x(y)};"), ["x", "y"]);
+  for (const board of loadBoards()) {
+    const boot = await bundleBoard(board, { entry: BOOT_ENTRY, write: false });
+    assert.equal(topLevelNames(boot.plain), [], board.name);
+  }
 });
 
 bundle.run();

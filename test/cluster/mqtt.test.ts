@@ -288,7 +288,7 @@ test("nodes with a broker in spore.json keep their status, publish telemetry eve
   const broker = await lanBroker(c, BROKER);
   try {
     await runAsync(c, 60000);
-    // the boards built with the client (boards/<board>.json node.mqtt)
+    // the boards built with the client (boards/<board>.json capabilities.mqtt)
     const withMqtt = c.devices.filter((d) => loadBoard(d.board.name).capabilities.mqtt);
     assert.ok(withMqtt.length >= 3);
     for (const d of withMqtt) {

@@ -63,7 +63,7 @@ node("a replayed datagram is dropped and counted; reordered ones inside the wind
 node("a node that hears it is suspected refutes with a higher incarnation, gossiped", () => {
   const t = rig();
   const id = t.d.mac.toLowerCase().replace(/[-:]/g, "").slice(-6);
-  // the first boot's incarnation: boot number 1 times 4096 (members.ts)
+  // the first boot's incarnation: boot number 1 times 4096 (gossip.ts)
   const first = t.status().incarnation;
   assert.is(first, 4096);
   t.send("000001", "H", 1, `s${id}/${first.toString(36)}/3`);

@@ -11,7 +11,7 @@ import { api, hostnameOf, statusOf, waitConverged } from "./helpers.ts";
 import { suite } from "../suite.ts";
 
 const { test: rejoin, seed } = suite("rejoin", { seed: 1615 });
-/** The configuration's ina and dead, seconds (device/core/config.ts defaults). */
+/** The configuration's ina and dead, seconds (device/core/layout.ts defaults). */
 const INA = 10;
 const DEAD = 60;
 

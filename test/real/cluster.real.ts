@@ -16,7 +16,7 @@ import { RealCluster, SECRET } from "./harness/cluster.ts";
 import { ESPRUINO_ENV, espruinoCommand, shimCost, until } from "./harness/interpreter.ts";
 import { HTTP_PORT } from "./harness/node.ts";
 
-/** The configuration's ina, seconds (device/core/config.ts default). */
+/** The configuration's ina, seconds (device/core/layout.ts default). */
 const INA = 10;
 
 interface Status {

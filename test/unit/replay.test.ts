@@ -66,7 +66,7 @@ replay("a sender's lifetime: every datagram of each boot is new once, and none o
   const kept: [number, number][] = [];
   for (let boot = 1; boot <= 4; boot++) {
     const inc = boot * 4096;
-    // uptimes long and short, seqs from 0 each boot (members.ts), some datagrams lost, some reordered
+    // uptimes long and short, seqs from 0 each boot (gossip.ts), some datagrams lost, some reordered
     const sent = boot * 3000;
     for (let s = 0; s < sent; s++) {
       if (s % 7 === 3) continue; // lost

@@ -42,7 +42,7 @@ export interface ClusterOptions {
 
 export const SECRET = "real-interpreter-test-secret";
 
-/** The membership periods (device/core/config.ts defaults) times `k`; none for 1. */
+/** The membership periods (device/core/layout.ts defaults) times `k`; none for 1. */
 export function slowed(k: number): Record<string, number> {
   return k === 1 ? {} : { prd: 1000 * k, ann: 5000 * k, ina: 10 * k, dead: 60 * k, fgt: 300 * k };
 }
