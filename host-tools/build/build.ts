@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Board, loadBoards } from "./boards.ts";
 import { CAPABILITY_NAMES } from "./capabilities.ts";
+import { allowNewNames } from "./mangle.ts";
 import { BOOT_ENTRY, bundleBoard, BuildError, type BundleResult } from "./bundle.ts";
 import { storageLayout } from "./image.ts";
 import { buildDashboard } from "./dashboard.ts";
@@ -131,10 +132,11 @@ export async function buildProject(boardNames?: string[], options: { write?: boo
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log("usage: npm run build [-- board...]\n\nBundles device/ into dist/<board>.js and the boot files into dist/<board>.boot.js for every board in boards/\n(or the ones named), gzips the dashboard into dist/dashboard.html.gz, writes dist/<board>.ide.js (what the Espruino\nWeb IDE sends: README, Flashing a board), checks the Espruino language subset, and fails when a bundle or the\ndashboard is over its budget or Storage cannot hold it all.");
+    console.log("usage: npm run build [-- board...]\n\nBundles device/ into dist/<board>.js and the boot files into dist/<board>.boot.js for every board in boards/\n(or the ones named), gzips the dashboard into dist/dashboard.html.gz, writes dist/<board>.ide.js (what the Espruino\nWeb IDE sends: README, Flashing a board), checks the Espruino language subset, and fails when a bundle or the\ndashboard is over its budget or Storage cannot hold it all.\n\n  --mangle   name new private properties (ending in _) in host-tools/build/mangle-cache.json (commit it)");
     return 0;
   }
   const names = argv.filter((a) => !a.startsWith("-"));
+  allowNewNames(argv.includes("--mangle"));
   try {
     const built = await buildProject(names.length ? names : undefined);
     console.log(built.report);

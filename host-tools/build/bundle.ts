@@ -9,7 +9,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import type { Board } from "./boards.ts";
 import { capabilityDefines } from "./capabilities.ts";
-import { mangleCache, MANGLED, saveMangleCache, unmangled } from "./mangle.ts";
+import { mangleCache, MANGLED, mangleUpdates, saveMangleCache, unmangled } from "./mangle.ts";
 import { tokenise } from "./pretokenise.ts";
 import { checkEspruinoSubset, ESPRUINO_BUILTIN_MODULES } from "./espruino-subset.ts";
 import { DIST_DIR, REPO_ROOT } from "./paths.ts";
@@ -193,7 +193,8 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
     if (!failure.errors) throw e;
     throw new BuildError(`${board.name}: build failed:\n  ${failure.errors.map(describeEsbuildError).join("\n  ")}`);
   }
-  saveMangleCache(result.mangleCache);
+  const unnamed = saveMangleCache(result.mangleCache);
+  if (unnamed.length && !mangleUpdates()) throw new BuildError(`${board.name}: ${unnamed.join(", ")} not in host-tools/build/mangle-cache.json: run npm run build -- --mangle to name them, and commit the cache`);
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"))!;
   const map = result.outputFiles.find((f) => f.path.endsWith(".js.map"))!;
   const bundled = js.text.trimEnd() + "\n";

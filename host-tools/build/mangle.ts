@@ -7,9 +7,9 @@
 // and event API that user code calls.
 //
 // The short names are kept in mangle-cache.json (committed), so they are the
-// same from one build to the next and across boards: a property new to the
-// cache gets a name at its first build, and test/build/bundle.test.ts fails
-// until the cache that build wrote is committed.
+// same from one build to the next and across boards. A build that meets a
+// property the cache does not name fails, saying to run
+// `npm run build -- --mangle`, which names it and writes the cache (commit it).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./paths.ts";
@@ -25,11 +25,28 @@ export function mangleCache(): Cache {
   return existsSync(MANGLE_CACHE_FILE) ? (JSON.parse(readFileSync(MANGLE_CACHE_FILE, "utf8")) as Cache) : {};
 }
 
-/** Adds what a build named to the cache file (sorted, so it diffs well); names already there keep theirs. Returns the names added. */
+let adding = false;
+
+/** Whether builds may add names to the cache (npm run build -- --mangle). */
+export function allowNewNames(on: boolean): void {
+  adding = on;
+}
+
+export function mangleUpdates(): boolean {
+  return adding;
+}
+
+/** Properties a build named that the cache does not have. */
+export function newNames(fromBuild: Cache | undefined): string[] {
+  const cache = mangleCache();
+  return Object.keys(fromBuild ?? {}).filter((k) => !(k in cache));
+}
+
+/** Adds what a build named to the cache file (sorted, so it diffs well), when allowed; names already there keep theirs. Returns the names that were new. */
 export function saveMangleCache(fromBuild: Cache | undefined): string[] {
   const cache = mangleCache();
-  const added = Object.keys(fromBuild ?? {}).filter((k) => !(k in cache));
-  if (!added.length) return added;
+  const added = newNames(fromBuild);
+  if (!added.length || !adding) return added;
   for (const k of added) cache[k] = fromBuild![k];
   const sorted: Cache = {};
   for (const k of Object.keys(cache).sort()) sorted[k] = cache[k];

@@ -98,4 +98,17 @@ bundle("the boot file declares nothing at the top level (the firmware's minified
   }
 });
 
+bundle("a private property the mangle cache does not name fails the build, saying how to name it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "spore-mangle-"));
+  try {
+    const entry = join(dir, "entry.ts");
+    writeFileSync(entry, "const o = { brandNewField_: 1 };\nprint(o.brandNewField_);\n");
+    const failed = await bundleBoard(loadBoard("esp8266"), { entry, write: false }).then(() => undefined, (e: Error) => e);
+    assert.ok(failed instanceof BuildError, String(failed));
+    assert.match(failed.message, /brandNewField_ not in host-tools\/build\/mangle-cache\.json: run npm run build -- --mangle/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 bundle.run();
