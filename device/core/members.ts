@@ -60,7 +60,8 @@ export function pick(k: number, not: string): string[] {
   return ids;
 }
 
-function forget(id: string): void {
+/** Drops member id from the table. */
+export function forget(id: string): void {
   delete members[id];
   memberCount--;
 }

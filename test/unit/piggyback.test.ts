@@ -1,0 +1,98 @@
+// The piggyback queue (device/core/piggyback.ts) and the member table's
+// status (device/core/members.ts), table-driven on the pure core.
+import "./limits.ts";
+import * as assert from "uvu/assert";
+import { setup, type Ports } from "../../device/core/env.ts";
+import { defaultConfig } from "../../device/core/layout.ts";
+import { addMember, counts, forget, memberCount, members, status, Status, type Member } from "../../device/core/members.ts";
+import { enqueue, newsQueue, piggyback } from "../../device/core/piggyback.ts";
+import { suite } from "../suite.ts";
+
+let clock = 0;
+/** Uptime ms, as the core counts it (setup at clock 100000). */
+const uptime = () => clock - 100000;
+const { test } = suite("piggyback queue and member status");
+const reset = () => {
+  clock = 100000;
+  setup({ now_: () => clock, log_: () => {}, uniform_: () => 0.5 } as unknown as Ports, defaultConfig(), "a1b2c3");
+  for (const id of Object.keys(members)) forget(id);
+  newsQueue.length = 0;
+};
+test.before.each(reset);
+test.after(reset);
+
+/** A member added now (the table counts it). */
+function member(id: string, ip: string, inc = 0): Member {
+  return addMember(id, ip, inc, 5)!;
+}
+
+test("news goes newest first; news of an id again moves it to the front; the queue keeps at most memberTable ids", () => {
+  for (const id of ["a", "b", "c", "b"]) enqueue(id);
+  assert.equal(newsQueue, ["b", "c", "a"]);
+  for (let i = 0; i < SPORE_LIMITS.memberTable + 3; i++) enqueue("x" + i);
+  assert.is(newsQueue.length, SPORE_LIMITS.memberTable);
+  assert.is(newsQueue[0], "x" + (SPORE_LIMITS.memberTable + 2));
+});
+
+test("piggyback: this node's own news, members alive and suspected, as many as fit, each counted once per datagram", () => {
+  // (uptime 0 at setup: the clock moves on from there)
+  member("0000aa", "10.0.0.2", 4096);
+  const s = member("0000bb", "10.0.0.3", 8192);
+  s.suspected_ = 1;
+  clock += 7000;
+  enqueue("0000aa");
+  enqueue("0000bb");
+  enqueue("a1b2c3");
+  const rows: [number, string][] = [
+    [500, "aa1b2c3/0/10.0.0.1/1,s0000bb/6bk/7,a0000aa/35s/10.0.0.2/5"],
+    // what does not fit is skipped for what does: 20 bytes leave no room for the 20 of the first
+    [20, "s0000bb/6bk/7"],
+    [0, ""],
+  ];
+  for (const [room, expected] of rows) assert.is(piggyback(room, "aa1b2c3/0/10.0.0.1/1", ""), expected, `room ${room}`);
+  assert.is(piggyback(500, "own", "sX/1/0"), "sX/1/0,own,s0000bb/6bk/7,a0000aa/35s/10.0.0.2/5", "extra first");
+});
+
+test("piggyback: an id whose news went 3*log2(n+2) times, or that is no member any more, leaves the queue", () => {
+  member("0000aa", "10.0.0.2");
+  enqueue("0000aa");
+  enqueue("0000cc"); // never a member
+  // one member: 3 * ceil(log2(1 + 2)) = 6 times
+  assert.is(memberCount, 1);
+  const sent: string[] = [];
+  for (let i = 0; i < 8; i++) sent.push(piggyback(500, "", ""));
+  assert.equal(sent, [...Array(6).fill("a0000aa/0/10.0.0.2/5"), "", ""]);
+  assert.equal(newsQueue, []);
+});
+
+test("status: ACTIVE until suspected ina s, INACTIVE until dead s, then DEAD; counts by status", () => {
+  const m = member("0000aa", "10.0.0.2");
+  const cfg = defaultConfig();
+  const rows: [number, number, number][] = [
+    // suspected, seconds since last known alive, status
+    [0, 1000, Status.Active],
+    [1, cfg.ina - 1, Status.Active],
+    [1, cfg.ina, Status.Inactive],
+    [1, cfg.dead - 1, Status.Inactive],
+    [1, cfg.dead, Status.Dead],
+  ];
+  for (const [suspected, age, expected] of rows) {
+    m.suspected_ = suspected;
+    m.aliveAt_ = uptime() - age * 1000;
+    assert.is(status(m), expected, `suspected ${suspected}, ${age} s`);
+  }
+  member("0000bb", "10.0.0.3");
+  assert.equal(counts(), [1, 0, 1]);
+});
+
+test("a full table takes a new member only in place of a DEAD one", () => {
+  for (let i = 0; i < SPORE_LIMITS.memberTable; i++) member("0000" + (16 + i).toString(16), "10.0.1." + i);
+  assert.is(addMember("00ffff", "10.0.2.1", 0, 0), null, "full of live members");
+  const old = members["000010"];
+  old.suspected_ = 1;
+  old.aliveAt_ = uptime() - defaultConfig().dead * 1000;
+  assert.ok(addMember("00ffff", "10.0.2.1", 0, 0), "a DEAD one gives way");
+  assert.not.ok(members["000010"]);
+});
+
+test.run();
