@@ -13,7 +13,7 @@ import { register, taskManager } from "./core/tasks.ts";
 import { newBoot } from "./platform/boot-number.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { serveHttp } from "./platform/http-server.ts";
-import { mqttDrops, mqttPub, mqttUp, startMqtt } from "./platform/mqtt.ts";
+import { mqttDrops, mqttPub, mqttRefused, mqttUp, startMqtt } from "./platform/mqtt.ts";
 import { startWifi } from "./platform/wifi.ts";
 
 const errors: string[] = [];
@@ -78,8 +78,8 @@ Object.defineProperty(global, "spore", {
     off: off,
     fire: fire,
     publish: publish,
-    // the MQTT capability: spore.mqtt.publish(topic, payload, qos 0 or 1, retain), up (1 while connected), dropped (by the full queue or low memory)
-    mqtt: SPORE_CAPS.mqtt ? { publish: mqttPub, up: mqttUp, dropped: mqttDrops } : undefined,
+    // the MQTT capability: spore.mqtt.publish(topic, payload, qos 0 or 1, retain), up (1 while connected), dropped (by the full queue or low memory), refused (commands: not JSON, over 512 bytes, wrong secret)
+    mqtt: SPORE_CAPS.mqtt ? { publish: mqttPub, up: mqttUp, dropped: mqttDrops, refused: mqttRefused } : undefined,
   }),
 });
 print(hostname + " " + SPORE_VERSION);

@@ -10,12 +10,14 @@
 
 /** Packet types (the high nibble of the first byte); the largest packet taken from a broker (const enum: no JsVars, see wire.ts). */
 export const enum Mqtt {
+  /** not a type a broker sends: parse() gives it for a packet over MaxIn, to be passed over */
+  TooLarge = 0,
   Connack = 2,
   Publish = 3,
   Puback = 4,
   Suback = 9,
   Pingresp = 13,
-  /** More would not fit in JsVars: the connection is dropped. */
+  /** More would not fit in JsVars: such a packet is passed over, never held. */
   MaxIn = 512,
 }
 
@@ -73,9 +75,12 @@ export function publish(topic: string, message: string, flags: number, pid: numb
 
 /**
  * The first packet in `buf`: null when it is not all there yet, undefined
- * when the length is malformed (more than 4 bytes, or over Mqtt.MaxIn bytes:
- * a node cannot hold it; the connection should be dropped). A PUBLISH's body
- * is its topic (lstr), its packet id at QoS 1 and 2 (2 bytes), its payload.
+ * when the length is malformed (more than 4 bytes: the connection should be
+ * dropped). A packet over Mqtt.MaxIn bytes, which a node cannot hold, is
+ * type Mqtt.TooLarge with no body, as soon as its length is read: its `n`
+ * bytes (the buffer may not have them all yet) are to be passed over. A
+ * PUBLISH's body is its topic (lstr), its packet id at QoS 1 and 2 (2
+ * bytes), its payload.
  */
 export function parse(buf: string): Packet | null | undefined {
   if (buf.length < 2) return null;
@@ -90,7 +95,7 @@ export function parse(buf: string): Packet | null | undefined {
     mul *= 128;
     if (!(b & 128)) break;
   }
-  if (len > Mqtt.MaxIn) return undefined;
+  if (len > Mqtt.MaxIn) return { t: Mqtt.TooLarge, f: 0, b: "", n: i + len };
   if (buf.length < i + len) return null;
   const first = buf.charCodeAt(0);
   return { t: first >> 4, f: first & 15, b: buf.substr(i, len), n: i + len };

@@ -125,7 +125,8 @@ export function control(name: string, action: string, interval: string): string 
   if (action !== "interval" && what < 0) return "action: " + names + "|interval";
   const ms = parseInt(interval, 10);
   if ((interval || what < 0) && !(ms >= 10 && ms <= 86400000 && String(ms) === interval)) return "interval: 10..86400000 ms";
-  act(name, what);
+  // "interval" is no TaskAction (what -1): it changes the interval only
+  if (what >= 0) act(name, what);
   if (interval) setTaskInterval(name, ms);
   return "";
 }

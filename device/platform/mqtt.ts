@@ -13,7 +13,14 @@
 // its online status. User code publishes with spore.mqtt.publish(topic,
 // payload, qos, retain) and reads spore.mqtt.up and spore.mqtt.dropped.
 //
-// It reconnects with backoff (1 s doubling to 60 s). A broker that is down
+// It reconnects with backoff (1 s doubling to 60 s, back to 1 s only after a
+// connection that lasted a minute: a broker that accepts and then drops the
+// node, or a message that ends each connection, cannot make it reconnect
+// every second). A packet over 512 bytes is passed over as it comes, never
+// held, and the connection stays. A command refused (not JSON, over 512
+// bytes, the wrong secret) is counted (spore.mqtt.refused) and reported as a
+// cmd/result event at most once a minute: a flood of them cannot push every
+// other event out of the node's event log. A broker that is down
 // never blocks the node: publishes wait in a small queue while it is away,
 // or while the socket still holds the last one ("drain" not yet come), and
 // what does not fit is dropped and counted. QoS 1 messages not yet
@@ -45,6 +52,13 @@ let buf = "";
 export let mqttUp = 0;
 /** Messages dropped: the queue was full, or memory short (see mqttPub). */
 export let mqttDrops = 0;
+/** Commands refused: not JSON, over 512 bytes, or without the cluster secret. */
+export let mqttRefused = 0;
+/** When (getTime(), s) the last refusal was reported; the connection came up. */
+let refusedAt = -1e9;
+let upAt = 0;
+/** Bytes of a packet over Mqtt.MaxIn still to pass over. */
+let skip = 0;
 let wait = 1000;
 let pid = 0;
 let heard = 0;
@@ -89,6 +103,7 @@ function ping(): void {
 function open(): void {
   const m = settings() || ({} as MqttSettings);
   buf = "";
+  skip = 0;
   try {
     sock = require("net").connect({ host: m.host, port: m.port! > 0 && m.port! < 65536 ? m.port! : 1883 });
   } catch (e) {
@@ -121,24 +136,46 @@ function drained(): void {
 /** The connection is gone (refused, dropped, ended) or never came: it is tried again after the backoff. */
 function lost(): void {
   sock = null;
+  // a connection that lasted a minute starts the backoff again
+  if (mqttUp && getTime() - upAt > 60) wait = 1000;
   mqttUp = 0;
   setTimeout(open, wait);
   wait = Math.min(wait * 2, 60000);
 }
 
+/** A command refused: counted, reported at most once a minute. */
+function refuse(why: string): void {
+  mqttRefused++;
+  if (getTime() - refusedAt < 60) return;
+  refusedAt = getTime();
+  fire("cmd/result", { error: why, refused: mqttRefused });
+}
+
 function received(d: string): void {
   buf += d;
   for (;;) {
+    if (skip) {
+      // the rest of a packet too large to hold, as it comes
+      const k = Math.min(skip, buf.length);
+      buf = buf.substr(k);
+      skip -= k;
+      if (skip) return;
+    }
     const p = parse(buf);
     if (p === undefined) return sock.end();
     if (!p) return;
-    buf = buf.substr(p.n);
     heard = getTime();
+    if (p.t === Mqtt.TooLarge) {
+      skip = p.n;
+      refuse("over " + Mqtt.MaxIn + " bytes");
+      continue;
+    }
+    buf = buf.substr(p.n);
     if (p.t === Mqtt.Connack) {
       // a refused connection (bad credentials, ...) is closed and retried with backoff
       if (p.b.charCodeAt(1)) return sock.end();
       mqttUp = 1;
-      wait = 1000;
+      upAt = getTime();
       sock.write(publish(base + "/status", "online", 1, 0));
       // SUBSCRIBE, packet id 1, QoS 1
       sock.write(packet(130, u16(1) + lstr(base + "/cmd") + "\x01"));
@@ -159,10 +196,10 @@ function received(d: string): void {
       try {
         c = JSON.parse(p.b.substr(2 + tl + (qos ? 2 : 0)));
       } catch (e) {
-        fire("cmd/result", { error: "not JSON" });
+        refuse("not JSON");
         continue;
       }
-      if (!c || !config.key || c.key !== config.key) fire("cmd/result", { error: "cluster secret required" });
+      if (!c || !config.key || c.key !== config.key) refuse("cluster secret required");
       else if (c.cmd === "restart") {
         fire("cmd/result", { cmd: "restart" });
         setTimeout(E.reboot, 500);

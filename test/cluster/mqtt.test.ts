@@ -77,8 +77,10 @@ const bytes = (p: Record<string, unknown>) => mqttPacket.generate(p as unknown a
  * a test gives it, split as the test says; what the node sends is read with
  * mqtt-packet.
  */
-function handBroker(c: Cluster) {
+function handBroker(c: Cluster, options: { dropAfterConnack?: boolean } = {}) {
   const from: Record<string, any>[] = [];
+  /** Virtual ms of each CONNECT. */
+  const connects: number[] = [];
   let node: StreamEnd | undefined;
   c.lan.attach(BROKER, {
     deliverDatagram: () => {},
@@ -89,7 +91,11 @@ function handBroker(c: Cluster) {
             const parser = mqttPacket.parser({ protocolVersion: 4 });
             parser.on("packet", (p: Record<string, any>) => {
               from.push(p);
-              if (p.cmd === "connect") end.write(bytes({ cmd: "connack", returnCode: 0, sessionPresent: false }));
+              if (p.cmd === "connect") {
+                connects.push(c.scheduler.now());
+                end.write(bytes({ cmd: "connack", returnCode: 0, sessionPresent: false }));
+                if (options.dropAfterConnack) end.close();
+              }
               if (p.cmd === "subscribe") end.write(bytes({ cmd: "suback", messageId: p.messageId, granted: [1] }));
             });
             end.onData = (d) => parser.parse(Buffer.from(d, "latin1"));
@@ -98,6 +104,7 @@ function handBroker(c: Cluster) {
   });
   return {
     from,
+    connects,
     /** Writes `data` to the node in pieces of `piece` bytes, each a segment of its own. */
     write(data: string, piece: number) {
       assert.ok(node && !node.closed, "the node is connected");
@@ -136,10 +143,60 @@ test("the client reads a PUBLISH as a broker writes it, however its bytes are sp
   const results = broker.from.filter((p) => p.cmd === "publish" && p.topic === `spore/${d.hostname}/events`).map((p) => JSON.parse(p.payload.toString()) as { name: string; data: unknown }).filter((e) => e.name === "cmd/result");
   assert.equal(
     results.map((e) => e.data),
-    [{ cmd: "task", task: "details", done: "disable" }, { cmd: "task", task: "wifi", done: "interval" }, { cmd: "task", task: "details", done: "enable" }, { error: "not JSON" }],
+    [{ cmd: "task", task: "details", done: "disable" }, { cmd: "task", task: "wifi", done: "interval" }, { cmd: "task", task: "details", done: "enable" }, { error: "not JSON", refused: 1 }],
   );
   assert.equal([d.eval('spore.tasks.isTaskEnabled("details")'), d.eval('spore.tasks.getTaskInterval("wifi")'), d.eval('spore.tasks.isTaskEnabled("probe")')], [true, 45000, true]);
   assert.is(d.counters.uncaught, 0, d.console.join("\n"));
+});
+
+test("a retained command over 512 bytes is passed over as it comes: the node stays connected and takes the next command", async () => {
+  const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period: 30 } } });
+  const broker = handBroker(c);
+  const d = c.addNode("esp8266");
+  const cmd = `spore/${d.hostname}/cmd`;
+  for (let t = 0; t < 30000 && !broker.from.some((p) => p.cmd === "subscribe"); t += 500) await runAsync(c, 500);
+  const publish = (body: unknown, retain: boolean) => bytes({ cmd: "publish", topic: cmd, payload: Buffer.from(JSON.stringify(body)), qos: 0, retain, dup: false });
+  const before = d.memory().usage;
+  // 600 bytes in segments of 100 (the node never holds it), then a command in the same stream
+  broker.write(publish({ key: c.secret, cmd: "task", task: "probe", action: "disable", pad: "x".repeat(600) }, true) + publish({ key: c.secret, cmd: "task", task: "details", action: "disable" }, false), 100);
+  await runAsync(c, 5000);
+  assert.is(broker.connects.length, 1, "no reconnection");
+  assert.equal([d.eval('spore.tasks.isTaskEnabled("probe")'), d.eval('spore.tasks.isTaskEnabled("details")')], [true, false], "the oversized one did nothing; the next was taken");
+  assert.is(d.eval("spore.mqtt.refused"), 1);
+  assert.is(d.eval("spore.mqtt.up"), 1);
+  assert.ok(d.memory().usage <= before + 30, `JsVars ${before} then ${d.memory().usage}`);
+  assert.is(d.counters.uncaught, 0, d.console.join("\n"));
+});
+
+test("a broker that drops the node right after each CONNACK is retried with backoff, not every second", async () => {
+  const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period: 30 } } });
+  const broker = handBroker(c, { dropAfterConnack: true });
+  c.addNode("esp8266");
+  for (let t = 0; t < 30000 && !broker.connects.length; t += 500) await runAsync(c, 500);
+  await runAsync(c, 120000);
+  const gaps = broker.connects.slice(1).map((t, i) => Math.round((t - broker.connects[i]) / 1000));
+  // 1, 2, 4, 8, 16, 32, 60 s: seven or eight connections in two minutes, not 120
+  assert.ok(broker.connects.length <= 9, `${broker.connects.length} connections, gaps ${gaps.join(", ")} s`);
+  assert.ok(gaps.every((g, i) => i === 0 || g >= gaps[i - 1]), `gaps grow: ${gaps.join(", ")} s`);
+});
+
+test("a flood of commands with the wrong secret is counted and reported once a minute, not once each: the event log keeps the rest", async () => {
+  const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period: 30 } } });
+  const broker = handBroker(c);
+  const d = c.addNode("esp8266");
+  for (let t = 0; t < 30000 && !broker.from.some((p) => p.cmd === "subscribe"); t += 500) await runAsync(c, 500);
+  d.eval('spore.fire("keep/me", 1)');
+  const wrong = bytes({ cmd: "publish", topic: `spore/${d.hostname}/cmd`, payload: Buffer.from(JSON.stringify({ key: "guess", cmd: "restart" })), qos: 0, retain: false, dup: false });
+  for (let i = 0; i < 50; i++) {
+    broker.write(wrong, 1000);
+    await runAsync(c, 200);
+  }
+  assert.is(d.eval("spore.mqtt.refused"), 50);
+  const results = broker.from.filter((p) => p.cmd === "publish" && p.topic === `spore/${d.hostname}/events`).map((p) => JSON.parse(p.payload.toString()) as { name: string; data: unknown }).filter((e) => e.name === "cmd/result");
+  assert.equal(results.map((e) => e.data), [{ error: "cluster secret required", refused: 1 }], "one report in the 10 s");
+  const events = c.getJson<{ events: { name: string }[] }>(d, "/api/events").events.map((e) => e.name);
+  assert.ok(events.includes("keep/me"), `the event log kept the rest: ${events.join(", ")}`);
+  assert.is(d.counters.boots, 1, "no restart");
 });
 
 test("a burst while connected: one publish in the socket, four queued until it drains, the rest dropped and counted", async () => {
@@ -314,7 +371,7 @@ test("nodes with a broker in spore.json keep their status, publish telemetry eve
     await cmd(JSON.stringify({ key: c.secret, cmd: "task", task: "details", action: "disable" }));
     await runAsync(c, 1000);
     const results = broker.seen.filter((m) => m.topic === `spore/${d.hostname}/events` && JSON.parse(m.payload).name === "cmd/result").map((m) => JSON.parse(m.payload).data);
-    assert.equal(results, [{ error: "cluster secret required" }, { cmd: "task", task: "details", done: "disable" }]);
+    assert.equal(results, [{ error: "cluster secret required", refused: 1 }, { cmd: "task", task: "details", done: "disable" }]);
     assert.is(d.eval('spore.tasks.isTaskEnabled("details")'), false);
   } finally {
     await broker.close();

@@ -106,6 +106,12 @@ node("the engine's periodic work runs as named tasks controllable over the API",
   assert.is(tasks().find((x) => x.name === "details")!.enabled, false);
   assert.is(post("task=details&action=interval&interval=5000").status, 200);
   assert.is(tasks().find((x) => x.name === "details")!.interval, 5000);
+  // changing an interval changes only the interval: the probe task keeps membership running
+  for (const body of ["task=probe&action=interval&interval=700", "task=probe&interval=600"]) {
+    assert.is(post(body).status, 200, body);
+    const probe = tasks().find((x) => x.name === "probe")!;
+    assert.equal([probe.enabled, probe.interval], [true, body.endsWith("700") ? 700 : 600], body);
+  }
   assert.is(post("task=nope&action=start").status, 404);
   assert.is(post("task=details&action=explode").status, 400);
   assert.is(post("task=details&action=interval&interval=5s").status, 400);
