@@ -19,6 +19,8 @@ export const enum StorageFile {
   Boots = "spore.n",
   /** the dashboard, gzipped HTML (boards with the dashboard) */
   Dashboard = "spore.html",
+  /** a dashboard upload until its length and CRC32 are checked: then copied over Dashboard and erased */
+  DashboardUpload = "spore.up",
   /** the boot file (device/boot.ts), Espruino's own name */
   BootCode = ".bootcde",
 }

@@ -1,8 +1,10 @@
 // The dashboard capability (boards whose "capabilities" include
 // "dashboard"): the browser dashboard at GET /, gzipped HTML streamed from
-// flash as it is, and its upload, streamed into Storage with its length and
-// CRC32 checked (a failed one is erased). The build leaves this module out of
-// boards without it.
+// flash as it is, and its upload, streamed into a file of its own
+// (StorageFile.DashboardUpload) with its length and CRC32 checked, then
+// copied over the page a piece at a time: a bad, cut short or stalled upload
+// (20 s without data) is erased and the page installed stays. The build
+// leaves this module out of boards without it.
 import { error, json } from "../core/api.ts";
 import { authorized, header } from "../core/auth.ts";
 import { EndpointPath } from "../core/endpoints.ts";
@@ -30,20 +32,40 @@ export function dashboardRequest(req: any, res: any, path: string, send: (r: Htt
   else if (!(size > 0) || !(crc >= 0)) send(error(400, "need Content-Length, X-Spore-CRC32"));
   else if (size > SPORE_DASHBOARD_BYTES) send(error(413, "over " + SPORE_DASHBOARD_BYTES + " bytes"));
   else {
-    S.erase(StorageFile.Dashboard);
+    let stall = 0;
+    let done = 0;
+    const up = StorageFile.DashboardUpload;
+    // once (end, close or the stall timer): a good upload replaces the page; the upload file is erased either way
+    const finish = (ok: boolean, message: string) => {
+      clearTimeout(stall);
+      if (done) return;
+      done = 1;
+      if (ok) {
+        S.erase(StorageFile.Dashboard);
+        for (let o = 0; o < size; o += 256) S.write(StorageFile.Dashboard, S.read(up, o, Math.min(256, size - o)) as string, o, size);
+      }
+      S.erase(up);
+      send(ok ? json(200, { success: true, bytes: size }) : error(400, message));
+    };
+    const wait = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => finish(false, "stalled"), 20000);
+    };
+    S.erase(up);
+    wait();
     req.on("data", (d: string) => {
       try {
-        if (!answered() && got + d.length <= size) S.write(StorageFile.Dashboard, d, got, size);
+        if (!answered() && got + d.length <= size) S.write(up, d, got, size);
       } catch (e) {
+        S.erase(up);
         send(error(413, "no room"));
       }
       got += d.length;
+      wait();
     });
-    req.on("end", () => {
-      if (got === size && E.CRC32(S.read(StorageFile.Dashboard) as string) === crc) return send(json(200, { success: true, bytes: size }));
-      S.erase(StorageFile.Dashboard);
-      send(error(400, got === size ? "bad checksum" : got < size ? "truncated at " + got : "body too long"));
-    });
+    const end = () => finish(got === size && E.CRC32(S.read(up) as string) === crc, got === size ? "bad checksum" : got < size ? "truncated at " + got : "body too long");
+    req.on("end", end);
+    req.on("close", end);
   }
   return true;
 }

@@ -85,7 +85,11 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
   rows.push({ file: CONFIG_FILE, bytes: footprint(configMaxBytes(board)), what: "configuration (largest)" });
   for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(stateMaxBytes(board)), what: "boot state copy" });
   rows.push({ file: BOOTS_FILE, bytes: footprint(BOOTS_MAX_BYTES), what: "boot number" });
-  if (board.capabilities.dashboard) rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });
+  if (board.capabilities.dashboard) {
+    rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });
+    // while a new page is uploaded, until it is checked and copied over the old one
+    rows.push({ file: StorageFile.DashboardUpload, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard upload (budget)" });
+  }
   const used = rows.reduce((n, r) => n + r.bytes, 0);
   return { rows, used, free: board.limits.storageBytes - used };
 }

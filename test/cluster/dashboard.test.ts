@@ -9,6 +9,7 @@ import net from "node:net";
 import { type Browser, chromium, type Page } from "playwright-core";
 import * as assert from "uvu/assert";
 import { buildDashboard, dashboardHtml } from "../../host-tools/build/dashboard.ts";
+import { crc32Of } from "../../host-tools/build/image.ts";
 import { type Io, runCli } from "../../host-tools/cli.ts";
 import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
 import { loopbackNet, waitConverged } from "./helpers.ts";
@@ -50,10 +51,33 @@ test("host-tools dashboard install puts the page on every node with room; a node
   assert.is(c.devices[2].storage.read("spore.html"), undefined, "esp01: no room, not sent");
   const d = c.devices[0];
   const page = buildDashboard(false).data;
-  const bad = c.http(d, "POST", "/api/node/dashboard", { auth: true, body: page, headers: { "X-Spore-CRC32": "12345678" } });
+  const installed = d.storage.read("spore.html");
+  assert.ok(installed);
+  const bad = c.http(d, "POST", "/api/node/dashboard", { auth: true, body: page.slice(0, -1) + String.fromCharCode((page.charCodeAt(page.length - 1) + 1) & 255), headers: { "X-Spore-CRC32": crc32Of(page).toString(16).padStart(8, "0") } });
   assert.is(bad.status, 400);
   assert.match(bad.body, /bad checksum/);
-  assert.is(d.storage.read("spore.html"), undefined, "a bad upload is erased");
+  assert.is(d.storage.read("spore.html"), installed, "a bad upload leaves the page installed");
+  assert.is(d.storage.read("spore.up"), undefined, "and is erased");
+  // cut short: the connection closes half way; stalled: it stays open, silent, for 20 s
+  for (const how of ["cut", "stall"]) {
+    let answer = "";
+    c.lan.connect(c.lan.gateway(), d.ip, 80, (err, s) => {
+      assert.ok(s, String(err));
+      s!.onData = (x) => (answer += x);
+      s!.write(`POST /api/node/dashboard HTTP/1.1\r\nAuthorization: Bearer ${c.secret}\r\nX-Spore-CRC32: ${crc32Of(page).toString(16).padStart(8, "0")}\r\nContent-Length: ${page.length}\r\n\r\n` + page.slice(0, 500));
+      if (how === "cut") c.scheduler.after(1000, () => s!.close());
+    });
+    c.runFor(25000);
+    if (how === "stall") assert.match(answer, /400[\s\S]*stalled/, answer);
+    assert.is(d.storage.read("spore.html"), installed, `${how}: the page installed stays`);
+    assert.is(d.storage.read("spore.up"), undefined, `${how}: the upload is erased`);
+    assert.is(c.http(d, "GET", "/").status, 200);
+  }
+  // a good one replaces it, and the upload file is gone
+  const next = page + "\0";
+  const good = c.http(d, "POST", "/api/node/dashboard", { auth: true, body: next, headers: { "X-Spore-CRC32": crc32Of(next).toString(16).padStart(8, "0") } });
+  assert.is(good.status, 200, good.body);
+  assert.equal([d.storage.read("spore.html") === next, d.storage.read("spore.up")], [true, undefined]);
   assert.is(c.http(d, "POST", "/api/node/dashboard", { body: page, headers: { "X-Spore-CRC32": "12345678" } }).status, 401);
   const status = c.getJson(d, "/api/node/status") as { api: { uri: string }[] };
   assert.ok(status.api.some((x) => x.uri === "/api/node/dashboard"), "listed in the api");
