@@ -13,6 +13,8 @@ export const SLOT_FILES = [StorageFile.SlotPrefix + "a", StorageFile.SlotPrefix 
 export const STATE_FILES: string[] = [StorageFile.State0, StorageFile.State1];
 /** The dashboard: gzipped HTML, served at GET / by boards with the dashboard capability. */
 export const DASHBOARD_FILE: string = StorageFile.Dashboard;
+/** A dashboard upload until it is checked (device/platform/dashboard.ts). */
+export const DASHBOARD_UPLOAD_FILE: string = StorageFile.DashboardUpload;
 
 export interface ImageFile {
   name: string;
@@ -88,7 +90,7 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
   if (board.capabilities.dashboard) {
     rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });
     // while a new page is uploaded, until it is checked and copied over the old one
-    rows.push({ file: StorageFile.DashboardUpload, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard upload (budget)" });
+    rows.push({ file: DASHBOARD_UPLOAD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard upload (budget)" });
   }
   const used = rows.reduce((n, r) => n + r.bytes, 0);
   return { rows, used, free: board.limits.storageBytes - used };
