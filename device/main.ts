@@ -38,7 +38,7 @@ start(
     change_: changeInterval,
     clear_: clearInterval,
     later_: setTimeout,
-    get_: httpGet,
+    get_: SPORE_CAPS.details ? httpGet : undefined,
     heap_: () => chip().freeHeap,
     // after a garbage collection: uncollected garbage would look like memory in use
     jsvars_: () => process.memory().free,

@@ -62,7 +62,7 @@ export function fetchDetails(): void {
     // a fetch (a status answer received and parsed) needs room besides a request being served: it waits for it
     if (ports.jsvars_() < SPORE_LIMITS.minFree + 100) return;
     fetching = true;
-    ports.get_(m.address_, config.http, "/api/node/status", (err, body) => {
+    ports.get_!(m.address_, config.http, "/api/node/status", (err, body) => {
       fetching = false;
       let d: string | number = t;
       try {

@@ -41,8 +41,8 @@ export interface Ports {
   clear_(id: number): void;
   /** setTimeout(fn, ms, arg). */
   later_(fn: (arg: any) => void, ms: number, arg: any): void;
-  /** One HTTP GET; cb gets an error message ("" for none) and the body, once. */
-  get_(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
+  /** One HTTP GET; cb gets an error message ("" for none) and the body, once (boards with the details capability). */
+  get_?(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
   heap_(): number;
   jsvars_(): number;
   /** MAC as getSerial() gives it, and facts about the chip (its board, class and the firmware version are the build's SPORE_BOARD, SPORE_CLASS and SPORE_VERSION). */

@@ -36,6 +36,8 @@ declare const SPORE_CAPS: {
   dashboard: number;
   /** the node status and member list streamed a piece at a time (device/core/stream.ts) */
   stream: number;
+  /** members' details fetched from them and listed (device/core/details.ts fetchDetails) */
+  details: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name: for display only, never to decide (ask for a board fact instead). */

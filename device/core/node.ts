@@ -67,7 +67,7 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
         if (k >= ids.length) return n === k * 2 ? "]}" : undefined;
         if (n & 1) return tail;
         if (id !== selfId && !m) return (tail = "");
-        const d = m && m.details_ !== detailsVersion ? details[m.details_] : own;
+        const d = m && m.details_ !== detailsVersion ? SPORE_CAPS.details && details[m.details_] : own;
         tail = typeof d === "string" ? d : "";
         return (k ? "," : "") + memberFields(id, m) + (tail ? "," : '},"api":[]}');
       },
@@ -113,5 +113,5 @@ export function start(platform: Ports, stored: Config): void {
   begin(platform.boots_, ports.hash_(ownDetails()) | 0);
   beginProbes();
   register("probe", config.prd / 2, tick);
-  register("details", 2000, fetchDetails);
+  if (SPORE_CAPS.details) register("details", 2000, fetchDetails);
 }

@@ -12,6 +12,7 @@ export interface Capabilities {
   mqtt: boolean;
   dashboard: boolean;
   stream: boolean;
+  details: boolean;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -21,6 +22,7 @@ export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: st
   mqtt: { summary: "MQTT client: status, telemetry, events, commands, Home Assistant discovery", modules: ["device/platform/mqtt.ts", "device/core/mqtt.ts", "device/core/telemetry.ts"] },
   dashboard: { summary: "browser dashboard at GET / and its upload (POST /api/node/dashboard)", modules: ["device/platform/dashboard.ts"] },
   stream: { summary: "node status and member list streamed a piece at a time (fewer JsVars at their peak)", modules: ["device/core/stream.ts"] },
+  details: { summary: "fetches each member's details (chip, api list, board, class, version) from it and lists them with the member", modules: ["device/core/details.ts (fetchDetails)", "device/platform/http-client.ts"] },
 };
 
 export const CAPABILITY_NAMES = Object.keys(CAPABILITIES) as CapabilityName[];

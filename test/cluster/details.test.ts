@@ -1,7 +1,8 @@
-// Member details (board, versions, api list: device/core/node.ts
-// fetchDetails) are kept per details version, at most the board's
-// node.detailTable of them, and a version no member has any more is
-// forgotten to make room: what GET /api/cluster/members shows of each member.
+// Member details (board, class, version, api list: device/core/details.ts
+// fetchDetails, on boards with the details capability) are kept per details
+// version, at most the board's node.detailTable of them, and a version no
+// member has any more is forgotten to make room: what GET
+// /api/cluster/members shows of each member.
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { bundleVersion, bundleWithVersion, Cluster } from "../../host-tools/emulator/cluster.ts";
@@ -26,12 +27,12 @@ function detailed(c: Cluster, d: Device): Record<string, string> {
 }
 
 test("a node keeps the details of at most its detailTable versions, and forgets those no member has any more to take another's", () => {
-  // four versions: an esp01 and an esp8266 (each keeps 2) see three others, two esp32s (8) see three
+  // four versions: two esp8266s (each keeps 2) see three others, two esp32s (8) see three
   const c = new Cluster({ seed, boards: [], config: { fgt: 30 } });
-  const small = [c.addNode("esp01"), c.addNode("esp8266")];
+  const small = [c.addNode("esp8266"), c.addNode("esp8266", bundleWithVersion("esp8266", "0badf00d"))];
   const esp32 = [c.addNode("esp32"), c.addNode("esp32", bundleWithVersion("esp32", "0badcafe"))];
   const all = [...small, ...esp32];
-  const version = (d: Device) => `${d.board.name} ${d === esp32[1] ? "0badcafe" : bundleVersion(d.board.name)}`;
+  const version = (d: Device) => `${d.board.name} ${d === esp32[1] ? "0badcafe" : d === small[1] ? "0badf00d" : bundleVersion(d.board.name)}`;
   waitConverged(c, 30000, seed);
   c.runFor(30000);
   for (const d of all) {
@@ -44,12 +45,12 @@ test("a node keeps the details of at most its detailTable versions, and forgets 
   const opened = () => small.map((d) => c.lan.streamStats.get(d.ip)?.connections ?? 0);
   const before = opened();
   c.runFor(60000);
-  assert.equal(opened(), before, "the esp01 and the esp8266 opened no connection in a minute");
-  // an esp32 whose details the esp01 holds goes for good: once it is forgotten (dead 60 s + fgt 30 s),
-  // its version makes room for the one the esp01 had no room for
-  const [esp01] = small;
-  const victim = esp32.find((d) => detailed(c, esp01)[hostnameOf(d)])!;
-  assert.ok(victim, "the esp01 holds one of the esp32s' details");
+  assert.equal(opened(), before, "the esp8266s opened no connection in a minute");
+  // an esp32 whose details the first esp8266 holds goes for good: once it is forgotten (dead 60 s + fgt 30 s),
+  // its version makes room for the one it had no room for
+  const [first] = small;
+  const victim = esp32.find((d) => detailed(c, first)[hostnameOf(d)])!;
+  assert.ok(victim, "the esp8266 holds one of the esp32s' details");
   c.kill(victim);
   const killed = c.scheduler.now();
   const rest = all.filter((d) => d !== victim);
@@ -62,6 +63,20 @@ test("a node keeps the details of at most its detailTable versions, and forgets 
   assert.ok(whole >= 90000, `not before the victim was forgotten (${whole} ms after the kill)`);
   for (const d of rest) assert.not.ok(members(c, d).some((m) => m.hostname === hostnameOf(victim)), `${d.hostname} forgot the victim`);
   for (const d of rest) for (const [host, v] of Object.entries(detailed(c, d))) assert.is(v, version(rest.find((o) => hostnameOf(o) === host)!));
+});
+
+test("a minimal board (esp01: no details capability) lists the others' membership fields only, its own details, and fetches nothing", () => {
+  const c = new Cluster({ seed, boards: ["esp01", "esp8266", "esp32"] });
+  const [esp01] = c.devices;
+  assert.is(esp01.board.capabilities.details, false);
+  waitConverged(c, 30000, seed);
+  c.runFor(60000);
+  assert.equal(detailed(c, esp01), {}, "no details of the others");
+  const own = members(c, esp01)[0];
+  assert.equal([own.hostname, own.board, own.class], [hostnameOf(esp01), "esp01", "minimal"], "its own details");
+  assert.is(c.lan.streamStats.get(esp01.ip)?.connections ?? 0, 0, "it opened no connection");
+  // the others list it, with its details
+  for (const d of c.devices.slice(1)) assert.is(detailed(c, d)[hostnameOf(esp01)], `esp01 ${bundleVersion("esp01")}`, d.board.name);
 });
 
 test.run();
