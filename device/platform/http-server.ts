@@ -1,12 +1,21 @@
 // Adapts Espruino's HTTP server to the core's request and response records.
 // Refuses politely: 503 when too many connections are open or JsVars run low
 // (every socket and every buffered byte costs on the chip), 413 for a body
-// over the board's limit, without buffering it. Espruino always closes the
-// connection after a response, which ends the body.
+// over the board's limit, without buffering it, 408 for a body not all there
+// within Http.BodyMs of the headers (a few connections held open with a
+// Content-Length and no body took every connection the node serves).
+// Espruino always closes the connection after a response, which ends the
+// body. (A connection whose headers never end is Espruino's, not ours: it
+// never reaches this code; see README, Security.)
 import { error, header } from "../core/api.ts";
 import { ports } from "../core/env.ts";
 import type { HttpRequest, HttpResponse } from "../core/env.ts";
 import { dashboardRequest } from "./dashboard.ts";
+
+/** Milliseconds a request's body may take after its headers (const enum: no JsVars). */
+const enum Http {
+  BodyMs = 10000,
+}
 
 /** The 413 for a body over the limit, declared or as it comes. */
 const TOO_LARGE = "body over " + SPORE_LIMITS.body + " bytes";
@@ -38,7 +47,10 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         if (more) res.write(r.body_);
         else res.end(r.body_);
       };
+      // a body that does not come in time is answered 408, which closes the connection
+      const slow = setTimeout(() => send(error(408, "body not received in time")), Http.BodyMs);
       req.on("close", () => {
+        clearTimeout(slow);
         if (state < 2) open--;
         state = 2;
       });

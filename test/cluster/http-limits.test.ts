@@ -50,6 +50,29 @@ test("a node serves at most its board's conns requests at once: the next gets 50
   }
 });
 
+test("requests held open with a Content-Length and no body are answered 408 after 10 s, and the API answers again: a few idle connections cannot deny it", () => {
+  for (const board of BOARDS) {
+    const { c, d, limits } = node(board);
+    const answers: string[] = [];
+    // as many as the node serves at once, each with its headers and a body that never comes
+    for (let i = 0; i < limits.conns; i++)
+      c.lan.connect(c.lan.gateway(), d.ip, 80, (err, s) => {
+        assert.ok(s, `${board}: ${err}`);
+        answers.push("");
+        const k = answers.length - 1;
+        s!.onData = (x) => (answers[k] += x);
+        s!.write(`POST /api/events HTTP/1.1\r\nContent-Length: 100\r\n\r\n`);
+      });
+    c.runFor(1000);
+    refused(c.http(d, "GET", "/api/node/status"), 503, "busy: connections", `${board}, held`);
+    c.runFor(9500);
+    assert.equal(answers.map((a) => +(/^HTTP\/1\.[01] (\d+)/.exec(a)?.[1] ?? 0)), Array(limits.conns).fill(408), `${board}: ${answers.join(" | ")}`);
+    assert.ok(answers.every((a) => a.includes("body not received in time")));
+    assert.is(c.http(d, "GET", "/api/node/status").status, 200, `${board}: answers again`);
+    assert.is(d.counters.uncaught, 0, d.console.join("\n"));
+  }
+});
+
 test("a node with fewer than its board's minFree JsVars free answers 503 busy; with them free again, 200", () => {
   for (const board of BOARDS) {
     const { c, d, limits } = node(board);
