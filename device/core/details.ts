@@ -68,6 +68,8 @@ export function fetchDetails(): void {
       try {
         const s = err ? 0 : JSON.parse(body);
         if (s) d = detailsOf(s, str(s.api || []));
+        // more than a member's details take (about 500 characters) counts as a failed fetch: kept, it would hold JsVars
+        if ((d as string).length > 640) d = t;
       } catch (e) {
         // a bad answer counts as a failed fetch
       }

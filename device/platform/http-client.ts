@@ -1,5 +1,12 @@
 // One HTTP GET with a watchdog: Espruino's client has no timeout or abort.
-// Calls back exactly once with an error ("" for none) and the body.
+// Calls back exactly once with an error ("" for none) and the body; reads at
+// most Get.MaxBytes, and nothing more once it has called back (a peer that
+// answers without end must not fill the node's memory).
+/** The most a GET reads (a member's status is under 1,200 bytes); const enum: no JsVars. */
+const enum Get {
+  MaxBytes = 2048,
+}
+
 export function httpGet(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void {
   let body = "";
   let done = false;
@@ -7,14 +14,16 @@ export function httpGet(ip: string, port: number, path: string, cb: (err: string
     if (done) return;
     done = true;
     clearTimeout(timer);
-    cb(err, body);
+    cb(err, err ? "" : body);
+    body = "";
   };
   const timer = setTimeout(finish, 5000, "timeout");
   try {
     const req = require("http").request({ host: ip, port: port, path: path, method: "GET" }, (res) => {
       res.on("data", (d) => {
+        if (done) return;
         body += d;
-        if (body.length > 4096) finish("too large");
+        if (body.length > Get.MaxBytes) finish("too large");
       });
       res.on("close", () => finish(res.statusCode === "200" ? "" : "status"));
     });

@@ -7,6 +7,8 @@ import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { bundleVersion, bundleWithVersion, Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
+import { crc32 } from "node:zlib";
+import { encode } from "../../device/core/wire.ts";
 import { hostnameOf, members, waitConverged } from "./helpers.ts";
 import { suite } from "../suite.ts";
 
@@ -77,6 +79,53 @@ test("a minimal board (esp01: no details capability) lists the others' membershi
   assert.is(c.lan.streamStats.get(esp01.ip)?.connections ?? 0, 0, "it opened no connection");
   // the others list it, with its details
   for (const d of c.devices.slice(1)) assert.is(detailed(c, d)[hostnameOf(esp01)], `esp01 ${bundleVersion("esp01")}`, d.board.name);
+});
+
+test("a member whose status answer is huge, or never ends, neither fills a node's memory nor wedges its API", () => {
+  for (const how of ["huge", "endless"]) {
+    const c = new Cluster({ seed, boards: ["esp8266"] });
+    const [d] = c.devices;
+    const PEER = "10.42.0.201";
+    // the peer knows the secret (a member gone bad): it serves its status at port 80
+    c.lan.attach(PEER, {
+      deliverDatagram: () => {},
+      streamListener: (port) =>
+        port === 80
+          ? (end) => {
+              const head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n";
+              if (how === "huge") return void (end.write(head + JSON.stringify({ board: "x".repeat(4000), api: [] })), end.close());
+              end.write(head + '{"board":"');
+              const more = () => {
+                if (end.closed) return;
+                end.write("y".repeat(500));
+                c.scheduler.after(100, more);
+              };
+              more();
+            }
+          : undefined,
+    });
+    c.runFor(5000);
+    const sockets = d.sockets.inUse;
+    const hash = (x: string) => crc32(Buffer.from(x, "latin1"));
+    let seq = 0;
+    // an announce now and then, with a details version the node does not know: it fetches them
+    const announce = () => c.lan.sendDatagram(PEER, 4210, d.ip, 4210, encode(c.secret, "spore", `A|0000ee|0|${(++seq).toString(36)}|1f|0`, "", "", hash));
+    // a member now, its first fetch failed: what the node holds from here on should not grow
+    for (let t = 0; t < 12000; t += 2000) announce(), c.runFor(2000);
+    const idle = d.memory().usage;
+    let busy = 0;
+    for (let t = 0; t < 120000; t += 2000) {
+      announce();
+      c.runFor(2000);
+      if (c.http(d, "GET", "/api/node/status").status !== 200) busy++;
+    }
+    const peer = members(c, d).find((m) => m.hostname === "esp_0000ee");
+    assert.equal(peer && [peer.board, peer.api], [undefined, []], `${how}: no details kept of it`);
+    assert.ok(busy <= 2, `${how}: the API answered 503 ${busy} times in 60 tries`);
+    assert.ok(d.sockets.inUse <= sockets + 1, `${how}: ${d.sockets.inUse} sockets in use, ${sockets} at first (one fetch may be open)`);
+    assert.ok(d.memory().usage <= idle + 10, `${how}: ${idle} JsVars used once it was a member, ${d.memory().usage} two minutes later`);
+    assert.is(d.counters.uncaught, 0, d.console.join("\n"));
+  }
 });
 
 test.run();
