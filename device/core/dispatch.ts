@@ -56,6 +56,10 @@ export function receive(data: string, info: { address: string }): void {
     // "nonce/target ip": ping the target for the requester, pass its ack back
     const p = arg.split("/");
     if (p.length !== 2 || n36(p[0]) < 0 || !isIp(p[1])) return drop(MALFORMED);
+    // only towards a member's address: a node must not reflect traffic at any address it is given
+    let member = 0;
+    for (const id in members) if (members[id].address_ === p[1]) member = 1;
+    if (!member) return drop(Drop.Relay);
     relay(p[0], p[1], from);
   }
 }

@@ -57,6 +57,8 @@ export const enum Drop {
   Replay = "replay",
   /** a new member and the table full of live ones */
   Full = "full",
+  /** a ping request towards an address that is no member's */
+  Relay = "relay",
 }
 
 /** Drop.Malformed as a variable: used in five places, it costs fewer bytes than the string each time (and two JsVars). */

@@ -26,9 +26,9 @@ export function crc32Of(data: string): number {
   return crc32(Buffer.from(data, "latin1")) >>> 0;
 }
 
-/** Firmware slots a board has: two where Storage holds two bundles, else one (esp01: updates go through recovery mode). */
+/** Firmware slots a board has (its board file's limits.slots): two where Storage holds two bundles, else one (updates go through recovery mode). */
 export function slotCount(board: Board): number {
-  return board.name === "esp01" ? 1 : 2;
+  return board.limits.slots;
 }
 
 /** The boot state the boot file reads (device/boot.ts): slot "a" runs, confirmed, with its CRC32. */

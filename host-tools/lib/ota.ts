@@ -2,6 +2,7 @@
 // first, then `concurrency` nodes at a time), stopping at the first failure.
 // A node is done when it runs the new version and has confirmed it (boot
 // state "ok", after its trial) and the API node lists it ACTIVE again.
+import { loadBoards } from "../build/boards.ts";
 import { crc32Of } from "../build/image.ts";
 import { type Address, crc32Hex, label, type Member, type NodeApi, type NodeStatus, problem } from "./api.ts";
 
@@ -119,9 +120,10 @@ export async function updateNode(ctx: OtaContext, node: Address): Promise<OtaRes
       if (!restarted) return false;
       if (s.boot?.state === "recovery") throw new Error("held in recovery mode: the new version failed its trial");
       if (s.boot?.state !== "ok") return false;
-      // confirmed: the new version, from the slot it was written to (two-slot boards switch slots; esp01 has one)
+      // confirmed: the new version, from the slot it was written to (two-slot boards switch slots; one-slot boards, esp01, do not)
       const isNew = fw.version ? s.version === fw.version : s.version !== status.version;
-      const switched = s.board === "esp01" || !status.boot?.slot || s.boot.slot !== status.boot.slot;
+      const oneSlot = loadBoards().some((b) => b.name === s.board && b.limits.slots === 1);
+      const switched = oneSlot || !status.boot?.slot || s.boot.slot !== status.boot.slot;
       if (!isNew || !switched) throw new Error(`rolled back to ${s.version} (slot ${s.boot.slot}): the new version failed its trial`);
       return true;
     },

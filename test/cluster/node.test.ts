@@ -97,6 +97,23 @@ node("a cluster event is delivered once, forwarded with one hop fewer, and dropp
   assert.is(t.status().drops.malformed, 2);
 });
 
+node("a ping request is relayed only towards a member's address: a node is no reflector for traffic at any address", () => {
+  const t = rig();
+  const pinged: string[] = [];
+  // a third party that is no member, and a member the node knows
+  t.c.lan.attach("10.42.0.99", { deliverDatagram: (data) => pinged.push("outsider " + data.split("|")[3]), streamListener: () => undefined });
+  t.c.lan.attach("10.42.0.98", { deliverDatagram: (data) => pinged.push("member " + data.split("|")[3]), streamListener: () => undefined });
+  t.d.deliverDatagram(encode(t.c.secret, "spore", "A|0000bb|0|1|0|0", "", "", hash), "10.42.0.98", 4210, 4210);
+  t.c.runFor(100);
+  t.send("000001", "R", 10, "", "5/10.42.0.99");
+  t.c.runFor(500);
+  assert.equal(pinged.filter((p) => p === "outsider P"), [], "no ping sent to an address that is no member's (broadcast announces reach it, as they reach anyone)");
+  assert.is(t.status().drops.relay, 1);
+  t.send("000001", "R", 11, "", "6/10.42.0.98");
+  t.c.runFor(500);
+  assert.ok(pinged.includes("member P"), `the member is pinged for the requester: ${pinged.join(", ")}`);
+});
+
 node("the engine's periodic work runs as named tasks controllable over the API", () => {
   const t = rig();
   const tasks = () => api<{ tasks: { name: string; enabled: boolean; interval: number }[] }>(t.c, t.d, "/api/tasks/status", "tasks-status").tasks;
