@@ -143,6 +143,7 @@ export class UdpSocket extends Emitter {
     if (this.bound) this.host.unbindUdp(this.port);
     if (this.open) this.rt.sockets.release();
     this.open = false;
+    this.rt.untrack(this);
     this.emit("close");
   }
 }

@@ -196,7 +196,7 @@ export interface RealmState {
   /** Pending timers. */
   timers: { fn: unknown; args: unknown[]; interval: boolean }[];
   /** Emulated module objects: the device listeners they hold, and a UDP socket's unsent data. */
-  emitters: Emitter[];
+  emitters: Iterable<Emitter>;
 }
 
 /** JsVars in use: the interpreter's base plus everything the device's code can reach. */

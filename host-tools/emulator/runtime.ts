@@ -16,6 +16,14 @@ export interface DeviceRuntime {
   /** `fn` runs when the interpreter's state goes: with true on power loss or a hard reset (connections go silent: no FIN reaches the peer). Returns what unregisters it (a closed connection has nothing left to tear down). */
   onTeardown(fn: (powerLoss: boolean) => void): () => void;
   sockets: SocketBudget;
+  /**
+   * Keeps a module object (a socket, a server's request) while it is open, as
+   * socketserver.c keeps it in its arrays: the listeners it holds and what it
+   * buffers count in the device's JsVars.
+   */
+  track<T extends Emitter>(e: T): T;
+  /** The object closed: the interpreter lets it go, and it no longer counts (unless device code keeps it). */
+  untrack(e: Emitter): void;
   /** Accepts streams on `port` (whatever the IP becomes). */
   listen(port: number, listener: StreamListener): void;
   unlisten(port: number): void;
