@@ -1,5 +1,6 @@
 // What the emulated Espruino modules need from the device they run on.
 import type { Board } from "../build/boards.ts";
+import type { JsVarCounter } from "./jsvars.ts";
 import type { Lan, StreamListener } from "./lan.ts";
 
 export interface DeviceRuntime {
@@ -65,6 +66,11 @@ export class Emitter {
   removeAllListeners(event?: string): void {
     if (event === undefined) this.listeners = {};
     else delete this.listeners[event];
+  }
+
+  /** JsVars the interpreter keeps for this object while it is open, besides its listeners (its buffers, what it parsed). */
+  held(_counter: JsVarCounter): number {
+    return 0;
   }
 
   /** Every listener function (device code the emulator holds on to). */
