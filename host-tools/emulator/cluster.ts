@@ -222,6 +222,8 @@ export class Cluster {
     });
     if (!this.runUntil(() => done, options.timeoutMs ?? 30000)) throw new Error(`HTTP ${method} ${path} to ${device.ip}: no answer in ${options.timeoutMs ?? 30000} ms`);
     if (error) throw new Error(`HTTP ${method} ${path} to ${device.ip}:${port}: connection ${error}`);
+    // a node out of sockets takes the connection and closes it at once
+    if (!raw) throw new Error(`HTTP ${method} ${path} to ${device.ip}:${port}: connection closed without an answer`);
     return parseResponse(raw);
   }
 

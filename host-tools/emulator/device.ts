@@ -73,7 +73,8 @@ export class Device implements LanHost {
     () => this.scheduler.now(),
     () => this.idlePassMs,
   );
-  private emitters: Emitter[] = [];
+  /** Module objects open now (rt.track). */
+  private emitters = new Set<Emitter>();
   private timers: EspruinoTimers | undefined;
   private wifi: Wifi | undefined;
   /** The Telnet console (its client survives reset(), not a reboot). */
@@ -170,7 +171,7 @@ export class Device implements LanHost {
     this.timers?.reset();
     this.streamListeners.clear();
     this.udp.clear();
-    this.emitters = [];
+    this.emitters = new Set();
     this.sockets = new SocketBudget(this.board.limits.sockets);
     this.realm = undefined;
     this.timers = undefined;
@@ -300,6 +301,11 @@ export class Device implements LanHost {
       get sockets() {
         return dev.sockets;
       },
+      track: (e) => {
+        dev.emitters.add(e);
+        return e;
+      },
+      untrack: (e) => dev.emitters.delete(e),
       listen: (port, listener) => {
         dev.streamListeners.set(port, listener);
         dev.opts.onListen?.(dev, port);
@@ -336,12 +342,8 @@ export class Device implements LanHost {
     const gen = this.generation;
     const timers = new EspruinoTimers(rt, () => this.scheduler.now());
     this.timers = timers;
-    const track = <T extends Emitter>(e: T): T => {
-      this.emitters.push(e);
-      return e;
-    };
     const wifiRt: DeviceRuntime = { ...rt, onTeardown: (fn) => ((this.wifiTeardown = fn), () => (this.wifiTeardown = undefined)) };
-    const wifi = track(
+    const wifi = rt.track(
       keepWifi?.adopt(wifiRt) ??
         new Wifi(wifiRt, {
           accessPoint: () => (this.outOfRange ? { ...this.opts.accessPoint(), up: false } : this.opts.accessPoint()),
@@ -357,7 +359,6 @@ export class Device implements LanHost {
       mac: this.mac,
       timers,
       wifi,
-      track,
       storage: this.storage,
       context: () => this.realm?.ctx as vm.Context,
       touched: (name) => this.touched(name),

@@ -2,6 +2,7 @@
 // limits: ESP8266 drops incoming datagrams over 268 bytes, ESP32 truncates
 // them to 528 unless the socket asked for a larger recvBufferSize, and a
 // broadcast sent from a bound socket silently goes nowhere.
+import type { JsVarCounter } from "./jsvars.ts";
 import { Emitter, type DeviceRuntime } from "./runtime.ts";
 
 export interface UdpCounters {
@@ -47,6 +48,11 @@ export class UdpSocket extends Emitter {
     const asked = typeof options === "object" && options ? Number((options as { recvBufferSize?: number }).recvBufferSize) : NaN;
     this.recvMax = limits.udpRecvBufferOption && asked > limits.udpMaxBytes ? asked : limits.udpMaxBytes;
     rt.onTeardown(() => this.close());
+  }
+
+  /** Datagrams not sent yet: a string in JsVars. */
+  override held(counter: JsVarCounter): number {
+    return counter.add(this.dSnd);
   }
 
   private ensureOpen(): boolean {
@@ -143,6 +149,7 @@ export class UdpSocket extends Emitter {
     if (this.bound) this.host.unbindUdp(this.port);
     if (this.open) this.rt.sockets.release();
     this.open = false;
+    this.rt.untrack(this);
     this.emit("close");
   }
 }

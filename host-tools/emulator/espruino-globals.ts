@@ -16,7 +16,7 @@ import { createStorageModule, type StorageModuleHost } from "./espruino-storage.
 import type { EspruinoTimers } from "./espruino-timers.ts";
 import type { Wifi } from "./espruino-wifi.ts";
 import type { Rng } from "./rng.ts";
-import type { DeviceRuntime, Emitter } from "./runtime.ts";
+import type { DeviceRuntime } from "./runtime.ts";
 import { bytesToString, type FlashStorage, toBytes } from "./storage.ts";
 
 // Espruino's language quirks, installed in each context before any code runs.
@@ -88,8 +88,6 @@ export interface EspruinoHost extends StorageModuleHost {
   timers: EspruinoTimers;
   /** The Wifi module. */
   wifi: Wifi;
-  /** Keeps a module object (a socket, a server) for the device's JsVar count and teardown. */
-  track<T extends Emitter>(e: T): T;
   storage: FlashStorage;
   udp: UdpHost;
   counters: UdpCounters;
@@ -133,9 +131,9 @@ export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<str
   (vm.runInContext("Math", ctx) as Math).random = () => host.random().random();
 
   const storage = createStorageModule(rt, host.storage, host);
-  const dgram = rt.newObject({ createSocket: (options: unknown) => host.track(new UdpSocket(rt, options, host.udp, host.counters)) });
+  const dgram = rt.newObject({ createSocket: (options: unknown) => rt.track(new UdpSocket(rt, options, host.udp, host.counters)) });
   const http = createHttpModule(rt);
-  const net = createNetModule(rt, (e) => host.track(e));
+  const net = createNetModule(rt);
   const modules: Record<string, object | undefined> = { Storage: storage, Wifi: host.wifi, dgram, http, net };
   if (board.name !== "esp01") modules.crypto = rt.newObject({ SHA1: (s: string) => sha("sha1", s) });
 

@@ -3,6 +3,7 @@
 // "OK", "Server" and "Connection: close" come before the handler's headers,
 // there is no Content-Length unless the handler sets one, the client's
 // res.statusCode is a string, and every open connection takes a socket.
+import { HTTP_CONNECTION_BLOCKS, type JsVarCounter } from "./jsvars.ts";
 import { StreamEnd } from "./lan.ts";
 import { Emitter, type DeviceRuntime } from "./runtime.ts";
 
@@ -39,10 +40,27 @@ function chunks(data: string): string[] {
   return out;
 }
 
+/** A connection to the server, from when it is accepted (the handler gets it once its head is in). */
 class ServerRequest extends Emitter {
   method = "";
   url = "";
   headers: Record<string, string> = {};
+  /** Received and not handed over: the head while it is not complete, then nothing (the body goes out as it comes) (socketserver.c's "dRcv"). */
+  dRcv = "";
+  /** The head is in: headers, method and url are set. */
+  parsed = false;
+  /** Bytes of the body still to come, from the head's Content-Length ("cRcv"). */
+  cRcv = 0;
+  /** The body is all in: "end" was emitted ("endd"). */
+  ended = false;
+
+  /** As socketserver.c builds it: the connection's objects, what it received, then the head's headers object, method and url. */
+  override held(counter: JsVarCounter): number {
+    let blocks = HTTP_CONNECTION_BLOCKS + counter.add(this.dRcv);
+    if (this.parsed) blocks += counter.addProperties({ headers: this.headers, method: this.method, url: this.url, cRcv: this.cRcv });
+    if (this.ended) blocks += 1;
+    return blocks;
+  }
 }
 
 class ServerResponse extends Emitter {
@@ -114,43 +132,40 @@ class Server extends Emitter {
       stream.close();
       return;
     }
-    let released = false;
-    const release = () => {
-      if (!released) (released = true), this.rt.sockets.release();
-    };
     const forget = this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
-    let buffer = "";
-    let req: ServerRequest | undefined;
-    let remaining = 0;
+    // the interpreter makes both objects as it accepts, and holds them until the connection closes
+    const req = this.rt.track(new ServerRequest(this.rt));
+    const res = this.rt.track(new ServerResponse(this.rt, stream));
     const finish = () => {
-      if (req && remaining <= 0) {
+      if (req.cRcv <= 0 && !req.ended) {
+        req.ended = true;
         req.emit("end");
-        remaining = -1;
       }
     };
     stream.onClose = () => {
       forget();
-      release();
-      if (req) req.emit("close");
+      this.rt.sockets.release();
+      this.rt.untrack(req);
+      this.rt.untrack(res);
+      if (req.parsed) req.emit("close");
     };
     stream.onData = (data) => {
-      if (!req) {
-        buffer += data;
-        const head = parseHead(buffer);
+      if (!req.parsed) {
+        req.dRcv += data;
+        const head = parseHead(req.dRcv);
         if (!head) return;
-        req = new ServerRequest(this.rt);
+        req.dRcv = "";
+        req.parsed = true;
         req.method = head.first[0];
         req.url = head.first[1] ?? "/";
         req.headers = this.rt.newObject(head.headers);
-        remaining = contentLength(head.headers);
-        const res = new ServerResponse(this.rt, stream);
+        req.cRcv = contentLength(head.headers);
         this.rt.invoke(this.handler, req, res);
         data = head.rest;
-        buffer = "";
       }
-      if (remaining > 0 && data.length) {
-        const body = data.slice(0, remaining);
-        remaining -= body.length;
+      if (req.cRcv > 0 && data.length) {
+        const body = data.slice(0, req.cRcv);
+        req.cRcv -= body.length;
         for (const c of chunks(body)) req.emit("data", c);
       }
       finish();

@@ -18,6 +18,7 @@ export class NetSocket extends Emitter {
     this.rt.lan.connect(from, host, port, (err, stream) => {
       if (err || !stream || this.closed) {
         this.rt.sockets.release();
+        this.rt.untrack(this);
         this.emit("error", this.rt.newObject({ code: -1, message: `Connection ${err ?? "closed"}` }));
         this.emit("close", true);
         return;
@@ -28,6 +29,7 @@ export class NetSocket extends Emitter {
       stream.onClose = () => {
         forget();
         this.rt.sockets.release();
+        this.rt.untrack(this);
         this.closed = true;
         this.emit("end");
         this.emit("close", false);
@@ -68,10 +70,10 @@ export class NetSocket extends Emitter {
   }
 }
 
-export function createNetModule(rt: DeviceRuntime, track: (e: Emitter) => Emitter): object {
+export function createNetModule(rt: DeviceRuntime): object {
   return rt.newObject({
     connect: (options: { host: string; port: number }, onConnect?: unknown) => {
-      const socket = track(new NetSocket(rt)) as NetSocket;
+      const socket = rt.track(new NetSocket(rt));
       socket.connect(options.host, options.port, onConnect);
       return socket;
     },

@@ -8,7 +8,6 @@
 // figures are checked against the real interpreter where one is available.
 import vm from "node:vm";
 import * as acorn from "acorn";
-import { UdpSocket } from "./espruino-dgram.ts";
 import type { Emitter } from "./runtime.ts";
 
 /** JsVars the interpreter itself holds at boot, before any user code (root, modules, Wifi state). */
@@ -59,6 +58,17 @@ export function timerBlocks(interval: boolean, args: number): number {
   return (interval ? 7 : 5) + (args ? 2 + args : 0);
 }
 
+/**
+ * An HTTP server's open connection, besides what it has received (counted
+ * as it is: ServerRequest.held) and its listeners: the request and response
+ * objects, the connection's entry in socketserver.c's array and its
+ * properties, the response's "Connection: close". Measured on 2v29 (12-byte
+ * blocks): 72 JsVars for a head of 406 bytes still coming (51 in a string),
+ * 38 for a POST whose body has not come (a head of 15, the rest 2), 32 for a
+ * GET with no headers (a head of 8, the rest 3).
+ */
+export const HTTP_CONNECTION_BLOCKS = 21;
+
 export function stringBlocks(length: number, first: number, ext: number): number {
   return length <= first ? 1 : 1 + Math.ceil((length - first) / ext);
 }
@@ -86,6 +96,13 @@ export class JsVarCounter {
   add(v: unknown): number {
     const before = this.blocks;
     this.value(v);
+    return this.blocks - before;
+  }
+
+  /** Adds the blocks of properties the interpreter sets on an object of its own (their names and values, not the object), and returns them. */
+  addProperties(props: Record<string, unknown>): number {
+    const before = this.blocks;
+    for (const [key, value] of Object.entries(props)) this.name(key, value);
     return this.blocks - before;
   }
 
@@ -195,8 +212,8 @@ export interface RealmState {
   bootCode: string[];
   /** Pending timers. */
   timers: { fn: unknown; args: unknown[]; interval: boolean }[];
-  /** Emulated module objects: the device listeners they hold, and a UDP socket's unsent data. */
-  emitters: Emitter[];
+  /** Emulated module objects open now: the device listeners they hold, and what they keep (Emitter.held). */
+  emitters: Iterable<Emitter>;
 }
 
 /** JsVars in use: the interpreter's base plus everything the device's code can reach. */
@@ -221,8 +238,7 @@ export function realmJsVars(s: RealmState): number {
   }
   for (const t of s.timers) blocks += timerBlocks(t.interval, t.args.length) + counter.add(t.fn) + t.args.reduce((n: number, a) => n + counter.add(a), 0);
   for (const e of s.emitters) for (const fn of e.listenerFunctions()) blocks += 1 + counter.add(fn);
-  // datagrams a socket has not sent yet: a string in JsVars (socketserver.c's "dSnd")
-  for (const e of s.emitters) if (e instanceof UdpSocket) blocks += counter.add(e.dSnd);
+  for (const e of s.emitters) blocks += e.held(counter);
   // listeners on the device's own objects (E.on and friends) are ordinary properties, counted above
   return blocks;
 }

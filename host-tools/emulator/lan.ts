@@ -55,6 +55,15 @@ export class StreamEnd {
     }
   }
 
+  /**
+   * Runs `fn` at the peer once what this end sent before it has crossed the
+   * link, in order with it: the answer to a connection's SYN goes first, so
+   * whatever the listener sends or closes at once reaches the peer after it.
+   */
+  signal(fn: () => void): void {
+    this.deliver(fn);
+  }
+
   /** This end stops, silently: the peer is not told (a host that lost power sends no FIN); what the peer sends is lost. */
   abandon(): void {
     this.closed = true;
@@ -233,8 +242,11 @@ export class Lan {
     }
     const [client, server] = this.streamPair(fromIp, toIp);
     this.scheduler.after(this.latency(), () => {
+      // the handshake's answer leaves before anything the listener does: a listener
+      // that closes the stream at once (a node out of sockets) must not close it
+      // before the client has it, which lost the client its close and its socket
+      server.signal(() => cb(null, client));
       listener(server);
-      this.scheduler.after(this.latency(), () => cb(null, client));
     });
   }
 }

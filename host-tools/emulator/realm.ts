@@ -69,7 +69,7 @@ export class Realm {
   }
 
   /** JsVars in use: the interpreter's base plus everything the device's code can reach. */
-  jsVarsUsed(limits: JsVarLimits, timers: EspruinoTimers | undefined, emitters: Emitter[]): number {
+  jsVarsUsed(limits: JsVarLimits, timers: EspruinoTimers | undefined, emitters: Iterable<Emitter>): number {
     return realmJsVars({ ctx: this.ctx, limits, initialGlobals: this.initialGlobals, bootCode: this.code, timers: timers?.pending() ?? [], emitters });
   }
 }

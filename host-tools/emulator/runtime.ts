@@ -1,5 +1,6 @@
 // What the emulated Espruino modules need from the device they run on.
 import type { Board } from "../build/boards.ts";
+import type { JsVarCounter } from "./jsvars.ts";
 import type { Lan, StreamListener } from "./lan.ts";
 
 export interface DeviceRuntime {
@@ -16,6 +17,14 @@ export interface DeviceRuntime {
   /** `fn` runs when the interpreter's state goes: with true on power loss or a hard reset (connections go silent: no FIN reaches the peer). Returns what unregisters it (a closed connection has nothing left to tear down). */
   onTeardown(fn: (powerLoss: boolean) => void): () => void;
   sockets: SocketBudget;
+  /**
+   * Keeps a module object (a socket, a server's request) while it is open, as
+   * socketserver.c keeps it in its arrays: the listeners it holds and what it
+   * buffers count in the device's JsVars.
+   */
+  track<T extends Emitter>(e: T): T;
+  /** The object closed: the interpreter lets it go, and it no longer counts (unless device code keeps it). */
+  untrack(e: Emitter): void;
   /** Accepts streams on `port` (whatever the IP becomes). */
   listen(port: number, listener: StreamListener): void;
   unlisten(port: number): void;
@@ -57,6 +66,11 @@ export class Emitter {
   removeAllListeners(event?: string): void {
     if (event === undefined) this.listeners = {};
     else delete this.listeners[event];
+  }
+
+  /** JsVars the interpreter keeps for this object while it is open, besides its listeners (its buffers, what it parsed). */
+  held(_counter: JsVarCounter): number {
+    return 0;
   }
 
   /** Every listener function (device code the emulator holds on to). */
