@@ -47,8 +47,7 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         if (more) res.write(r.body_);
         else res.end(r.body_);
       };
-      // a body that does not come in time is answered 408, which closes the connection
-      const slow = setTimeout(() => send(error(408, "body not received in time")), Http.BodyMs);
+      let slow = 0;
       req.on("close", () => {
         clearTimeout(slow);
         if (state < 2) open--;
@@ -56,6 +55,8 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
       });
       // the dashboard capability: GET / and its upload
       if (SPORE_CAPS.dashboard && dashboardRequest(req, res, path, send, () => state)) return;
+      // a body that does not come in time is answered 408, which closes the connection (the dashboard upload has its own stall timer)
+      slow = setTimeout(() => send(error(408, "body not received in time")), Http.BodyMs);
       if (open > SPORE_LIMITS.conns) send(error(503, "busy: connections"));
       // over the limit, declared or as it comes (written twice, not a closure: each costs JsVars per request)
       if (parseInt(header(req.headers, "content-length"), 10) > SPORE_LIMITS.body) send(error(413, TOO_LARGE));

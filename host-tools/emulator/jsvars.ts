@@ -8,7 +8,6 @@
 // figures are checked against the real interpreter where one is available.
 import vm from "node:vm";
 import * as acorn from "acorn";
-import type { Emitter } from "./runtime.ts";
 
 /** JsVars the interpreter itself holds at boot, before any user code (root, modules, Wifi state). */
 export const BASE_JSVARS = 58; // measured: process.memory().usage after a trivial script, 2v29 Linux i386 build with 12-byte blocks
@@ -203,6 +202,14 @@ export function realmCounter(ctx: vm.Context, limits: JsVarLimits): JsVarCounter
 }
 
 /** What a running device holds that device code can reach. */
+/** What the count needs of an emulated module object (runtime.ts Emitter; declared here so the two files do not import each other). */
+export interface HeldObject {
+  /** Every listener function (device code the emulator holds on to). */
+  listenerFunctions(): unknown[];
+  /** JsVars the interpreter keeps for the object while it is open, besides its listeners. */
+  held(counter: JsVarCounter): number;
+}
+
 export interface RealmState {
   ctx: vm.Context;
   limits: JsVarLimits;
@@ -212,8 +219,8 @@ export interface RealmState {
   bootCode: string[];
   /** Pending timers. */
   timers: { fn: unknown; args: unknown[]; interval: boolean }[];
-  /** Emulated module objects open now: the device listeners they hold, and what they keep (Emitter.held). */
-  emitters: Iterable<Emitter>;
+  /** Emulated module objects open now (runtime.ts Emitter): the device listeners they hold, and what they keep. */
+  emitters: Iterable<HeldObject>;
 }
 
 /** JsVars in use: the interpreter's base plus everything the device's code can reach. */
