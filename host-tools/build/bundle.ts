@@ -98,6 +98,36 @@ function limitDefines(board: Board): Record<string, string> {
 }
 
 /**
+ * Espruino does not hoist `var`: a variable declared after its first use in
+ * a function is, until the declaration runs, the global of that name (terser
+ * puts `var t,n` at the end of a function it inlined another into, and on the
+ * chip that assigned the firmware's globals t and n). Moves every `var`
+ * statement without initialisers to the start of its function; then refuses
+ * a `var` still declared after a use.
+ */
+export function hoistVars(code: string): string {
+  const edits: { start: number; end: number; text: string }[] = [];
+  const problems: string[] = [];
+  walk.full(acorn.parse(code, { ecmaVersion: 2020 }), (fn: any) => {
+    if (!/Function/.test(fn.type) || fn.body.type !== "BlockStatement") return;
+    const moved: string[] = [];
+    fn.body.body.forEach((st: any, i: number) => {
+      if (st.type !== "VariableDeclaration" || st.kind !== "var" || i === 0) return;
+      if (st.declarations.every((d: any) => !d.init && d.id.type === "Identifier")) {
+        moved.push(...st.declarations.map((d: any) => d.id.name));
+        edits.push({ start: st.start, end: st.end, text: "" });
+      } else problems.push(code.slice(st.start, st.start + 60));
+    });
+    if (moved.length) edits.push({ start: fn.body.start + 1, end: fn.body.start + 1, text: "var " + moved.join(",") + ";" });
+  });
+  if (problems.length) throw new BuildError(`a var with a value after other statements in a function (Espruino does not hoist it): ${problems.join("; ")}`);
+  edits.sort((a, b) => b.start - a.start);
+  let out = code;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return out;
+}
+
+/**
  * Minifiers count characters; the chip's pretokenised script counts tokens,
  * where `true`, `false` and `undefined` are one byte each and their minified
  * forms `!0` (2), `!1` (3) and `void 0` (2) are not. The same values, so the
@@ -140,11 +170,12 @@ async function compact(code: string, board: string): Promise<string> {
   const out = await minify(code, {
     ecma: 2015,
     toplevel: true,
-    compress: { passes: 3, inline: 3, reduce_funcs: true, keep_fargs: false, unsafe: false, hoist_funs: false },
+    // hoist_vars: Espruino does not hoist a var to the top of its function (a var terser put after its first use assigned a global)
+    compress: { passes: 3, inline: 3, reduce_funcs: true, keep_fargs: false, unsafe: false, hoist_funs: false, hoist_vars: true },
     mangle: { toplevel: true },
     format: { ascii_only: true },
   });
-  const text = tokenFriendly(out.code!.trimEnd() + "\n");
+  const text = tokenFriendly(hoistVars(out.code!.trimEnd() + "\n"));
   const problems = checkEspruinoSubset(text);
   if (problems.length) throw new BuildError(`${board}: the compacted bundle uses JavaScript that Espruino 2v29 does not run:\n  ${problems.map((p) => `bundle ${p.line}:${p.column + 1}: ${p.message}`).join("\n  ")}`);
   return text;

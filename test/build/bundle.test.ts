@@ -6,7 +6,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import { untokenise } from "../../host-tools/build/pretokenise.ts";
 import { loadBoard, loadBoards } from "../../host-tools/build/boards.ts";
-import { BOOT_ENTRY, BuildError, bundleBoard, DEVICE_ENTRY, topLevelNames } from "../../host-tools/build/bundle.ts";
+import { BOOT_ENTRY, BuildError, bundleBoard, DEVICE_ENTRY, hoistVars, topLevelNames } from "../../host-tools/build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "../../host-tools/build/espruino-subset.ts";
 import { suite } from "../suite.ts";
 
@@ -108,6 +108,16 @@ bundle("a private property the mangle cache does not name fails the build, sayin
     assert.match(failed.message, /brandNewField_ not in host-tools\/build\/mangle-cache\.json: run npm run build -- --mangle/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+bundle("a var declared after its first use is moved to the start of its function: Espruino does not hoist it (on the chip the use assigned a global)", async () => {
+  assert.is(hoistVars("function u(){return t=1,n=t+1,n;var t,n}"), "function u(){var t,n;return t=1,n=t+1,n;}");
+  assert.is(hoistVars("function u(a){var b;return a}"), "function u(a){var b;return a}", "already first: unchanged");
+  assert.throws(() => hoistVars("function u(){x=1;var x=2}"), /does not hoist/);
+  for (const board of loadBoards()) {
+    const { plain } = await bundleBoard(board, { write: false });
+    assert.is(hoistVars(plain), plain, `${board.name}: every var is first in its function`);
   }
 });
 

@@ -1,0 +1,10 @@
+import { RealCluster } from "./test/real/harness/cluster.ts";
+const c = await RealCluster.create({ board: "esp01", nodes: 1 });
+c.startAll();
+const n = c.nodes[0];
+await n.waitFor(/esp_[0-9a-f]{6} [0-9a-f]{8}\r?\n/, 60000);
+await new Promise((r) => setTimeout(r, 3000));
+const r = await n.get("/api/node/status");
+console.log(r.status, r.body?.slice(0, 400));
+console.log(await n.repl("[typeof n, n, typeof r, r]"));
+await c.close();
