@@ -216,9 +216,7 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
       outdir: DIST_DIR,
       write: false,
       logLevel: "silent",
-      metafile: !!process.env.SPORE_META,
     });
-    if (process.env.SPORE_META) { const o = Object.values(result.metafile!.outputs).find((x: any) => x.entryPoint)!; for (const [k, v] of Object.entries(o.inputs)) console.error("META", board.name, k, (v as any).bytesInOutput); }
   } catch (e) {
     const failure = e as esbuild.BuildFailure;
     if (!failure.errors) throw e;

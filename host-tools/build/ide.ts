@@ -29,7 +29,7 @@
 import * as acorn from "acorn";
 import type { Board } from "./boards.ts";
 import { checkEspruinoSubset } from "./espruino-subset.ts";
-import { BOOT_FILE, CONFIG_FILE, crc32Of, DASHBOARD_FILE, type ImageFile, type LayoutRow, SLOT_FILES, slotCount, stateMaxBytes, STATE_FILES, storageLayout } from "./image.ts";
+import { BOOT_FILE, CONFIG_FILE, crc32Of, DASHBOARD_FILE, type ImageFile, type LayoutRow, SLOT_FILES, stateMaxBytes, STATE_FILES, storageLayout } from "./image.ts";
 import { footprint } from "../lib/storage-format.ts";
 
 /** Holds the mark of the IDE file whose payload is installed ("flash" way). */
@@ -40,7 +40,7 @@ export const CHUNK = 768;
 export type IdeMode = "flash" | "storage";
 
 export function ideMode(board: Board): IdeMode {
-  return slotCount(board) > 1 ? "flash" : "storage";
+  return board.limits.slots > 1 ? "flash" : "storage";
 }
 
 /** What to set in the Web IDE (Settings, Communications) for a board's file. */

@@ -26,11 +26,6 @@ export function crc32Of(data: string): number {
   return crc32(Buffer.from(data, "latin1")) >>> 0;
 }
 
-/** Firmware slots a board has (its board file's limits.slots): two where Storage holds two bundles, else one (updates go through recovery mode). */
-export function slotCount(board: Board): number {
-  return board.limits.slots;
-}
-
 /** The boot state the boot file reads (device/boot.ts): slot "a" runs, confirmed, with its CRC32. */
 export function initialState(firmware: string): ImageFile {
   const state = { g: 1, a: "a", t: 0, m: 0, ca: crc32Of(firmware) };
@@ -66,7 +61,7 @@ export const BOOTS_MAX_BYTES = 8;
 /** The largest boot state file a board writes: {"g":99999,"a":"b","t":2,"m":<member table>,"ca":4294967295,"cb":4294967295}, without "cb" with one slot. */
 export function stateMaxBytes(board: Board): number {
   const state: Record<string, unknown> = { g: 99999, a: "b", t: 2, m: board.node.memberTable, ca: 4294967295 };
-  if (slotCount(board) > 1) state.cb = 4294967295;
+  if (board.limits.slots > 1) state.cb = 4294967295;
   return JSON.stringify(state).length;
 }
 
@@ -83,7 +78,7 @@ export interface LayoutRow {
  */
 export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRow[]; used: number; free: number } {
   const rows: LayoutRow[] = [{ file: BOOT_FILE, bytes: footprint(bootBytes), what: "boot file" }];
-  for (let i = 0; i < slotCount(board); i++) rows.push({ file: SLOT_FILES[i], bytes: footprint(board.budgets.bundleBytes), what: "firmware slot (bundle budget)" });
+  for (let i = 0; i < board.limits.slots; i++) rows.push({ file: SLOT_FILES[i], bytes: footprint(board.budgets.bundleBytes), what: "firmware slot (bundle budget)" });
   rows.push({ file: CONFIG_FILE, bytes: footprint(configMaxBytes(board)), what: "configuration (largest)" });
   for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(stateMaxBytes(board)), what: "boot state copy" });
   rows.push({ file: BOOTS_FILE, bytes: footprint(BOOTS_MAX_BYTES), what: "boot number" });

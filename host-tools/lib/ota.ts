@@ -109,6 +109,8 @@ export async function updateNode(ctx: OtaContext, node: Address): Promise<OtaRes
   const took = Math.max(1, t.now() - began);
   ctx.log(`${who}: ${fw.code.length} bytes accepted in ${(took / 1000).toFixed(1)} s (${(fw.code.length / took).toFixed(1)} KB/s), restarting into the new version`);
   const sent = t.now();
+  // one-slot boards (esp01) take an update in place; two-slot boards switch slots
+  const oneSlot = loadBoards().some((b) => b.name === status.board && b.limits.slots === 1);
   // the node restarts, runs the new version on trial, and confirms it (or rolls back)
   let seenDown = false;
   const done = await waitFor(
@@ -122,7 +124,6 @@ export async function updateNode(ctx: OtaContext, node: Address): Promise<OtaRes
       if (s.boot?.state !== "ok") return false;
       // confirmed: the new version, from the slot it was written to (two-slot boards switch slots; one-slot boards, esp01, do not)
       const isNew = fw.version ? s.version === fw.version : s.version !== status.version;
-      const oneSlot = loadBoards().some((b) => b.name === s.board && b.limits.slots === 1);
       const switched = oneSlot || !status.boot?.slot || s.boot.slot !== status.boot.slot;
       if (!isNew || !switched) throw new Error(`rolled back to ${s.version} (slot ${s.boot.slot}): the new version failed its trial`);
       return true;
