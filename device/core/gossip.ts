@@ -7,7 +7,7 @@ import { config, now, ports, random, selfId } from "./env.ts";
 import { note } from "./events.ts";
 import { broadcastAddress } from "./identity.ts";
 import { addMember, memberCount, members, type Member } from "./members.ts";
-import { enqueue, piggyback } from "./piggyback.ts";
+import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
 import { b36, Drop, encode, MessageType, update, Wire } from "./wire.ts";
 
 /** The incarnations a boot may use before the next boot's (a refutation takes one: see replay.ts); const enum: no JsVars. */
@@ -79,7 +79,9 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
   const head = type + "|" + selfId + "|" + b36(incarnation) + "|" + b36(seq) + "|" + b36(detailsVersion >>> 0) + "|" + b36(ports.heap_());
   // more than the board's backlog still waiting to go out (a burst): this one goes without piggybacked updates
   const room = unsent > SPORE_LIMITS.backlog ? 0 : Wire.MaxDatagram - Wire.Framing - config.cl.length - head.length - arg.length;
-  const updates = piggyback(room, "a" + selfId + "/" + b36(incarnation) + "/" + ownIp + "/" + b36(detailsVersion >>> 0), extra || "");
+  // this node's own news, built only when it is queued (most datagrams go without it)
+  const own = newsQueue.indexOf(selfId) < 0 ? "" : "a" + selfId + "/" + b36(incarnation) + "/" + ownIp + "/" + b36(detailsVersion >>> 0);
+  const updates = piggyback(room, own, extra || "");
   ports.udp_.send(encode(config.key, config.cl, head, updates, arg, ports.hash_), config.udp, to);
 }
 
