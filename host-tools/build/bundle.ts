@@ -131,11 +131,23 @@ export function hoistVars(code: string): string {
  * Minifiers count characters; the chip's pretokenised script counts tokens,
  * where `true`, `false` and `undefined` are one byte each and their minified
  * forms `!0` (2), `!1` (3) and `void 0` (2) are not. The same values, so the
- * script means the same.
+ * script means the same. Also puts in parentheses what Espruino cannot parse
+ * without them.
  */
-function tokenFriendly(code: string): string {
+export function tokenFriendly(code: string): string {
   const edits: { start: number; end: number; text: string }[] = [];
   walk.simple(acorn.parse(code, { ecmaVersion: 2020 }), {
+    // Espruino 2v29 reads "for(function(a){...}(x);...)" as a function
+    // declaration without a name and stops with a SyntaxError ("Got '('
+    // expected ID"); terser writes one when it inlines a function into a
+    // loop's first clause. In parentheses it parses.
+    ForStatement(node: any) {
+      const init = node.init;
+      if (init && code.startsWith("function", init.start)) {
+        edits.push({ start: init.end, end: init.end, text: ")" });
+        edits.push({ start: init.start, end: init.start, text: "(" });
+      }
+    },
     UnaryExpression(node: any) {
       const arg = node.argument;
       if (arg.type !== "Literal" || typeof arg.value !== "number") return;
@@ -143,10 +155,11 @@ function tokenFriendly(code: string): string {
       if (node.operator === "void" && arg.value === 0) edits.push({ start: node.start, end: node.end, text: "undefined" });
     },
   });
+  // from the end, stable: a "(" and ")" inserted at one place keep their order
   edits.sort((a, b) => b.start - a.start);
   let out = code;
   // spaced: "return!0" becomes "return true", never "returntrue"
-  for (const e of edits) out = out.slice(0, e.start) + " " + e.text + " " + out.slice(e.end);
+  for (const e of edits) out = out.slice(0, e.start) + (e.text.length > 1 ? " " + e.text + " " : e.text) + out.slice(e.end);
   return out;
 }
 

@@ -6,7 +6,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import { untokenise } from "../../host-tools/build/pretokenise.ts";
 import { loadBoard, loadBoards } from "../../host-tools/build/boards.ts";
-import { BOOT_ENTRY, BuildError, bundleBoard, DEVICE_ENTRY, hoistVars, topLevelNames } from "../../host-tools/build/bundle.ts";
+import { BOOT_ENTRY, BuildError, bundleBoard, DEVICE_ENTRY, hoistVars, tokenFriendly, topLevelNames } from "../../host-tools/build/bundle.ts";
 import { ESPRUINO_BUILTIN_MODULES } from "../../host-tools/build/espruino-subset.ts";
 import { suite } from "../suite.ts";
 
@@ -119,6 +119,12 @@ bundle("a var declared after its first use is moved to the start of its function
     const { plain } = await bundleBoard(board, { write: false });
     assert.is(hoistVars(plain), plain, `${board.name}: every var is first in its function`);
   }
+});
+
+bundle("a for loop's first clause that starts with a function expression is put in parentheses (Espruino 2v29 stops on it with a SyntaxError)", () => {
+  assert.is(tokenFriendly("for(function(t){n=t}(3);n<5;n++);"), "for((function(t){n=t}(3));n<5;n++);");
+  assert.is(tokenFriendly("for(n=0;n<5;n++);"), "for(n=0;n<5;n++);", "other loops unchanged");
+  assert.is(tokenFriendly("for(;!0;)x()"), "for(; true ;)x()");
 });
 
 bundle.run();
