@@ -7,7 +7,9 @@ import { Endpoint } from "./core/endpoints.ts";
 import { hostname } from "./core/env.ts";
 import { fire, off, on } from "./core/events.ts";
 import { readConfig, StorageFile } from "./core/layout.ts";
+import { drops } from "./core/gossip.ts";
 import { memberCount } from "./core/members.ts";
+import { Drop } from "./core/wire.ts";
 import { serve, start } from "./core/node.ts";
 import { register, taskManager } from "./core/tasks.ts";
 import { newBoot } from "./platform/boot-number.ts";
@@ -23,6 +25,17 @@ const config = readConfig(require("Storage").readJSON(StorageFile.Config, true),
 function chip(): any {
   return (SPORE_CHIP === "ESP32" ? ESP32 : ESP8266).getState();
 }
+/**
+ * The MAC's arrays into Storage, written only when they differ (a new
+ * secret), then read from flash: E.toArrayBuffer of a Storage file is a view
+ * of the flash itself, about 90 JsVars less than the array in RAM.
+ */
+function keepInFlash(u: Uint32Array): Uint32Array {
+  const S = require("Storage");
+  const s = E.toString(u);
+  if (S.read(StorageFile.MacKeys) !== s) S.write(StorageFile.MacKeys, s);
+  return new Uint32Array(E.toArrayBuffer(S.read(StorageFile.MacKeys) as string));
+}
 const dgram = require("dgram");
 // a broadcast sent from a bound socket goes nowhere: receive on one, send from another
 const tx = dgram.createSocket("udp4");
@@ -32,6 +45,9 @@ start(
   {
     udp_: tx,
     hash_: E.CRC32,
+    words_: (s: string) => new Uint16Array(E.toUint8Array(s).buffer, 0, s.length >> 1),
+    dot_: E.convolve,
+    keep_: SPORE_LIMITS.macFlash ? keepInFlash : undefined,
     now_: () => getTime() * 1000,
     log_: print,
     every_: setInterval,
@@ -73,7 +89,10 @@ Object.defineProperty(global, "spore", {
     get tasks() {
       return taskManager();
     },
-    members: memberCount,
+    // members known; 1 while only nodes of another wire version are heard, so
+    // that a version changing the wire format is confirmed in a rolling update
+    // (the boot file waits for a member: README, Updates)
+    members: memberCount || (drops[Drop.Version] > 0 ? 1 : 0),
     on: on,
     off: off,
     fire: fire,

@@ -65,5 +65,5 @@ export function clusterEvent(arg: string, from: string): void {
   const key = f[0] + "." + f[1];
   if (f[0] === selfId || !first(key)) return;
   fire(name, data, HOST_PREFIX + f[0]);
-  if (hops) forward(key + "." + (hops - 1) + "." + name + arg.substr(colon), from);
+  if (SPORE_CAPS.relay && hops) forward(key + "." + (hops - 1) + "." + name + arg.substr(colon), from);
 }

@@ -24,7 +24,7 @@ function hello(to: string): void {
 /** Handles one received datagram (a dgram "message": the data and who sent it). Never throws on bad input: it is dropped and counted. */
 export function receive(data: string, info: { address: string }): void {
   const from = info.address;
-  const g = decode(data, config.key, config.cl, ports.hash_);
+  const g = decode(data, config.cl, from);
   if (typeof g === "string") return drop(g);
   if (g.id_ === selfId) return; // our own broadcast
   const known = members[g.id_];
@@ -50,9 +50,14 @@ export function receive(data: string, info: { address: string }): void {
   else if (t === MessageType.Announce && f > Freshness.New && hellos < SPORE_LIMITS.hellos) {
     hellos++;
     ports.later_(hello, random(config.prd), from);
-  } else if (t === MessageType.ClusterEvent) clusterEvent(arg, g.id_);
+  }
+  // only from a member that has answered a probe of ours (a datagram replayed
+  // to this node after it restarted, or after it forgot the sender, comes
+  // from a member that has not): later copies from others still deliver it
+  else if (t === MessageType.ClusterEvent) m && m.latency_ >= 0 ? clusterEvent(arg, g.id_) : drop(Drop.Unconfirmed);
   else if (t === MessageType.Ack) acked(arg, g.id_);
-  else if (t === MessageType.PingRequest) {
+  // a node without the relay capability probes for no one (the requester asked others too)
+  else if (SPORE_CAPS.relay && t === MessageType.PingRequest) {
     // "nonce/target ip": ping the target for the requester, pass its ack back
     const p = arg.split("/");
     if (p.length !== 2 || n36(p[0]) < 0 || !isIp(p[1])) return drop(MALFORMED);

@@ -30,8 +30,13 @@ export interface Ports {
     /** What Espruino has not sent yet (its socketserver.c keeps it in JsVars, as "dSnd"): undefined or "" when nothing waits. */
     dSnd?: string;
   };
-  /** CRC32 of a string (E.CRC32 on the chip). */
+  /** CRC32 of a string (E.CRC32 on the chip): the details version. */
   hash_(s: string): number;
+  /** A string's bytes as 16-bit little-endian words (length >> 1 of them), and the sum of w[i] * k[offset + i] (E.toUint8Array, E.convolve): the MAC's universal hash (mac.ts). */
+  words_(s: string): any;
+  dot_(w: any, k: Uint32Array, offset: number): number;
+  /** Boards with node.macFlash: writes the MAC's arrays to Storage (when they differ from what is there) and returns them read from flash. */
+  keep_?(u: Uint32Array): Uint32Array;
   /** Milliseconds since boot; only differences are meaningful. */
   now_(): number;
   log_(line: string): void;

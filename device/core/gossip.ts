@@ -7,6 +7,7 @@ import { config, now, ports, random, selfId } from "./env.ts";
 import { note } from "./events.ts";
 import { broadcastAddress } from "./identity.ts";
 import { addMember, memberCount, members, type Member } from "./members.ts";
+import { keyed } from "./mac.ts";
 import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
 import { b36, Drop, encode, MessageType, update, Wire } from "./wire.ts";
 
@@ -55,6 +56,12 @@ export function online(mode: string, address: string, netmask: string): void {
   announceAt = now() + random(2000);
 }
 
+/** A higher incarnation, gossiped. */
+function refute(): void {
+  incarnation++;
+  enqueue(selfId);
+}
+
 export function drop(reason: string): void {
   drops[reason] = (drops[reason] || 0) + 1;
 }
@@ -74,15 +81,17 @@ export function drop(reason: string): void {
  */
 export function send(type: string, arg: string, to: string, extra?: string): void {
   const unsent = (ports.udp_.dSnd || "").length;
-  if (!ownIp || unsent > SPORE_LIMITS.unsentMax) return;
+  if (!ownIp || !keyed() || unsent > SPORE_LIMITS.unsentMax) return;
   seq = (seq + 1) & 16777215;
-  const head = type + "|" + selfId + "|" + b36(incarnation) + "|" + b36(seq) + "|" + b36(detailsVersion >>> 0) + "|" + b36(ports.heap_());
+  // 2^24 datagrams in one incarnation (weeks): the next ones go as a new incarnation, or its peers would take them for replays
+  if (!seq) refute();
+  const head = type + "|" + selfId + "|" + b36(incarnation) + "|" + b36(seq) + "|" + b36(detailsVersion >>> 0) + "|" + b36(ports.heap_()) + "|" + ownIp;
   // more than the board's backlog still waiting to go out (a burst): this one goes without piggybacked updates
   const room = unsent > SPORE_LIMITS.backlog ? 0 : Wire.MaxDatagram - Wire.Framing - config.cl.length - head.length - arg.length;
   // this node's own news, built only when it is queued (most datagrams go without it)
   const own = newsQueue.indexOf(selfId) < 0 ? "" : "a" + selfId + "/" + b36(incarnation) + "/" + ownIp + "/" + b36(detailsVersion >>> 0);
   const updates = piggyback(room, own, extra || "");
-  ports.udp_.send(encode(config.key, config.cl, head, updates, arg, ports.hash_), config.udp, to);
+  ports.udp_.send(encode(config.cl, head, updates, arg), config.udp, to);
 }
 
 /**
@@ -105,7 +114,7 @@ export function announce(): void {
 export function heard(id: string, inc: number, address: string, details: number, direct: boolean): Member | null {
   const m = members[id];
   if (!m) {
-    const added = addMember(id, address, inc, details);
+    const added = addMember(id, address, inc, details, direct);
     if (added) enqueue(id);
     else drop(Drop.Full);
     return added;
@@ -117,7 +126,8 @@ export function heard(id: string, inc: number, address: string, details: number,
     m.seqHigh_ = -1;
     enqueue(id);
   } else if (!direct) return m; // old news
-  else if (m.suspected_) send(MessageType.Hello, "", address, "s" + id + "/" + b36(m.incarnation_) + "/0"); // tell a suspected member, so it refutes
+  // tell a suspected member, so it refutes (work for the others: the relay capability; gossip tells it too)
+  else if (SPORE_CAPS.relay && m.suspected_) send(MessageType.Hello, "", address, "s" + id + "/" + b36(m.incarnation_) + "/0");
   m.aliveAt_ = now();
   m.address_ = address;
   m.details_ = details | 0;
@@ -135,9 +145,13 @@ export function takeNews(updates: string[]): void {
     const x = members[u.id_];
     const inc = u.incarnation_;
     if (u.id_ === selfId) {
-      if (u.kind_ === "s" && inc >= incarnation) {
-        incarnation = inc + 1;
-        enqueue(selfId);
+      // refuted with a higher incarnation; never past what every node accepts
+      // (a number a forged suspicion asked for made a node refute with one
+      // its peers took for malformed, and they declared it dead: issue 18):
+      // a suspicion that high is ignored
+      if (u.kind_ === "s" && inc >= incarnation && inc < Wire.MaxIncarnation - Gossip.IncPerBoot) {
+        incarnation = inc;
+        refute();
       }
     } else if (u.kind_ === "a") heard(u.id_, inc, u.ip_, u.details_, false);
     else if (x && inc >= x.incarnation_ && !(x.suspected_ && inc === x.incarnation_)) {

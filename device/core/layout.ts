@@ -21,6 +21,8 @@ export const enum StorageFile {
   Dashboard = "spore.html",
   /** a dashboard upload until its length and CRC32 are checked: then copied over Dashboard and erased */
   DashboardUpload = "spore.up",
+  /** the datagram MAC's secret arrays, derived from the cluster secret (boards with node.macFlash: read from flash, not held in RAM); rewritten when the secret changes */
+  MacKeys = "spore.k",
   /** the boot file (device/boot.ts), Espruino's own name */
   BootCode = ".bootcde",
 }

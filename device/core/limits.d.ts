@@ -22,6 +22,8 @@ declare const SPORE_LIMITS: {
   unsentMax: number;
   /** address of the hardware random number register (0: none) */
   hwRandom: number;
+  /** 1: the MAC's arrays live in a Storage file (StorageFile.MacKeys), read from flash; 0: in RAM */
+  macFlash: number;
 };
 
 /**
@@ -38,6 +40,10 @@ declare const SPORE_CAPS: {
   stream: number;
   /** members' details fetched from them and listed (device/core/details.ts fetchDetails) */
   details: number;
+  /** ping requests relayed and cluster events forwarded for the others (device/core/dispatch.ts, cluster-events.ts) */
+  relay: number;
+  /** POST /api/tasks/control (device/core/node.ts, tasks.ts control) */
+  control: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name: for display only, never to decide (ask for a board fact instead). */

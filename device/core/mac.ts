@@ -1,111 +1,129 @@
-// SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed hash with a 128-bit
-// key and a 64-bit tag, fast on short messages, the MAC a datagram will
-// carry instead of CRC32 (CRC32 is linear: one overheard datagram is enough
-// to sign any other). Written for Espruino: no 64-bit integers, so each
-// 64-bit word is two 32-bit halves (high, low) in plain variables, and no
-// typed arrays or tables (each would cost JsVars for good). Not wired into the
-// wire format yet: test/unit/mac.test.ts checks it against the paper's
-// vectors and a BigInt reference, test/real/probes/mac.ts measures it.
+// The datagram MAC: a universal hash, then a PRF ("hash, then PRF"), because
+// a keyed hash over a whole datagram in interpreted JavaScript is too slow
+// for a chip (SipHash-2-4, tried: about 95 ms under qemu per 250 bytes):
+//
+//   tag = CBC-MAC-Speck64/128_K( (H1, n), H2 )       two blocks, 54 rounds
+//
+// H1, H2  two inner products of the body's 16-bit little-endian words with
+//         two secret arrays of 29-bit numbers, by E.convolve (native, about
+//         0.2 ms each under qemu): exact in doubles (16 + 29 + 7 bits < 2^53).
+//         For two different bodies of the same length, each is equal with
+//         probability at most 2^-29 over the secret numbers (the numbers of
+//         one word the two differ in must take one value), both 2^-58.
+// n       the body's length (an odd body's last byte is hashed with a 0).
+// A forger who has heard any number of datagrams must, for one forged body,
+// match the H1, H2 of the one heard datagram whose tag it reuses (2^-58 per
+// try), or guess a tag (2^-64); the tags tell nothing of the arrays. Replays
+// are the replay window's (replay.ts): each body carries its sender's id,
+// incarnation and seq.
+//
+// The PRF is Speck64/128 (Beaulieu et al., 2013: 27 rounds of 32-bit add,
+// rotate, xor) in CBC-MAC over the two fixed blocks: a tenth of SipHash-2-4's
+// bytes in the bundle, which the ESP-01 did not have (SipHash, tried, put it
+// 1,100 bytes over), in about the same time (27 rounds cost what 3 of
+// SipHash's do). Its key is a CBC-MAC of the secret under a public key, the
+// arrays Speck in counter mode under it (macKey, macFill).
+// test/unit/mac.test.ts checks Speck against the paper's vector and the MAC
+// against an independent reference; test/real/probes/mac.ts measures it on
+// the real interpreter and compares its tags with Node's.
 
-/** The key, four 32-bit words: k0 high, k0 low, k1 high, k1 low (set by macKey()). */
-let k0h = 0;
-let k0l = 0;
-let k1h = 0;
-let k1l = 0;
-/** The state, eight halves: v0..v3, high and low. */
-let v0h = 0;
-let v0l = 0;
-let v1h = 0;
-let v1l = 0;
-let v2h = 0;
-let v2l = 0;
-let v3h = 0;
-let v3l = 0;
-
-/** One SipRound on the state. */
-function round(): void {
-  let t;
-  // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
-  t = (v0l >>> 0) + (v1l >>> 0);
-  v0h = (v0h + v1h + (t > 4294967295 ? 1 : 0)) | 0;
-  v0l = t | 0;
-  t = (v1h << 13) | (v1l >>> 19);
-  v1l = ((v1l << 13) | (v1h >>> 19)) ^ v0l;
-  v1h = t ^ v0h;
-  t = v0h;
-  v0h = v0l;
-  v0l = t;
-  // v2 += v3; v3 = rotl(v3, 16) ^ v2
-  t = (v2l >>> 0) + (v3l >>> 0);
-  v2h = (v2h + v3h + (t > 4294967295 ? 1 : 0)) | 0;
-  v2l = t | 0;
-  t = (v3h << 16) | (v3l >>> 16);
-  v3l = ((v3l << 16) | (v3h >>> 16)) ^ v2l;
-  v3h = t ^ v2h;
-  // v0 += v3; v3 = rotl(v3, 21) ^ v0
-  t = (v0l >>> 0) + (v3l >>> 0);
-  v0h = (v0h + v3h + (t > 4294967295 ? 1 : 0)) | 0;
-  v0l = t | 0;
-  t = (v3h << 21) | (v3l >>> 11);
-  v3l = ((v3l << 21) | (v3h >>> 11)) ^ v0l;
-  v3h = t ^ v0h;
-  // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
-  t = (v2l >>> 0) + (v1l >>> 0);
-  v2h = (v2h + v1h + (t > 4294967295 ? 1 : 0)) | 0;
-  v2l = t | 0;
-  t = (v1h << 17) | (v1l >>> 15);
-  v1l = ((v1l << 17) | (v1h >>> 15)) ^ v2l;
-  v1h = t ^ v2h;
-  t = v2h;
-  v2h = v2l;
-  v2l = t;
+/** Sizes (const enum: no JsVars). */
+export const enum Mac {
+  /** 16-bit words in the longest body a datagram may have (Wire.MaxBody bytes), per array */
+  Words = 125,
+  /** the arrays' numbers are below 2^29 */
+  Mask = 0x1fffffff,
+  /** array numbers derived per macFill() call (a chip's watchdog must not see one long run) */
+  Step = 50,
 }
 
-/** Four bytes of s from i, little-endian, as a 32-bit integer (bytes past the end are 0). */
-function word(s: string, i: number): number {
-  return (s.charCodeAt(i) & 255) | ((s.charCodeAt(i + 1) & 255) << 8) | ((s.charCodeAt(i + 2) & 255) << 16) | ((s.charCodeAt(i + 3) & 255) << 24);
+/** Speck's 27 round keys. */
+let rk: Int32Array;
+/** The universal hash's secret numbers: Mac.Words for H1, then Mac.Words for H2; how many are derived. */
+let uhf: Uint32Array;
+let filled = 0;
+/** The body as 16-bit words (E.toUint8Array's buffer seen as a Uint16Array), and E.convolve. */
+let words: (body: string) => any;
+let dot: (w: any, k: Uint32Array, offset: number) => number;
+
+/** Sets Speck's key: k0, l0, l1, l2 as the paper names its four words. */
+export function speckKey(k: number[]): void {
+  rk = new Int32Array(27);
+  let a = k[0];
+  for (let i = 0; i < 27; i++) {
+    rk[i] = a;
+    const t = ((((k[i + 1] >>> 8) | (k[i + 1] << 24)) + a) ^ i) | 0;
+    k.push(t);
+    a = ((a << 3) | (a >>> 29)) ^ t;
+  }
+}
+
+/** Speck64/128 of the block (x, y) (x the high word, as the paper writes it): [x, y] unsigned. */
+export function speck(x: number, y: number): number[] {
+  for (let i = 0; i < 27; i++) {
+    x = (((x >>> 8) | (x << 24)) + y) ^ rk[i];
+    y = ((y << 3) | (y >>> 29)) ^ x;
+  }
+  return [x >>> 0, y >>> 0];
 }
 
 /**
- * SipHash-2-4 of the 8-bit string s under the current key: the tag's high and
- * low 32 bits, as [high, low] (unsigned).
+ * Derives Speck's key from the cluster secret: two CBC-MACs of its bytes
+ * (zero padded, its length in the first block) under a public key. The arrays
+ * follow, macFill() by macFill(). w and d are the platform's E.toUint8Array
+ * view and E.convolve (or their equals off the chip).
  */
-export function sipHash(s: string): number[] {
-  v0h = k0h ^ 0x736f6d65;
-  v0l = k0l ^ 0x70736575;
-  v1h = k1h ^ 0x646f7261;
-  v1l = k1l ^ 0x6e646f6d;
-  v2h = k0h ^ 0x6c796765;
-  v2l = k0l ^ 0x6e657261;
-  v3h = k1h ^ 0x74656462;
-  v3l = k1l ^ 0x79746573;
-  const n = s.length;
-  const full = n - (n % 8);
-  let mh;
-  let ml;
-  for (let i = 0; i <= full; i += 8) {
-    // the last block: the bytes left (charCodeAt past the end is NaN, & 255 makes it 0), the length in its top byte
-    ml = word(s, i);
-    mh = word(s, i + 4) | (i < full ? 0 : (n & 255) << 24);
-    v3h ^= mh;
-    v3l ^= ml;
-    round();
-    round();
-    v0h ^= mh;
-    v0l ^= ml;
+export function macKey(secret: string, w: (body: string) => any, d: (w: any, k: Uint32Array, offset: number) => number): void {
+  words = w;
+  dot = d;
+  // the public key: zero (any fixed key does; this one costs the fewest bytes)
+  speckKey([0, 0, 0, 0]);
+  const s = words(secret + "\0\0\0\0\0\0\0");
+  let a = [secret.length, 1];
+  let b = [secret.length, 2];
+  for (let j = 0; j < s.length; j += 4) {
+    const x = s[j] | (s[j + 1] << 16);
+    const y = s[j + 2] | (s[j + 3] << 16);
+    a = speck(a[0] ^ x, a[1] ^ y);
+    b = speck(b[0] ^ x, b[1] ^ y);
   }
-  v2l ^= 0xff;
-  round();
-  round();
-  round();
-  round();
-  return [(v0h ^ v1h ^ v2h ^ v3h) >>> 0, (v0l ^ v1l ^ v2l ^ v3l) >>> 0];
+  speckKey(a.concat(b));
+  uhf = new Uint32Array(2 * Mac.Words);
+  filled = 0;
 }
 
-/** Sets the key from 16 bytes (an 8-bit string): k0 is bytes 0-7, k1 bytes 8-15, little-endian. */
-export function macKey(key: string): void {
-  k0l = word(key, 0);
-  k0h = word(key, 4);
-  k1l = word(key, 8);
-  k1h = word(key, 12);
+/** Whether the keys are derived (until then no datagram is sent or accepted). */
+export function keyed(): boolean {
+  return filled >= 2 * Mac.Words;
+}
+
+/**
+ * Derives the next Mac.Step array numbers (Speck in counter mode); true while
+ * some are left. Once all are, keep (the platform's, on boards that keep them
+ * in flash) may give the arrays back from where it put them.
+ */
+export function macFill(keep?: (u: Uint32Array) => Uint32Array): boolean {
+  for (let i = 0; i < Mac.Step && filled < 2 * Mac.Words; i += 2) {
+    const t = speck(0, filled);
+    uhf[filled++] = t[0] & Mac.Mask;
+    uhf[filled++] = t[1] & Mac.Mask;
+  }
+  if (keyed() && keep) uhf = keep(uhf);
+  return !keyed();
+}
+
+/**
+ * The tag of a datagram's body: 64 bits as two base-36 halves ("" until the
+ * arrays are derived: no tag matches it).
+ */
+export function mac(body: string): string {
+  const n = body.length;
+  if (!keyed()) return "";
+  const w = words(n & 1 ? body + "\0" : body);
+  const h1 = dot(w, uhf, 0);
+  const h2 = dot(w, uhf, Mac.Words);
+  // h1 is below 2^53: its high 21 bits and the length above them, its low 32; then h2
+  let t = speck((h1 / 4294967296) | (n << 21), h1 | 0);
+  t = speck(t[0] ^ (h2 / 4294967296), t[1] ^ h2);
+  return t[0].toString(36) + "." + t[1].toString(36);
 }

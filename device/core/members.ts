@@ -70,12 +70,24 @@ export function forget(id: string): void {
  * A new member, alive now: null when the table is full (a DEAD member gives
  * way to it; live ones do not).
  */
-export function addMember(id: string, address: string, incarnation: number, details: number): Member | null {
+export function addMember(id: string, address: string, incarnation: number, details: number, direct: boolean): Member | null {
   if (memberCount >= SPORE_LIMITS.memberTable) {
-    let dead = "";
-    for (const k in members) if (status(members[k]) === Status.Dead) dead = k;
-    if (!dead) return null;
-    forget(dead);
+    // a full table gives way: a DEAD member to anyone, and to a member heard
+    // from itself (authenticated) an INACTIVE one, else one suspected that has
+    // never answered a probe of ours; so stale entries cannot lock real nodes out
+    let out = "";
+    let rank = 0;
+    for (const k in members) {
+      const x = members[k];
+      const st = status(x);
+      const r = st === Status.Dead ? 3 : !direct ? 0 : st === Status.Inactive ? 2 : x.latency_ < 0 && x.suspected_ ? 1 : 0;
+      if (r > rank) {
+        rank = r;
+        out = k;
+      }
+    }
+    if (!out) return null;
+    forget(out);
   }
   const m = (members[id] = { address_: address, incarnation_: incarnation, suspected_: 0, aliveAt_: now(), latency_: -1, details_: details | 0, heap_: 0, seqHigh_: -1, seqWindow_: 0, reported_: Status.Active });
   memberCount++;

@@ -8,10 +8,11 @@ import { fire, isEventName, recent } from "./events.ts";
 import { begin, detailsVersion, drops, incarnation, ownIp, wifiMode } from "./gossip.ts";
 import { macTail } from "./identity.ts";
 import type { Config } from "./layout.ts";
+import { macFill, macKey } from "./mac.ts";
 import { counts, members } from "./members.ts";
 import { beginProbes, tick } from "./probe.ts";
 import { memberPieces, ownPiece } from "./stream.ts";
-import { busy, control, find, register, tasks, uptime } from "./tasks.ts";
+import { control, find, register, taskStatus, uptime } from "./tasks.ts";
 
 /**
  * SPORE's node status shape, plus what tools need to tell nodes apart, as
@@ -73,18 +74,10 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
       },
     };
   }
-  if (name === Endpoint.TaskStatus) {
-    const ts = [];
-    let active = 0;
-    for (const t of tasks) {
-      if (t.enabled_ && t.timer_) active++;
-      ts.push({ name: t.name_, interval: t.interval_, enabled: !!t.enabled_, running: !!t.timer_, runs: t.runs_, errors: t.errors_, lastMs: t.lastUs_ / 1000, avgMs: +(t.totalUs_ / (t.runs_ || 1) / 1000).toFixed(2) });
-    }
-    return json(200, { summary: { totalTasks: tasks.length, activeTasks: active, busyMs: busy / 1000 }, tasks: ts, system: { freeHeap: ports.heap_(), uptime: uptime() } });
-  }
+  if (name === Endpoint.TaskStatus) return json(200, taskStatus());
   if (name === Endpoint.Events) return { code_: 200, body_: '{"events":[' + recent.join(",") + "]}" };
   const f = parseForm(req.body_);
-  if (name === Endpoint.TaskControl) {
+  if (SPORE_CAPS.control && name === Endpoint.TaskControl) {
     if (!f || !f.task || !(f.action || f.interval)) return error(400, "form: task, action, interval");
     const action = f.action || "interval";
     const problem = control(f.task, action, f.interval || "");
@@ -110,6 +103,10 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
 /** Sets the node up and registers the engine's own tasks. */
 export function start(platform: Ports, stored: Config): void {
   setup(platform, stored, macTail(platform.mac_));
+  // the MAC's arrays a part at a time, from the idle loop: at once, about 0.3 s under qemu
+  macKey(stored.key, platform.words_, platform.dot_);
+  const fill = () => macFill(ports.keep_) && ports.later_(fill, 0, 0);
+  fill();
   begin(platform.boots_, ports.hash_(ownDetails()) | 0);
   beginProbes();
   register("probe", config.prd / 2, tick);

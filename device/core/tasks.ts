@@ -2,7 +2,7 @@
 // A task is "enabled" (its function runs on each tick) and "running" (its
 // interval timer exists). A throwing task never stops the node; one that
 // throws TaskLimit.MaxErrors (5) times in a row is disabled and a task/error event says so.
-import { now, ports } from "./env.ts";
+import { now, ports, str } from "./env.ts";
 import { note } from "./events.ts";
 
 /** Errors in a row that disable a task (const enum: no JsVar, see wire.ts). */
@@ -109,11 +109,22 @@ export function taskManager() {
     setTaskInterval: setTaskInterval,
     isTaskEnabled: (name: string): boolean => !!(find(name) || ({} as Task)).enabled_,
     getTaskInterval: (name: string): number => (find(name) || ({ interval_: 0 } as Task)).interval_,
+    // a line per task, as GET /api/tasks/status gives it (one builder for both: bytes on an ESP-01)
     printTaskStatus: (): void => {
-      ports.log_("task ms on running runs errors avg");
-      for (const t of tasks) ports.log_([t.name_, t.interval_, !!t.enabled_, !!t.timer_, t.runs_, t.errors_, (t.totalUs_ / (t.runs_ || 1) / 1000).toFixed(1)].join(" "));
+      for (const t of taskStatus().tasks) ports.log_(str(t));
     },
   };
+}
+
+/** GET /api/tasks/status: the tasks, their counters and the node's. */
+export function taskStatus() {
+  const ts = [];
+  let active = 0;
+  for (const t of tasks) {
+    if (t.enabled_ && t.timer_) active++;
+    ts.push({ name: t.name_, interval: t.interval_, enabled: !!t.enabled_, running: !!t.timer_, runs: t.runs_, errors: t.errors_, lastMs: t.lastUs_ / 1000, avgMs: +(t.totalUs_ / (t.runs_ || 1) / 1000).toFixed(2) });
+  }
+  return { summary: { totalTasks: tasks.length, activeTasks: active, busyMs: busy / 1000 }, tasks: ts, system: { freeHeap: ports.heap_(), uptime: uptime() } };
 }
 
 /** POST /api/tasks/control: "" when done, else what was wrong. */

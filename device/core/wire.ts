@@ -1,11 +1,12 @@
 // The gossip wire format on UDP. One datagram is one message, a line of
 // '|'-separated fields:
 //
-//   S2|<check>|<cluster>|<type>|<id>|<inc>|<seq>|<dv>|<heap>|<updates>|<arg>
+//   S3|<tag>|<cluster>|<type>|<id>|<inc>|<seq>|<dv>|<heap>|<ip>|<updates>|<arg>
 //
-// check   CRC32 of the cluster secret followed by everything after "<check>|".
-//         It tells clusters apart and catches corruption; CRC32 is not a
-//         cryptographic MAC (an ESP-01 has no crypto), see the README.
+// tag     the MAC (mac.ts) of everything after "<tag>|" (the body), keyed by
+//         the cluster secret: 64 bits, two base-36 halves joined by ".".
+//         Without the secret no datagram can be made or changed (S2's CRC32
+//         could be forged after one overheard datagram: issue 18).
 // type    (MessageType) P ping (arg: nonce), K ack (arg: the nonce acked), R ping request
 //         (arg: nonce/target ip: probe the target for me), A announce
 //         (broadcast, answered by H hello), E cluster event
@@ -16,15 +17,21 @@
 //         they are what the replay check (replay.ts) keys on.
 // dv      the sender's details version (fetch /api/node/status when it changes).
 // heap    the sender's free heap in bytes.
+// ip      the sender's address: a datagram from any other address is dropped
+//         (Drop.Address), so a genuine datagram copied by someone else moves
+//         nothing and is answered to no one.
 // updates piggybacked membership updates, ',' separated:
 //           a<id>/<inc>/<ip>/<dv>   alive at ip (dotted)
 //           s<id>/<inc>/<age>       suspected, last known alive <age> s ago
 // arg     the rest of the line (may contain '|').
 // Numbers are base 36. Types are append-only.
 // Every datagram must fit Wire.MaxDatagram bytes, the smallest board's limit
-// (ESP8266 drops longer ones).
+// (ESP8266 drops longer ones). Nodes of another wire version (S2) are not
+// members: their datagrams are counted (Drop.Version) and only tell a node on
+// trial that the network works (main.ts, README: Updates).
 
 import { isIp } from "./identity.ts";
+import { mac } from "./mac.ts";
 
 /**
  * Sizes, as a const enum: the build writes the numbers where they are used
@@ -32,8 +39,12 @@ import { isIp } from "./identity.ts";
  */
 export const enum Wire {
   MaxDatagram = 268,
-  /** Bytes of a datagram besides cluster, header fields, updates and arg: "S2|" check(<=7) and 4 bars. */
-  Framing = 14,
+  /** Bytes of a datagram besides cluster, header fields, updates and arg: "S3|" tag(<=15) and 4 bars. */
+  Framing = 22,
+  /** The longest body (after "S3|<tag>|"): what the MAC's arrays cover (mac.ts, Mac.Words). */
+  MaxBody = 250,
+  /** The highest incarnation every node accepts (7 base-36 digits) */
+  MaxIncarnation = 78364164095,
 }
 /** Message types (append-only; const enum). */
 export const enum MessageType {
@@ -59,6 +70,10 @@ export const enum Drop {
   Full = "full",
   /** a ping request towards an address that is no member's */
   Relay = "relay",
+  /** a datagram from an address other than the one its sender states */
+  Address = "address",
+  /** a cluster event from a member that has not answered a probe of this node yet (a replay after a restart would be) */
+  Unconfirmed = "unconfirmed",
 }
 
 /** Drop.Malformed as a variable: used in five places, it costs fewer bytes than the string each time (and two JsVars). */
@@ -106,30 +121,32 @@ export function isId(s: string): boolean {
   return s.length === 6 && /^[0-9a-f]+$/.test(s);
 }
 
-/** Builds a datagram; head is "<type>|<id>|<inc>|<seq>|<dv>|<heap>". */
-export function encode(key: string, cluster: string, head: string, updates: string, arg: string, hash: (s: string) => number): string {
+/** Builds a datagram; head is "<type>|<id>|<inc>|<seq>|<dv>|<heap>|<ip>". */
+export function encode(cluster: string, head: string, updates: string, arg: string): string {
   const body = cluster + "|" + head + "|" + updates + "|" + arg;
-  return "S2|" + b36(hash(key + body) >>> 0) + "|" + body;
+  return "S3|" + mac(body) + "|" + body;
 }
 
 /**
- * Returns the message, or why it must be dropped (a Drop). Never throws.
+ * Returns the message, or why it must be dropped (a Drop). Never throws. The
+ * cheap checks come first: the MAC costs the most, and runs last.
  */
-export function decode(data: string, key: string, cluster: string, hash: (s: string) => number): Message | string {
+export function decode(data: string, cluster: string, from: string): Message | string {
   if (typeof data !== "string" || data.length > Wire.MaxDatagram) return Drop.Size;
   const f = data.split("|");
-  if (f[0] !== "S2") return f[0][0] === "S" ? Drop.Version : MALFORMED;
-  if (f.length < 11) return MALFORMED;
+  if (f[0] !== "S3") return f[0][0] === "S" ? Drop.Version : MALFORMED;
+  if (f.length < 12) return MALFORMED;
   if (f[2] !== cluster) return Drop.Cluster;
-  if (b36(hash(key + data.substr(f[1].length + 4)) >>> 0) !== f[1]) return Drop.Check;
   const n = f.slice(5, 9).map(n36);
-  const m: Message = { type_: f[3], id_: f[4], incarnation_: n[0], seq_: n[1], details_: n[2], heap_: n[3], updates_: f[9] ? f[9].split(",") : [], arg_: f.slice(10).join("|") };
+  const m: Message = { type_: f[3], id_: f[4], incarnation_: n[0], seq_: n[1], details_: n[2], heap_: n[3], updates_: f[10] ? f[10].split(",") : [], arg_: f.slice(11).join("|") };
   if (!/^[PKRAHE]$/.test(f[3]) || !isId(f[4]) || n.indexOf(-1) >= 0 || n[1] > 16777215) return MALFORMED;
   // checked here, parsed again one at a time by the receiver: a datagram's
   // updates as objects at once cost about 100 JsVars, enough to run an
   // esp8266 out of memory while a cluster boots
   for (const s of m.updates_) if (!update(s)) return MALFORMED;
-  return m;
+  if (f[9] !== from) return Drop.Address;
+  const body = data.substr(f[1].length + 4);
+  return body.length > Wire.MaxBody || mac(body) !== f[1] ? Drop.Check : m;
 }
 
 /** One piggybacked update ("a<id>/<inc>/<ip>/<dv>" or "s<id>/<inc>/<age>"), null when malformed. */

@@ -26,6 +26,14 @@ declare const process: {
 
 declare namespace E {
   function CRC32(data: string): number;
+  /** A new Uint8Array of a string's bytes. */
+  function toUint8Array(data: string): Uint8Array;
+  /** A string of the bytes of its arguments (a typed array: its bytes). */
+  function toString(...args: any[]): string;
+  /** An ArrayBuffer that references the string's bytes (of a Storage file: the flash itself, no copy). */
+  function toArrayBuffer(s: string): ArrayBuffer;
+  /** The sum of arr1[i] * arr2[(i + offset) % arr2.length] over arr1, in doubles (native). */
+  function convolve(arr1: ArrayLike<number>, arr2: ArrayLike<number>, offset: number): number;
   function reboot(): void;
   function on(event: "init", fn: () => void): void;
   /** Streams `source` (e.g. a Storage file, read from flash) to `destination`, a chunk at a time. */

@@ -38,7 +38,7 @@ export interface Board {
   capabilities: Capabilities;
   limits: BoardLimits;
   /** Limits the firmware applies (compiled in as SPORE_LIMITS). */
-  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number };
+  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number; macFlash: number };
   budgets: { bundleBytes: number; idleJsVars: number; idleJsVarsMqtt?: number; dashboardBytes?: number };
   notes?: string[];
 }

@@ -13,6 +13,8 @@ export interface Capabilities {
   dashboard: boolean;
   stream: boolean;
   details: boolean;
+  relay: boolean;
+  control: boolean;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -23,6 +25,8 @@ export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: st
   dashboard: { summary: "browser dashboard at GET / and its upload (POST /api/node/dashboard)", modules: ["device/platform/dashboard.ts"] },
   stream: { summary: "node status and member list streamed a piece at a time (fewer JsVars at their peak)", modules: ["device/core/stream.ts"] },
   details: { summary: "fetches each member's details (chip, api list, board, class, version) from it and lists them with the member", modules: ["device/core/details.ts (fetchDetails)", "device/platform/http-client.ts"] },
+  control: { summary: "POST /api/tasks/control: tasks started, stopped, enabled, disabled and re-timed over HTTP", modules: ["device/core/node.ts (the endpoint)", "device/core/tasks.ts (control)"] },
+  relay: { summary: "probes a member for a node that asks (ping requests) and forwards the cluster events it receives", modules: ["device/core/dispatch.ts (ping requests)", "device/core/cluster-events.ts (forwarding)"] },
 };
 
 export const CAPABILITY_NAMES = Object.keys(CAPABILITIES) as CapabilityName[];

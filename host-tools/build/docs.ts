@@ -18,6 +18,7 @@ import { type ProjectBuild, buildProject } from "./build.ts";
 import { DASHBOARD_DIST_FILE } from "./dashboard.ts";
 import { ideLayout } from "./ide.ts";
 import { BOOT_FILE, BOOTS_FILE, CONFIG_FILE, DASHBOARD_FILE, DASHBOARD_UPLOAD_FILE, SLOT_FILES, STATE_FILES, storageLayout } from "./image.ts";
+import { StorageFile } from "../../device/core/layout.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { BuildError } from "./bundle.ts";
 import { JsonFileError } from "./json-schema.ts";
@@ -49,7 +50,7 @@ export function sizesTable(build: ProjectBuild): string {
 /** Storage with everything at its largest (npm run build's "storage" lines; image.ts storageLayout), its files grouped. */
 export function storageTable(build: ProjectBuild): string {
   const boards = loadBoards();
-  const groups: Record<string, string[]> = { boot: [BOOT_FILE], slots: SLOT_FILES, config: [CONFIG_FILE], state: [...STATE_FILES, BOOTS_FILE], dash: [DASHBOARD_FILE, DASHBOARD_UPLOAD_FILE] };
+  const groups: Record<string, string[]> = { boot: [BOOT_FILE], slots: SLOT_FILES, config: [CONFIG_FILE], state: [...STATE_FILES, BOOTS_FILE], mac: [StorageFile.MacKeys], dash: [DASHBOARD_FILE, DASHBOARD_UPLOAD_FILE] };
   const rows = build.boots.map((r) => {
     const board = boardOf(boards, r.board);
     const l = storageLayout(board, r.bytes);
@@ -65,11 +66,12 @@ export function storageTable(build: ProjectBuild): string {
       `${slots.length} × ${num(slots[0].bytes)} B`,
       `${num(sum("config"))} B`,
       `${num(sum("state"))} B`,
+      of("mac").length ? `${num(sum("mac"))} B` : "in RAM",
       of("dash").length ? `${num(sum("dash"))} B` : "none",
       `${num(l.free)} B of ${num(board.limits.storageBytes)}`,
     ];
   });
-  return table(["board", `boot file (\`${BOOT_FILE}\`)`, "slots", `largest \`${CONFIG_FILE}\``, "state copies, boot number", "dashboard (page and upload)", "free"], ["l", "r", "r", "r", "r", "r", "r"], rows);
+  return table(["board", `boot file (\`${BOOT_FILE}\`)`, "slots", `largest \`${CONFIG_FILE}\``, "state copies, boot number", "MAC arrays (`spore.k`)", "dashboard (page and upload)", "free"], ["l", "r", "r", "r", "r", "r", "r", "r"], rows);
 }
 
 /** The Web IDE files and Storage with one installed, the rest at its largest (npm run build's "Web IDE files" lines; ide.ts ideLayout). */

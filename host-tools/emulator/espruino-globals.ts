@@ -8,12 +8,14 @@
 import { createHash } from "node:crypto";
 import vm from "node:vm";
 import zlib from "node:zlib";
+import { convolve } from "../lib/mac.ts";
 import { type UdpCounters, type UdpHost, UdpSocket } from "./espruino-dgram.ts";
 import { createHttpModule } from "./espruino-http.ts";
 import { createNetModule } from "./espruino-net.ts";
 import type { EspruinoRandom } from "./espruino-random.ts";
 import { createStorageModule, type StorageModuleHost } from "./espruino-storage.ts";
 import type { EspruinoTimers } from "./espruino-timers.ts";
+import { FLASH_BUFFERS } from "./jsvars.ts";
 import type { Wifi } from "./espruino-wifi.ts";
 import type { Rng } from "./rng.ts";
 import type { DeviceRuntime } from "./runtime.ts";
@@ -140,6 +142,15 @@ export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<str
   const E = rt.newObject({
     reboot: () => rt.later(0, () => host.reboot()),
     CRC32: (data: unknown) => zlib.crc32(Buffer.from(toBytes(data))),
+    // a new Uint8Array of the arguments' bytes (a string: one byte per character, as Espruino's strings are; a number: one byte); its own buffer, never Node's shared pool
+    toUint8Array: (...args: unknown[]) => new Uint8Array(Buffer.concat(args.map((a) => (typeof a === "number" ? Buffer.from([a & 255]) : Buffer.from(toBytes(a)))))),
+    convolve: convolve,
+    // a view of the string's bytes (the firmware makes them of Storage files, read from flash on the chip: jsvars.ts counts no data for them)
+    toArrayBuffer: (s: unknown) => {
+      const b = new Uint8Array(Buffer.from(String(s), "latin1")).buffer;
+      FLASH_BUFFERS.add(b);
+      return b;
+    },
     getSizeOf: (v: unknown) => host.sizeOf(v),
     toString: (...args: unknown[]) => args.map((a) => (typeof a === "string" ? a : bytesToString(toBytes(a)))).join(""),
     getErrorFlags: () => [],

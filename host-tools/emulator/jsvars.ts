@@ -9,6 +9,13 @@
 import vm from "node:vm";
 import * as acorn from "acorn";
 
+/**
+ * ArrayBuffers made by E.toArrayBuffer: on the chip one references its string
+ * (jsvNewArrayBufferFromString), and the firmware makes them only of Storage
+ * files, whose strings are flash (a JsVar each, no data blocks).
+ */
+export const FLASH_BUFFERS = new WeakSet<ArrayBufferLike>();
+
 /** JsVars the interpreter itself holds at boot, before any user code (root, modules, Wifi state). */
 export const BASE_JSVARS = 58; // measured: process.memory().usage after a trivial script, 2v29 Linux i386 build with 12-byte blocks
 
@@ -135,7 +142,8 @@ export class JsVarCounter {
       return;
     }
     if (ArrayBuffer.isView(o)) {
-      this.blocks += 3 + Math.ceil((o as ArrayBufferView).byteLength / this.model.flatBlockBytes);
+      // a view of a Storage file (E.toArrayBuffer of what Storage.read gave) reads flash: its data costs no JsVars
+      this.blocks += 3 + (FLASH_BUFFERS.has((o as ArrayBufferView).buffer) ? 0 : Math.ceil((o as ArrayBufferView).byteLength / this.model.flatBlockBytes));
       return;
     }
     if (Array.isArray(o)) {

@@ -98,8 +98,14 @@ export class NodeApi {
     return this.call(a, "GET", "/api/tasks/status") as Promise<{ tasks: Record<string, unknown>[]; summary: Record<string, number> }>;
   }
 
-  control(a: Address, form: Record<string, string>): Promise<Record<string, unknown>> {
-    return this.call(a, "POST", "/api/tasks/control", form) as Promise<Record<string, unknown>>;
+  async control(a: Address, form: Record<string, string>): Promise<Record<string, unknown>> {
+    try {
+      return (await this.call(a, "POST", "/api/tasks/control", form)) as Record<string, unknown>;
+    } catch (e) {
+      // a board without the control capability (esp01) serves no such endpoint: say so, not "not found"
+      if (e instanceof ApiError && e.status === 404 && !/no task/.test(e.message)) throw new ApiError(`${label(a)} does not serve POST /api/tasks/control: its board leaves the control capability out (esp01); its tasks follow its own code`, 404);
+      throw e;
+    }
   }
 
   async events(a: Address): Promise<Record<string, unknown>[]> {

@@ -10,10 +10,9 @@
 // at idle.
 // (Datagrams forged by an attacker who heard one broadcast come with the
 // keyed MAC; `npm run test:fuzz` runs this with random seeds.)
-import { crc32 } from "node:zlib";
 import * as assert from "uvu/assert";
-import { encode } from "../../device/core/wire.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { datagram } from "../../host-tools/lib/mac.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import { Rng } from "../../host-tools/emulator/rng.ts";
 import { waitConverged } from "./helpers.ts";
@@ -24,7 +23,6 @@ const FUZZ = !!process.env.SPORE_FUZZ;
 const CASES = FUZZ ? 20000 : 4000;
 const BATCH = 40;
 const ATTACKER = "10.42.0.250";
-const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
 
 const PATHS = ["/", "/api/node/status", "/api/cluster/members", "/api/tasks/status", "/api/tasks/control", "/api/events", "/api/node/update", "/api/node/restart", "/api/node/dashboard", "/api/", "/api/node", "/x"];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "post", "G E T", ""];
@@ -83,8 +81,8 @@ function udpCase(r: Rng, secret: string): string {
   const arg = r.int(2) ? "x.1.2.ev:" + JSON.stringify({ n: r.int(9) }) : r.int(99999).toString(36);
   const k = r.int(5);
   if (k === 0) return bytes(r, r.int(400));
-  if (k === 1) return encode(wrongSecret(r, secret), "spore", head, ups, arg, hash);
-  const good = encode(secret, "spore", head, ups, arg, hash);
+  if (k === 1) return datagram(wrongSecret(r, secret), "spore", head, ATTACKER, ups, arg);
+  const good = datagram(secret, "spore", head, ATTACKER, ups, arg);
   if (k === 2) {
     // signed, then a byte changed after the signature
     const i = 3 + r.int(good.length - 3);

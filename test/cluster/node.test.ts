@@ -1,31 +1,40 @@
 // One emulated node (the real bundle) against a peer the test plays by hand:
 // crafted datagrams on the LAN, and what the node sends back.
-import { crc32 } from "node:zlib";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { decode, encode, update, type Message } from "../../device/core/wire.ts";
+import { update, type Message } from "../../device/core/wire.ts";
 import { loadBoard } from "../../host-tools/build/boards.ts";
+import { datagram, readDatagram } from "../../host-tools/lib/mac.ts";
 import { api } from "./helpers.ts";
 import { suite } from "../suite.ts";
 import { runUntil } from "../wait.ts";
 
 const { test: node, seed } = suite("node protocol", { seed: 1602 });
-const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
 const PEER = "10.42.0.200";
 
 function rig(board = "esp01") {
   const c = new Cluster({ seed, boards: [board] });
   const d = c.devices[0];
   const heard: Message[] = [];
-  c.lan.attach(PEER, { deliverDatagram: (data) => heard.push(decode(data, c.secret, "spore", hash) as Message), streamListener: () => undefined });
+  // members at PEER that answer the node's pings (each acks every ping: only the pinged one's ack counts)
+  const answering: string[] = [];
+  const seqs: Record<string, number> = {};
+  c.lan.attach(PEER, {
+    deliverDatagram: (data) => {
+      const m = readDatagram(c.secret, "spore", data, d.ip) as Message;
+      heard.push(m);
+      if (typeof m === "object" && m.type_ === "P") for (const id of answering) c.lan.sendDatagram(PEER, 4210, d.ip, 4210, datagram(c.secret, "spore", `K|${id}|0|${(seqs[id] = (seqs[id] ?? 0) + 1).toString(36)}|0|0`, PEER, "", m.arg_));
+    },
+    streamListener: () => undefined,
+  });
   runUntil(c, () => !!d.stationIp, 30000, "the node joined WiFi");
   c.runFor(1000);
   const send = (id: string, type: string, seq: number, ups = "", arg = "", inc = 0) => {
-    c.lan.sendDatagram(PEER, 4210, d.ip, 4210, encode(c.secret, "spore", `${type}|${id}|${inc.toString(36)}|${seq.toString(36)}|0|0`, ups, arg, hash));
+    c.lan.sendDatagram(PEER, 4210, d.ip, 4210, datagram(c.secret, "spore", `${type}|${id}|${inc.toString(36)}|${seq.toString(36)}|0|0`, PEER, ups, arg));
     c.runFor(100);
   };
   const status = () => api<{ members: Record<string, number>; drops: Record<string, number>; incarnation: number }>(c, d, "/api/node/status", "node-status");
-  return { c, d, heard, send, status };
+  return { c, d, heard, send, status, answering };
 }
 
 node("a ping is acked by unicast with the same nonce and the sender becomes an ACTIVE member", () => {
@@ -43,7 +52,7 @@ node("announces heard at once are answered up to the board's hellos; each announ
   const before = t.heard.length;
   // ten members announcing in the same moment (as when a whole cluster boots): handed to the node
   // together, not across the LAN, whose latency jitter could let an answer go out between two of them
-  for (let i = 0; i < 10; i++) t.d.deliverDatagram(encode(t.c.secret, "spore", `A|${(i + 1).toString(16).padStart(6, "0")}|0|1|0|0`, "", "", hash), PEER, 4210, 4210);
+  for (let i = 0; i < 10; i++) t.d.deliverDatagram(datagram(t.c.secret, "spore", `A|${(i + 1).toString(16).padStart(6, "0")}|0|1|0|0`, PEER), PEER, 4210, 4210);
   t.c.runFor(2000);
   assert.is(t.heard.slice(before).filter((m) => m.type_ === "H").length, hellos);
   assert.equal(t.status().members, { ACTIVE: 10, INACTIVE: 0, DEAD: 0 });
@@ -83,27 +92,35 @@ node("gossip adds members up to the board's table limit and counts the rest", ()
   assert.is(t.status().drops.full, 3);
 });
 
-node("a cluster event is delivered once, forwarded with one hop fewer, and dropped when malformed", () => {
+node("a cluster event is delivered once, forwarded with one hop fewer, and dropped when malformed; not from a member that has not answered a probe", () => {
   const t = rig("esp32");
   t.send("000001", "P", 1);
+  // a member the node has not probed yet: its event is dropped, not remembered (a later copy from a member that answered delivers it)
   t.send("000002", "E", 1, "", "000002.5.2.alarm:[1]");
-  t.send("000003", "E", 1, "", "000002.5.1.alarm:[1]");
+  assert.is(t.status().drops.unconfirmed, 1);
+  t.send("000003", "P", 1);
+  t.answering.push("000002", "000003");
+  t.c.runFor(5000);
+  // numbered after their acks (the fake members' acks count from 1)
+  t.send("000002", "E", 900, "", "000002.5.2.alarm:[1]");
+  t.send("000003", "E", 900, "", "000002.5.1.alarm:[1]");
   const events = api<{ events: { name: string; origin: string; data: unknown }[] }>(t.c, t.d, "/api/events", "events").events.filter((e) => e.name === "alarm");
   assert.equal(events.map((e) => [e.origin, e.data]), [["esp_000002", [1]]]);
   const forwarded = t.heard.filter((m) => m.type_ === "E");
   assert.ok(forwarded.length >= 1 && forwarded.every((m) => m.arg_ === "000002.5.1.alarm:[1]"), JSON.stringify(forwarded));
-  t.send("000002", "E", 2, "", "000002.6.9.alarm:[1]");
-  t.send("000002", "E", 3, "", "000002.7.1.alarm:{bad");
+  t.send("000002", "E", 901, "", "000002.6.9.alarm:[1]");
+  t.send("000002", "E", 902, "", "000002.7.1.alarm:{bad");
   assert.is(t.status().drops.malformed, 2);
 });
 
 node("a ping request is relayed only towards a member's address: a node is no reflector for traffic at any address", () => {
-  const t = rig();
+  // a board with the relay capability (an esp01 relays nothing: see the next test)
+  const t = rig("esp8266");
   const pinged: string[] = [];
   // a third party that is no member, and a member the node knows
   t.c.lan.attach("10.42.0.99", { deliverDatagram: (data) => pinged.push("outsider " + data.split("|")[3]), streamListener: () => undefined });
   t.c.lan.attach("10.42.0.98", { deliverDatagram: (data) => pinged.push("member " + data.split("|")[3]), streamListener: () => undefined });
-  t.d.deliverDatagram(encode(t.c.secret, "spore", "A|0000bb|0|1|0|0", "", "", hash), "10.42.0.98", 4210, 4210);
+  t.d.deliverDatagram(datagram(t.c.secret, "spore", "A|0000bb|0|1|0|0", "10.42.0.98"), "10.42.0.98", 4210, 4210);
   t.c.runFor(100);
   t.send("000001", "R", 10, "", "5/10.42.0.99");
   t.c.runFor(500);
@@ -114,11 +131,20 @@ node("a ping request is relayed only towards a member's address: a node is no re
   assert.ok(pinged.includes("member P"), `the member is pinged for the requester: ${pinged.join(", ")}`);
 });
 
-node("the engine's periodic work runs as named tasks controllable over the API", () => {
+node("an esp01 (no relay capability) probes for no one: a ping request is not relayed", () => {
   const t = rig();
+  const pinged: string[] = [];
+  t.c.lan.attach("10.42.0.98", { deliverDatagram: (data) => pinged.push(data.split("|")[3]), streamListener: () => undefined });
+  t.d.deliverDatagram(datagram(t.c.secret, "spore", "A|0000bb|0|1|0|0", "10.42.0.98"), "10.42.0.98", 4210, 4210);
+  t.send("000001", "R", 10, "", "6/10.42.0.98");
+  t.c.runFor(500);
+  assert.equal(pinged.filter((p) => p === "P"), []);
+});
+
+node("the engine's periodic work runs as named tasks controllable over the API (boards with the control capability; an esp01 answers 404)", () => {
+  const t = rig("esp8266");
   const tasks = () => api<{ tasks: { name: string; enabled: boolean; interval: number }[] }>(t.c, t.d, "/api/tasks/status", "tasks-status").tasks;
-  // the esp01 (minimal) has no details task: it fetches no member's details
-  assert.equal(tasks().map((x) => x.name), ["probe", "wifi"]);
+  assert.equal(tasks().map((x) => x.name), ["probe", "details", "wifi"]);
   const post = (body: string, auth = true) => t.c.http(t.d, "POST", "/api/tasks/control", { body, auth, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
   assert.is(post("task=wifi&action=disable").status, 200);
   assert.is(tasks().find((x) => x.name === "wifi")!.enabled, false);
@@ -134,6 +160,10 @@ node("the engine's periodic work runs as named tasks controllable over the API",
   assert.is(post("task=wifi&action=explode").status, 400);
   assert.is(post("task=wifi&action=interval&interval=5s").status, 400);
   assert.is(post("task=wifi&action=enable", false).status, 401);
+  // the esp01 (minimal) has no details task (it fetches no member's details) and no tasks/control
+  const e = rig();
+  assert.equal(api<{ tasks: { name: string }[] }>(e.c, e.d, "/api/tasks/status", "tasks-status").tasks.map((x) => x.name), ["probe", "wifi"]);
+  assert.is(e.c.http(e.d, "POST", "/api/tasks/control", { body: "task=wifi&action=disable", auth: true, headers: { "Content-Type": "application/x-www-form-urlencoded" } }).status, 404);
 });
 
 node("events fired over the API reach the history; bad names, bad JSON and oversized cluster events are refused", () => {

@@ -4,7 +4,7 @@
 import { loadBoard } from "../../host-tools/build/boards.ts";
 
 const board = loadBoard("esp8266");
-const caps = { mqtt: +board.capabilities.mqtt, dashboard: +board.capabilities.dashboard, stream: +board.capabilities.stream };
+const caps = Object.fromEntries(Object.entries(board.capabilities).map(([k, v]) => [k, +v]));
 Object.assign(globalThis, {
   SPORE_LIMITS: board.node,
   SPORE_CAPS: caps,

@@ -1,64 +1,129 @@
-// SipHash-2-4 (device/core/mac.ts) against the paper's vectors and a BigInt
-// reference written from the paper, on random keys and messages of every
-// length a datagram can have.
+// The datagram MAC (device/core/mac.ts): Speck64/128 against the paper's
+// vector and a reference written from the paper with BigInts, the MAC against
+// a reference built from it with exact BigInt sums, and what a forger can and
+// cannot change.
 import * as assert from "uvu/assert";
-import { macKey, sipHash } from "../../device/core/mac.ts";
+import { keyed, mac, Mac, macFill, macKey, speck, speckKey } from "../../device/core/mac.ts";
+import { convolve, useSecret, words } from "../../host-tools/lib/mac.ts";
 import { Rng } from "../../host-tools/emulator/rng.ts";
 import { suite } from "../suite.ts";
 
-const { test, seed } = suite("SipHash-2-4", { seed: 1620 });
-const M = (1n << 64n) - 1n;
-const rotl = (x: bigint, b: bigint) => ((x << b) | (x >> (64n - b))) & M;
+const { test, seed } = suite("datagram MAC", { seed: 1620 });
+const M = (1n << 32n) - 1n;
+const ror = (x: bigint, b: bigint) => ((x >> b) | (x << (32n - b))) & M;
+const rol = (x: bigint, b: bigint) => ((x << b) | (x >> (32n - b))) & M;
 
-/** The reference: SipHash-2-4 with 64-bit BigInts, as the paper gives it. */
-function reference(key: string, s: string): bigint {
-  const le = (str: string, i: number, n: number) => {
-    let x = 0n;
-    for (let j = n - 1; j >= 0; j--) x = (x << 8n) | BigInt(i + j < str.length ? str.charCodeAt(i + j) & 255 : 0);
-    return x;
-  };
-  const k0 = le(key, 0, 8);
-  const k1 = le(key, 8, 8);
-  let v0 = k0 ^ 0x736f6d6570736575n;
-  let v1 = k1 ^ 0x646f72616e646f6dn;
-  let v2 = k0 ^ 0x6c7967656e657261n;
-  let v3 = k1 ^ 0x7465646279746573n;
-  const round = () => {
-    v0 = (v0 + v1) & M; v1 = rotl(v1, 13n) ^ v0; v0 = rotl(v0, 32n);
-    v2 = (v2 + v3) & M; v3 = rotl(v3, 16n) ^ v2;
-    v0 = (v0 + v3) & M; v3 = rotl(v3, 21n) ^ v0;
-    v2 = (v2 + v1) & M; v1 = rotl(v1, 17n) ^ v2; v2 = rotl(v2, 32n);
-  };
-  const full = s.length - (s.length % 8);
-  for (let i = 0; i <= full; i += 8) {
-    const m = i < full ? le(s, i, 8) : le(s, i, 8) | (BigInt(s.length & 255) << 56n);
-    v3 ^= m; round(); round(); v0 ^= m;
+/** Speck64/128 as the paper gives it: key words k0, l0, l1, l2; block (x, y). */
+function reference(key: bigint[], x: bigint, y: bigint): bigint[] {
+  let k = key[0];
+  const l = key.slice(1);
+  for (let i = 0; i < 27; i++) {
+    x = ((ror(x, 8n) + y) & M) ^ k;
+    y = rol(y, 3n) ^ x;
+    l.push(((k + ror(l[i], 8n)) & M) ^ BigInt(i));
+    k = rol(k, 3n) ^ l[i + 3];
   }
-  v2 ^= 0xffn;
-  round(); round(); round(); round();
-  return v0 ^ v1 ^ v2 ^ v3;
+  return [x, y];
 }
 
-const tag = (s: string) => {
-  const [h, l] = sipHash(s);
-  return (BigInt(h) << 32n) | BigInt(l);
-};
-const bytes = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(i)).join("");
-
-test("the paper's vectors: key 00..0f, messages 00.. of 0 and 15 bytes", () => {
-  macKey(bytes(16));
-  assert.is(tag(""), 0x726fdb47dd0e0e31n);
-  assert.is(tag(bytes(15)), 0xa129ca6149be45e5n);
+test("Speck64/128: the paper's vector", () => {
+  speckKey([0x03020100, 0x0b0a0908, 0x13121110, 0x1b1a1918]);
+  assert.equal(speck(0x3b726574, 0x7475432d), [0x8c6fa548, 0x454e028b]);
 });
 
-test("random keys and messages of 0 to 300 bytes agree with the BigInt reference", () => {
+test("Speck64/128: random keys and blocks agree with the BigInt reference", () => {
   const r = new Rng(seed);
-  for (let n = 0; n <= 300; n++) {
-    const key = Array.from({ length: 16 }, () => String.fromCharCode(r.int(256))).join("");
-    const s = Array.from({ length: n }, () => String.fromCharCode(r.int(256))).join("");
-    macKey(key);
-    assert.is(tag(s), reference(key, s), `length ${n} (seed ${seed})`);
+  const u32 = () => r.int(65536) * 65536 + r.int(65536);
+  for (let n = 0; n < 300; n++) {
+    const key = [u32(), u32(), u32(), u32()];
+    const x = u32();
+    const y = u32();
+    speckKey(key.slice());
+    assert.equal(speck(x, y), reference(key.map(BigInt), BigInt(x), BigInt(y)).map(Number), `key ${key} (seed ${seed})`);
   }
+});
+
+/** The datagram MAC as mac.ts describes it, from the BigInt reference and exact sums. */
+function macReference(secret: string, body: string): string {
+  const pub = [0n, 0n, 0n, 0n];
+  const bytes = Buffer.from(secret + "\0".repeat(7), "latin1");
+  const word = (i: number) => BigInt(i + 4 <= bytes.length ? bytes.readUInt32LE(i) : i < bytes.length ? bytes.readUIntLE(i, bytes.length - i) : 0);
+  let a = [BigInt(secret.length), 1n];
+  let b = [BigInt(secret.length), 2n];
+  // blocks of 8 bytes over the secret's padded words (whole 16-bit words: an odd tail's last byte only with a 0 after it)
+  const padded = (secret.length + 7) & ~1;
+  for (let j = 0; j < padded; j += 8) {
+    const x = word(j) & (j + 4 <= padded ? M : (1n << BigInt(8 * (padded - j))) - 1n);
+    const y = j + 4 < padded ? word(j + 4) & (j + 8 <= padded ? M : (1n << BigInt(8 * (padded - j - 4))) - 1n) : 0n;
+    a = reference(pub, a[0] ^ x, a[1] ^ y);
+    b = reference(pub, b[0] ^ x, b[1] ^ y);
+  }
+  const key = [a[0], a[1], b[0], b[1]];
+  const u: bigint[] = [];
+  for (let i = 0; i < 2 * Mac.Words; i += 2) {
+    const t = reference(key, 0n, BigInt(i));
+    u.push(t[0] & 0x1fffffffn, t[1] & 0x1fffffffn);
+  }
+  let h1 = 0n;
+  let h2 = 0n;
+  const even = body.length & 1 ? body + "\0" : body;
+  for (let i = 0; i < even.length >> 1; i++) {
+    const w = BigInt((even.charCodeAt(2 * i) & 255) | ((even.charCodeAt(2 * i + 1) & 255) << 8));
+    h1 += w * u[i];
+    h2 += w * u[Mac.Words + i];
+  }
+  let t = reference(key, (h1 >> 32n) | (BigInt(body.length) << 21n), h1 & M);
+  t = reference(key, t[0] ^ (h2 >> 32n), t[1] ^ (h2 & M));
+  return t[0].toString(36) + "." + t[1].toString(36);
+}
+
+test("the MAC agrees with its reference for secrets and bodies of every length a datagram can have", () => {
+  const r = new Rng(seed);
+  for (const secret of ["k3y", "k3y!", "a much longer cluster secret of 40 chars", "x".repeat(64)]) {
+    useSecret(secret);
+    for (let n = 1; n <= 250; n += 1 + r.int(6)) {
+      const body = Array.from({ length: n }, () => String.fromCharCode(r.int(256))).join("");
+      assert.is(mac(body), macReference(secret, body), `secret ${JSON.stringify(secret)}, length ${n} (seed ${seed})`);
+    }
+  }
+});
+
+test("the inner products stay exact: the largest words times the largest numbers stay below 2^53", () => {
+  assert.ok(0xffff * Mac.Mask * Mac.Words < 2 ** 53);
+});
+
+test("until its arrays are derived a node has no tag: it sends and accepts nothing", () => {
+  macKey("k3y", words, convolve);
+  assert.not.ok(keyed());
+  assert.is(mac("body"), "");
+  let steps = 1;
+  while (macFill()) steps++;
+  assert.ok(keyed());
+  assert.is(steps, Math.ceil((2 * Mac.Words) / Mac.Step));
+  assert.ok(mac("body"));
+  useSecret("k3y!");
+});
+
+test("a forger's changes all change the tag: a byte, a swap, zero bytes appended, a byte cut, another secret", () => {
+  const r = new Rng(seed + 1);
+  useSecret("k3y");
+  const tags = new Set<string>();
+  let made = 0;
+  const body = Array.from({ length: 120 }, () => String.fromCharCode(33 + r.int(90))).join("");
+  const add = (b: string) => {
+    made++;
+    tags.add(mac(b));
+  };
+  add(body);
+  for (let i = 0; i < body.length; i += 7) add(body.substr(0, i) + String.fromCharCode(body.charCodeAt(i) ^ 1) + body.substr(i + 1));
+  add(body.substr(2, 60) + body.substr(0, 2) + body.substr(62));
+  add(body + "\0\0");
+  add(body + "\0");
+  add(body.substr(0, 119));
+  add(body.substr(0, 119) + "\0");
+  useSecret("k3z");
+  add(body);
+  assert.is(tags.size, made);
 });
 
 test.run();

@@ -1,31 +1,33 @@
 // What a node sends, on the pure core with a fake socket: how much it
 // piggybacks, and what it does when Espruino still holds unsent datagrams.
 import "./limits.ts";
-import { crc32 } from "node:zlib";
 import * as assert from "uvu/assert";
 import { readConfig } from "../../device/core/layout.ts";
 import { setup, type Ports } from "../../device/core/env.ts";
 import { receive } from "../../device/core/dispatch.ts";
 import { online, send } from "../../device/core/gossip.ts";
 import { members as M } from "../../device/core/members.ts";
-import { decode, encode, Wire, type Message } from "../../device/core/wire.ts";
+import { Wire, type Message } from "../../device/core/wire.ts";
+import { datagram, readDatagram, useSecret } from "../../host-tools/lib/mac.ts";
 import { suite } from "../suite.ts";
 
-const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
 const out: { data: string; to: string }[] = [];
 /** The dgram socket: "dSnd" is what Espruino has not sent yet. */
 const udp = { dSnd: "", send: (data: string, _port: number, to: string) => void out.push({ data, to }) };
 const { test: members } = suite("members: sending");
 // the core's configuration is module state, shared with other unit test files in this process: set before each test
-const configure = () => setup({ udp_: udp, hash_: hash, now_: () => 1000, heap_: () => 9000, jsvars_: () => 900, log_: () => {}, later_: () => 0, uniform_: () => 0.5 } as unknown as Ports, readConfig({ key: "k3y" }, []), "a1b2c3");
+const configure = () => {
+  useSecret("k3y");
+  setup({ udp_: udp, now_: () => 1000, heap_: () => 9000, jsvars_: () => 900, log_: () => {}, later_: () => 0, uniform_: () => 0.5 } as unknown as Ports, readConfig({ key: "k3y" }, []), "a1b2c3");
+};
 members.before.each(configure);
 members.before(() => {
   configure();
   online("sta", "10.0.0.5", "255.255.255.0");
   // a member pings this node, with news of a third: both are now gossiped
-  receive(encode("k3y", "spore", "P|a1b2c4|0|1|0|0", "aa1b2c5/0/10.0.0.7/0", "1", hash), { address: "10.0.0.6" });
+  receive(datagram("k3y", "spore", "P|a1b2c4|0|1|0|0", "10.0.0.6", "aa1b2c5/0/10.0.0.7/0", "1"), { address: "10.0.0.6" });
 });
-const last = () => decode(out[out.length - 1].data, "k3y", "spore", hash) as Message;
+const last = () => readDatagram("k3y", "spore", out[out.length - 1].data, "10.0.0.5") as Message;
 
 members("a ping is answered, piggybacking what this node has to gossip", () => {
   assert.equal(Object.keys(M).sort(), ["a1b2c4", "a1b2c5"]);

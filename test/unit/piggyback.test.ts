@@ -23,7 +23,7 @@ test.after(reset);
 
 /** A member added now (the table counts it). */
 function member(id: string, ip: string, inc = 0): Member {
-  return addMember(id, ip, inc, 5)!;
+  return addMember(id, ip, inc, 5, true)!;
 }
 
 test("news goes newest first; news of an id again moves it to the front; the queue keeps at most memberTable ids", () => {
@@ -85,14 +85,27 @@ test("status: ACTIVE until suspected ina s, INACTIVE until dead s, then DEAD; co
   assert.equal(counts(), [1, 0, 1]);
 });
 
-test("a full table takes a new member only in place of a DEAD one", () => {
-  for (let i = 0; i < SPORE_LIMITS.memberTable; i++) member("0000" + (16 + i).toString(16), "10.0.1." + i);
-  assert.is(addMember("00ffff", "10.0.2.1", 0, 0), null, "full of live members");
-  const old = members["000010"];
-  old.suspected_ = 1;
-  old.aliveAt_ = uptime() - defaultConfig().dead * 1000;
-  assert.ok(addMember("00ffff", "10.0.2.1", 0, 0), "a DEAD one gives way");
+test("a full table gives way: a DEAD member to anyone; to a member heard from itself an INACTIVE one, else one suspected that never answered a probe", () => {
+  for (let i = 0; i < SPORE_LIMITS.memberTable; i++) member("0000" + (16 + i).toString(16), "10.0.1." + i).latency_ = 5;
+  assert.is(addMember("00ffff", "10.0.2.1", 0, 0, true), null, "full of live, confirmed members");
+  // suspected, never answered a probe of ours, still ACTIVE
+  const unconfirmed = members["000011"];
+  unconfirmed.suspected_ = 1;
+  unconfirmed.latency_ = -1;
+  assert.is(addMember("00fffe", "10.0.2.2", 0, 0, false), null, "gossip about a member displaces nothing but the DEAD");
+  assert.ok(addMember("00fffe", "10.0.2.2", 0, 0, true), "heard from itself, it displaces the unconfirmed suspect");
+  assert.not.ok(members["000011"]);
+  const inactive = members["000012"];
+  inactive.suspected_ = 1;
+  inactive.aliveAt_ = uptime() - defaultConfig().ina * 1000;
+  const dead = members["000010"];
+  dead.suspected_ = 1;
+  dead.aliveAt_ = uptime() - defaultConfig().dead * 1000;
+  assert.ok(addMember("00fffd", "10.0.2.3", 0, 0, false), "a DEAD one gives way to gossip too");
   assert.not.ok(members["000010"]);
+  assert.is(addMember("00fffc", "10.0.2.4", 0, 0, false), null);
+  assert.ok(addMember("00fffc", "10.0.2.4", 0, 0, true), "an INACTIVE one gives way to a member heard from itself");
+  assert.not.ok(members["000012"]);
 });
 
 test.run();

@@ -1,16 +1,23 @@
-import { crc32 } from "node:zlib";
 import * as assert from "uvu/assert";
 import { decode, encode, isId, n36, update, Wire, type Message } from "../../device/core/wire.ts";
+import { useSecret } from "../../host-tools/lib/mac.ts";
 import { suite } from "../suite.ts";
 
-const hash = (s: string) => crc32(Buffer.from(s, "latin1"));
 const { test: wire } = suite("wire format");
-const make = (ups = "", arg = "", head = "P|a1b2c3|1|2s|5|9ix") => encode("k3y", "spore", head, ups, arg, hash);
+const IP = "10.0.0.9";
+/** A datagram signed with the secret "k3y" (or another), from IP. */
+const make = (ups = "", arg = "", head = "P|a1b2c3|1|2s|5|9ix", secret = "k3y") => {
+  useSecret(secret);
+  const d = encode("spore", head + "|" + IP, ups, arg);
+  useSecret("k3y");
+  return d;
+};
+const check = (d: unknown, from = IP) => decode(d as string, "spore", from);
 
 wire("a datagram round-trips: header numbers in base 36, updates, an argument with bars", () => {
   const d = make("aa1b2c4/0/10.0.0.7/1z,sa1b2c5/3/c", "x|y");
-  assert.ok(d.startsWith("S2|"));
-  const m = decode(d, "k3y", "spore", hash) as Message;
+  assert.ok(d.startsWith("S3|"));
+  const m = check(d) as Message;
   assert.equal([m.type_, m.id_, m.incarnation_, m.seq_, m.details_, m.heap_, m.arg_], ["P", "a1b2c3", 1, 100, 5, 12345, "x|y"]);
   assert.equal(m.updates_, ["aa1b2c4/0/10.0.0.7/1z", "sa1b2c5/3/c"]);
   assert.equal(m.updates_.map(update), [
@@ -26,10 +33,16 @@ wire("bad datagrams give a reason, never an exception", () => {
     [42, "size"],
     ["", "malformed"],
     ["S1|A|spore|esp_000001|80", "version"],
-    ["S2|A", "malformed"],
+    ["S2|A", "version"],
+    ["S3|A", "malformed"],
     [good.replace("|spore|", "|other|"), "cluster"],
     [good + "x", "check"],
-    [encode("wrong", "spore", "P|a1b2c3|1|2s|5|9ix", "", "", hash), "check"],
+    [good + "\0\0", "check"],
+    [good.replace("|9ix|", "|9iy|"), "check"],
+    [good.replace(/^S3\|[^|]*/, "S3|0.0"), "check"],
+    [make("", "", "P|a1b2c3|1|2s|5|9ix", "wrong"), "check"],
+    // a short tag leaves room for a body longer than the MAC's arrays cover
+    ["S3|0.0|" + (good.substr(good.indexOf("|spore|") + 1) + "x".repeat(Wire.MaxBody)).substr(0, Wire.MaxBody + 5), "check"],
     [make("", "", "Z|a1b2c3|1|2s|5|9ix"), "malformed"],
     [make("", "", "P|A1B2C3|1|2s|5|9ix"), "malformed"],
     [make("", "", "P|a1b2c3|-1|2s|5|9ix"), "malformed"],
@@ -41,7 +54,28 @@ wire("bad datagrams give a reason, never an exception", () => {
     [make("sa1b2c4/0"), "malformed"],
     [make("aa1b2c4/0/10.0.0.7/1,,"), "malformed"],
   ];
-  for (const [data, reason] of cases) assert.is(decode(data as string, "k3y", "spore", hash), reason, JSON.stringify(data));
+  for (const [data, reason] of cases) assert.is(check(data), reason, JSON.stringify(data));
+});
+
+wire("a genuine datagram from any address but its sender's is dropped before its MAC is computed", () => {
+  assert.is(check(make(), "10.0.0.66"), "address");
+  assert.ok(typeof check(make()) === "object");
+});
+
+wire("the tag depends on every byte and the secret", () => {
+  const tags = new Set<string>();
+  const body = (d: string) => d.split("|")[1];
+  for (const arg of ["", "a", "b", "ab", "ba", "aa\0", "a\0a"]) tags.add(body(make("", arg)));
+  tags.add(body(make("", "", "P|a1b2c3|1|2t|5|9ix")));
+  tags.add(body(make("", "", "P|a1b2c3|2|2s|5|9ix")));
+  tags.add(body(make("", "", "P|a1b2c3|1|2s|5|9ix", "k3z")));
+  assert.is(tags.size, 10);
+  for (const t of tags) assert.match(t, /^[0-9a-z]{1,7}\.[0-9a-z]{1,7}$/);
+});
+
+wire("the longest datagram a node sends keeps its body within what the MAC covers", () => {
+  // Framing counts the longest tag: a body is at most MaxDatagram - Framing + the 4 bars of the body
+  assert.ok(Wire.MaxDatagram - "S3|".length - 15 - 1 <= Wire.MaxBody);
 });
 
 wire("numbers and ids are checked strictly", () => {
