@@ -48,6 +48,13 @@ start(
     words_: (s: string) => new Uint16Array(E.toUint8Array(s).buffer, 0, s.length >> 1),
     dot_: E.convolve,
     keep_: SPORE_LIMITS.macFlash ? keepInFlash : undefined,
+    reboot_: E.reboot,
+    save_: (key: string) => {
+      const S = require("Storage");
+      const c: any = S.readJSON(StorageFile.Config, true) || {};
+      c.key = key;
+      S.writeJSON(StorageFile.Config, c);
+    },
     now_: () => getTime() * 1000,
     log_: print,
     every_: setInterval,

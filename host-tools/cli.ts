@@ -11,6 +11,7 @@ import { dashboardCommands } from "./commands/dashboard.ts";
 import { eventsCommands } from "./commands/events.ts";
 import { flashCommands } from "./commands/flash.ts";
 import { nodeCommands } from "./commands/node.ts";
+import { secretCommands } from "./commands/secret.ts";
 import { otaCommands } from "./commands/ota.ts";
 import { tasksCommands } from "./commands/tasks.ts";
 import { telemetryCommands } from "./commands/telemetry.ts";
@@ -39,7 +40,7 @@ environment or ./.env.
 `;
 
 // in the order the groups' --help lists them
-const commands: Record<string, Command> = { ...otaCommands, ...clusterCommands, ...nodeCommands, ...tasksCommands, ...eventsCommands, ...telemetryCommands, ...dashboardCommands, ...flashCommands };
+const commands: Record<string, Command> = { ...otaCommands, ...clusterCommands, ...nodeCommands, ...secretCommands, ...tasksCommands, ...eventsCommands, ...telemetryCommands, ...dashboardCommands, ...flashCommands };
 /** The groups of subcommands ("ota update", "ota all": ota), each with a list of them for `host-tools <group>`. */
 const GROUPS = new Set(Object.keys(commands).filter((c) => c.includes(" ")).map((c) => c.split(" ")[0]));
 

@@ -5,12 +5,12 @@
 // cluster event delivered (cluster-events.ts).
 import { clusterEvent } from "./cluster-events.ts";
 import { config, ports, random, selfId } from "./env.ts";
-import { drop, heard, send, takeNews } from "./gossip.ts";
+import { drop, heard, incarnation, send, takeNews } from "./gossip.ts";
 import { isIp } from "./identity.ts";
 import { members } from "./members.ts";
 import { acked, relay } from "./probe.ts";
 import { Freshness, fresh } from "./replay.ts";
-import { decode, Drop, MessageType, MALFORMED, n36 } from "./wire.ts";
+import { b36, decode, Drop, MessageType, MALFORMED, n36 } from "./wire.ts";
 
 /** Answers to announces waiting for their moment. */
 let hellos = 0;
@@ -27,6 +27,13 @@ export function receive(data: string, info: { address: string }): void {
   const g = decode(data, config.cl, from);
   if (typeof g === "string") return drop(g);
   if (g.id_ === selfId) return; // our own broadcast
+  // the owner's restart (host-tools node restart --udp): for this node at its
+  // present incarnation only, so a copy sent again after the restart does
+  // nothing; it needs no socket, when HTTP has none left
+  if (g.type_ === MessageType.Restart) {
+    if (g.arg_ === selfId + "." + b36(incarnation)) ports.reboot_();
+    return;
+  }
   const known = members[g.id_];
   const f = known ? fresh(known, g.incarnation_, g.seq_) : Freshness.First;
   if (!f) return drop(Drop.Replay);

@@ -15,6 +15,7 @@ export const enum Endpoint {
   Update = "POST node/update",
   Restart = "POST node/restart",
   DashboardUpload = "POST node/dashboard",
+  Key = "POST node/key",
 }
 
 /** The path of an endpoint (after its method). */
@@ -28,5 +29,5 @@ export const enum EndpointPath {
 /** The core's own endpoints (node.ts answers each by name), in the api list in this order. */
 export function coreApi(): string {
   // joined at run time: a constant string would be written out at each call (terser inlines it), twice in the bundle
-  return [Endpoint.NodeStatus, Endpoint.Members, Endpoint.TaskStatus, Endpoint.Events, Endpoint.PublishEvent].join("|") + (SPORE_CAPS.control ? "|" + Endpoint.TaskControl : "");
+  return [Endpoint.NodeStatus, Endpoint.Members, Endpoint.TaskStatus, Endpoint.Events, Endpoint.PublishEvent, Endpoint.Key].join("|") + (SPORE_CAPS.control ? "|" + Endpoint.TaskControl : "");
 }

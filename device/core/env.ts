@@ -35,6 +35,10 @@ export interface Ports {
   /** A string's bytes as 16-bit little-endian words (length >> 1 of them), and the sum of w[i] * k[offset + i] (E.toUint8Array, E.convolve): the MAC's universal hash (mac.ts). */
   words_(s: string): any;
   dot_(w: any, k: Uint32Array, offset: number): number;
+  /** Restarts the node (E.reboot). */
+  reboot_(): void;
+  /** Writes a new cluster secret into the stored configuration (rotate.ts). */
+  save_(key: string): void;
   /** Boards with node.macFlash: writes the MAC's arrays to Storage (when they differ from what is there) and returns them read from flash. */
   keep_?(u: Uint32Array): Uint32Array;
   /** Milliseconds since boot; only differences are meaningful. */

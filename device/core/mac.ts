@@ -21,7 +21,7 @@
 // rotate, xor) in CBC-MAC over the two fixed blocks: a tenth of SipHash-2-4's
 // bytes in the bundle, which the ESP-01 did not have (SipHash, tried, put it
 // 1,100 bytes over), in about the same time (27 rounds cost what 3 of
-// SipHash's do). Its key is a CBC-MAC of the secret under a public key, the
+// SipHash's do). Its key is the secret's bytes folded into 128 bits, the
 // arrays Speck in counter mode under it (macKey, macFill).
 // test/unit/mac.test.ts checks Speck against the paper's vector and the MAC
 // against an independent reference; test/real/probes/mac.ts measures it on
@@ -68,28 +68,48 @@ export function speck(x: number, y: number): number[] {
 }
 
 /**
- * Derives Speck's key from the cluster secret: two CBC-MACs of its bytes
- * (zero padded, its length in the first block) under a public key. The arrays
- * follow, macFill() by macFill(). w and d are the platform's E.toUint8Array
- * view and E.convolve (or their equals off the chip).
+ * Sets Speck's key from the cluster secret: its bytes (at most 63, with a 0
+ * after an odd count) folded into 128 bits by xor, its length xor the first
+ * word (a secret shorter than 16 bytes is its own key). The arrays follow,
+ * macFill() by macFill(). w and d are the platform's E.toUint8Array view and
+ * E.convolve (or their equals off the chip).
  */
 export function macKey(secret: string, w: (body: string) => any, d: (w: any, k: Uint32Array, offset: number) => number): void {
   words = w;
   dot = d;
-  // the public key: zero (any fixed key does; this one costs the fewest bytes)
-  speckKey([0, 0, 0, 0]);
-  const s = words(secret + "\0\0\0\0\0\0\0");
-  let a = [secret.length, 1];
-  let b = [secret.length, 2];
-  for (let j = 0; j < s.length; j += 4) {
-    const x = s[j] | (s[j + 1] << 16);
-    const y = s[j + 2] | (s[j + 3] << 16);
-    a = speck(a[0] ^ x, a[1] ^ y);
-    b = speck(b[0] ^ x, b[1] ^ y);
-  }
-  speckKey(a.concat(b));
+  const s = words(secret + "\0");
+  const k = [secret.length, 0, 0, 0];
+  for (let j = 0; j < s.length; j++) k[(j >> 1) & 3] ^= s[j] << (j & 1 ? 16 : 0);
+  speckKey(k);
   uhf = new Uint32Array(2 * Mac.Words);
   filled = 0;
+}
+
+/** While the secret is rotated (rotate.ts): the other key's round keys and arrays, accepted, not sent with; 0 otherwise. */
+let other: any = 0;
+
+/** Sets the other key: this node's own (o 1), or none (o 0). */
+export function otherKey(o: number): void {
+  other = o && [rk, uhf];
+}
+
+/** Swaps this node's key and the other one. */
+export function swapKeys(): void {
+  const o = other;
+  other = [rk, uhf];
+  rk = o[0];
+  uhf = o[1];
+}
+
+/** Whether tag is the body's, under this node's key or, while the secret is rotated, the other one. */
+export function macOk(body: string, tag: string): boolean {
+  let ok = mac(body) === tag;
+  if (!ok && other) {
+    swapKeys();
+    ok = mac(body) === tag;
+    swapKeys();
+  }
+  return ok;
 }
 
 /** Whether the keys are derived (until then no datagram is sent or accepted). */

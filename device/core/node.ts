@@ -11,6 +11,7 @@ import type { Config } from "./layout.ts";
 import { macFill, macKey } from "./mac.ts";
 import { counts, members } from "./members.ts";
 import { beginProbes, tick } from "./probe.ts";
+import { rotate } from "./rotate.ts";
 import { memberPieces, ownPiece } from "./stream.ts";
 import { control, find, register, taskStatus, uptime } from "./tasks.ts";
 
@@ -77,6 +78,7 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
   if (name === Endpoint.TaskStatus) return json(200, taskStatus());
   if (name === Endpoint.Events) return { code_: 200, body_: '{"events":[' + recent.join(",") + "]}" };
   const f = parseForm(req.body_);
+  if (name === Endpoint.Key) return rotate(f);
   if (SPORE_CAPS.control && name === Endpoint.TaskControl) {
     if (!f || !f.task || !(f.action || f.interval)) return error(400, "form: task, action, interval");
     const action = f.action || "interval";

@@ -109,10 +109,12 @@ export function taskManager() {
     setTaskInterval: setTaskInterval,
     isTaskEnabled: (name: string): boolean => !!(find(name) || ({} as Task)).enabled_,
     getTaskInterval: (name: string): number => (find(name) || ({ interval_: 0 } as Task)).interval_,
-    // a line per task, as GET /api/tasks/status gives it (one builder for both: bytes on an ESP-01)
-    printTaskStatus: (): void => {
-      for (const t of taskStatus().tasks) ports.log_(str(t));
-    },
+    // a line per task, as GET /api/tasks/status gives it (boards with the control capability: tasks inspected and controlled by hand)
+    printTaskStatus: SPORE_CAPS.control
+      ? (): void => {
+          for (const t of taskStatus().tasks) ports.log_(str(t));
+        }
+      : undefined,
   };
 }
 

@@ -10,7 +10,9 @@
 // type    (MessageType) P ping (arg: nonce), K ack (arg: the nonce acked), R ping request
 //         (arg: nonce/target ip: probe the target for me), A announce
 //         (broadcast, answered by H hello), E cluster event
-//         (arg: origin.event id.hops.name:JSON data).
+//         (arg: origin.event id.hops.name:JSON data), X the owner's restart
+//         (arg: <target id>.<its incarnation>; sent by host-tools, whose id
+//         is no member's: nothing else of it is taken).
 // id      the sender's MAC tail (6 hex digits); its hostname is "esp_" + id.
 // inc     the sender's incarnation: its boot number times 4096 at boot, one more at each
 //         refutation; seq its datagram counter within the boot (24 bits, from 0). Together
@@ -31,7 +33,7 @@
 // trial that the network works (main.ts, README: Updates).
 
 import { isIp } from "./identity.ts";
-import { mac } from "./mac.ts";
+import { mac, macOk } from "./mac.ts";
 
 /**
  * Sizes, as a const enum: the build writes the numbers where they are used
@@ -56,6 +58,8 @@ export const enum MessageType {
   Announce = "A",
   Hello = "H",
   ClusterEvent = "E",
+  /** the owner's restart (arg: "<id>.<inc>": the target and its present incarnation); from host-tools, not a member */
+  Restart = "X",
 }
 
 /** Why a datagram is dropped (the keys of the node status's drops). */
@@ -139,14 +143,14 @@ export function decode(data: string, cluster: string, from: string): Message | s
   if (f[2] !== cluster) return Drop.Cluster;
   const n = f.slice(5, 9).map(n36);
   const m: Message = { type_: f[3], id_: f[4], incarnation_: n[0], seq_: n[1], details_: n[2], heap_: n[3], updates_: f[10] ? f[10].split(",") : [], arg_: f.slice(11).join("|") };
-  if (!/^[PKRAHE]$/.test(f[3]) || !isId(f[4]) || n.indexOf(-1) >= 0 || n[1] > 16777215) return MALFORMED;
+  if (!/^[PKRAHEX]$/.test(f[3]) || !isId(f[4]) || n.indexOf(-1) >= 0 || n[1] > 16777215) return MALFORMED;
   // checked here, parsed again one at a time by the receiver: a datagram's
   // updates as objects at once cost about 100 JsVars, enough to run an
   // esp8266 out of memory while a cluster boots
   for (const s of m.updates_) if (!update(s)) return MALFORMED;
   if (f[9] !== from) return Drop.Address;
   const body = data.substr(f[1].length + 4);
-  return body.length > Wire.MaxBody || mac(body) !== f[1] ? Drop.Check : m;
+  return body.length > Wire.MaxBody || !macOk(body, f[1]) ? Drop.Check : m;
 }
 
 /** One piggybacked update ("a<id>/<inc>/<ip>/<dv>" or "s<id>/<inc>/<age>"), null when malformed. */

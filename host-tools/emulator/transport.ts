@@ -23,6 +23,24 @@ export class EmulatorTransport implements Transport {
     return this.c.scheduler.now();
   }
 
+  /** UDP from the gateway (where the host stands on the LAN). */
+  readonly udp = {
+    local: async (): Promise<string> => this.c.lan.gateway(),
+    send: async (to: string, port: number, data: string): Promise<void> => this.c.lan.sendDatagram(this.c.lan.gateway(), port, to, port, data),
+    hear: (port: number, ms: number, want: (data: string, from: string) => boolean): Promise<string | undefined> =>
+      new Promise((resolve) => {
+        const lan = this.c.lan;
+        const at = lan.gateway();
+        const done = (v: string | undefined) => {
+          this.c.scheduler.cancel(timer);
+          lan.detach(at);
+          resolve(v);
+        };
+        const timer = this.c.scheduler.after(ms, () => done(undefined));
+        lan.attach(at, { deliverDatagram: (data, from, _fromPort, toPort) => void (toPort === port && want(data, from) && done(data)), streamListener: () => undefined });
+      }),
+  };
+
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.c.scheduler.after(ms, resolve));
   }

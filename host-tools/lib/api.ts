@@ -19,6 +19,8 @@ export interface NodeStatus {
   class?: string;
   version: string;
   uptime?: number;
+  /** the node's incarnation (none in recovery mode) */
+  incarnation?: number;
   freeHeap?: number;
   freeJsVars?: number;
   wifi?: string;
@@ -114,6 +116,11 @@ export class NodeApi {
 
   fire(a: Address, form: Record<string, string>): Promise<Record<string, unknown>> {
     return this.call(a, "POST", "/api/events", form) as Promise<Record<string, unknown>>;
+  }
+
+  /** POST /api/node/key: a phase of rotating the cluster secret (device/core/rotate.ts). */
+  key(a: Address, form: Record<string, string>): Promise<Record<string, unknown>> {
+    return this.call(a, "POST", "/api/node/key", form) as Promise<Record<string, unknown>>;
   }
 
   restart(a: Address): Promise<Record<string, unknown>> {

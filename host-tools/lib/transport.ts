@@ -1,6 +1,7 @@
 // How host tools talk to nodes: HTTP over real sockets (Node's http), or over
 // an emulated LAN in virtual time (host-tools/emulator/transport.ts). The
 // tools never sleep or read the clock themselves, so the same code runs both.
+import dgram from "node:dgram";
 import http from "node:http";
 
 export interface HttpRequest {
@@ -27,6 +28,16 @@ export interface Transport {
   sleep(ms: number): Promise<void>;
   /** Milliseconds on the transport's clock (virtual in the emulator). */
   now(): number;
+  /** UDP, for what must reach a node without HTTP (the owner's restart). */
+  udp?: Udp;
+}
+
+export interface Udp {
+  /** This host's address towards `to` (the address its datagrams come from). */
+  local(to: string): Promise<string>;
+  send(to: string, port: number, data: string): Promise<void>;
+  /** The first datagram heard on `port` within ms that `want` accepts (undefined when none came). */
+  hear(port: number, ms: number, want: (data: string, from: string) => boolean): Promise<string | undefined>;
 }
 
 /** The part of a transport that keeps time, for code that only waits (telemetry from a broker). */
@@ -91,6 +102,39 @@ export const nodeTransport: Transport = {
   },
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: () => Date.now(),
+  udp: {
+    local: (to) =>
+      new Promise((resolve, reject) => {
+        const s = dgram.createSocket("udp4");
+        s.on("error", (e) => (s.close(), reject(new NetworkError(`${to}: ${e.message}`))));
+        s.connect(9, to, () => {
+          const a = s.address().address;
+          s.close();
+          resolve(a);
+        });
+      }),
+    send: (to, port, data) =>
+      new Promise((resolve, reject) => {
+        const s = dgram.createSocket("udp4");
+        s.send(Buffer.from(data, "latin1"), port, to, (e) => {
+          s.close();
+          if (e) reject(new NetworkError(`${to}:${port}: ${e.message}`));
+          else resolve();
+        });
+      }),
+    hear: (port, ms, want) =>
+      new Promise((resolve, reject) => {
+        const s = dgram.createSocket({ type: "udp4", reuseAddr: true });
+        const done = (v: string | undefined) => (clearTimeout(timer), s.close(), resolve(v));
+        const timer = setTimeout(() => done(undefined), ms);
+        s.on("error", (e) => (clearTimeout(timer), s.close(), reject(new NetworkError(`UDP port ${port}: ${e.message}`))));
+        s.on("message", (m, info) => {
+          const data = m.toString("latin1");
+          if (want(data, info.address)) done(data);
+        });
+        s.bind(port);
+      }),
+  },
 };
 
 /** "host", "host:port" (default port 80, or `defaultPort`); throws on anything else. */

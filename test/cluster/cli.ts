@@ -25,6 +25,8 @@ export interface CliOptions {
   /** `events --follow`: polls before it stops. */
   follow?: number;
   transport?: EmulatorTransportOptions;
+  /** More environment variables. */
+  env?: Record<string, string>;
 }
 
 let workDir: string | undefined;
@@ -51,7 +53,7 @@ export async function cli(c: Cluster, argv: string[], o: CliOptions = {}): Promi
     out: (s) => (out += s),
     err: (s) => (err += s),
     tty: false,
-    env: o.secret === null ? {} : { SPORE_SECRET: o.secret ?? c.secret },
+    env: { ...(o.secret === null ? {} : { SPORE_SECRET: o.secret ?? c.secret }), ...o.env },
     cwd: cwd(),
     transport: new EmulatorTransport(c, o.transport),
     build: async () => o.build ?? [],
