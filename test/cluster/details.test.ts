@@ -21,8 +21,8 @@ function detailed(c: Cluster, d: Device): Record<string, string> {
       assert.equal(m.api, [], `${d.hostname} lists ${m.hostname} without details: no api list either`);
       continue;
     }
-    // the core's five (six with the control capability), the boot file's update and restart, the dashboard upload where it has one
-    assert.ok(m.api.length >= 7, `${d.hostname} lists ${m.hostname}'s api list with its details`);
+    // the core's six (seven with the control capability), the boot file's update and restart, the dashboard upload where it has one
+    assert.ok(m.api.length >= 8, `${d.hostname} lists ${m.hostname}'s api list with its details`);
     out[m.hostname] = `${m.board} ${m.version}`;
   }
   return out;
