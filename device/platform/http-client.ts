@@ -1,4 +1,5 @@
-// One HTTP GET with a watchdog: Espruino's client has no timeout or abort.
+// One HTTP GET with a watchdog: Espruino's client has no timeout, and no
+// abort but the "clsNow" flag its socket server checks.
 // Calls back exactly once with an error ("" for none) and the body; reads at
 // most Get.MaxBytes, and nothing more once it has called back (a peer that
 // answers without end must not fill the node's memory).
@@ -10,16 +11,20 @@ const enum Get {
 export function httpGet(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void {
   let body = "";
   let done = false;
+  let req: any;
   const finish = (err: string) => {
     if (done) return;
     done = true;
     clearTimeout(timer);
+    // socketserver.c closes a request's socket on its next idle pass once "clsNow" is set: the only abort
+    // Espruino's client has (a peer that never ends its answer held the socket for good)
+    if (req) req.clsNow = true;
     cb(err, err ? "" : body);
     body = "";
   };
   const timer = setTimeout(finish, 5000, "timeout");
   try {
-    const req = require("http").request({ host: ip, port: port, path: path, method: "GET" }, (res) => {
+    req = require("http").request({ host: ip, port: port, path: path, method: "GET" }, (res) => {
       res.on("data", (d) => {
         if (done) return;
         body += d;

@@ -183,6 +183,20 @@ class ClientResponse extends Emitter {
 class ClientRequest extends Emitter {
   private body = "";
   private ended = false;
+  private stream: StreamEnd | undefined;
+  private closeNow = false;
+  /**
+   * socketserver.c's "clsNow" (HTTP_NAME_CLOSENOW): set true on the request,
+   * the interpreter closes its socket on its next pass of the idle loop
+   * (checked on 2v29's source; the client has no other abort).
+   */
+  get clsNow(): boolean {
+    return this.closeNow;
+  }
+  set clsNow(v: boolean) {
+    this.closeNow = !!v;
+    if (v) this.rt.later(0, () => this.stream?.close());
+  }
   constructor(
     rt: DeviceRuntime,
     private readonly opts: { host: string; port?: number; path?: string; method?: string; headers?: Record<string, unknown> },
@@ -220,6 +234,8 @@ class ClientRequest extends Emitter {
   }
 
   private exchange(stream: StreamEnd): void {
+    this.stream = stream;
+    if (this.closeNow) return void this.rt.later(0, () => stream.close());
     const forget = this.rt.onTeardown((lost) => (lost ? stream.abandon() : stream.close()));
     let head = `${this.opts.method ?? "GET"} ${this.opts.path ?? "/"} HTTP/1.0\r\nHost: ${this.opts.host}\r\n`;
     for (const [k, v] of Object.entries(this.opts.headers ?? {})) head += `${k}: ${v}\r\n`;

@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { bundleVersion, bundleWithVersion, Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
-import { datagram } from "../../host-tools/lib/mac.ts";
+import { datagram, readDatagram } from "../../host-tools/lib/mac.ts";
 import { hostnameOf, members, waitConverged } from "./helpers.ts";
 import { suite } from "../suite.ts";
 
@@ -81,14 +81,19 @@ test("a minimal board (esp01: no details capability) lists the others' membershi
   for (const d of c.devices.slice(1)) assert.is(detailed(c, d)[hostnameOf(esp01)], `esp01 ${bundleVersion("esp01")}`, d.board.name);
 });
 
-test("a member whose status answer is huge, or never ends, neither fills a node's memory nor wedges its API", () => {
+test("a member whose status answer is huge, or never ends, neither fills a node's memory nor wedges its API, nor holds its sockets", () => {
   for (const how of ["huge", "endless"]) {
     const c = new Cluster({ seed, boards: ["esp8266"] });
     const [d] = c.devices;
     const PEER = "10.42.0.201";
-    // the peer knows the secret (a member gone bad): it serves its status at port 80
+    // its datagram numbers, announces and acks alike
+    let seq = 0;
+    // the peer knows the secret (a member gone bad): it answers probes (so it stays ACTIVE and is fetched again every 30 s) and serves its status at port 80
     c.lan.attach(PEER, {
-      deliverDatagram: () => {},
+      deliverDatagram: (data) => {
+        const m = readDatagram(c.secret, "spore", data, d.ip);
+        if (typeof m === "object" && m.type_ === "P") c.lan.sendDatagram(PEER, 4210, d.ip, 4210, datagram(c.secret, "spore", `K|0000ee|0|${(++seq).toString(36)}|1f|0`, PEER, "", m.arg_));
+      },
       streamListener: (port) =>
         port === 80
           ? (end) => {
@@ -106,7 +111,6 @@ test("a member whose status answer is huge, or never ends, neither fills a node'
     });
     c.runFor(5000);
     const sockets = d.sockets.inUse;
-    let seq = 0;
     // an announce now and then, with a details version the node does not know: it fetches them
     const announce = () => c.lan.sendDatagram(PEER, 4210, d.ip, 4210, datagram(c.secret, "spore", `A|0000ee|0|${(++seq).toString(36)}|1f|0`, PEER));
     // a member now, its first fetch failed: what the node holds from here on should not grow
@@ -122,6 +126,9 @@ test("a member whose status answer is huge, or never ends, neither fills a node'
     assert.equal(peer && [peer.board, peer.api], [undefined, []], `${how}: no details kept of it`);
     assert.ok(busy <= 2, `${how}: the API answered 503 ${busy} times in 60 tries`);
     assert.ok(d.sockets.inUse <= sockets + 1, `${how}: ${d.sockets.inUse} sockets in use, ${sockets} at first (one fetch may be open)`);
+    // fetched again and again (it stayed ACTIVE), each socket closed once the fetch gave up
+    const fetches = c.lan.streamStats.get(d.ip)?.connections ?? 0;
+    assert.ok(fetches >= 4, `${how}: ${fetches} fetches in two minutes`);
     assert.ok(d.memory().usage <= idle + 10, `${how}: ${idle} JsVars used once it was a member, ${d.memory().usage} two minutes later`);
     assert.is(d.counters.uncaught, 0, d.console.join("\n"));
   }
