@@ -165,7 +165,7 @@ membership("one very lossy link does not make its ends suspect each other (indir
 membership("junk datagrams are dropped and counted, never thrown", () => {
   const c = new Cluster({ seed, boards: ["esp01", "esp32"] });
   waitConverged(c, 20000, seed);
-  const junk = ["", "S1|A|spore|esp_000001|80", "S2|A", "S2|zz|spore|P|000001|0|0|0|0||", "S2|0|other|P|000001|0|0|0|0||", "\xff".repeat(268), "S2|" + "x".repeat(300)];
+  const junk = ["", "S1|A|spore|esp_000001|80", "S2|A", "S3|A", "S2|zz|spore|P|000001|0|0|0|0||", "S3|zz|spore|P|000001|0|0|0|0|10.42.0.250||", "S3|0|other|P|000001|0|0|0|0|10.42.0.250||", "\xff".repeat(268), "S3|" + "x".repeat(300)];
   for (const j of junk) for (const d of c.devices) c.lan.sendDatagram("10.42.0.250", 4210, d.ip, 4210, j);
   c.runFor(5000);
   for (const d of c.devices) {

@@ -82,7 +82,7 @@ rejoin("nine esp8266 nodes powered on at the same instant draw different delays 
   const announces = new Map<string, number>();
   const answers: number[] = [];
   c.lan.onDatagram = (from, _to, data) => {
-    // "S2|<check>|<cluster>|<type>|...": A an announce, H an answer to one
+    // "S3|<tag>|<cluster>|<type>|...": A an announce, H an answer to one
     const type = data.split("|")[3];
     if (type === "A" && !announces.has(from)) announces.set(from, c.scheduler.now());
     if (type === "H") answers.push(c.scheduler.now());
