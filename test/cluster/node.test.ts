@@ -178,4 +178,15 @@ node("events fired over the API reach the history; bad names, bad JSON and overs
   assert.is(post("name=x&scope=cluster&data=" + encodeURIComponent(JSON.stringify("y".repeat(300)))), 413);
 });
 
+node("a node that hears only nodes of another wire version (S2) counts them as a member for its boot file's trial, and takes nothing from them", () => {
+  const t = rig("esp8266");
+  assert.is(t.d.eval("spore.members"), 0);
+  // an S2 announce, as a node not updated yet sends it (its CRC32 is not checked: S2 is not taken)
+  t.c.lan.sendDatagram(PEER, 4210, t.d.ip, 4210, "S2|1x2y3z|spore|A|0000aa|0|1|0|0||");
+  t.c.runFor(200);
+  assert.is(t.status().drops.version, 1);
+  assert.equal(t.status().members, { ACTIVE: 0, INACTIVE: 0, DEAD: 0 });
+  assert.is(t.d.eval("spore.members"), 1, "the trial's 'heard from a member' holds: the network works");
+});
+
 node.run();
