@@ -5,7 +5,7 @@ import vm from "node:vm";
 import { hostnameFromMac } from "../../device/core/identity.ts";
 import type { Board } from "../build/boards.ts";
 import { type UdpCounters, UdpPorts } from "./espruino-dgram.ts";
-import { TelnetService } from "./console.ts";
+import { ConsoleLock, TelnetService } from "./console.ts";
 import { espruinoGlobals } from "./espruino-globals.ts";
 import { EspruinoRandom } from "./espruino-random.ts";
 import { bootFiles } from "./espruino-storage.ts";
@@ -77,8 +77,10 @@ export class Device implements LanHost {
   private emitters = new Set<Emitter>();
   private timers: EspruinoTimers | undefined;
   private wifi: Wifi | undefined;
+  /** The console's lock (E.setPassword, E.lockConsole): the interpreter's, on every board, with or without Telnet. */
+  private consoleLock = new ConsoleLock();
   /** The Telnet console (its client survives reset(), not a reboot). */
-  private telnet = new TelnetService((code) => this.evalLine(code));
+  private telnet = new TelnetService((code) => this.evalLine(code), this.consoleLock);
   /** Undoes the Wifi module's connection: on power loss, not on reset(). */
   private wifiTeardown: ((powerLoss: boolean) => void) | undefined;
   /** Out of the access point's range (setInRange): the station cannot join. */
@@ -140,6 +142,7 @@ export class Device implements LanHost {
     if (this.powered) return;
     this.powered = true;
     this.random = new EspruinoRandom();
+    this.consoleLock.powerOn();
     const gen = ++this.generation;
     this.scheduler.after(BOOT_MS, () => {
       if (gen === this.generation) this.boot(undefined);
@@ -188,6 +191,7 @@ export class Device implements LanHost {
     this.generation++;
     const wifi = this.wifi;
     this.tearDown(true);
+    this.consoleLock.interpreterReset();
     this.createContext(wifi);
     this.serveConsole();
   }
@@ -378,12 +382,15 @@ export class Device implements LanHost {
         this.generation++;
         const wifi = this.wifi;
         this.tearDown(true);
+        this.consoleLock.interpreterReset();
         this.boot(file ?? ".bootcde", wifi);
       },
       evaluate: (code) => this.realm!.evaluate(code, this.storage),
       reset: () => {
         if (gen === this.generation) this.resetInterpreter();
       },
+      consoleLock: this.consoleLock,
+      consoleDevice: () => this.telnet.device,
     });
     realm.install(globals);
   }
