@@ -6,7 +6,8 @@
 // - Ctrl-C (0x03) drops the line being typed; ESC [ <n> d (the IDE's line
 //   numbers) is ignored; a statement spread over lines runs once complete;
 // - what the device prints appears on the console while it is connected;
-// - a client that connects is shown the prompt;
+// - a client that connects is shown the prompt (one that takes the console
+//   over from another is shown nothing);
 // - locked (E.setPassword, E.lockConsole: ConsoleLock below), it runs
 //   nothing typed: see ConsoleLock.
 import * as acorn from "acorn";
@@ -110,15 +111,18 @@ export class TelnetConsole {
   private pending = "";
   private escape = "";
 
+  /** `takeover`: the client took the console from another, so it did not move: nothing is shown. */
   constructor(
     private readonly host: ConsoleHost,
     private readonly end: StreamEnd,
     private readonly lock: ConsoleLock,
+    takeover = false,
   ) {
     end.onData = (d) => this.input(d);
     end.onClose = () => host.detachConsole(this);
-    // the console moved to this client: it is shown the prompt
-    end.write(lock.prompt());
+    // the console moved to this client: it is shown the prompt, and what the
+    // last client left typed at a locked console, the cursor back at its start
+    if (!takeover) end.write(lock.prompt() + (lock.locked ? lock.typed + "\x1b[D".repeat(lock.typed.length) : ""));
   }
 
   /** Device output: one printed line. */
@@ -202,6 +206,7 @@ export class TelnetService {
   /** What serves the console's port: a client's stream. */
   listener(): StreamListener {
     return (end) => {
+      const takeover = this.client !== undefined;
       this.client?.close();
       const host = {
         evalLine: (code: string) => this.evalLine(code),
@@ -209,7 +214,7 @@ export class TelnetService {
           if (this.client === c) this.client = undefined;
         },
       };
-      this.client = new TelnetConsole(host, end, this.lock);
+      this.client = new TelnetConsole(host, end, this.lock, takeover);
     };
   }
 

@@ -46,7 +46,7 @@ t("the password unlocks; Ctrl-C is a character of the line, not a way out; only 
   assert.match(s.since(), /A1\r\n/);
 });
 
-t("unlocked, the console stays so for the next client until E.lockConsole(); the line being typed is the device's, not the connection's", () => {
+t("unlocked, the console stays so for the next client until E.lockConsole(); the line being typed at a locked console is the device's, not the connection's", () => {
   const { c, d } = locked();
   const a = telnet(c, d.ip);
   a.send(PASSWORD + "\n");
@@ -55,15 +55,26 @@ t("unlocked, the console stays so for the next client until E.lockConsole(); the
   assert.is(b.since(), ">", "the next client finds it open");
   b.send("E.lockConsole()\n");
   assert.match(b.since(), /password>$/);
-  // a client leaves a part of a line; the next one's line goes on from it
+  // a client leaves a part of a line; the next one is shown it (the cursor back at its start), and its line goes on from it
   b.send("abc");
   b.close();
   const e = telnet(c, d.ip);
-  assert.is(e.since(), "password>");
+  assert.is(e.since(), "password>abc\x1b[D\x1b[D\x1b[D");
   e.send(PASSWORD + "\n");
   assert.is(e.since(), "\r\n  Invalid password\r\npassword>", "abc + the password is not the password");
   e.send(PASSWORD + "\n");
   assert.match(e.since(), /Logged in\./);
+});
+
+t("a client that takes the console over from another is shown nothing, and finds it as it was", () => {
+  const { c, d } = locked();
+  const a = telnet(c, d.ip);
+  a.send(PASSWORD + "\n");
+  const b = telnet(c, d.ip);
+  assert.ok(a.end.closed, "the first client was dropped");
+  assert.is(b.since(), "", "no prompt: the console did not move");
+  b.send("1+1\n");
+  assert.is(b.since(), "1+1\r\n=2\r\n>", "unlocked, as the first client left it");
 });
 
 t("reset() keeps the lock and drops the password: unlocked, E.lockConsole() then does nothing; locked by code before it, no password opens it until a power cycle", () => {
