@@ -56,6 +56,8 @@ function printed(out: string, tag: string): string | undefined {
 export function nodeConfig(project: Project, env: Record<string, string | undefined>, board: Board): Record<string, unknown> {
   const key = env[project.cluster.secretEnv];
   if (!key) throw new UsageError(`the cluster secret is not set: export ${project.cluster.secretEnv} (or put it in .env); espruino.json names it in cluster.secretEnv`);
+  // a line break ends what is typed at the console: a password with one could never be typed
+  if (board.limits.upload.includes("telnet") && /[\r\n]/.test(consolePassword(key))) throw new UsageError(`the cluster secret in ${project.cluster.secretEnv} has a line break in its first ${PASSWORD_MAX} characters, the console's password on ${board.name}: nobody could type it`);
   const config: Record<string, unknown> = { ssid: project.wifi.ssid, pass: env[project.wifi.passwordEnv] ?? "", cl: project.cluster.name, key, http: project.ports.http, udp: project.ports.udp };
   const m = project.mqtt;
   if (m && board.capabilities.mqtt) {

@@ -18,9 +18,14 @@ import type { Duplex } from "node:stream";
 /** Characters of a line a locked console keeps: a password is at most this long. */
 export const PASSWORD_MAX = 20;
 
-/** The console's password for a cluster secret (device/boot.ts sets it). */
+/**
+ * The console's password for a cluster secret, as the bytes to type (an
+ * 8-bit string): device/boot.ts takes the first 20 characters of the secret
+ * as the node reads it from spore.json, which flash writes as UTF-8, so the
+ * first 20 bytes of its UTF-8.
+ */
 export function consolePassword(secret: string): string {
-  return secret.slice(0, PASSWORD_MAX);
+  return Buffer.from(secret, "utf8").subarray(0, PASSWORD_MAX).toString("latin1");
 }
 
 /**
