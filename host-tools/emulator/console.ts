@@ -11,6 +11,7 @@
 // - locked (E.setPassword, E.lockConsole: ConsoleLock below), it runs
 //   nothing typed: see ConsoleLock.
 import * as acorn from "acorn";
+import { jsVarModel, stringBlocks } from "./jsvars.ts";
 import type { StreamEnd, StreamListener } from "./lan.ts";
 
 export interface ConsoleHost {
@@ -97,6 +98,17 @@ export class ConsoleLock {
     if (this.password !== undefined && this.typed === this.password) this.locked = false;
     this.typed = "";
     return this.locked ? "\r\n  Invalid password\r\npassword>" : "\r\n  Logged in.\r\n>";
+  }
+
+  /**
+   * JsVars the password holds, a variable of the interpreter's hidden root:
+   * measured on 2v29 with 12-byte blocks, 6 for 20 characters, 4 for 5 (its
+   * name and string, and 2 more).
+   */
+  jsVars(bytesPerJsVar: number): number {
+    if (this.password === undefined) return 0;
+    const m = jsVarModel(bytesPerJsVar);
+    return 3 + stringBlocks(this.password.length, m.stringChars, m.extChars);
   }
 
   /** The prompt the console shows. */

@@ -404,7 +404,7 @@ export class Device implements LanHost {
 
   /** JsVars in use: the interpreter's base plus everything the device's code can reach. */
   jsVarsUsed(): number {
-    return this.realm ? this.realm.jsVarsUsed(this.board.limits, this.timers, this.emitters) : 0;
+    return this.realm ? this.realm.jsVarsUsed(this.board.limits, this.timers, this.emitters) + this.consoleLock.jsVars(this.board.limits.bytesPerJsVar) : 0;
   }
 
   /** process.memory(): in JsVars, as the chip reports it. */

@@ -130,4 +130,14 @@ t("E.setPassword() with no argument removes the password: E.lockConsole() then d
   assert.match(s.since(), /=undefined\r\n>$/);
 });
 
+t("the password counts in the device's JsVars as measured: 6 for 20 characters, 4 for 5, none once removed", () => {
+  const { d } = locked();
+  const used = () => d.jsVarsUsed();
+  const with20 = used();
+  d.eval('E.setPassword("short")');
+  assert.is(used(), with20 - 2);
+  d.eval("E.setPassword()");
+  assert.is(used(), with20 - 6);
+});
+
 t.run();
