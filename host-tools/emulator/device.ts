@@ -77,9 +77,8 @@ export class Device implements LanHost {
   private emitters = new Set<Emitter>();
   private timers: EspruinoTimers | undefined;
   private wifi: Wifi | undefined;
-  /** The console's lock (E.setPassword, E.lockConsole): the interpreter's, on every board, with or without Telnet. */
+  /** The console's lock (the interpreter's, on every board), and the Telnet console (its client survives reset(), not a reboot). */
   private consoleLock = new ConsoleLock();
-  /** The Telnet console (its client survives reset(), not a reboot). */
   private telnet = new TelnetService((code) => this.evalLine(code), this.consoleLock);
   /** Undoes the Wifi module's connection: on power loss, not on reset(). */
   private wifiTeardown: ((powerLoss: boolean) => void) | undefined;
@@ -178,7 +177,8 @@ export class Device implements LanHost {
     this.sockets = new SocketBudget(this.board.limits.sockets);
     this.realm = undefined;
     this.timers = undefined;
-    if (keepNetwork) return;
+    // reset() and load(): the console's password goes with the interpreter's variables, its lock stays
+    if (keepNetwork) return this.consoleLock.interpreterReset();
     this.wifiTeardown?.(powerLoss);
     this.wifiTeardown = undefined;
     this.telnet.close();
@@ -191,7 +191,6 @@ export class Device implements LanHost {
     this.generation++;
     const wifi = this.wifi;
     this.tearDown(true);
-    this.consoleLock.interpreterReset();
     this.createContext(wifi);
     this.serveConsole();
   }
@@ -382,7 +381,6 @@ export class Device implements LanHost {
         this.generation++;
         const wifi = this.wifi;
         this.tearDown(true);
-        this.consoleLock.interpreterReset();
         this.boot(file ?? ".bootcde", wifi);
       },
       evaluate: (code) => this.realm!.evaluate(code, this.storage),

@@ -291,19 +291,25 @@ export class ConsoleProxy {
   }
 }
 
+/** A port opened for a moment: its stream, and how to close it. */
+export interface OpenPort {
+  stream: Duplex;
+  close(): Promise<void>;
+}
+
 /**
  * A node's serial port: unlock() before each run of the CLI (which opens the
  * port itself), lock() once done. The port is opened with the serialport
- * package the espruino CLI opens it with.
+ * package the espruino CLI opens it with (`open` stands in for it in tests).
  */
-export function serialConsole(path: string, baud: number, passwords: string[], ms = 10000): { unlock(): Promise<void>; lock(): Promise<void> } {
+export function serialConsole(path: string, baud: number, passwords: string[], ms = 10000, open: (path: string, baud: number) => Promise<OpenPort> = openSerial): { unlock(): Promise<void>; lock(): Promise<void> } {
   let password: string | undefined;
   const use = async (fn: (port: Duplex) => Promise<void>) => {
-    const port = await openSerial(path, baud);
+    const port = await open(path, baud);
     try {
-      await fn(port);
+      await fn(port.stream);
     } finally {
-      await new Promise<void>((resolve) => (port as Duplex & { close(cb: () => void): void }).close(() => resolve()));
+      await port.close();
     }
   };
   return {
@@ -317,16 +323,19 @@ export function serialConsole(path: string, baud: number, passwords: string[], m
   };
 }
 
-function openSerial(path: string, baudRate: number): Promise<Duplex> {
+function openSerial(path: string, baudRate: number): Promise<OpenPort> {
   // the espruino CLI's own dependency: the port is opened as the CLI opens it
   const cliRequire = createRequire(createRequire(import.meta.url).resolve("espruino/package.json"));
-  let SerialPort: new (o: { path: string; baudRate: number }, cb: (e: Error | null) => void) => Duplex;
+  type Port = Duplex & { close(cb: () => void): void };
+  let SerialPort: new (o: { path: string; baudRate: number }, cb: (e: Error | null) => void) => Port;
   try {
     SerialPort = (cliRequire("serialport") as { SerialPort: typeof SerialPort }).SerialPort;
   } catch (e) {
     return Promise.reject(new ConsoleError("unreachable", `cannot open ${path}: the serialport package (the espruino CLI's) is not installed: ${(e as Error).message}`));
   }
   return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate }, (e) => (e ? reject(new ConsoleError("unreachable", `cannot open ${path}: ${e.message}`)) : resolve(port)));
+    const port = new SerialPort({ path, baudRate }, (e) =>
+      e ? reject(new ConsoleError("unreachable", `cannot open ${path}: ${e.message}`)) : resolve({ stream: port, close: () => new Promise((done) => port.close(() => done())) }),
+    );
   });
 }

@@ -2,12 +2,13 @@
 // against an emulated esp8266's Telnet console served for real: through the
 // proxy a client finds the console unlocked and reads Storage, and the
 // console is locked again once it hangs up; a wrong password is said at
-// once, never a hang. Real time, bounded waits.
+// once, never a hang; the same unlock and lock on a serial port (a TCP
+// connection stands in for it). Real time, bounded waits.
 import net from "node:net";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
-import { ConsoleError, ConsoleProxy, consolePassword } from "../../host-tools/lib/console.ts";
+import { ConsoleError, ConsoleProxy, consolePassword, type OpenPort, serialConsole } from "../../host-tools/lib/console.ts";
 import { loopbackNet } from "./helpers.ts";
 import { suite } from "../suite.ts";
 import { served, Transcript, until } from "../wait.ts";
@@ -37,6 +38,15 @@ function client(host: string, port: number): Promise<Client> {
   });
 }
 
+/** A client without the password: the console refuses what it types, and it never sees the secret. */
+async function refuses(at: { host: string; port: number }): Promise<void> {
+  const after = await client(at.host, at.port);
+  after.type('print("KEY "+require("Storage").readJSON("spore.json").key)\n');
+  await after.said.waitFor(/Invalid password/, 1, 5000);
+  assert.not.ok(after.said.text.includes(SECRET), "the secret never reaches a client without the password");
+  await after.hangUp();
+}
+
 async function node(ip: string, options: { secret?: string; config?: Record<string, unknown> } = {}): Promise<{ c: Cluster; d: Device; at: { host: string; port: number } }> {
   const c = new Cluster({ seed: 31, boards: ["esp8266"], realtime: true, lan: { firstIp: ip }, privilegedPortOffset: OFFSET, secret: options.secret ?? SECRET, config: options.config });
   c.startRealtime();
@@ -63,12 +73,7 @@ test("through the proxy a client finds the console unlocked and reads Storage; o
     await cli.hangUp();
     await proxy.idle();
     // the next client without the proxy finds it locked
-    const after = await client(at.host, at.port);
-    await after.said.waitFor(/^password>$/, 1, 5000);
-    after.type('print("KEY "+require("Storage").readJSON("spore.json").key)\n');
-    await after.said.waitFor(/Invalid password/, 1, 5000);
-    assert.not.ok(after.said.text.includes(SECRET), "the secret never reaches a client without the password");
-    await after.hangUp();
+    await refuses(at);
     assert.is(proxy.failure, undefined);
   } finally {
     await proxy.close();
@@ -107,13 +112,44 @@ test("an open console (a node without a secret): used as it is, and locked with 
   const proxy = await ConsoleProxy.open(at, [consolePassword(SECRET)]);
   try {
     assert.is(await proxy.check(), false, "the console was open");
+    // locked with that password: a line is refused, the password logs in
+    await refuses(at);
     const after = await client(at.host, at.port);
-    await after.said.waitFor(/^password>$/, 1, 5000);
     after.type(consolePassword(SECRET) + "\n");
     await after.said.waitFor(/Logged in\./, 1, 5000);
     await after.hangUp();
   } finally {
     await proxy.close();
+    await c.stop();
+  }
+});
+
+test("a serial port (a TCP connection to the console stands in for it): unlock() before each use leaves the console open for whoever opens the port next, lock() locks it again", async () => {
+  const { c, at } = await node(`${LAN}.85`);
+  // each open is a new connection, as each run of the CLI opens the serial port anew
+  const open = () =>
+    new Promise<OpenPort>((resolve, reject) => {
+      const s = net.connect(at.port, at.host, () => resolve({ stream: s, close: () => new Promise((r) => (s.end(), s.on("close", () => r()))) }));
+      s.on("error", reject);
+    });
+  const port = serialConsole("/dev/ttyFAKE", 115200, [consolePassword("not-the-secret"), consolePassword(SECRET)], 5000, open);
+  try {
+    await port.unlock();
+    const user = await client(at.host, at.port);
+    user.type('print("KEY "+require("Storage").readJSON("spore.json").key)\n');
+    await user.said.waitFor(new RegExp(`KEY ${SECRET}\r\n`), 1, 5000);
+    await user.hangUp();
+    await port.unlock();
+    await port.lock();
+    await refuses(at);
+    const wrong = serialConsole("/dev/ttyFAKE", 115200, [consolePassword("not-the-secret")], 5000, open);
+    const e = await wrong.unlock().then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    assert.is((e as ConsoleError).kind, "refused", String(e));
+    assert.match((e as Error).message, /the console at \/dev\/ttyFAKE refused the password/);
+  } finally {
     await c.stop();
   }
 });

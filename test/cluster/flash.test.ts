@@ -56,19 +56,15 @@ async function runningNode(seed: number, ip: string, secret: string): Promise<{ 
   return { c, d, port: `tcp://${d.ip}:${23 + OFFSET}` };
 }
 
-/** What a Telnet client on `host:port` is told: its first prompt, then, once it has typed `typed`, the answer up to the next prompt. */
+/** What a Telnet client on `host:port` is told once it has typed `typed` (sent as it connects: a client that finds the console still on Telnet is shown no prompt), up to the next prompt. */
 function telnetSays(host: string, port: number, typed: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let said = "";
-    let sent = false;
-    const s = net.connect(port, host);
+    const s = net.connect(port, host, () => s.write(typed));
     const timer = setTimeout(() => (s.destroy(), reject(new Error(`no answer from ${host}:${port}: ${JSON.stringify(said)}`))), 10000);
     s.on("data", (d) => {
       said += d.toString("latin1");
-      if (!sent && said.includes(">")) {
-        sent = true;
-        s.write(typed);
-      } else if (sent && /(Logged in\.|Invalid password)[^]*>$/.test(said)) {
+      if (/(Logged in\.|Invalid password|=undefined|Uncaught)[^]*>$/.test(said)) {
         clearTimeout(timer);
         s.destroy();
         resolve(said);
@@ -126,7 +122,7 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     assert.equal(s.boot, { slot: "a", state: "ok" });
     assert.is(d.storage.read("spore.n"), "42", "flash keeps the boot number: the boot after it is the 42nd");
     // and its console is locked, with the new secret's first 20 characters
-    assert.match(await telnetSays(d.ip, 23 + OFFSET, "flash-test-secret\n"), /^password>[^]*\r\n  Logged in\./, "locked with the new secret");
+    assert.match(await telnetSays(d.ip, 23 + OFFSET, "flash-test-secret\n"), /\r\n  Logged in\./, "locked with the new secret");
     // and logged in to the broker: online under the prefix, telemetry every 5 s, announced to Home Assistant
     const published = (topic: string, payload?: string) => broker.seen.some((m) => m.topic === topic && (payload === undefined || m.payload === payload));
     await until(() => published(`site/a/${d.hostname}/status`, "online") && published(`site/a/${d.hostname}/telemetry`), 15000, () => `online and telemetry on the project's broker (logins ${JSON.stringify(logins)}, seen ${JSON.stringify(broker.seen.map((m) => m.topic))})`);
@@ -208,7 +204,7 @@ test("a node flashed with another secret: a clear error at once, not a hang, and
     }
     assert.is(d.storage.read("spore.json"), before, "spore.json untouched");
     assert.is(d.counters.boots, 1, "the node was not restarted");
-    assert.match(await telnetSays(d.ip, 23 + OFFSET, "\n"), /^password>[^]*\r\n  Invalid password/, "still locked");
+    assert.match(await telnetSays(d.ip, 23 + OFFSET, "\n"), /\r\n  Invalid password/, "still locked");
   } finally {
     await c.stop();
   }
