@@ -28,6 +28,11 @@
 // sent to recovery mode by an update request that never comes goes back to
 // its intact slot after "trial" ms.
 //
+// On boards with a Telnet console (esp8266, esp32) the console is locked at
+// every boot, with the first 20 characters of the cluster secret as its
+// password, and locked again a second after a Telnet client that unlocked it
+// goes: _SB(3), every second.
+//
 // What the firmware sees: global SBS, the boot state {slot, state: "ok" |
 // "trial" | "recovery"}, and global _SB(req, res), which its HTTP server
 // calls first: _SB takes POST /api/node/update and POST /api/node/restart
@@ -43,9 +48,10 @@ import { BootDefault, StorageFile, type BootState, type Config } from "./core/la
 
 // Everything is inside _SB, made when it is called: on the chip a function costs
 // JsVars for as long as it exists, and between calls only _SB (with a few
-// numbers on it: busy, h, i, k, l) and SBS remain. _SB() at boot returns the code
+// numbers on it: busy, h, i, k, l, and t, the console's device) and SBS remain. _SB() at boot returns the code
 // to run; _SB(req, res) takes an update or restart request (true when it did);
-// _SB(1) checks the firmware loaded; _SB(2) is the trial's tick, every second.
+// _SB(1) checks the firmware loaded; _SB(2) is the trial's tick, every second;
+// _SB(3) the console's watch, every second.
 // Globals are named so the firmware's minified names (one or two characters) cannot clash with them.
 global._SB = function (req?: any, res?: any): any {
   const PATH = EndpointPath.Update;
@@ -56,8 +62,30 @@ global._SB = function (req?: any, res?: any): any {
   // anything is made (the functions below cost JsVars while they exist), and
   // note that one came (h: the firmware's HTTP server passes requests here)
   if (path && path !== PATH && path !== RESTART) return (B.h = false);
+  if (SPORE_TELNET && req === 3) {
+    // a second of the console's watch: the console stays unlocked for whoever
+    // connects next once the Telnet client that unlocked it has gone (Espruino
+    // 2v29): lock it again when one has gone
+    const c = E.getConsole();
+    if (B.t === "Telnet" && c !== B.t) E.lockConsole();
+    B.t = c;
+    return;
+  }
   const S = require("Storage");
   const conf = (): Partial<Config> => S.readJSON(StorageFile.Config, true) || {};
+  if (SPORE_TELNET && !req) {
+    // at boot, before anything else: on a board with a Telnet console, anyone
+    // on the LAN could type there and read spore.json, the secret included. The
+    // password is the cluster secret's first 20 characters (the console takes
+    // no more); the lock holds for the serial console too, in recovery mode,
+    // and when the firmware fails. Without a secret there is nothing to lock with.
+    const k = conf().key;
+    if (k) {
+      E.setPassword(("" + k).substr(0, 20));
+      E.lockConsole();
+      setInterval(_SB, 1000, 3);
+    }
+  }
   const num = (v: any, d: number): number => (typeof v === "number" && v > 0 ? v : d);
   // (one slot: nothing to switch to)
   const other = SPORE_SLOTS < 2 ? (slot: string) => slot : (slot: string): string => (slot === "a" ? "b" : "a");

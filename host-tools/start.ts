@@ -22,7 +22,8 @@ Builds dist/ (each board's bundle and boot file, the dashboard) and runs an
 emulated Spore cluster in real time.
 Each node serves its HTTP API at http://<its loopback address>:<port + offset>,
 and boards with a Telnet console (esp8266, esp32) their console at port 23 + offset
-(telnet, or npm run flash -- --port tcp://<address>:<23 + offset>). It prints
+(telnet, or npm run flash -- --port tcp://<address>:<23 + offset>), locked as on
+a chip: the password is the first 20 characters of the cluster secret. It prints
 a line for each: "node <hostname> (<board>) api: <url>" and "... console: telnet <address> <port>".
 
 options:
@@ -114,6 +115,7 @@ async function main(): Promise<number> {
   }
   const brokerUrl = `mqtt://${BROKER_IP}:${brokerPort}`;
   console.log(`starting ${count} emulated nodes (seed ${seed}) on WiFi "${cluster.accessPoint.ssid}"; Ctrl-C stops`);
+  if (cluster.devices.some((d) => d.board.limits.upload.includes("telnet"))) console.log(`Telnet consoles are locked: the password is the first 20 characters of the cluster secret (${project.cluster.secretEnv})`);
   cluster.startRealtime();
   console.log(`MQTT broker: ${brokerUrl} (watch it: npm run host-tools -- telemetry top --broker ${brokerUrl})`);
   const dashNode = cluster.devices.find((d) => d.board.capabilities.dashboard);

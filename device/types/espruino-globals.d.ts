@@ -3,6 +3,8 @@
 
 /** Set by the build: the largest dashboard file (boards/<board>.json budgets.dashboardBytes, 0 without one). */
 declare const SPORE_DASHBOARD_BYTES: number;
+/** Set by the build: whether the board's Espruino serves its console over Telnet (boards/<board>.json limits.upload has "telnet"). */
+declare const SPORE_TELNET: boolean;
 
 declare function require(module: "Storage"): EspruinoStorage;
 declare function require(module: "dgram"): EspruinoDgram;
@@ -38,6 +40,8 @@ declare namespace E {
   function on(event: "init", fn: () => void): void;
   /** Streams `source` (e.g. a Storage file, read from flash) to `destination`, a chunk at a time. */
   function pipe(source: string, destination: any, options?: { chunkSize?: number; end?: boolean; complete?: () => void }): void;
+  /** The console's device: "Telnet" while a Telnet client is connected, else "Serial1" on ESP8266 and ESP32. */
+  function getConsole(): string | null;
 }
 
 declare namespace ESP8266 {

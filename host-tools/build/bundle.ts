@@ -219,6 +219,7 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
         SPORE_FLASH_BYTES: String(board.limits.flashChipBytes),
         SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER),
         SPORE_DASHBOARD_BYTES: String(board.budgets.dashboardBytes ?? 0),
+        SPORE_TELNET: String(board.limits.upload.includes("telnet")),
         ...limitDefines(board),
         ...capabilityDefines(board.capabilities),
       },

@@ -5,7 +5,8 @@ import { JsonFileError, loadJsonFile } from "./json-schema.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 export interface Project {
-  cluster: { name: string; secretEnv: string };
+  /** oldSecretEnv: the variable holding the secret nodes were flashed with, when it is not the cluster secret (flash unlocks their console with it). */
+  cluster: { name: string; secretEnv: string; oldSecretEnv?: string };
   wifi: { ssid: string; passwordEnv: string };
   ports: { http: number; udp: number };
   boards: string[];

@@ -5,8 +5,13 @@
 // - a line starting with 0x10 runs with echo off (no echo, no "=value");
 // - Ctrl-C (0x03) drops the line being typed; ESC [ <n> d (the IDE's line
 //   numbers) is ignored; a statement spread over lines runs once complete;
-// - what the device prints appears on the console while it is connected.
+// - what the device prints appears on the console while it is connected;
+// - a client that connects is shown the prompt (one that takes the console
+//   over from another is shown nothing);
+// - locked (E.setPassword, E.lockConsole: ConsoleLock below), it runs
+//   nothing typed: see ConsoleLock.
 import * as acorn from "acorn";
+import { jsVarModel, stringBlocks } from "./jsvars.ts";
 import type { StreamEnd, StreamListener } from "./lan.ts";
 
 export interface ConsoleHost {
@@ -37,18 +42,99 @@ export function repl(v: unknown): string {
   }
 }
 
+/** Typed characters a locked console keeps of a line (jsinteractive.c: the rest are dropped). */
+export const PASSWORD_MAX = 20;
+
+/**
+ * The console's lock as jsinteractive.c keeps it (measured on Espruino 2v29,
+ * test/real/probes/console-lock.ts): a flag in the interpreter's status that
+ * reset() and load() keep, and the password, a variable of the interpreter
+ * that they clear with every other; a power cycle clears both.
+ * E.setPassword(p) sets the password (no argument removes it), and
+ * E.lockConsole() locks when there is one. Locked, the console runs nothing:
+ * every character but CR and LF, Ctrl-C, ESC and 0x10 included, goes into the
+ * line (at most PASSWORD_MAX of them, nothing echoed), and CR or LF compares
+ * the line with the password: "Logged in." and the prompt, or "Invalid
+ * password" and "password>". Unlocked, it stays so for whoever connects next,
+ * until something locks it again. There is one console however many
+ * connections come and go, so the line being typed is the device's: a new
+ * client goes on with what the last left of it.
+ */
+export class ConsoleLock {
+  password: string | undefined;
+  locked = false;
+  /** What has been typed at the locked console since the last CR or LF. */
+  typed = "";
+
+  /** E.setPassword(p): kept as a string (jsvAsString); undefined removes it. */
+  setPassword(p: unknown): void {
+    this.password = p === undefined ? undefined : String(p);
+  }
+
+  /** E.lockConsole(): locks only when there is a password. */
+  lock(): void {
+    if (this.password !== undefined) this.locked = true;
+  }
+
+  /** reset() and load(): the interpreter's variables go, the password with them; the lock stays. */
+  interpreterReset(): void {
+    this.password = undefined;
+    this.typed = "";
+  }
+
+  /** A power cycle or a hard reset. */
+  powerOn(): void {
+    this.password = undefined;
+    this.locked = false;
+    this.typed = "";
+  }
+
+  /** A character typed while locked; what the console answers. */
+  input(ch: string): string {
+    if (ch !== "\r" && ch !== "\n") {
+      if (this.typed.length < PASSWORD_MAX) this.typed += ch;
+      return "";
+    }
+    if (this.password !== undefined && this.typed === this.password) this.locked = false;
+    this.typed = "";
+    return this.locked ? "\r\n  Invalid password\r\npassword>" : "\r\n  Logged in.\r\n>";
+  }
+
+  /**
+   * JsVars the password holds, a variable of the interpreter's hidden root:
+   * measured on 2v29 with 12-byte blocks, 6 for 20 characters, 4 for 5 (its
+   * name and string, and 2 more).
+   */
+  jsVars(bytesPerJsVar: number): number {
+    if (this.password === undefined) return 0;
+    const m = jsVarModel(bytesPerJsVar);
+    return 3 + stringBlocks(this.password.length, m.stringChars, m.extChars);
+  }
+
+  /** The prompt the console shows. */
+  prompt(): string {
+    return this.locked ? "password>" : ">";
+  }
+}
+
 export class TelnetConsole {
   private line = "";
   private echoOff = false;
   private pending = "";
   private escape = "";
 
+  /** `takeover`: the client took the console from another, so it did not move: nothing is shown. */
   constructor(
     private readonly host: ConsoleHost,
     private readonly end: StreamEnd,
+    private readonly lock: ConsoleLock,
+    takeover = false,
   ) {
     end.onData = (d) => this.input(d);
     end.onClose = () => host.detachConsole(this);
+    // the console moved to this client: it is shown the prompt, and what the
+    // last client left typed at a locked console, the cursor back at its start
+    if (!takeover) end.write(lock.prompt() + (lock.locked ? lock.typed + "\x1b[D".repeat(lock.typed.length) : ""));
   }
 
   /** Device output: one printed line. */
@@ -62,6 +148,11 @@ export class TelnetConsole {
 
   private input(data: string): void {
     for (const ch of data) {
+      if (this.lock.locked) {
+        const answer = this.lock.input(ch);
+        if (answer) this.end.write(answer);
+        continue;
+      }
       if (this.escape) {
         this.escape += ch;
         // ESC [ digits letter
@@ -72,7 +163,7 @@ export class TelnetConsole {
       else if (ch === "\x03") {
         this.line = "";
         this.pending = "";
-        this.end.write("\r\n>");
+        this.end.write("\r\n" + this.lock.prompt());
       } else if (ch === "\x10" && this.line === "") this.echoOff = true;
       else if (ch === "\n") this.enter();
       else if (ch === "\r") continue;
@@ -100,8 +191,9 @@ export class TelnetConsole {
       const err = e as { message?: string };
       this.end.write(`Uncaught ${err && err.message !== undefined ? "Error: " + err.message : String(e)}\r\n`);
     }
-    if (echo) this.end.write(`\r\n=${repl(value)}\r\n>`);
-    else this.end.write(">");
+    // (password> when the line locked the console)
+    if (echo) this.end.write(`\r\n=${repl(value)}\r\n${this.lock.prompt()}`);
+    else this.end.write(this.lock.prompt());
   }
 }
 
@@ -113,11 +205,20 @@ export class TelnetConsole {
 export class TelnetService {
   private client: TelnetConsole | undefined;
 
-  constructor(private readonly evalLine: (code: string) => unknown) {}
+  constructor(
+    private readonly evalLine: (code: string) => unknown,
+    private readonly lock: ConsoleLock,
+  ) {}
+
+  /** E.getConsole(): "Telnet" while a client is connected, else the serial port it goes back to. */
+  get device(): string {
+    return this.client ? "Telnet" : "Serial1";
+  }
 
   /** What serves the console's port: a client's stream. */
   listener(): StreamListener {
     return (end) => {
+      const takeover = this.client !== undefined;
       this.client?.close();
       const host = {
         evalLine: (code: string) => this.evalLine(code),
@@ -125,7 +226,7 @@ export class TelnetService {
           if (this.client === c) this.client = undefined;
         },
       };
-      this.client = new TelnetConsole(host, end);
+      this.client = new TelnetConsole(host, end, this.lock, takeover);
     };
   }
 

@@ -5,7 +5,7 @@ import vm from "node:vm";
 import { hostnameFromMac } from "../../device/core/identity.ts";
 import type { Board } from "../build/boards.ts";
 import { type UdpCounters, UdpPorts } from "./espruino-dgram.ts";
-import { TelnetService } from "./console.ts";
+import { ConsoleLock, TelnetService } from "./console.ts";
 import { espruinoGlobals } from "./espruino-globals.ts";
 import { EspruinoRandom } from "./espruino-random.ts";
 import { bootFiles } from "./espruino-storage.ts";
@@ -77,8 +77,9 @@ export class Device implements LanHost {
   private emitters = new Set<Emitter>();
   private timers: EspruinoTimers | undefined;
   private wifi: Wifi | undefined;
-  /** The Telnet console (its client survives reset(), not a reboot). */
-  private telnet = new TelnetService((code) => this.evalLine(code));
+  /** The console's lock (the interpreter's, on every board), and the Telnet console (its client survives reset(), not a reboot). */
+  private consoleLock = new ConsoleLock();
+  private telnet = new TelnetService((code) => this.evalLine(code), this.consoleLock);
   /** Undoes the Wifi module's connection: on power loss, not on reset(). */
   private wifiTeardown: ((powerLoss: boolean) => void) | undefined;
   /** Out of the access point's range (setInRange): the station cannot join. */
@@ -140,6 +141,7 @@ export class Device implements LanHost {
     if (this.powered) return;
     this.powered = true;
     this.random = new EspruinoRandom();
+    this.consoleLock.powerOn();
     const gen = ++this.generation;
     this.scheduler.after(BOOT_MS, () => {
       if (gen === this.generation) this.boot(undefined);
@@ -175,7 +177,8 @@ export class Device implements LanHost {
     this.sockets = new SocketBudget(this.board.limits.sockets);
     this.realm = undefined;
     this.timers = undefined;
-    if (keepNetwork) return;
+    // reset() and load(): the console's password goes with the interpreter's variables, its lock stays
+    if (keepNetwork) return this.consoleLock.interpreterReset();
     this.wifiTeardown?.(powerLoss);
     this.wifiTeardown = undefined;
     this.telnet.close();
@@ -384,6 +387,8 @@ export class Device implements LanHost {
       reset: () => {
         if (gen === this.generation) this.resetInterpreter();
       },
+      consoleLock: this.consoleLock,
+      consoleDevice: () => this.telnet.device,
     });
     realm.install(globals);
   }
@@ -397,7 +402,7 @@ export class Device implements LanHost {
 
   /** JsVars in use: the interpreter's base plus everything the device's code can reach. */
   jsVarsUsed(): number {
-    return this.realm ? this.realm.jsVarsUsed(this.board.limits, this.timers, this.emitters) : 0;
+    return this.realm ? this.realm.jsVarsUsed(this.board.limits, this.timers, this.emitters) + this.consoleLock.jsVars(this.board.limits.bytesPerJsVar) : 0;
   }
 
   /** process.memory(): in JsVars, as the chip reports it. */

@@ -12,6 +12,7 @@ import { convolve } from "../lib/mac.ts";
 import { type UdpCounters, type UdpHost, UdpSocket } from "./espruino-dgram.ts";
 import { createHttpModule } from "./espruino-http.ts";
 import { createNetModule } from "./espruino-net.ts";
+import type { ConsoleLock } from "./console.ts";
 import type { EspruinoRandom } from "./espruino-random.ts";
 import { createStorageModule, type StorageModuleHost } from "./espruino-storage.ts";
 import type { EspruinoTimers } from "./espruino-timers.ts";
@@ -116,6 +117,10 @@ export interface EspruinoHost extends StorageModuleHost {
   evaluate(code: string): unknown;
   /** reset(), a tick after it was called: a fresh interpreter with nothing loaded. */
   reset(): void;
+  /** E.setPassword, E.lockConsole: the device's console lock (console.ts). */
+  consoleLock: ConsoleLock;
+  /** E.getConsole(): "Telnet" while a Telnet client is connected, else "Serial1". */
+  consoleDevice(): string;
 }
 
 /**
@@ -157,6 +162,9 @@ export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<str
     // E.srand's argument is an int: jsvGetInteger truncates a number toward zero and wraps it to 32 bits, as >>> 0 does
     srand: (v: unknown) => host.random().srand(Number(v) >>> 0),
     hwRand: () => host.random().rand(),
+    setPassword: (p?: unknown) => host.consoleLock.setPassword(p),
+    lockConsole: () => host.consoleLock.lock(),
+    getConsole: () => host.consoleDevice(),
     // E.pipe(source, destination, {chunkSize, end, complete}): a string source (a Storage file) sent a chunk per tick, then destination.end()
     pipe: (source: unknown, dest: { write(s: string): unknown; end?(): unknown }, options?: { chunkSize?: number; end?: boolean; complete?: unknown }) => {
       const s = String(source);

@@ -63,11 +63,14 @@ test("a new board is a JSON file and nothing else: its chip, slots, clock, flash
   assert.ok(plain.includes('"full"'), "its class, gossiped with its details");
   assert.ok(plain.includes("2097152") && plain.includes("160"), "flash size and clock from the board file");
   for (const c of marked) assert.is(plain.includes(MARK[c]), board.capabilities[c], c);
-  // one slot: an update goes through recovery mode, as on an esp01, and the boot file never names a slot b
+  // one slot: an update goes through recovery mode, as on an esp01, and the boot file never names a slot b;
+  // a Telnet console (its upload list): the boot file locks it, which the esp01's (no Telnet) does not
   const boot = await bundleBoard(board, { entry: BOOT_ENTRY, write: false });
   const esp01Boot = await bundleBoard(loadBoard("esp01", BOARDS_DIR, {}), { entry: BOOT_ENTRY, write: false });
   assert.ok(boot.plain.includes("recovery mode: send again"));
-  assert.is(boot.plain.replace(/"esp01"|"testboard"/g, ""), esp01Boot.plain.replace(/"esp01"|"testboard"/g, ""), "the same boot file as the one-slot esp01's");
+  assert.ok(boot.plain.includes("E.lockConsole()") && !esp01Boot.plain.includes("lockConsole"), "the console locked where the board has Telnet");
+  const serialOnly = await bundleBoard({ ...board, limits: { ...board.limits, upload: ["serial"] } }, { entry: BOOT_ENTRY, write: false });
+  assert.is(serialOnly.plain.replace(/"esp01"|"testboard"/g, ""), esp01Boot.plain.replace(/"esp01"|"testboard"/g, ""), "without Telnet, the same boot file as the one-slot esp01's");
 });
 
 test.run();

@@ -4,6 +4,7 @@
 // and boot state, restarts the node and checks it came up, and that it logs
 // in to the broker espruino.json names (aedes on the emulated LAN). Real time.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
@@ -11,6 +12,7 @@ import { type Io, runCli } from "../../host-tools/cli.ts";
 import { PROJECT_FILE } from "../../host-tools/build/project.ts";
 import { lanBroker } from "../../host-tools/emulator/broker.ts";
 import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
+import type { Device } from "../../host-tools/emulator/device.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
 import { loopbackNet } from "./helpers.ts";
 import { suite } from "../suite.ts";
@@ -38,6 +40,39 @@ function projectFile(changes: Record<string, unknown>): { dir: string; file: str
 }
 
 const LAN = loopbackNet();
+
+/** An emulated esp8266 running Spore with `secret`, on WiFi and serving its console: its tcp:// port. */
+async function runningNode(seed: number, ip: string, secret: string): Promise<{ c: Cluster; d: Device; port: string }> {
+  const c = new Cluster({ seed, boards: ["esp8266"], realtime: true, lan: { firstIp: ip }, privilegedPortOffset: OFFSET, secret });
+  c.startRealtime();
+  const d = c.devices[0];
+  try {
+    await until(() => !!d.stationIp, 10000, "the node joined WiFi");
+    await served(c, d, 23);
+  } catch (e) {
+    await c.stop();
+    throw e;
+  }
+  return { c, d, port: `tcp://${d.ip}:${23 + OFFSET}` };
+}
+
+/** What a Telnet client on `host:port` is told once it has typed `typed` (sent as it connects: a client that finds the console still on Telnet is shown no prompt), up to the next prompt. */
+function telnetSays(host: string, port: number, typed: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let said = "";
+    const s = net.connect(port, host, () => s.write(typed));
+    const timer = setTimeout(() => (s.destroy(), reject(new Error(`no answer from ${host}:${port}: ${JSON.stringify(said)}`))), 10000);
+    s.on("data", (d) => {
+      said += d.toString("latin1");
+      if (/(Logged in\.|Invalid password|=undefined|Uncaught)[^]*>$/.test(said)) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(said);
+      }
+    });
+    s.on("error", reject);
+  });
+}
 const BROKER_IP = `${LAN}.70`;
 const MQTT_ENV = { SPORE_MQTT_USER: "flasher", SPORE_MQTT_PASSWORD: "mq-flash-password" };
 
@@ -63,7 +98,8 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     d.storage.erase("spore.n");
     d.storage.write("spore.n", "41");
     const t0 = Date.now();
-    const r = await run(["flash", "--port", `tcp://${d.ip}:${23 + OFFSET}`, "--board", "esp8266", "--project", project.file], MQTT_ENV);
+    // its console is locked with the old secret: flash unlocks it with the one SPORE_OLD_SECRET holds (espruino.json cluster.oldSecretEnv)
+    const r = await run(["flash", "--port", `tcp://${d.ip}:${23 + OFFSET}`, "--board", "esp8266", "--project", project.file], { ...MQTT_ENV, SPORE_OLD_SECRET: "old-secret" });
     const seconds = (Date.now() - t0) / 1000;
     assert.is(r.code, 0, r.err + r.out);
     assert.match(r.err, /written and verified/);
@@ -85,6 +121,8 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
     const s = JSON.parse(status.body) as { version: string; boot: unknown };
     assert.equal(s.boot, { slot: "a", state: "ok" });
     assert.is(d.storage.read("spore.n"), "42", "flash keeps the boot number: the boot after it is the 42nd");
+    // and its console is locked, with the new secret's first 20 characters
+    assert.match(await telnetSays(d.ip, 23 + OFFSET, "flash-test-secret\n"), /\r\n  Logged in\./, "locked with the new secret");
     // and logged in to the broker: online under the prefix, telemetry every 5 s, announced to Home Assistant
     const published = (topic: string, payload?: string) => broker.seen.some((m) => m.topic === topic && (payload === undefined || m.payload === payload));
     await until(() => published(`site/a/${d.hostname}/status`, "online") && published(`site/a/${d.hostname}/telemetry`), 15000, () => `online and telemetry on the project's broker (logins ${JSON.stringify(logins)}, seen ${JSON.stringify(broker.seen.map((m) => m.topic))})`);
@@ -99,13 +137,9 @@ test("flashes a running esp8266 over its Telnet console with the real espruino C
 });
 
 test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no secret", async () => {
-  const c = new Cluster({ seed: 12, boards: ["esp8266"], realtime: true, lan: { firstIp: `${LAN}.72` }, privilegedPortOffset: OFFSET });
-  c.startRealtime();
+  // a node of this cluster: its console takes the secret flash writes
+  const { c, d, port } = await runningNode(12, `${LAN}.72`, "flash-test-secret");
   try {
-    const d = c.devices[0];
-    await until(() => !!d.stationIp, 10000, "the node joined WiFi");
-    await served(c, d, 23);
-    const port = `tcp://${d.ip}:${23 + OFFSET}`;
     let r = await run(["flash", "--port", port, "--board", "esp32"]);
     assert.is(r.code, 2, r.err);
     assert.match(r.err, /the device runs Espruino for ESP8266_4MB \(board esp8266\), not ESP32 \(esp32\): use --board esp8266/);
@@ -149,6 +183,28 @@ test("clear errors: wrong board, esp01 over tcp, no port, nothing listening, no 
       rmSync(bad.dir, { recursive: true, force: true });
     }
     assert.is(d.counters.boots, 1, "none of these touched the node");
+  } finally {
+    await c.stop();
+  }
+});
+
+test("a node flashed with another secret: a clear error at once, not a hang, and nothing changed on it", async () => {
+  const { c, d, port } = await runningNode(13, `${LAN}.74`, "another-clusters-secret");
+  try {
+    const before = d.storage.read("spore.json");
+    const envs: Record<string, string>[] = [{}, { SPORE_OLD_SECRET: "a-wrong-old-secret" }];
+    for (const env of envs) {
+      const t0 = Date.now();
+      const r = await run(["flash", "--port", port, "--board", "esp8266"], env);
+      assert.is(r.code, 1, r.err);
+      const held = "SPORE_OLD_SECRET" in env ? "SPORE_SECRET or SPORE_OLD_SECRET holds" : "SPORE_SECRET holds";
+      assert.ok(r.err.includes(`the console on ${port} refused the password (a cluster secret's first 20 characters): the node was flashed with another secret than ${held}; put the secret it was flashed with in SPORE_OLD_SECRET`), r.err);
+      assert.ok(Date.now() - t0 < 15000, `said within seconds (${Date.now() - t0} ms)`);
+      for (const secret of ["flash-test-secret", "a-wrong-old-secret", "another-clusters-secret"]) assert.not.ok(r.out.includes(secret) || r.err.includes(secret), `${secret} is never printed`);
+    }
+    assert.is(d.storage.read("spore.json"), before, "spore.json untouched");
+    assert.is(d.counters.boots, 1, "the node was not restarted");
+    assert.match(await telnetSays(d.ip, 23 + OFFSET, "\n"), /\r\n  Invalid password/, "still locked");
   } finally {
     await c.stop();
   }

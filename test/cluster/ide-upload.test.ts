@@ -5,6 +5,7 @@
 // the host tools. esp01 has no Telnet console: what the CLI would send to a
 // Storage file (-o) is run on an emulated esp01 in virtual time.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
@@ -16,7 +17,9 @@ import { Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import { suite } from "../suite.ts";
 import { served, until } from "../wait.ts";
 import { espruino, writeCliBoard } from "../../host-tools/flash.ts";
+import { ConsoleProxy, consolePassword } from "../../host-tools/lib/console.ts";
 import { nodeTransport } from "../../host-tools/lib/transport.ts";
+import { loopbackNet } from "./helpers.ts";
 import { bundleVersion as builtVersion, bundleWithVersion } from "../../host-tools/emulator/cluster.ts";
 
 const { test } = suite("Web IDE files sent by the espruino CLI");
@@ -94,6 +97,50 @@ test("esp8266: SAVE_ON_SEND=1 over Telnet installs Spore; after a power cycle it
     assert.equal([row.outcome, row.to], ["updated", "0badcafe"], out + err);
     assert.is(d.storage.read("spore.b"), next);
   } finally {
+    await c.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("esp8266 already running Spore, its console locked: the file sent through a console unlocked first (flash's proxy types the password, as the owner would in the IDE) installs, and the console is locked after", async () => {
+  const c = new Cluster({ seed: 23, boards: ["esp8266"], realtime: true, lan: { firstIp: `${loopbackNet()}.76` }, privilegedPortOffset: OFFSET, secret: SECRET, config: { hold: 2000 } });
+  c.startRealtime();
+  const d = c.devices[0];
+  const dir = mkdtempSync(join(tmpdir(), "spore-ide-"));
+  const at = c.realAddress(d, 23);
+  const proxy = await ConsoleProxy.open(at, [consolePassword(SECRET)]);
+  try {
+    await until(() => !!d.stationIp && d.console.includes("boot: a"), 10000, "the node runs Spore");
+    await served(c, d, 23);
+    const boardJson = join(dir, "board.json");
+    writeCliBoard(loadBoard("esp8266"), boardJson);
+    const file = join(DIST_DIR, "esp8266.ide.js");
+    // straight to the locked console the CLI gets nowhere
+    const locked = await espruino(["-p", `tcp://${at.host}:${at.port}`, "--board", boardJson, "-e", 'print("RAN "+process.env.BOARD)'], 30000);
+    assert.not.match(locked.out, /RAN ESP8266_4MB/, locked.out);
+    const r = await espruino(["-p", proxy.url, "--board", boardJson, "--config", "SAVE_ON_SEND=1", file], 120000);
+    assert.is(r.code, 0, r.out);
+    assert.match(r.out, /Upload Complete/, r.out);
+    await until(() => d.console.includes("Spore installer: done") && d.console.filter((l) => l === "boot: a").length >= 2, 20000, () => d.console.join("\n"));
+    assert.is(d.storage.read(".bootcde"), readFileSync(file, "latin1"), "the CLI stored the file as .bootcde as it is");
+    await proxy.idle();
+    assert.is(proxy.failure, undefined);
+    // the boot file the upload ran locked the console again (once back on WiFi: the firmware joins again as it starts);
+    // a line typed there is refused (no prompt to wait for: a client that finds the console still on Telnet is shown none)
+    await until(() => d.console.slice(d.console.lastIndexOf("boot: a")).some((l) => l.startsWith("wifi/connected")), 10000, "back on WiFi");
+    const after = await new Promise<string>((resolve, reject) => {
+      let said = "";
+      const s = net.connect(at.port, at.host, () => s.write("1+1\n"));
+      const timer = setTimeout(() => (s.destroy(), reject(new Error(`no answer in 10 s: ${JSON.stringify(said)}`))), 10000);
+      s.on("data", (x) => {
+        said += x.toString("latin1");
+        if (/Invalid password|=2/.test(said)) (clearTimeout(timer), s.destroy(), resolve(said));
+      });
+      s.on("error", reject);
+    });
+    assert.match(after, /Invalid password/, after);
+  } finally {
+    await proxy.close();
     await c.stop();
     rmSync(dir, { recursive: true, force: true });
   }

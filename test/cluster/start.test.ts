@@ -146,17 +146,19 @@ start("serves the API on every node once they list each other as members, and st
     const urls = served.map((l) => apiLine.exec(l)?.[2]).filter((u) => u !== undefined);
     assert.equal(served.map((l) => apiLine.exec(l)?.[1]).filter((b) => b).sort(), ["esp01", "esp32", "esp8266"], out);
     assert.equal(served.map((l) => consoleLine.exec(l)?.[1]).filter((b) => b).sort(), ["esp32", "esp8266"], out);
-    // what a console line names is the node's REPL
+    // what a console line names is the node's REPL, locked: it runs nothing before the password (the secret's first 20 characters)
+    assert.match(out, /Telnet consoles are locked: the password is the first 20 characters of the cluster secret \(SPORE_SECRET\)/);
     const consoleHost = served.map((l) => consoleLine.exec(l)?.[2]).find((h) => h)!;
     const repl = net.connect(at.console, consoleHost);
     let said = "";
     repl.on("data", (d) => (said += d));
-    repl.write("print('console ' + 6 * 7)\n");
+    repl.write("print('console ' + 6 * 7)\nstart-test-secret\nprint('console ' + 6 * 7)\n");
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer from the console at ${consoleHost} ${at.console} in 5 s: ${JSON.stringify(said)}`)), 5000);
       repl.on("data", () => /console 42/.test(said) && (clearTimeout(timer), resolve()));
     });
     repl.destroy();
+    assert.match(said, /^password>\r\n  Invalid password\r\npassword>\r\n  Logged in\./, "the line before the password was refused");
     for (const url of urls) {
       const res = await fetch(url);
       assert.is(res.status, 200);

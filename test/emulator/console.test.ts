@@ -2,31 +2,11 @@
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import { TELNET_PORT } from "../../host-tools/emulator/device.ts";
-import type { StreamEnd } from "../../host-tools/emulator/lan.ts";
 import { suite } from "../suite.ts";
 import { runUntil } from "../wait.ts";
+import { telnet } from "./harness.ts";
 
 const { test: t } = suite("emulated console and code in Storage");
-
-function telnet(c: Cluster, ip: string): { end: StreamEnd; out: () => string; send: (s: string) => void } {
-  let out = "";
-  let end: StreamEnd | undefined;
-  c.lan.connect(c.lan.gateway(), ip, TELNET_PORT, (err, s) => {
-    assert.not.ok(err, `telnet: ${err}`);
-    end = s;
-    s!.onData = (d) => (out += d);
-  });
-  c.runFor(100);
-  assert.ok(end, "connected");
-  return {
-    end: end!,
-    out: () => out,
-    send: (s) => {
-      end!.write(s);
-      c.runFor(100);
-    },
-  };
-}
 
 function node(board: string, code: string) {
   const c = new Cluster({ seed: 3, boards: [] });
@@ -35,11 +15,12 @@ function node(board: string, code: string) {
   return { c, d };
 }
 
-t("the REPL answers a newline with =undefined and a prompt, as the espruino CLI expects; echo off with 0x10", () => {
+t("a client is shown the prompt; the REPL answers a newline with =undefined and a prompt, as the espruino CLI expects; echo off with 0x10", () => {
   const { c, d } = node("esp8266", "");
   const s = telnet(c, d.ip);
+  assert.is(s.out(), ">", "the prompt, as the interpreter shows a client that connects");
   s.send("\n");
-  assert.is(s.out(), "\r\n=undefined\r\n>");
+  assert.is(s.out(), ">\r\n=undefined\r\n>");
   s.send("1+2\n");
   assert.ok(s.out().endsWith("1+2\r\n=3\r\n>"), JSON.stringify(s.out()));
   const before = s.out().length;

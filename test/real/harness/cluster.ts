@@ -38,6 +38,8 @@ export interface ClusterOptions {
   slow?: number;
   /** Keep the nodes' folders after close() (they are printed). */
   keep?: boolean;
+  /** More arguments for the interpreter when a node boots (--telnet: its console on port 2323). */
+  args?: string[];
 }
 
 export const SECRET = "real-interpreter-test-secret";
@@ -93,7 +95,7 @@ export class RealCluster {
         mkdirSync(dir);
         const mac = "5ccf7f" + (0xa00000 + i * 0x1111 + (process.pid & 0xff)).toString(16).padStart(6, "0");
         const config = { ssid: "spore-lan", pass: "", cl: "spore", key: SECRET, http: HTTP_PORT, udp: UDP_PORT, ...slowed(o.slow ?? 1), ...(mq ? { mq } : {}), ...o.config };
-        c.nodes.push(new RealNode(cmd, { board, dir, ip: at.ip, netmask: lan.netmask, exec: at.exec, mac, config, boot0: o.boot0, dist }));
+        c.nodes.push(new RealNode(cmd, { board, dir, ip: at.ip, netmask: lan.netmask, exec: at.exec, mac, config, boot0: o.boot0, dist, args: o.args }));
       }
       // two at a time: the machine has two cores
       for (let i = 0; i < c.nodes.length; i += 2) await Promise.all(c.nodes.slice(i, i + 2).map((nd) => nd.flash()));

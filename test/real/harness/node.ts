@@ -9,6 +9,7 @@ import http from "node:http";
 import { join } from "node:path";
 import type { Board } from "../../../host-tools/build/boards.ts";
 import { flashImage, type ImageFile } from "../../../host-tools/build/image.ts";
+import { consolePassword } from "../../../host-tools/lib/console.ts";
 import { idlePreload, until, writeStorage } from "./interpreter.ts";
 import { chipShim, wifiShim } from "./shims.ts";
 
@@ -54,6 +55,8 @@ export interface NodeOptions {
   boot0?: string;
   /** The build to boot: a dist/ folder (default this repository's). */
   dist: string;
+  /** More arguments for the interpreter when it boots (--telnet: its console on port 2323). */
+  args?: string[];
 }
 
 /** A Spore node: one interpreter process; started again whenever it exits through E.reboot(). */
@@ -127,7 +130,7 @@ export class RealNode {
     this.starts++;
     this.startedAt = Date.now();
     this.log(`\n---- start ${this.starts} at ${new Date(this.startedAt).toISOString()}\n`);
-    const argv = [...this.options.exec, ...this.cmd];
+    const argv = [...this.options.exec, ...this.cmd, ...(this.options.args ?? [])];
     // stdin stays open: at EOF the Linux build reads garbage into its console (BUILD-NOTES)
     const env = { ...process.env, ...idlePreload(this.cmd).env };
     const p = spawn(argv[0], argv.slice(1), { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"], env });
@@ -180,14 +183,26 @@ export class RealNode {
   }
 
   /**
+   * The console's password where the boot file locks it (boards with a
+   * Telnet console: the lock holds for the serial console too), else
+   * undefined.
+   */
+  get password(): string | undefined {
+    const key = this.options.config.key;
+    return this.board.limits.upload.includes("telnet") && typeof key === "string" && key ? consolePassword(key) : undefined;
+  }
+
+  /**
    * Evaluates `expr` at the node's console (as typed on its serial port; the
-   * leading ^P turns off the echo) and returns what it printed, JSON.
+   * leading ^P turns off the echo) and returns what it printed, JSON. A
+   * locked console is unlocked first and locked again by the same line.
    */
   async repl<T>(expr: string, ms = 15000): Promise<T> {
     if (!this.proc) throw new Error(`${this.hostname} is not running`);
     const tag = `R${++this.replCount}:${this.hostname}`;
     const from = this.out.length;
-    this.proc.stdin!.write(`\x10print("${tag} "+JSON.stringify(${expr}))\n`);
+    const pw = this.password;
+    this.proc.stdin!.write(`${pw ? `${pw}\n\x10E.lockConsole();` : "\x10"}print("${tag} "+JSON.stringify(${expr}))\n`);
     const m = await this.waitFor(new RegExp(`${tag} (.*)\r?\n`), ms, from);
     return JSON.parse(m[1]) as T;
   }
