@@ -54,6 +54,8 @@ start(
       const c: any = S.readJSON(StorageFile.Config, true) || {};
       c.key = key;
       S.writeJSON(StorageFile.Config, c);
+      // the console's password is the secret's first 20 characters (the boot file sets it at boot): the new one's from now
+      if (SPORE_TELNET) E.setPassword(key.substr(0, 20));
     },
     now_: () => getTime() * 1000,
     log_: print,

@@ -10,6 +10,7 @@ import type { Device } from "../../host-tools/emulator/device.ts";
 import { suite } from "../suite.ts";
 import { runUntil } from "../wait.ts";
 import { telnet } from "../emulator/harness.ts";
+import { cli } from "./cli.ts";
 
 const { test, seed } = suite("console lock on a node", { seed: 1823 });
 
@@ -45,6 +46,26 @@ for (const board of ["esp8266", "esp32"])
     s.send(READ_KEY);
     assert.match(s.since(), new RegExp(`KEY ${SECRET}\\r\\n`), "unlocked, the console reads Storage");
   });
+
+test("after secret rotate the console's password is the new secret's first 20 characters, before any restart", async () => {
+  const c = new Cluster({ seed, boards: ["esp8266", "esp32"], secret: SECRET });
+  for (const d of c.devices) booted(c, d);
+  c.runFor(30000);
+  const NEW = "the-next-secret-also-longer-than-twenty";
+  const r = await cli(c, ["secret", "rotate", "--api-node", c.devices[0].ip], { env: { SPORE_NEW_SECRET: NEW } });
+  assert.is(r.code, 0, r.out + r.err);
+  for (const d of c.devices) {
+    const old = telnet(c, d.ip);
+    old.send(PASSWORD + "\n");
+    assert.match(old.since(), /Invalid password/, `${d.board.name}: the old password no longer unlocks`);
+    old.close();
+    c.runFor(2000);
+    const s = telnet(c, d.ip);
+    s.send(NEW.slice(0, 20) + "\n");
+    assert.match(s.since(), /Logged in\./, `${d.board.name}: the new one does`);
+    s.close();
+  }
+});
 
 test("typing the whole secret unlocks it too (the console keeps the first 20 characters of a line)", () => {
   const c = new Cluster({ seed, boards: ["esp8266"], secret: SECRET });
