@@ -1,7 +1,8 @@
 // The benchmark's smoke run (npm run bench -- --smoke): small clusters, short
 // windows, two worker processes as the full run uses, so the benchmark code
 // cannot rot. The figures are the full run's business; what is checked here
-// is that every part ran and says what Spore claims at this size.
+// is that every part ran and says what Spore claims at this size (the
+// hostile-input suite's counts all 0).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,8 +70,27 @@ test("every part runs and the table says what Spore claims against SPORE's schem
   assert.is(r.ota?.length, SMOKE.ota.sizes.length * SMOKE.ota.concurrency.length);
   assert.ok(r.speed && r.speed.wallSeconds > 0 && r.speed.nodes === SMOKE.speed.nodes);
 
+  // the hostile-input suite's campaigns, counted: every case run, nothing found
+  assert.equal(
+    r.hostile?.map((h) => h.cases),
+    [SMOKE.hostile.http, SMOKE.hostile.forged, SMOKE.hostile.mqtt],
+  );
+  for (const h of r.hostile ?? []) assert.equal([h.crashes, h.leaks, h.wrong], [0, 0, 0], `${h.campaign}: crashes, leaks, wrong results\n${h.findings.join("\n")}`);
+  // the MAC: its bytes on every board, its arrays in RAM on esp01 only (flash elsewhere)
+  const mac = r.mac?.boards ?? [];
+  assert.equal(
+    mac.map((b) => [b.board, b.arraysIn]),
+    [["esp01", "RAM"], ["esp8266", "flash"], ["esp32", "flash"]],
+  );
+  for (const b of mac) {
+    assert.ok(b.moduleBytes > 0 && b.roundKeyJsVars > 0, `${b.board}: ${JSON.stringify(b)}`);
+    assert.ok(b.arraysIn === "RAM" ? b.arraysJsVars > 50 && b.storageBytes === 0 && b.flashKeepingBytes === 0 : b.arraysJsVars < 10 && b.storageBytes > 1000 && b.flashKeepingBytes > 0, `${b.board}: ${JSON.stringify(b)}`);
+  }
+  // the real interpreter's times where ESPRUINO_BIN is set, else a note that they were skipped
+  assert.ok(mac.some((b) => b.real) ? !r.mac?.skipped && mac.filter((b) => b.real).every((b) => b.real!.sizes.length === 4 && b.real!.tags.every((t) => t.interpreter === t.node)) : /ESPRUINO_BIN is not set/.test(r.mac?.skipped ?? ""), JSON.stringify(r.mac));
+
   const md = markdown(r);
-  for (const h of ["## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", `seed ${seed}`]) assert.ok(md.includes(h), h);
+  for (const h of ["## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", "## Hostile input", "## The datagram MAC's cost per board", `seed ${seed}`]) assert.ok(md.includes(h), h);
 });
 
 test("npm run bench writes results.json and BENCHMARKS.md; bad arguments are refused", async () => {
@@ -94,7 +114,7 @@ test("npm run bench writes results.json and BENCHMARKS.md; bad arguments are ref
   assert.is(r.seed, 7);
   assert.is(r.speed.nodes, SMOKE.speed.nodes);
   assert.match(readFileSync(join(dir, "BENCHMARKS.md"), "utf8"), /The emulator's speed/);
-  assert.match(said, /--only takes sizes, membership, ota, speed/);
+  assert.match(said, /--only takes sizes, membership, ota, speed, hostile, mac/);
   assert.match(said, /--jobs takes 1 to 64/);
   assert.match(said, /unknown argument --bogus/);
   rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,10 @@
 // test/bench/BENCHMARKS.md. `--smoke` runs the same code on small clusters
 // for a short time (CI runs it, so the benchmark cannot rot).
 //
-//   npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed] [--sizes 10,50] [--schemes spore,baseline] [--minutes m] [--jobs n]
+// Also the hostile-input suite's counts (cases, crashes, leaks, wrong results)
+// and the datagram MAC's cost per board.
+//
+//   npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac] [--sizes 10,50] [--schemes spore,baseline] [--minutes m] [--jobs n]
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -14,6 +17,8 @@ import { fileURLToPath } from "node:url";
 import { parseSeed } from "../../host-tools/emulator/rng.ts";
 import { FULL, type Plan, SMOKE } from "./plan.ts";
 import { commit, machine, markdown, type Results } from "./report.ts";
+import { type HostileResult, hostile } from "./scenarios/hostile.ts";
+import { macCosts } from "./scenarios/mac.ts";
 import { membership, type MembershipResult } from "./scenarios/membership.ts";
 import { ota, type OtaResult } from "./scenarios/ota.ts";
 import { type SizeResult, sizes } from "./scenarios/sizes.ts";
@@ -22,12 +27,13 @@ import { speed } from "./scenarios/speed.ts";
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** One piece of the benchmark, run in a worker process of its own (or in this one). */
-export type Task = { kind: "sizes" } | { kind: "membership"; scheme: "spore" | "baseline"; n: number } | { kind: "ota"; n: number; k: number };
+export type Task = { kind: "sizes" } | { kind: "membership"; scheme: "spore" | "baseline"; n: number } | { kind: "ota"; n: number; k: number } | { kind: "hostile" };
 
 export function tasks(plan: Plan, only: string[], schemes: ("spore" | "baseline")[]): Task[] {
   const want = (s: string) => !only.length || only.includes(s);
   const out: Task[] = [];
   if (want("sizes")) out.push({ kind: "sizes" });
+  if (want("hostile")) out.push({ kind: "hostile" });
   if (want("membership")) for (const n of plan.sizes) for (const scheme of schemes) out.push({ kind: "membership", scheme, n });
   if (want("ota")) for (const n of plan.ota.sizes) for (const k of plan.ota.concurrency) out.push({ kind: "ota", n, k });
   return out;
@@ -36,6 +42,7 @@ export function tasks(plan: Plan, only: string[], schemes: ("spore" | "baseline"
 export async function runTask(plan: Plan, seed: number, t: Task, log: (s: string) => void): Promise<unknown> {
   if (t.kind === "sizes") return sizes(plan, seed, log);
   if (t.kind === "membership") return membership(plan, t.scheme, t.n, seed, log);
+  if (t.kind === "hostile") return hostile(plan, seed, log);
   return ota(t.n, t.k, seed, log);
 }
 
@@ -78,6 +85,11 @@ export async function runBench(plan: Plan, seed: number, log: (s: string) => voi
     r.speed = await speed(plan, seed);
     log(`  ${r.speed.wallSeconds.toFixed(1)} s`);
   }
+  // alone too: its times on the real interpreter
+  if (!only.length || only.includes("mac")) {
+    log("the datagram MAC's cost per board");
+    r.mac = await macCosts(plan, seed, log);
+  }
   const list = tasks(plan, only, o.schemes ?? ["spore", "baseline"]);
   const results = new Map<Task, unknown>();
   // the largest clusters first, so the pool ends together
@@ -92,6 +104,7 @@ export async function runBench(plan: Plan, seed: number, log: (s: string) => voi
     if (t.kind === "sizes") r.sizes = v as SizeResult[];
     if (t.kind === "membership") (r.membership ??= []).push(v as MembershipResult);
     if (t.kind === "ota") (r.ota ??= []).push(v as OtaResult);
+    if (t.kind === "hostile") r.hostile = v as HostileResult[];
   }
   r.wallSeconds = (Date.now() - t0) / 1000;
   return r;
@@ -101,6 +114,7 @@ export async function runBench(plan: Plan, seed: number, log: (s: string) => voi
 function weight(t: Task): number {
   if (t.kind === "membership") return t.n * (t.scheme === "baseline" ? 3 : 2);
   if (t.kind === "ota") return t.n * 4;
+  if (t.kind === "hostile") return 100;
   return 50;
 }
 
@@ -116,11 +130,15 @@ export async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") {
-      process.stdout.write(`usage: npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed] [--sizes 10,50]
+      process.stdout.write(`usage: npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac] [--sizes 10,50]
 
 Measures Spore in the emulator, in virtual time, seeded (default seed 1, or
 SPORE_SEED): bundle sizes and JsVars per board; membership at 10, 50, 100 and
-200 nodes against SPORE's scheme; ota all; the emulator's speed. Writes
+200 nodes against SPORE's scheme; ota all; the emulator's speed; the
+hostile-input suite's counts (cases, crashes, leaks, wrong results: HTTP,
+datagrams, forged datagrams, MQTT commands); the datagram MAC's cost per
+board (bundle bytes, JsVars of its keys, and ms per datagram on the real
+interpreter when ESPRUINO_BIN names Espruino's Linux build). Writes
 results.json and BENCHMARKS.md to --out (default test/bench). --smoke: small
 clusters, short runs (what CI runs). --sizes: other cluster sizes for the
 membership part, --schemes one of the two, --minutes how long each loss
@@ -173,9 +191,9 @@ scheme at 100 nodes and more), --jobs how many worker processes run the parts
     process.stderr.write("bench: --out needs a directory\n");
     return 2;
   }
-  const bad = only.filter((s) => !["sizes", "membership", "ota", "speed"].includes(s));
+  const bad = only.filter((s) => !["sizes", "membership", "ota", "speed", "hostile", "mac"].includes(s));
   if (bad.length) {
-    process.stderr.write(`bench: --only takes sizes, membership, ota, speed (not ${bad.join(", ")})\n`);
+    process.stderr.write(`bench: --only takes sizes, membership, ota, speed, hostile, mac (not ${bad.join(", ")})\n`);
     return 2;
   }
   const log = (s: string) => process.stderr.write(s + "\n");

@@ -22,6 +22,10 @@ export interface Plan {
   idleMembers: (number | "max")[];
   ota: { sizes: number[]; concurrency: number[] };
   speed: { nodes: number; seconds: number };
+  /** Cases per hostile-input campaign (test/cluster/hostile-campaigns.ts). */
+  hostile: { http: number; forged: number; mqtt: number };
+  /** Messages per body size timed on the real interpreter (when ESPRUINO_BIN is set). */
+  macRuns: number;
 }
 
 export const FULL: Plan = {
@@ -35,6 +39,9 @@ export const FULL: Plan = {
   idleMembers: [1, 8, "max"],
   ota: { sizes: [5, 20, 50], concurrency: [1, 4, 8] },
   speed: { nodes: 200, seconds: 60 },
+  // what npm test runs
+  hostile: { http: 4000, forged: 2000, mqtt: 1000 },
+  macRuns: 50,
 };
 
 export const SMOKE: Plan = {
@@ -48,4 +55,6 @@ export const SMOKE: Plan = {
   idleMembers: [1, 4],
   ota: { sizes: [3], concurrency: [1, 2] },
   speed: { nodes: 10, seconds: 10 },
+  hostile: { http: 80, forged: 200, mqtt: 80 },
+  macRuns: 5,
 };

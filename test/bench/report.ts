@@ -6,6 +6,8 @@ import { REPO_ROOT } from "../../host-tools/build/paths.ts";
 import type { MembershipResult } from "./scenarios/membership.ts";
 import type { OtaResult } from "./scenarios/ota.ts";
 import type { SizeResult } from "./scenarios/sizes.ts";
+import type { HostileResult } from "./scenarios/hostile.ts";
+import type { MacResult } from "./scenarios/mac.ts";
 
 export interface Results {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
@@ -17,6 +19,8 @@ export interface Results {
   membership?: MembershipResult[];
   ota?: OtaResult[];
   speed?: { nodes: number; virtualSeconds: number; wallSeconds: number };
+  hostile?: HostileResult[];
+  mac?: MacResult;
   wallSeconds: number;
 }
 
@@ -57,6 +61,32 @@ export function markdown(r: Results): string {
     L.push("| nodes | at a time | exit | updated | virtual s | bytes sent |", "|---:|---:|---:|---:|---:|---:|");
     for (const o of r.ota) L.push(`| ${o.nodes} | ${o.concurrency} | ${o.code} | ${o.updated} | ${f(o.seconds, 0)} | ${o.bytes} |`);
     L.push("");
+  }
+  if (r.hostile) {
+    L.push("## Hostile input", "", "The hostile-input suite's campaigns (`test/cluster/hostile-campaigns.ts`, the generators and checks `npm test` runs), seeded, without the cluster secret, against emulated clusters of every board (MQTT: the boards with the client, through a broker on the emulated LAN). A crash is a node that threw, restarted, stopped answering, lost a member or its broker connection; a wrong result anything accepted or changed without the secret; a leak JsVars above idle by more than the same cluster left alone grew. Each is counted once per check that failed after a batch; all are expected to be 0.", "");
+    L.push("| campaign | cases | crashes | leaks | wrong results | what was sent |", "|---|---:|---:|---:|---:|---|");
+    for (const h of r.hostile) L.push(`| ${h.campaign} | ${h.cases} | ${h.crashes} | ${h.leaks} | ${h.wrong} | ${Object.entries(h.kinds).map(([k, v]) => `${v} ${k}`).join(", ")} |`);
+    const findings = r.hostile.flatMap((h) => h.findings.map((f) => `- ${h.campaign}: ${f}`));
+    L.push("", ...(findings.length ? ["First findings:", "", ...findings, ""] : []));
+  }
+  if (r.mac) {
+    const m = r.mac;
+    L.push("## The datagram MAC's cost per board", "", "Bytes: the MAC module with its platform glue, pretokenised (as `test/real/probes/mac-entry.ts` carries it), plus, on boards that keep its arrays in flash, the code that does (the bundle with it less the bundle without). JsVars: what its keys hold at idle in the emulator (the hash's arrays, in RAM or a view of `spore.k` in flash, and Speck's round keys).", "");
+    L.push("| board | bundle bytes (module + flash keeping) | arrays | JsVars, arrays | JsVars, round keys | Storage bytes (`spore.k`) |", "|---|---:|---|---:|---:|---:|");
+    for (const b of m.boards) L.push(`| ${b.board} | ${b.moduleBytes + b.flashKeepingBytes} (${b.moduleBytes} + ${b.flashKeepingBytes}) | ${b.arraysIn} | ${b.arraysJsVars} | ${b.roundKeyJsVars} | ${b.storageBytes} |`);
+    L.push("");
+    const real = m.boards.filter((b) => b.real);
+    if (!real.length) L.push(`Time per datagram: not measured (${m.skipped}).`, "");
+    else {
+      L.push("Time per datagram body on Espruino 2v29 built for Linux (i386, 12-byte JsVars) under qemu, the board's JsVars; esp32 has no such stand-in. The chip estimate scales the qemu time by the Espruino Performance page's loop: `while(1){A0.set();A0.reset();}` runs about " + m.pageLoopPerS.toLocaleString("en") + " times a second on the original Espruino board (STM32F103, 72 MHz); the same loop (on D0: the Linux build has no A0; its counter's own time taken out) runs as often as the table says under qemu, so a chip as fast as that board takes that ratio times as long. It is an estimate: the ESP8266 (80 MHz, code read from flash through a cache) and the ESP32 were not timed, the Linux build's pin calls make a failing system call the chip does not, and the native parts (E.convolve, E.CRC32) scale otherwise than interpreted code." + (m.load ? ` Load average while it ran: ${m.load.map((x) => x.toFixed(2)).join(" ")} (a busy machine gives slower times).` : ""), "");
+      L.push("| board | body bytes | MAC ms (qemu) | E.CRC32 ms (qemu) | MAC ms, chip estimate | keys derived (ms, qemu, once per boot) | empty loop, 1,000 iterations (ms) | pin loop per s (ratio) | tags as Node's |", "|---|---:|---:|---:|---:|---:|---:|---:|---|");
+      for (const b of real) {
+        const x = b.real!;
+        const ratio = x.pinLoopPerS / m.pageLoopPerS;
+        for (const s of x.sizes) L.push(`| ${b.board} | ${s.bytes} | ${s.macMs.toFixed(2)} | ${s.crcMs.toFixed(3)} | ${(s.macMs * ratio).toFixed(0)} | ${x.keyMs.toFixed(0)} | ${x.emptyLoopMs.toFixed(1)} | ${x.pinLoopPerS} (${ratio.toFixed(1)}) | ${x.tags.every((t) => t.interpreter === t.node) ? "the same" : "DIFFERENT"} |`);
+      }
+      L.push("");
+    }
   }
   if (r.speed) L.push("## The emulator's speed", "", `${r.speed.nodes} esp32 nodes, ${r.speed.virtualSeconds} virtual seconds: **${f(r.speed.wallSeconds)} s** of wall-clock time.`, "");
   return L.join("\n");

@@ -2,13 +2,11 @@
 // against E.CRC32 (S2's check, native): ms to derive the keys at boot, ms per
 // datagram body of the sizes a datagram has, the JsVars its code and keys hold, and the
 // bytes it adds to a pretokenised bundle. Times are the Linux build's under
-// qemu, not a chip's: the empty-loop calibration gives the ratio to scale by.
+// qemu, not a chip's: the calibration loops give the ratio to scale by
+// (harness/mac-cost.ts measures; npm run bench prints the same per board).
 import { loadBoard } from "../../../host-tools/build/boards.ts";
-import { bundleBoard } from "../../../host-tools/build/bundle.ts";
-import { espruinoCommand, evalFresh } from "../harness/interpreter.ts";
+import { macCost, PERFORMANCE_PAGE_LOOP_PER_S } from "../harness/mac-cost.ts";
 import { probeArgs } from "./common.ts";
-import { mac } from "../../../device/core/mac.ts";
-import { useSecret } from "../../../host-tools/lib/mac.ts";
 
 const o = probeArgs(
   `
@@ -17,48 +15,16 @@ npx tsx test/real/probes/mac.ts [options]
 Loads the datagram MAC as the bundle carries it (minified, pretokenised) into
 a fresh interpreter and prints: its bytes, the JsVars its definitions and its
 keys hold, ms to derive the keys, and tags compared with Node's, ms per body of 64, 127, 200 and 250
-bytes for the MAC and for E.CRC32.`,
+bytes for the MAC and for E.CRC32, and the loops to scale the times by.`,
   { runs: { value: true, int: { min: 1, max: 1000 }, help: "messages per size (default 50)", default: "50" } },
 );
 
-const board = loadBoard("esp8266");
-const cmd = espruinoCommand(board);
-if (!cmd) {
-  console.log("skipped: ESPRUINO_BIN is not set (README, The real interpreter)");
-  process.exit(0);
-}
-const built = await bundleBoard(board, { entry: new URL("./mac-entry.ts", import.meta.url).pathname, write: false });
-const runs = Number(o.runs);
-const SECRET = "a cluster secret of thirty chars";
-const script = `
-var m0=process.memory().usage;
-eval(${JSON.stringify(built.plain)});
-var m1=process.memory().usage;
-var T0=getTime();MACK(${JSON.stringify(SECRET)});var T1=(getTime()-T0)*1000;
-var m2=process.memory().usage;
-var out=["JSVARS "+(m1-m0)+" "+(m2-m1),"KEY "+T1.toFixed(1)];
-[64,127,200,250].forEach(function(n){
-  var s="";for(var i=0;i<n;i++)s+=String.fromCharCode(33+i%90);
-  out.push("TAG "+n+" "+MAC(s));
-  var t=getTime();for(var i=0;i<${runs};i++)MAC(s);var a=(getTime()-t)*1000/${runs};
-  t=getTime();for(var i=0;i<${runs};i++)E.CRC32(s);var b=(getTime()-t)*1000/${runs};
-  out.push("SIZE "+n+" "+a.toFixed(2)+" "+b.toFixed(3));
-});
-var t=getTime();for(var i=0;i<1000;i++);out.push("LOOP "+((getTime()-t)*1000).toFixed(2));
-print(out.join("\\n"));
-`;
-const out = await evalFresh(cmd, script, 600000);
-const vars = /JSVARS (\d+) (\d+)/.exec(out);
-console.log(`the MAC in the bundle: ${built.bytes} bytes pretokenised (the probe's entry included, a few bytes); its definitions hold ${vars?.[1]} JsVars once loaded, its keys ${vars?.[2]}`);
-console.log(`deriving the keys from the secret: ${/KEY (\S+)/.exec(out)?.[1]} ms, once per boot`);
+const m = (await macCost(loadBoard(String(o.board)), Number(o.runs)))!;
+console.log(`the MAC in the bundle: ${m.bytes} bytes pretokenised (the probe's entry included, a few bytes); its definitions hold ${m.codeJsVars} JsVars once loaded, deriving its keys leaves ${m.keyJsVars} more in use, of which its arrays (in RAM here) ${m.arraysJsVars} and its round keys ${m.roundKeyJsVars}`);
+console.log(`deriving the keys from the secret: ${m.keyMs} ms, once per boot`);
+for (const t of m.tags) console.log(`tag of ${t.bytes} bytes: ${t.interpreter} on the interpreter, ${t.node} in Node: ${t.interpreter === t.node ? "the same" : "DIFFERENT"}`);
 console.log("body bytes   MAC ms   E.CRC32 ms   (Linux build under qemu: compare, do not read as chip time)");
-useSecret(SECRET);
-for (const m of out.matchAll(/TAG (\d+) (\S+)/g)) {
-  const n = Number(m[1]);
-  const body = Array.from({ length: n }, (_, i) => String.fromCharCode(33 + (i % 90))).join("");
-  console.log(`tag of ${n} bytes: ${m[2]} on the interpreter, ${mac(body)} in Node: ${m[2] === mac(body) ? "the same" : "DIFFERENT"}`);
-}
-for (const m of out.matchAll(/SIZE (\d+) (\S+) (\S+)/g)) console.log(`${m[1].padStart(10)}   ${m[2].padStart(6)}   ${m[3].padStart(10)}`);
-const loop = /LOOP (\S+)/.exec(out)?.[1];
-console.log(`calibration: an empty for loop of 1,000 iterations took ${loop} ms here; time the same loop on a chip and scale the figures above by the ratio`);
-if (!vars) console.log(out.slice(-2000));
+for (const s of m.sizes) console.log(`${String(s.bytes).padStart(10)}   ${s.macMs.toFixed(2).padStart(6)}   ${s.crcMs.toFixed(3).padStart(10)}`);
+console.log(`calibration: an empty for loop of 1,000 iterations took ${m.emptyLoopMs} ms here; time the same loop on a chip and scale the figures above by the ratio`);
+console.log(`the Espruino Performance page's loop (while(1){A0.set();A0.reset();}, D0 here): ${m.pinLoopPerS} iterations/s here, about ${PERFORMANCE_PAGE_LOOP_PER_S} on the original Espruino board (STM32F103, 72 MHz): ${(m.pinLoopPerS / PERFORMANCE_PAGE_LOOP_PER_S).toFixed(1)} times as fast`);
+if (m.output) console.log(m.output);
