@@ -6,7 +6,8 @@
 import { selfId, str, HOST_PREFIX } from "./env.ts";
 import { fire, isEventName } from "./events.ts";
 import { broadcast, drop, incarnation, send } from "./gossip.ts";
-import { members, pick } from "./members.ts";
+import { pick } from "./helpers.ts";
+import { members } from "./members.ts";
 import { b36, Drop, isId, MessageType, n36, MALFORMED, Wire } from "./wire.ts";
 
 /** How far a cluster event is forwarded, and to how many members each time; cluster events remembered (const enum: no JsVars). */

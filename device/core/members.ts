@@ -2,7 +2,7 @@
 // config.ina seconds after it was last known alive is INACTIVE, after
 // config.dead seconds DEAD, and config.fgt seconds later it is forgotten.
 // Evidence of life comes from gossip.ts (news) and probe.ts (acks).
-import { config, now, random, HOST_PREFIX } from "./env.ts";
+import { config, now, HOST_PREFIX } from "./env.ts";
 import { note } from "./events.ts";
 import type { Seen } from "./replay.ts";
 
@@ -50,14 +50,6 @@ export function counts(): number[] {
   const c = [0, 0, 0];
   for (const id in members) c[status(members[id])]++;
   return c;
-}
-
-/** Up to k random unsuspected member ids other than not. */
-export function pick(k: number, not: string): string[] {
-  const ids: string[] = [];
-  for (const id in members) if (id !== not && !members[id].suspected_) ids.push(id);
-  while (ids.length > k) ids.splice(random(ids.length), 1);
-  return ids;
 }
 
 /** Drops member id from the table. */

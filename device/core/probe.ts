@@ -5,7 +5,8 @@
 // (gossip.ts); members.ts turns a suspicion that lasts into INACTIVE and DEAD.
 import { now, random } from "./env.ts";
 import { announce, send } from "./gossip.ts";
-import { checkMembers, members, pick } from "./members.ts";
+import { pick } from "./helpers.ts";
+import { checkMembers, members } from "./members.ts";
 import { enqueue } from "./piggyback.ts";
 import { b36, MessageType, n36 } from "./wire.ts";
 
