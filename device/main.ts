@@ -32,7 +32,8 @@ function chip(): any {
  */
 function keepInFlash(u: Uint32Array): Uint32Array {
   const S = require("Storage");
-  const s = E.toString(u);
+  // its bytes: E.toString of the buffer (of the Uint32Array itself it gives a character per number, & 255: verified on 2v29)
+  const s = E.toString(u.buffer);
   if (S.read(StorageFile.MacKeys) !== s) S.write(StorageFile.MacKeys, s);
   return new Uint32Array(E.toArrayBuffer(S.read(StorageFile.MacKeys) as string));
 }

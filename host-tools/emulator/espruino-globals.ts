@@ -157,7 +157,18 @@ export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<str
       return b;
     },
     getSizeOf: (v: unknown) => host.sizeOf(v),
-    toString: (...args: unknown[]) => args.map((a) => (typeof a === "string" ? a : bytesToString(toBytes(a)))).join(""),
+    // a string as it is; an ArrayBuffer its bytes; a typed array or an array one character per element (its value & 255:
+    // jswrap_espruino_toStringX iterates elements, so E.toString(new Uint32Array(n)) is n characters, not 4n bytes)
+    toString: (...args: unknown[]) =>
+      args
+        .map((a) =>
+          typeof a === "string"
+            ? a
+            : ArrayBuffer.isView(a) || Array.isArray(a)
+              ? bytesToString(Uint8Array.from(a as ArrayLike<number>, (v) => Number(v) & 255))
+              : bytesToString(toBytes(a)),
+        )
+        .join(""),
     getErrorFlags: () => [],
     // E.srand's argument is an int: jsvGetInteger truncates a number toward zero and wraps it to 32 bits, as >>> 0 does
     srand: (v: unknown) => host.random().srand(Number(v) >>> 0),
