@@ -14,6 +14,7 @@ import { serve, start } from "./core/node.ts";
 import { register, taskManager } from "./core/tasks.ts";
 import { newBoot } from "./platform/boot-number.ts";
 import { httpGet } from "./platform/http-client.ts";
+import { keepInFlash } from "./platform/mac-keys.ts";
 import { serveHttp } from "./platform/http-server.ts";
 import { mqttDrops, mqttPub, mqttRefused, mqttUp, startMqtt } from "./platform/mqtt.ts";
 import { startWifi } from "./platform/wifi.ts";
@@ -24,18 +25,6 @@ const config = readConfig(require("Storage").readJSON(StorageFile.Config, true),
 // state is asked for each time: kept, its object would cost 20 JsVars.
 function chip(): any {
   return (SPORE_CHIP === "ESP32" ? ESP32 : ESP8266).getState();
-}
-/**
- * The MAC's arrays into Storage, written only when they differ (a new
- * secret), then read from flash: E.toArrayBuffer of a Storage file is a view
- * of the flash itself, about 90 JsVars less than the array in RAM.
- */
-function keepInFlash(u: Uint32Array): Uint32Array {
-  const S = require("Storage");
-  // its bytes: E.toString of the buffer (of the Uint32Array itself it gives a character per number, & 255: verified on 2v29)
-  const s = E.toString(u.buffer);
-  if (S.read(StorageFile.MacKeys) !== s) S.write(StorageFile.MacKeys, s);
-  return new Uint32Array(E.toArrayBuffer(S.read(StorageFile.MacKeys) as string));
 }
 const dgram = require("dgram");
 // a broadcast sent from a bound socket goes nowhere: receive on one, send from another

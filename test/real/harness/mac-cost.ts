@@ -39,6 +39,8 @@ export interface MacCost {
   sizes: { bytes: number; macMs: number; crcMs: number }[];
   /** Each size's tag on the interpreter and in Node (the same expected). */
   tags: { bytes: number; interpreter: string; node: string }[];
+  /** the same with the arrays kept in Storage and read from flash (esp8266, esp32) */
+  flashTags: { bytes: number; interpreter: string; node: string }[];
   /** ms of `for(var i=0;i<1000;i++);`. */
   emptyLoopMs: number;
   /** Iterations per second of the pin toggle (D0.set();D0.reset();), the counter's own time taken out. */
@@ -74,6 +76,11 @@ ${JSON.stringify(BODY_SIZES)}.forEach(function(n){
   t=getTime();for(var i=0;i<${runs};i++)E.CRC32(s);var b=(getTime()-t)*1000/${runs};
   out.push("SIZE "+n+" "+a.toFixed(2)+" "+b.toFixed(3));
 });
+MACKF(${JSON.stringify(SECRET)});
+${JSON.stringify(BODY_SIZES)}.forEach(function(n){
+  var s="";for(var i=0;i<n;i++)s+=String.fromCharCode(33+i%90);
+  out.push("FTAG "+n+" "+MAC(s));
+});
 var t=getTime();for(var i=0;i<1000;i++);out.push("LOOP "+((getTime()-t)*1000).toFixed(2));
 var n=0;t=getTime();while(n++<${PIN_LOOP}){D0.set();D0.reset();}var p=getTime()-t;
 n=0;t=getTime();while(n++<${PIN_LOOP});out.push("PIN "+(${PIN_LOOP}/(p-(getTime()-t))).toFixed(0));
@@ -92,7 +99,8 @@ print(out.join("\\n"));
     roundKeyJsVars: Number(/ARRAYS \S+ (\S+)/.exec(out)?.[1] ?? NaN),
     keyMs: Number(/KEY (\S+)/.exec(out)?.[1] ?? NaN),
     sizes: [...out.matchAll(/SIZE (\d+) (\S+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), macMs: Number(m[2]), crcMs: Number(m[3]) })),
-    tags: [...out.matchAll(/TAG (\d+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), interpreter: m[2], node: mac(body(Number(m[1]))) })),
+    tags: [...out.matchAll(/\bTAG (\d+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), interpreter: m[2], node: mac(body(Number(m[1]))) })),
+    flashTags: [...out.matchAll(/FTAG (\d+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), interpreter: m[2], node: mac(body(Number(m[1]))) })),
     emptyLoopMs: Number(/LOOP (\S+)/.exec(out)?.[1] ?? NaN),
     pinLoopPerS: Number(/PIN (\S+)/.exec(out)?.[1] ?? NaN),
     ...(vars ? {} : { output: out.slice(-2000) }),
