@@ -30,8 +30,8 @@ declare namespace E {
   function CRC32(data: string): number;
   /** A new Uint8Array of a string's bytes. */
   function toUint8Array(data: string): Uint8Array;
-  /** A string of the bytes of its arguments (a typed array: its bytes). */
-  function toString(...args: any[]): string;
+  /** A string of its argument: a string as it is, an ArrayBuffer's bytes, a character per element of a typed array or array (value & 255). */
+  function toString(data: any): string;
   /** An ArrayBuffer that references the string's bytes (of a Storage file: the flash itself, no copy). */
   function toArrayBuffer(s: string): ArrayBuffer;
   /** The sum of arr1[i] * arr2[(i + offset) % arr2.length] over arr1, in doubles (native). */
