@@ -11,6 +11,7 @@ import { drops } from "./core/gossip.ts";
 import { memberCount } from "./core/members.ts";
 import { Drop } from "./core/wire.ts";
 import { serve, start } from "./core/node.ts";
+import type { Ports } from "./core/env.ts";
 import { register, taskManager } from "./core/tasks.ts";
 import { newBoot } from "./platform/boot-number.ts";
 import { httpGet } from "./platform/http-client.ts";
@@ -31,13 +32,12 @@ const dgram = require("dgram");
 const tx = dgram.createSocket("udp4");
 const rx = dgram.createSocket("udp4");
 for (const e of errors) print(StorageFile.Config + ": " + e);
-start(
-  {
+const platform: Ports = {
     udp_: tx,
     hash_: E.CRC32,
-    words_: (s: string) => new Uint16Array(E.toUint8Array(s).buffer, 0, s.length >> 1),
+    // a view of the string at any byte offset, no copy (a length of 0 is "to the end": 2v29's typed array constructor)
+    words_: (s: string, from: number) => new Uint16Array(E.toArrayBuffer(s), from),
     dot_: E.convolve,
-    keep_: SPORE_LIMITS.macFlash ? keepInFlash : undefined,
     reboot_: E.reboot,
     save_: (key: string) => {
       const S = require("Storage");
@@ -53,7 +53,6 @@ start(
     change_: changeInterval,
     clear_: clearInterval,
     later_: setTimeout,
-    get_: SPORE_CAPS.details ? httpGet : undefined,
     heap_: () => chip().freeHeap,
     // after a garbage collection: uncollected garbage would look like memory in use
     jsvars_: () => process.memory().free,
@@ -68,9 +67,11 @@ start(
     uniform_: Math.random,
     // what the boot file answers (when there is one) and the dashboard capability's upload
     served_: () => (global.SBS ? "|" + Endpoint.Update + "|" + Endpoint.Restart : "") + (SPORE_CAPS.dashboard ? "|" + Endpoint.DashboardUpload : ""),
-  },
-  config,
-);
+};
+// the optional ports only where the board has them (a property set to undefined costs a JsVar for good)
+if (SPORE_LIMITS.macFlash) platform.keep_ = keepInFlash;
+if (SPORE_CAPS.details) platform.get_ = httpGet;
+start(platform, config);
 rx.on("message", receive);
 rx.bind(config.udp);
 serveHttp(config.http, serve);

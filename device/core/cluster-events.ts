@@ -3,12 +3,12 @@
 // and forwards it to Spread.Fanout random members, up to Spread.Hops hops,
 // so it reaches every live node even when the broadcast is lost somewhere;
 // duplicates are dropped by origin and id.
-import { selfId, str, HOST_PREFIX } from "./env.ts";
+import { b36, HOST_PREFIX, selfId, str } from "./env.ts";
 import { fire, isEventName } from "./events.ts";
 import { broadcast, drop, incarnation, send } from "./gossip.ts";
 import { pick } from "./helpers.ts";
 import { members } from "./members.ts";
-import { b36, Drop, isId, MessageType, n36, MALFORMED, Wire } from "./wire.ts";
+import { Drop, isId, MessageType, n36, MALFORMED, Wire } from "./wire.ts";
 
 /** How far a cluster event is forwarded, and to how many members each time; cluster events remembered (const enum: no JsVars). */
 const enum Spread {

@@ -16,14 +16,15 @@ let fetching = false;
  * What others keep of a node's status: the JSON of its resources after
  * freeHeap and chipId, then api, board, class and version, so a member's
  * entry is built by concatenation ("...,"chipId":1,' + tail), never parsed.
- * api is JSON.
+ * r is {sdkVersion, cpuFreqMHz, flashChipSize}, api JSON, b {board, class,
+ * version} (three parameters, not seven: each costs a JsVar for good).
  */
-function detailsOf(sdk: any, mhz: any, flash: any, api: string, board: any, cls: any, version: any): string {
-  return str({ sdkVersion: sdk, cpuFreqMHz: mhz, flashChipSize: flash }).substr(1) + ',"api":' + api + "," + str({ board: board, class: cls, version: version }).substr(1);
+function detailsOf(r: object, api: string, b: object): string {
+  return str(r).substr(1) + ',"api":' + api + "," + str(b).substr(1);
 }
 
 export function ownDetails(): string {
-  return detailsOf(ports.sdk_, ports.mhz_, ports.flash_, endpoints(coreApi()), SPORE_BOARD, SPORE_CLASS, SPORE_VERSION);
+  return detailsOf({ sdkVersion: ports.sdk_, cpuFreqMHz: ports.mhz_, flashChipSize: ports.flash_ }, endpoints(coreApi()), { board: SPORE_BOARD, class: SPORE_CLASS, version: SPORE_VERSION });
 }
 
 /** A member's own fields in /api/cluster/members (m undefined: this node), its resources left open for its details. */
@@ -67,7 +68,7 @@ export function fetchDetails(): void {
       let d: string | number = t;
       try {
         const s = err ? 0 : JSON.parse(body);
-        if (s) d = detailsOf(s.sdkVersion, s.cpuFreqMHz, s.flashChipSize, str(s.api || []), s.board, s.class, s.version);
+        if (s) d = detailsOf({ sdkVersion: s.sdkVersion, cpuFreqMHz: s.cpuFreqMHz, flashChipSize: s.flashChipSize }, str(s.api || []), { board: s.board, class: s.class, version: s.version });
         // more than a member's details take (about 500 characters) counts as a failed fetch: kept, it would hold JsVars
         if ((d as string).length > 640) d = t;
       } catch (e) {

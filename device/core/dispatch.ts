@@ -4,13 +4,13 @@
 // goes to the failure detector (probe.ts), an announce is answered, a
 // cluster event delivered (cluster-events.ts).
 import { clusterEvent } from "./cluster-events.ts";
-import { config, ports, random, selfId } from "./env.ts";
+import { b36, config, ports, random, selfId } from "./env.ts";
 import { drop, heard, incarnation, send, takeNews } from "./gossip.ts";
 import { isIp } from "./identity.ts";
 import { members } from "./members.ts";
 import { acked, relay } from "./probe.ts";
 import { Freshness, fresh } from "./replay.ts";
-import { b36, decode, Drop, MessageType, MALFORMED, n36 } from "./wire.ts";
+import { decode, Drop, MessageType, MALFORMED, n36 } from "./wire.ts";
 
 /** Answers to announces waiting for their moment. */
 let hellos = 0;

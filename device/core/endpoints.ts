@@ -29,5 +29,7 @@ export const enum EndpointPath {
 /** The core's own endpoints (node.ts answers each by name), in the api list in this order. */
 export function coreApi(): string {
   // joined at run time: a constant string would be written out at each call (terser inlines it), twice in the bundle
-  return [Endpoint.NodeStatus, Endpoint.Members, Endpoint.TaskStatus, Endpoint.Events, Endpoint.PublishEvent, Endpoint.Key].join("|") + (SPORE_CAPS.control ? "|" + Endpoint.TaskControl : "");
+  const a = [Endpoint.NodeStatus, Endpoint.Members, Endpoint.TaskStatus, Endpoint.Events, Endpoint.PublishEvent, Endpoint.Key];
+  if (SPORE_CAPS.control) a.push(Endpoint.TaskControl);
+  return a.join("|");
 }

@@ -32,8 +32,11 @@ export interface Ports {
   };
   /** CRC32 of a string (E.CRC32 on the chip): the details version. */
   hash_(s: string): number;
-  /** A string's bytes as 16-bit little-endian words (length >> 1 of them), and the sum of w[i] * k[offset + i] (E.toUint8Array, E.convolve): the MAC's universal hash (mac.ts). */
-  words_(s: string): any;
+  /**
+   * A string's bytes from `from` to its end as 16-bit little-endian words ((length - from) >> 1 of them; on the chip a view of the
+   * string, E.toArrayBuffer: no copy), and the sum of w[i] * k[offset + i] (E.convolve): the MAC's universal hash (mac.ts).
+   */
+  words_(s: string, from: number): any;
   dot_(w: any, k: Uint32Array, offset: number): number;
   /** Restarts the node (E.reboot). */
   reboot_(): void;
@@ -71,6 +74,11 @@ export interface Ports {
 
 /** A node's hostname is this and its id (a variable: the string in six places cost more bytes). */
 export const HOST_PREFIX: string = "esp_";
+
+/** n in base 36 (the wire format's numbers, the MAC's tag). */
+export function b36(n: number): string {
+  return n.toString(36);
+}
 
 /** JSON.stringify, used often enough to be worth its own short name. */
 export const str = JSON.stringify;

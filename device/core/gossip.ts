@@ -3,13 +3,13 @@
 // refuting suspicion of itself. SWIM's dissemination: every message
 // piggybacks the newest updates (piggyback.ts), and a live member that hears
 // it is suspected refutes it with a higher incarnation.
-import { config, now, ports, random, selfId } from "./env.ts";
+import { b36, config, now, ports, random, selfId } from "./env.ts";
 import { note } from "./events.ts";
 import { broadcastAddress } from "./identity.ts";
 import { addMember, memberCount, members, type Member } from "./members.ts";
-import { keyed } from "./mac.ts";
+import { filled, Mac } from "./mac.ts";
 import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
-import { b36, Drop, encode, MessageType, update, Wire } from "./wire.ts";
+import { Drop, encode, MessageType, update, Wire } from "./wire.ts";
 
 /** The incarnations a boot may use before the next boot's (a refutation takes one: see replay.ts); const enum: no JsVars. */
 export const enum Gossip {
@@ -81,7 +81,7 @@ export function drop(reason: string): void {
  */
 export function send(type: string, arg: string, to: string, extra?: string): void {
   const unsent = (ports.udp_.dSnd || "").length;
-  if (!ownIp || !keyed() || unsent > SPORE_LIMITS.unsentMax) return;
+  if (!ownIp || filled < Mac.All || unsent > SPORE_LIMITS.unsentMax) return;
   seq = (seq + 1) & 16777215;
   // 2^24 datagrams in one incarnation (weeks): the next ones go as a new incarnation, or its peers would take them for replays
   if (!seq) refute();

@@ -4,9 +4,9 @@
 // news reaches every node in O(log n) rounds while each node sends a bounded
 // number of datagrams whatever the cluster's size. Pure: it reads the
 // member table, and the caller gives this node's own news.
-import { now, selfId } from "./env.ts";
+import { b36, now, selfId } from "./env.ts";
 import { memberCount, members } from "./members.ts";
-import { b36 } from "./wire.ts";
+
 
 /** Ids with news, newest first, and how often each was sent. */
 export const newsQueue: string[] = [];

@@ -3,12 +3,12 @@
 // it asks up to Probe.Indirect other members to ping it too. No ack by the
 // end of the round: the member is suspected, and the suspicion is gossiped
 // (gossip.ts); members.ts turns a suspicion that lasts into INACTIVE and DEAD.
-import { now, random } from "./env.ts";
+import { b36, now, random } from "./env.ts";
 import { announce, send } from "./gossip.ts";
 import { pick } from "./helpers.ts";
 import { checkMembers, members } from "./members.ts";
 import { enqueue } from "./piggyback.ts";
-import { b36, MessageType, n36 } from "./wire.ts";
+import { MessageType, n36 } from "./wire.ts";
 
 /** Members asked to probe one that did not answer (const enum: no JsVars). */
 const enum Probe {

@@ -15,7 +15,7 @@
 // in between knows the secret its spore.json holds (add is kept in RAM only).
 import { error, json } from "./api.ts";
 import { config, ports } from "./env.ts";
-import { keyed, macFill, macKey, otherKey, swapKeys } from "./mac.ts";
+import { filled, Mac, macFill, macKey, otherKey } from "./mac.ts";
 import type { HttpResponse } from "./env.ts";
 
 /** The secret told with add, until use. */
@@ -25,18 +25,18 @@ let staged = "";
 export function rotate(f: Record<string, string> | null): HttpResponse {
   const phase = f && f.phase;
   const key = f && f.key;
-  if (!keyed()) return error(503, "busy: keys");
+  if (filled < Mac.All) return error(503, "busy: keys");
   if (phase === "add") {
     if (!key || key.length > 63 || key.indexOf("|") >= 0) return error(400, "key: 1-63, no |");
     staged = key;
     otherKey(1);
     macKey(key, ports.words_, ports.dot_);
     // derived, the new keys become the other ones: this node goes on sending under the old
-    const fill = () => (macFill() ? ports.later_(fill, 0, 0) : swapKeys());
+    const fill = () => (macFill() ? ports.later_(fill, 0, 0) : otherKey(2));
     fill();
   } else if (phase === "use") {
     if (!staged) return error(409, "add first");
-    swapKeys();
+    otherKey(2);
     ports.save_(staged);
     config.key = staged;
     staged = "";
@@ -44,6 +44,6 @@ export function rotate(f: Record<string, string> | null): HttpResponse {
     otherKey(0);
     // boards that keep the arrays in flash write the new ones there
     macFill(ports.keep_);
-  } else return error(400, "phase: add, use, drop");
+  } else return error(400, "phase: add|use|drop");
   return json(200, { phase: phase });
 }

@@ -32,6 +32,7 @@
 // members: their datagrams are counted (Drop.Version) and only tell a node on
 // trial that the network works (main.ts, README: Updates).
 
+import { b36 } from "./env.ts";
 import { isIp } from "./identity.ts";
 import { mac, macOk } from "./mac.ts";
 
@@ -109,11 +110,6 @@ export interface Message {
   arg_: string;
 }
 
-/** n in base 36. */
-export function b36(n: number): string {
-  return n.toString(36);
-}
-
 /** A base-36 natural number of at most 7 digits in canonical form, else -1. */
 export function n36(s: string): number {
   const n = parseInt(s, 36);
@@ -128,7 +124,7 @@ export function isId(s: string): boolean {
 /** Builds a datagram; head is "<type>|<id>|<inc>|<seq>|<dv>|<heap>|<ip>". */
 export function encode(cluster: string, head: string, updates: string, arg: string): string {
   const body = cluster + "|" + head + "|" + updates + "|" + arg;
-  return "S3|" + mac(body) + "|" + body;
+  return "S3|" + mac(body, 0) + "|" + body;
 }
 
 /**
@@ -149,8 +145,9 @@ export function decode(data: string, cluster: string, from: string): Message | s
   // esp8266 out of memory while a cluster boots
   for (const s of m.updates_) if (!update(s)) return MALFORMED;
   if (f[9] !== from) return Drop.Address;
-  const body = data.substr(f[1].length + 4);
-  return body.length > Wire.MaxBody || !macOk(body, f[1]) ? Drop.Check : m;
+  // the body is checked where it lies in the datagram (mac.ts: no copy of it)
+  const at = f[1].length + 4;
+  return data.length - at > Wire.MaxBody || !macOk(data, at, f[1]) ? Drop.Check : m;
 }
 
 /** One piggybacked update ("a<id>/<inc>/<ip>/<dv>" or "s<id>/<inc>/<age>"), null when malformed. */

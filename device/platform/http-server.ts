@@ -66,6 +66,9 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         if (state) body = "";
       });
       req.on("end", () => {
+        // the body is all there: its timer goes now, not with the connection (a timer holds about 10 JsVars
+        // while a long answer streams)
+        clearTimeout(slow);
         // memory counted again where the answer is made, at once: since the connection came, another request or
         // datagrams piling up unsent can have taken it (on the real interpreter, a node starved of CPU ran out here)
         if (state) return;

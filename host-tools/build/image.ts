@@ -57,8 +57,8 @@ export function configMaxBytes(board: Board): number {
 /** The boot number the firmware keeps (device/platform/boot-number.ts): a whole number, reserved up to 8 digits (a node restarting every 5 s takes 15 years to pass them). */
 export const BOOTS_FILE: string = StorageFile.Boots;
 export const BOOTS_MAX_BYTES = 8;
-/** The MAC's secret arrays (device/core/mac.ts): two of Mac.Words 32-bit numbers. */
-export const MAC_KEYS_BYTES = 2 * 125 * 4;
+/** The MAC's key (device/core/mac.ts): two arrays of Mac.Words 32-bit numbers and Speck's 27 round keys (Mac.Keys). */
+export const MAC_KEYS_BYTES = (2 * 125 + 27) * 4;
 
 /** The largest boot state file a board writes: {"g":99999,"a":"b","t":2,"m":<member table>,"ca":4294967295,"cb":4294967295}, without "cb" with one slot. */
 export function stateMaxBytes(board: Board): number {
@@ -84,7 +84,7 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
   rows.push({ file: CONFIG_FILE, bytes: footprint(configMaxBytes(board)), what: "configuration (largest)" });
   for (const f of STATE_FILES) rows.push({ file: f, bytes: footprint(stateMaxBytes(board)), what: "boot state copy" });
   rows.push({ file: BOOTS_FILE, bytes: footprint(BOOTS_MAX_BYTES), what: "boot number" });
-  if (board.node.macFlash) rows.push({ file: StorageFile.MacKeys, bytes: footprint(MAC_KEYS_BYTES), what: "the MAC's arrays" });
+  if (board.node.macFlash) rows.push({ file: StorageFile.MacKeys, bytes: footprint(MAC_KEYS_BYTES), what: "the MAC's key" });
   if (board.capabilities.dashboard) {
     rows.push({ file: DASHBOARD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard (budget)" });
     // while a new page is uploaded, until it is checked and copied over the old one

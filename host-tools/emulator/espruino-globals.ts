@@ -16,14 +16,34 @@ import type { ConsoleLock } from "./console.ts";
 import type { EspruinoRandom } from "./espruino-random.ts";
 import { createStorageModule, type StorageModuleHost } from "./espruino-storage.ts";
 import type { EspruinoTimers } from "./espruino-timers.ts";
-import { FLASH_BUFFERS } from "./jsvars.ts";
+import { STRING_BUFFERS } from "./jsvars.ts";
 import type { Wifi } from "./espruino-wifi.ts";
 import type { Rng } from "./rng.ts";
 import type { DeviceRuntime } from "./runtime.ts";
 import { bytesToString, type FlashStorage, toBytes } from "./storage.ts";
 
 // Espruino's language quirks, installed in each context before any code runs.
-const QUIRKS = `(function (later) {
+const QUIRKS = `(function (later, referencing) {
+  // Espruino's typed arrays view an ArrayBuffer from any byte offset, and a length of 0 (or none) is "to its end",
+  // rounded down (jswrap_typedarray_constructor); V8's need an aligned offset and a whole number of elements. An
+  // unaligned view is a copy here, counted as a view of what its buffer referenced (written to, it would not change
+  // the buffer as on the chip: the firmware only reads such views, the MAC's words of a received datagram)
+  ["Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array"].forEach(function (n) {
+    var T = globalThis[n], size = T.BYTES_PER_ELEMENT;
+    var V = class extends T {
+      constructor(a, off, len) {
+        if (Object.prototype.toString.call(a) !== "[object ArrayBuffer]") { super(a); return; }
+        off = off | 0;
+        len = len | 0 || Math.max(0, Math.floor((a.byteLength - off) / size));
+        if (off % size === 0) { super(a, off, len); return; }
+        super(len);
+        new Uint8Array(this.buffer).set(new Uint8Array(a, off, len * size));
+        referencing(a, this.buffer);
+      }
+    };
+    Object.defineProperty(V, "name", { value: n });
+    globalThis[n] = V;
+  });
   ["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Proxy", "Reflect", "FinalizationRegistry"].forEach(function (n) { delete globalThis[n]; });
   delete Array.from; delete Object.freeze; delete Number.isInteger; delete Math.trunc; delete Promise.prototype.finally;
   var stringify = JSON.stringify;
@@ -131,7 +151,10 @@ export interface EspruinoHost extends StorageModuleHost {
 export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<string, unknown> {
   const { rt, timers } = host;
   const board = rt.board;
-  vm.runInContext(QUIRKS, ctx)((fn: () => void) => rt.later(0, () => rt.invoke(fn)));
+  vm.runInContext(QUIRKS, ctx)(
+    (fn: () => void) => rt.later(0, () => rt.invoke(fn)),
+    (from: ArrayBufferLike, copy: ArrayBufferLike) => STRING_BUFFERS.has(from) && STRING_BUFFERS.add(copy),
+  );
   const epochMs = Date.UTC(2026, 0, 1);
   // Espruino's Date.now() is fractional
   vm.runInContext(DATE_SHIM, ctx)(() => epochMs + host.now() + host.noise() * 0.001);
@@ -150,10 +173,10 @@ export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<str
     // a new Uint8Array of the arguments' bytes (a string: one byte per character, as Espruino's strings are; a number: one byte); its own buffer, never Node's shared pool
     toUint8Array: (...args: unknown[]) => new Uint8Array(Buffer.concat(args.map((a) => (typeof a === "number" ? Buffer.from([a & 255]) : Buffer.from(toBytes(a)))))),
     convolve: convolve,
-    // a view of the string's bytes (the firmware makes them of Storage files, read from flash on the chip: jsvars.ts counts no data for them)
+    // the string's bytes (on the chip a reference to the string itself, not a copy: jsvars.ts counts no data for it)
     toArrayBuffer: (s: unknown) => {
       const b = new Uint8Array(Buffer.from(String(s), "latin1")).buffer;
-      FLASH_BUFFERS.add(b);
+      STRING_BUFFERS.add(b);
       return b;
     },
     getSizeOf: (v: unknown) => host.sizeOf(v),

@@ -11,10 +11,11 @@ import * as acorn from "acorn";
 
 /**
  * ArrayBuffers made by E.toArrayBuffer: on the chip one references its string
- * (jsvNewArrayBufferFromString), and the firmware makes them only of Storage
- * files, whose strings are flash (a JsVar each, no data blocks).
+ * (jsvNewArrayBufferFromString, in 2v29 never a copy), counted where the
+ * string is held: a Storage file's is flash (a JsVar, no data blocks), a
+ * datagram's is the datagram.
  */
-export const FLASH_BUFFERS = new WeakSet<ArrayBufferLike>();
+export const STRING_BUFFERS = new WeakSet<ArrayBufferLike>();
 
 /** JsVars the interpreter itself holds at boot, before any user code (root, modules, Wifi state). */
 export const BASE_JSVARS = 58; // measured: process.memory().usage after a trivial script, 2v29 Linux i386 build with 12-byte blocks
@@ -142,8 +143,8 @@ export class JsVarCounter {
       return;
     }
     if (ArrayBuffer.isView(o)) {
-      // a view of a Storage file (E.toArrayBuffer of what Storage.read gave) reads flash: its data costs no JsVars
-      this.blocks += 3 + (FLASH_BUFFERS.has((o as ArrayBufferView).buffer) ? 0 : Math.ceil((o as ArrayBufferView).byteLength / this.model.flatBlockBytes));
+      // a view of a string (E.toArrayBuffer: a Storage file's, read from flash, or a datagram's) holds no data of its own
+      this.blocks += 3 + (STRING_BUFFERS.has((o as ArrayBufferView).buffer) ? 0 : Math.ceil((o as ArrayBufferView).byteLength / this.model.flatBlockBytes));
       return;
     }
     if (Array.isArray(o)) {

@@ -1,5 +1,5 @@
-// The datagram MAC (device/core/mac.ts) off the chip: E.toUint8Array's
-// 16-bit view and E.convolve as Node computes them, for the emulator's
+// The datagram MAC (device/core/mac.ts) off the chip: the 16-bit view of
+// E.toArrayBuffer and E.convolve as Node computes them, for the emulator's
 // Espruino globals, the tools that sign datagrams and the tests that forge
 // them.
 import { macFill, macKey } from "../../device/core/mac.ts";
@@ -14,9 +14,10 @@ export function convolve(a: ArrayLike<number>, b: ArrayLike<number>, offset: num
   return v;
 }
 
-/** A string's bytes (one per character, as Espruino's strings hold them) as 16-bit little-endian words. */
-export function words(s: string): Uint16Array {
-  return new Uint16Array(new Uint8Array(Buffer.from(s, "latin1")).buffer, 0, s.length >> 1);
+/** A string's bytes from `from` to its end (one per character, as Espruino's strings hold them) as 16-bit little-endian words. */
+export function words(s: string, from: number): Uint16Array {
+  const n = (s.length - from) >> 1;
+  return new Uint16Array(new Uint8Array(Buffer.from(s.substr(from, 2 * n), "latin1")).buffer, 0, n);
 }
 
 let keyed: string | undefined;

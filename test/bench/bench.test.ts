@@ -83,7 +83,7 @@ test("every part runs and the table says what Spore claims against SPORE's schem
     [["esp01", "RAM"], ["esp8266", "flash"], ["esp32", "flash"]],
   );
   for (const b of mac) {
-    assert.ok(b.moduleBytes > 0 && b.roundKeyJsVars > 0, `${b.board}: ${JSON.stringify(b)}`);
+    assert.ok(b.moduleBytes > 0, `${b.board}: ${JSON.stringify(b)}`);
     assert.ok(b.arraysIn === "RAM" ? b.arraysJsVars > 50 && b.storageBytes === 0 && b.flashKeepingBytes === 0 : b.arraysJsVars < 10 && b.storageBytes > 1000 && b.flashKeepingBytes > 0, `${b.board}: ${JSON.stringify(b)}`);
   }
   // the real interpreter's times where ESPRUINO_BIN is set, else a note that they were skipped

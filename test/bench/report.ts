@@ -71,9 +71,9 @@ export function markdown(r: Results): string {
   }
   if (r.mac) {
     const m = r.mac;
-    L.push("## The datagram MAC's cost per board", "", "Bytes: the MAC module with its platform glue, pretokenised (as `test/real/probes/mac-entry.ts` carries it), plus, on boards that keep its arrays in flash, the code that does (the bundle with it less the bundle without). JsVars: what its keys hold at idle in the emulator (the hash's arrays, in RAM or a view of `spore.k` in flash, and Speck's round keys).", "");
-    L.push("| board | bundle bytes (module + flash keeping) | arrays | JsVars, arrays | JsVars, round keys | Storage bytes (`spore.k`) |", "|---|---:|---|---:|---:|---:|");
-    for (const b of m.boards) L.push(`| ${b.board} | ${b.moduleBytes + b.flashKeepingBytes} (${b.moduleBytes} + ${b.flashKeepingBytes}) | ${b.arraysIn} | ${b.arraysJsVars} | ${b.roundKeyJsVars} | ${b.storageBytes} |`);
+    L.push("## The datagram MAC's cost per board", "", "Bytes: the MAC module with its platform glue, pretokenised (as `test/real/probes/mac-entry.ts` carries it), plus, on boards that keep its arrays in flash, the code that does (the bundle with it less the bundle without). JsVars: what its key holds at idle in the emulator (the hash's arrays and Speck's round keys, one array in RAM or a view of `spore.k` in flash).", "");
+    L.push("| board | bundle bytes (module + flash keeping) | key in | JsVars, key | Storage bytes (`spore.k`) |", "|---|---:|---|---:|---:|");
+    for (const b of m.boards) L.push(`| ${b.board} | ${b.moduleBytes + b.flashKeepingBytes} (${b.moduleBytes} + ${b.flashKeepingBytes}) | ${b.arraysIn} | ${b.arraysJsVars} | ${b.storageBytes} |`);
     L.push("");
     const real = m.boards.filter((b) => b.real);
     if (!real.length) L.push(`Time per datagram: not measured (${m.skipped}).`, "");

@@ -17,6 +17,13 @@ language("E.toString gives a character per element of a typed array (value & 255
   assert.equal(b.out(), ["2 44 8 120 ABx"]);
 });
 
+language("a typed array views an ArrayBuffer from any byte offset, a length of 0 or none meaning to its end, as 2v29 does", () => {
+  // the same line on 2v29 for Linux printed "2 25442 25956 2 25185 25699 1 1701077858" (V8 throws for an odd offset)
+  const b = run(`var b = E.toArrayBuffer("abcde"), u = new Uint16Array(b, 1), w = new Uint16Array(b, 0, 0), x = new Uint32Array(b, 1);
+    print(u.length, u[0], u[1], w.length, w[0], w[1], x.length, x[0]);`);
+  assert.equal(b.out(), ["2 25442 25956 2 25185 25699 1 1701077858"]);
+});
+
 language("JSON.stringify ignores a replacer", () => {
   const b = run(`print(JSON.stringify({a:1}, function(k, v){ return 2; }), JSON.stringify({a:1,b:2}, ["a"]));`);
   assert.equal(b.out(), ['{"a":1} {"a":1,"b":2}']);

@@ -16,8 +16,8 @@ if (!espruinoCommand()) console.log(`test/real/mac: skipped, ${ESPRUINO_ENV} is 
 else
   test("tags agree with Node's for bodies of 64 to 250 bytes, arrays in RAM and in flash", async () => {
     const m = (await macCost(loadBoard("esp8266"), 1))!;
-    assert.ok(m.tags.length === 4 && m.flashTags.length === 4, JSON.stringify(m).slice(0, 2000));
-    for (const t of [...m.tags, ...m.flashTags]) assert.is(t.interpreter, t.node, `${t.bytes} bytes`);
+    assert.ok(m.tags.length === 4 && m.flashTags.length === 4 && m.offsetTags.length === 8, JSON.stringify(m).slice(0, 2000));
+    for (const t of [...m.tags, ...m.flashTags, ...m.offsetTags]) assert.is(t.interpreter, t.node, `${t.bytes} bytes`);
   });
 
 test.run();

@@ -25,10 +25,9 @@ export interface MacBoardResult {
   moduleBytes: number;
   /** The firmware bundle with the arrays kept in flash (main.ts keepInFlash) less the same without: 0 where they stay in RAM. */
   flashKeepingBytes: number;
-  /** JsVars its keys hold at idle in the emulator: the hash's arrays (in RAM or a view of flash) and Speck's round keys. */
+  /** JsVars its key holds at idle in the emulator: the hash's arrays and Speck's round keys, one Uint32Array (in RAM or a view of flash). */
   arraysJsVars: number;
   arraysIn: "RAM" | "flash";
-  roundKeyJsVars: number;
   /** Bytes of Storage the arrays take (spore.k with its header; 0 when in RAM). */
   storageBytes: number;
   /** On the real interpreter (ESPRUINO_BIN), the boards it stands in for. */
@@ -45,7 +44,7 @@ export interface MacResult {
   pageLoopPerS: number;
 }
 
-/** The emulator's JsVars for the MAC's arrays and round keys (Speck64/128's 27) on a node: found among the firmware's globals by type and length. */
+/** The emulator's JsVars for the MAC's key (the arrays and Speck64/128's 27 round keys) on a node: found among the firmware's globals by type and length. */
 function keyJsVars(board: string, seed: number) {
   const c = new Cluster({ seed, boards: [board] });
   // the arrays are derived a part per pass of the idle loop after boot
@@ -53,17 +52,16 @@ function keyJsVars(board: string, seed: number) {
   const d = c.devices[0];
   const sizes = JSON.parse(
     d.eval(`(function () {
-  var a = -1, k = -1;
+  var a = -1;
   for (var n in global) {
     var v = global[n];
-    if (v instanceof Uint32Array && v.length == ${2 * Mac.Words}) a = E.getSizeOf(v);
-    if (v instanceof Int32Array && v.length == 27) k = E.getSizeOf(v);
+    if (v instanceof Uint32Array && v.length == ${Mac.Keys}) a = E.getSizeOf(v);
   }
-  return JSON.stringify([a, k]);
+  return JSON.stringify(a);
 })()`) as string,
-  ) as [number, number];
+  ) as number;
   const file = d.storage.read(StorageFile.MacKeys);
-  return { arraysJsVars: sizes[0], roundKeyJsVars: sizes[1], storageBytes: file === undefined ? 0 : file.length + STORAGE_HEADER };
+  return { arraysJsVars: sizes, storageBytes: file === undefined ? 0 : file.length + STORAGE_HEADER };
 }
 
 export async function macCosts(plan: Plan, seed: number, log: (s: string) => void): Promise<MacResult> {
@@ -74,11 +72,11 @@ export async function macCosts(plan: Plan, seed: number, log: (s: string) => voi
     const withFlash = board.node.macFlash ? (await bundleBoard(board, { write: false })).bytes - (await bundleBoard({ ...board, node: { ...board.node, macFlash: 0 } }, { write: false })).bytes : 0;
     const keys = keyJsVars(name, seed);
     const r: MacBoardResult = { board: name, moduleBytes: module.bytes, flashKeepingBytes: withFlash, ...keys, arraysIn: board.node.macFlash ? "flash" : "RAM" };
-    log(`  MAC on ${name}: ${r.moduleBytes} + ${r.flashKeepingBytes} bytes of bundle; keys ${r.arraysJsVars} JsVars (arrays, ${r.arraysIn}${r.storageBytes ? `, ${r.storageBytes} B of Storage` : ""}) + ${r.roundKeyJsVars} (round keys)`);
+    log(`  MAC on ${name}: ${r.moduleBytes} + ${r.flashKeepingBytes} bytes of bundle; keys ${r.arraysJsVars} JsVars (arrays and round keys, ${r.arraysIn}${r.storageBytes ? `, ${r.storageBytes} B of Storage` : ""})`);
     if (REAL.includes(name)) {
       out.load ??= loadavg();
       r.real = await macCost(board, plan.macRuns);
-      if (r.real) log(`    real interpreter: ${r.real.sizes.map((s) => `${s.bytes} B ${s.macMs} ms`).join(", ")}; keys ${r.real.keyMs} ms, ${r.real.arraysJsVars} + ${r.real.roundKeyJsVars} JsVars with the arrays in RAM; empty loop ${r.real.emptyLoopMs} ms per 1,000; pin loop ${r.real.pinLoopPerS}/s`);
+      if (r.real) log(`    real interpreter: ${r.real.sizes.map((s) => `${s.bytes} B ${s.macMs} ms`).join(", ")}; keys ${r.real.keyMs} ms, ${r.real.arraysJsVars} JsVars with the key in RAM; empty loop ${r.real.emptyLoopMs} ms per 1,000; pin loop ${r.real.pinLoopPerS}/s`);
     }
     out.boards.push(r);
   }

@@ -31,9 +31,8 @@ export interface MacCost {
   /** JsVars its definitions hold once loaded, and all that deriving its keys left in use. */
   codeJsVars: number;
   keyJsVars: number;
-  /** E.getSizeOf of the hash's arrays (in RAM here) and of Speck's 27 round keys. */
+  /** E.getSizeOf of the key: the hash's arrays and Speck's 27 round keys (in RAM here). */
   arraysJsVars: number;
-  roundKeyJsVars: number;
   keyMs: number;
   /** ms per body on the interpreter: the MAC and E.CRC32. */
   sizes: { bytes: number; macMs: number; crcMs: number }[];
@@ -41,6 +40,8 @@ export interface MacCost {
   tags: { bytes: number; interpreter: string; node: string }[];
   /** the same with the arrays kept in Storage and read from flash (esp8266, esp32) */
   flashTags: { bytes: number; interpreter: string; node: string }[];
+  /** the same body at the end of a datagram, from an even and an odd byte offset (a view of the string, as a node checks what it receives) */
+  offsetTags: { bytes: number; interpreter: string; node: string }[];
   /** ms of `for(var i=0;i<1000;i++);`. */
   emptyLoopMs: number;
   /** Iterations per second of the pin toggle (D0.set();D0.reset();), the counter's own time taken out. */
@@ -67,19 +68,20 @@ var m1=process.memory().usage;
 var T0=getTime();MACK(${JSON.stringify(SECRET)});var T1=(getTime()-T0)*1000;
 var m2=process.memory().usage;
 var out=["JSVARS "+(m1-m0)+" "+(m2-m1),"KEY "+T1.toFixed(1)];
-var KK,VV,QQ=[-1,-1];for(KK in global){VV=global[KK];if(VV instanceof Uint32Array&&VV.length==${2 * Mac.Words})QQ[0]=E.getSizeOf(VV);if(VV instanceof Int32Array&&VV.length==27)QQ[1]=E.getSizeOf(VV);}
-out.push("ARRAYS "+QQ.join(" "));
+var KK,VV,QQ=-1;for(KK in global){VV=global[KK];if(VV instanceof Uint32Array&&VV.length==${Mac.Keys})QQ=E.getSizeOf(VV);}
+out.push("ARRAYS "+QQ);
 ${JSON.stringify(BODY_SIZES)}.forEach(function(n){
   var s="";for(var i=0;i<n;i++)s+=String.fromCharCode(33+i%90);
-  out.push("TAG "+n+" "+MAC(s));
-  var t=getTime();for(var i=0;i<${runs};i++)MAC(s);var a=(getTime()-t)*1000/${runs};
+  out.push("TAG "+n+" "+MAC(s,0));
+  out.push("OTAG "+n+" "+MAC("S3|x.yz|"+s,8)+" "+MAC("S3|x.y|"+s,7));
+  var t=getTime();for(var i=0;i<${runs};i++)MAC(s,0);var a=(getTime()-t)*1000/${runs};
   t=getTime();for(var i=0;i<${runs};i++)E.CRC32(s);var b=(getTime()-t)*1000/${runs};
   out.push("SIZE "+n+" "+a.toFixed(2)+" "+b.toFixed(3));
 });
 MACKF(${JSON.stringify(SECRET)});
 ${JSON.stringify(BODY_SIZES)}.forEach(function(n){
   var s="";for(var i=0;i<n;i++)s+=String.fromCharCode(33+i%90);
-  out.push("FTAG "+n+" "+MAC(s));
+  out.push("FTAG "+n+" "+MAC(s,0));
 });
 var t=getTime();for(var i=0;i<1000;i++);out.push("LOOP "+((getTime()-t)*1000).toFixed(2));
 var n=0;t=getTime();while(n++<${PIN_LOOP}){D0.set();D0.reset();}var p=getTime()-t;
@@ -96,11 +98,11 @@ print(out.join("\\n"));
     codeJsVars: Number(vars?.[1] ?? NaN),
     keyJsVars: Number(vars?.[2] ?? NaN),
     arraysJsVars: Number(/ARRAYS (\S+)/.exec(out)?.[1] ?? NaN),
-    roundKeyJsVars: Number(/ARRAYS \S+ (\S+)/.exec(out)?.[1] ?? NaN),
     keyMs: Number(/KEY (\S+)/.exec(out)?.[1] ?? NaN),
     sizes: [...out.matchAll(/SIZE (\d+) (\S+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), macMs: Number(m[2]), crcMs: Number(m[3]) })),
-    tags: [...out.matchAll(/\bTAG (\d+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), interpreter: m[2], node: mac(body(Number(m[1]))) })),
-    flashTags: [...out.matchAll(/FTAG (\d+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), interpreter: m[2], node: mac(body(Number(m[1]))) })),
+    tags: [...out.matchAll(/\bTAG (\d+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), interpreter: m[2], node: mac(body(Number(m[1])), 0) })),
+    flashTags: [...out.matchAll(/FTAG (\d+) (\S+)/g)].map((m) => ({ bytes: Number(m[1]), interpreter: m[2], node: mac(body(Number(m[1])), 0) })),
+    offsetTags: [...out.matchAll(/OTAG (\d+) (\S+) (\S+)/g)].flatMap((m) => [2, 3].map((i) => ({ bytes: Number(m[1]), interpreter: m[i], node: mac(body(Number(m[1])), 0) }))),
     emptyLoopMs: Number(/LOOP (\S+)/.exec(out)?.[1] ?? NaN),
     pinLoopPerS: Number(/PIN (\S+)/.exec(out)?.[1] ?? NaN),
     ...(vars ? {} : { output: out.slice(-2000) }),

@@ -20,9 +20,10 @@ bytes for the MAC and for E.CRC32, and the loops to scale the times by.`,
 );
 
 const m = (await macCost(loadBoard(String(o.board)), Number(o.runs)))!;
-console.log(`the MAC in the bundle: ${m.bytes} bytes pretokenised (the probe's entry included, a few bytes); its definitions hold ${m.codeJsVars} JsVars once loaded, deriving its keys leaves ${m.keyJsVars} more in use, of which its arrays (in RAM here) ${m.arraysJsVars} and its round keys ${m.roundKeyJsVars}`);
+console.log(`the MAC in the bundle: ${m.bytes} bytes pretokenised (the probe's entry included, a few bytes); its definitions hold ${m.codeJsVars} JsVars once loaded, deriving its keys leaves ${m.keyJsVars} more in use, of which its key (the arrays and the round keys, in RAM here) ${m.arraysJsVars}`);
 console.log(`deriving the keys from the secret: ${m.keyMs} ms, once per boot`);
 for (const t of m.tags) console.log(`tag of ${t.bytes} bytes: ${t.interpreter} on the interpreter, ${t.node} in Node: ${t.interpreter === t.node ? "the same" : "DIFFERENT"}`);
+for (const t of m.offsetTags) console.log(`tag of ${t.bytes} bytes at the end of a datagram (a view from a byte offset): ${t.interpreter} on the interpreter, ${t.node} in Node: ${t.interpreter === t.node ? "the same" : "DIFFERENT"}`);
 for (const t of m.flashTags) console.log(`tag of ${t.bytes} bytes, arrays in flash: ${t.interpreter} on the interpreter, ${t.node} in Node: ${t.interpreter === t.node ? "the same" : "DIFFERENT"}`);
 console.log("body bytes   MAC ms   E.CRC32 ms   (Linux build under qemu: compare, do not read as chip time)");
 for (const s of m.sizes) console.log(`${String(s.bytes).padStart(10)}   ${s.macMs.toFixed(2).padStart(6)}   ${s.crcMs.toFixed(3).padStart(10)}`);

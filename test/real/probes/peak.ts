@@ -23,10 +23,15 @@ out shows by how much.`,
     broker: { help: "an MQTT broker on the LAN, telemetry every 5 s (esp8266)" },
     gc: { help: "collect garbage at each sample (process.memory()): the live JsVars, at a cost in CPU" },
     poll: { value: true, int: { min: 0, max: 60000 }, help: "ms between rounds of GET /api/node/status to every node (default 500, as the probes poll for convergence; 0: none)", default: "500" },
+    low: { value: true, int: { min: 0, max: 1000 }, help: "print at the node's console (LOW lines, at most one a second) what holds memory when fewer than this many JsVars are free after a collection: timers and their JsVars, HTTP server and client connections and theirs, bytes unsent, bytes received not yet read (default 0: never)", default: "0" },
   },
 );
 
-const SAMPLER = `var SPK={u:0,t:0,sc:0,cc:0,n:0,q:0,mq:0};setInterval(function(){var m=process.memory(${o.gc ? "" : "false"}),h=global["\\xFF"],q=0;(h.HttpCC||[]).forEach(function(c){q+=(c.dSnd||"").length});SPK.n++;if(q>SPK.mq)SPK.mq=q;if(m.usage>SPK.u){SPK.u=m.usage;SPK.q=q;SPK.t=Math.round(getTime());SPK.sc=h.HttpSC?h.HttpSC.length:0;SPK.cc=h.HttpCC?h.HttpCC.length:0;}},50);`;
+const SAMPLER = `var SPK={u:0,t:0,sc:0,cc:0,n:0,q:0,mq:0};setInterval(function(){var m=process.memory(${o.gc ? "" : "false"}),h=global["\\xFF"],q=0;(h.HttpCC||[]).forEach(function(c){q+=(c.dSnd||"").length});SPK.n++;if(q>SPK.mq)SPK.mq=q;if(m.usage>SPK.u){SPK.u=m.usage;SPK.q=q;SPK.t=Math.round(getTime());SPK.sc=h.HttpSC?h.HttpSC.length:0;SPK.cc=h.HttpCC?h.HttpCC.length:0;}${
+  Number(o.low)
+    ? `if(m.free<${Number(o.low)}&&getTime()-(SPK.lt||0)>1){m=process.memory();if(m.free<${Number(o.low)}){SPK.lt=getTime();var r=0,tn=0;for(var k in h.timers)tn++;(h.HttpSC||[]).forEach(function(c){r+=(c.dRcv||"").length});print("LOW free "+m.free+" timers "+tn+"/"+E.getSizeOf(h.timers)+" SC "+(h.HttpSC||[]).length+"/"+E.getSizeOf(h.HttpSC||[])+" CC "+(h.HttpCC||[]).length+"/"+E.getSizeOf(h.HttpCC||[])+" unsent "+q+" rcv "+r)}}`
+    : ""
+}},50);`;
 // each datagram's handling: JsVars taken from before it to after it (garbage included: no collection in between)
 const HOOK = `var _dg=require("dgram"),_cs=_dg.createSocket;SPK.d=0;SPK.h=0;_dg.createSocket=function(t){var s=_cs(t),_on=s.on;s.on=function(e,f){return _on.call(s,e,e=="message"?function(a,b){var u0=process.memory(false).usage;f(a,b);var u=process.memory(false).usage;if(u-u0>SPK.d)SPK.d=u-u0;if(u>SPK.h)SPK.h=u}:f)};return s};`;
 
