@@ -33,40 +33,40 @@ const tx = dgram.createSocket("udp4");
 const rx = dgram.createSocket("udp4");
 for (const e of errors) print(StorageFile.Config + ": " + e);
 const platform: Ports = {
-    udp_: tx,
-    hash_: E.CRC32,
-    // a view of the string at any byte offset, no copy (a length of 0 is "to the end": 2v29's typed array constructor)
-    words_: (s: string, from: number) => new Uint16Array(E.toArrayBuffer(s), from),
-    dot_: E.convolve,
-    reboot_: E.reboot,
-    save_: (key: string) => {
-      const S = require("Storage");
-      const c: any = S.readJSON(StorageFile.Config, true) || {};
-      c.key = key;
-      S.writeJSON(StorageFile.Config, c);
-      // the console's password is the secret's first 20 characters (the boot file sets it at boot): the new one's from now
-      if (SPORE_TELNET) E.setPassword(key.substr(0, 20));
-    },
-    now_: () => getTime() * 1000,
-    log_: print,
-    every_: setInterval,
-    change_: changeInterval,
-    clear_: clearInterval,
-    later_: setTimeout,
-    heap_: () => chip().freeHeap,
-    // after a garbage collection: uncollected garbage would look like memory in use
-    jsvars_: () => process.memory().free,
-    mac_: getSerial(),
-    sdk_: chip().sdkVersion,
-    // the ESP8266 reports its clock and flash; the ESP32's are the board file's
-    mhz_: SPORE_CHIP === "ESP32" ? SPORE_CPU_MHZ : chip().cpuFrequency,
-    flash_: SPORE_CHIP === "ESP32" ? SPORE_FLASH_BYTES : chip().flashKB * 1024,
-    boot_: global.SBS,
-    // counts this boot and seeds Math.random before the core draws from it
-    boots_: newBoot(),
-    uniform_: Math.random,
-    // what the boot file answers (when there is one) and the dashboard capability's upload
-    served_: () => (global.SBS ? "|" + Endpoint.Update + "|" + Endpoint.Restart : "") + (SPORE_CAPS.dashboard ? "|" + Endpoint.DashboardUpload : ""),
+  udp_: tx,
+  hash_: E.CRC32,
+  // a view of the string at any byte offset, no copy (a length of 0 is "to the end": 2v29's typed array constructor)
+  words_: (s: string, from: number) => new Uint16Array(E.toArrayBuffer(s), from),
+  dot_: E.convolve,
+  reboot_: E.reboot,
+  save_: (key: string) => {
+    const S = require("Storage");
+    const c: any = S.readJSON(StorageFile.Config, true) || {};
+    c.key = key;
+    S.writeJSON(StorageFile.Config, c);
+    // the console's password is the secret's first 20 characters (the boot file sets it at boot): the new one's from now
+    if (SPORE_TELNET) E.setPassword(key.substr(0, 20));
+  },
+  now_: () => getTime() * 1000,
+  log_: print,
+  every_: setInterval,
+  change_: changeInterval,
+  clear_: clearInterval,
+  later_: setTimeout,
+  heap_: () => chip().freeHeap,
+  // after a garbage collection: uncollected garbage would look like memory in use
+  jsvars_: () => process.memory().free,
+  mac_: getSerial(),
+  sdk_: chip().sdkVersion,
+  // the ESP8266 reports its clock and flash; the ESP32's are the board file's
+  mhz_: SPORE_CHIP === "ESP32" ? SPORE_CPU_MHZ : chip().cpuFrequency,
+  flash_: SPORE_CHIP === "ESP32" ? SPORE_FLASH_BYTES : chip().flashKB * 1024,
+  boot_: global.SBS,
+  // counts this boot and seeds Math.random before the core draws from it
+  boots_: newBoot(),
+  uniform_: Math.random,
+  // what the boot file answers (when there is one) and the dashboard capability's upload
+  served_: () => (global.SBS ? "|" + Endpoint.Update + "|" + Endpoint.Restart : "") + (SPORE_CAPS.dashboard ? "|" + Endpoint.DashboardUpload : ""),
 };
 // the optional ports only where the board has them (a property set to undefined costs a JsVar for good)
 if (SPORE_LIMITS.macFlash) platform.keep_ = keepInFlash;

@@ -34,11 +34,11 @@ export const enum Mac {
   /** 16-bit words in the longest body a datagram may have (Wire.MaxBody bytes), per array */
   Words = 125,
   /** both arrays' numbers: the keys are derived once filled reaches it; Speck's round keys follow them */
-  All = 250,
+  All = Words * 2,
   /** Speck64/128's rounds */
   Rounds = 27,
   /** the key's numbers: the arrays' and the round keys */
-  Keys = 277,
+  Keys = All + Rounds,
   /** the arrays' numbers are below 2^29 */
   Mask = 0x1fffffff,
   /** array numbers derived per macFill() call (a chip's watchdog must not see one long run) */

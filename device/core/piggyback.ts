@@ -7,7 +7,6 @@
 import { b36, now, selfId } from "./env.ts";
 import { memberCount, members } from "./members.ts";
 
-
 /** Ids with news, newest first, and how often each was sent. */
 export const newsQueue: string[] = [];
 const timesSent: Record<string, number> = {};
