@@ -9,7 +9,7 @@ import { broadcastAddress } from "./identity.ts";
 import { addMember, memberCount, members, type Member } from "./members.ts";
 import { filled, Mac } from "./mac.ts";
 import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
-import { Drop, encode, MessageType, update, Wire } from "./wire.ts";
+import { Drop, encode, MALFORMED, MessageType, news, update, Wire } from "./wire.ts";
 
 /** The incarnations a boot may use before the next boot's (a refutation takes one: see replay.ts); const enum: no JsVars. */
 export const enum Gossip {
@@ -135,13 +135,17 @@ export function heard(id: string, inc: number, address: string, details: number,
 }
 
 /**
- * A datagram's piggybacked updates (each checked by decode()), taken one at a
- * time: news of this node being suspected is refuted with a higher
- * incarnation; news of others is evidence they are alive, or suspicion.
+ * A datagram's piggybacked updates, taken one at a time (a malformed one is
+ * skipped and counted): news of this node being suspected is refuted with a
+ * higher incarnation; news of others is evidence they are alive, or suspicion.
  */
-export function takeNews(updates: string[]): void {
-  for (const s of updates) {
-    const u = update(s)!;
+export function takeNews(updates: string): void {
+  for (const s of news(updates)) {
+    const u = update(s);
+    if (!u) {
+      drop(MALFORMED);
+      continue;
+    }
     const x = members[u.id_];
     const inc = u.incarnation_;
     if (u.id_ === selfId) {

@@ -23,7 +23,7 @@ export type CapabilityName = keyof Capabilities;
 export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: string[] }> = {
   mqtt: { summary: "MQTT client: status, telemetry, events, commands, Home Assistant discovery", modules: ["device/platform/mqtt.ts", "device/core/mqtt.ts", "device/core/telemetry.ts"] },
   dashboard: { summary: "browser dashboard at GET / and its upload (POST /api/node/dashboard)", modules: ["device/platform/dashboard.ts"] },
-  stream: { summary: "node status and member list streamed a piece at a time (fewer JsVars at their peak)", modules: ["device/core/stream.ts"] },
+  stream: { summary: "node status and member list streamed a piece at a time, and GETs answered as their headers come (fewer JsVars at their peak and per open request)", modules: ["device/core/stream.ts", "device/platform/http-server.ts (GETs)"] },
   details: { summary: "fetches each member's details (chip, api list, board, class, version) from it and lists them with the member", modules: ["device/core/details.ts (fetchDetails)", "device/platform/http-client.ts"] },
   control: { summary: "tasks controlled and inspected by hand: POST /api/tasks/control and spore.tasks.printTaskStatus()", modules: ["device/core/node.ts (the endpoint)", "device/core/tasks.ts (control, printTaskStatus)"] },
   relay: { summary: "probes a member for a node that asks (ping requests) and forwards the cluster events it receives", modules: ["device/core/dispatch.ts (ping requests)", "device/core/cluster-events.ts (forwarding)"] },

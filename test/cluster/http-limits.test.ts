@@ -113,3 +113,22 @@ test("a body over the board's limit gets 413 before it is read; one of exactly t
 });
 
 test.run();
+
+test("with the stream capability a GET is answered as its headers come, a body it carries is not waited for, and each answered GET gives its place back", () => {
+  for (const board of BOARDS) {
+    const { c, d, limits } = node(board);
+    const stream = loadBoard(board).capabilities.stream;
+    let got = "";
+    c.lan.connect(c.lan.gateway(), d.ip, 80, (err, s) => {
+      assert.ok(s, `${board}: ${err}`);
+      s!.onData = (x) => void (got += x);
+      // a declared body that never comes
+      s!.write("GET /api/node/status HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
+    });
+    c.runFor(1000);
+    if (stream) assert.match(got, /^HTTP\/1\.1 200 /, `${board}: answered without its body`);
+    else assert.is(got, "", `${board}: waits for the body`);
+    // more GETs than the board serves at once, one after another: each gives its place back when answered
+    for (let i = 0; i < limits.conns + 2; i++) assert.is(c.http(d, "GET", "/api/node/status").status, 200, `${board}: GET ${i + 1}`);
+  }
+});

@@ -2,7 +2,7 @@
 // crafted datagrams on the LAN, and what the node sends back.
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import { update, type Message } from "../../device/core/wire.ts";
+import { news, update, type Message } from "../../device/core/wire.ts";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { datagram, readDatagram } from "../../host-tools/lib/mac.ts";
 import { api } from "./helpers.ts";
@@ -80,7 +80,7 @@ node("a node that hears it is suspected refutes with a higher incarnation, gossi
   t.send("000001", "P", 2, "", "1");
   const ack = t.heard.filter((m) => m.type_ === "K").pop()!;
   assert.is(ack.incarnation_, first + 1);
-  assert.ok(ack.updates_.map(update).some((u) => u!.id_ === id && u!.kind_ === "a" && u!.incarnation_ === first + 1), JSON.stringify(ack.updates_));
+  assert.ok(news(ack.updates_).map(update).some((u) => u!.id_ === id && u!.kind_ === "a" && u!.incarnation_ === first + 1), JSON.stringify(ack.updates_));
 });
 
 node("gossip adds members up to the board's table limit and counts the rest", () => {
