@@ -112,8 +112,6 @@ test("a body over the board's limit gets 413 before it is read; one of exactly t
   }
 });
 
-test.run();
-
 test("with the stream capability a GET is answered as its headers come, a body it carries is not waited for, and each answered GET gives its place back", () => {
   for (const board of BOARDS) {
     const { c, d, limits } = node(board);
@@ -132,3 +130,5 @@ test("with the stream capability a GET is answered as its headers come, a body i
     for (let i = 0; i < limits.conns + 2; i++) assert.is(c.http(d, "GET", "/api/node/status").status, 200, `${board}: GET ${i + 1}`);
   }
 });
+
+test.run();
