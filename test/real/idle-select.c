@@ -7,8 +7,12 @@
  * CPU core. Nine nodes on two cores then run at a fraction of a chip's
  * speed, miss their probe deadlines and pile up datagrams. Here an empty
  * zero-timeout poll waits up to SPORE_IDLE_WAIT_US microseconds (default
- * 1000) on the same descriptors instead: a datagram or connection on them
+ * 4000) on the same descriptors instead: a datagram or connection on them
  * still wakes it at once; one on another socket waits at most that long.
+ * Measured with nine esp8266 nodes on two cores (test/real/probes/idle.ts,
+ * --slow 3): at 1000 each node took 20 to 25% of a core, the machine was
+ * saturated, the nodes fell behind and ran out of memory with datagrams
+ * piled up; at 4000, 10 to 11% and none did. A chip's own idle loop sleeps.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -23,7 +27,7 @@ int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t) {
   if (!real) real = (select_fn)dlsym(RTLD_NEXT, "select");
   if (wait_us < 0) {
     const char *v = getenv("SPORE_IDLE_WAIT_US");
-    wait_us = v ? atol(v) : 1000;
+    wait_us = v ? atol(v) : 4000;
   }
   if (!t || t->tv_sec || t->tv_usec || wait_us <= 0) return real(n, r, w, e, t);
   fd_set r0, w0, e0;

@@ -4,7 +4,7 @@
 //
 // Once it has a socket the Linux build never sleeps: each node would take a
 // CPU core. idle-select.c, compiled for i386 and preloaded, makes an empty
-// socket poll wait up to 1 ms instead (see there; SPORE_REAL_SPIN=1 turns
+// socket poll wait up to 4 ms instead (see there; SPORE_REAL_SPIN=1 turns
 // it off). Even so a node under qemu needs about what a chip has to itself:
 // where the machine cannot give it, ClusterOptions.slow stretches the
 // membership periods, and the probes print the CPU the nodes got.
@@ -49,7 +49,7 @@ export function idlePreload(cmd: string[]): { env: Record<string, string>; note:
   const r = spawnSync("gcc", ["-m32", "-O2", "-shared", "-fPIC", "-o", so, IDLE_SOURCE, "-ldl"], { encoding: "utf8" });
   if (r.status !== 0) return (idleLib = { env: {}, note: `nodes spin (each takes a CPU core): gcc -m32 could not build ${basename(IDLE_SOURCE)}: ${(r.stderr || String(r.error)).trim().split("\n")[0]}` });
   const env: Record<string, string> = basename(cmd[0]).startsWith("qemu-") ? { QEMU_SET_ENV: `LD_PRELOAD=${so}` } : { LD_PRELOAD: so };
-  return (idleLib = { env, note: `an empty socket poll waits up to ${process.env.SPORE_IDLE_WAIT_US ?? 1000} us (${basename(IDLE_SOURCE)})` });
+  return (idleLib = { env, note: `an empty socket poll waits up to ${process.env.SPORE_IDLE_WAIT_US ?? 4000} us (${basename(IDLE_SOURCE)})` });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
