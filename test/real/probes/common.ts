@@ -106,6 +106,11 @@ export function range(values: number[]): string {
 }
 
 /** Waits `ms` (an observation window, not synchronisation). */
+/** The console line that fills memory until `level` JsVars are free (an array of small integers, one JsVar each, in global.FILLX); what is free then. */
+export function fill(level: number): string {
+  return `(function(l){var a=global.FILLX=[],i;while(process.memory().free>l+60)for(i=0;i<40;i++)a.push(0);while(process.memory().free>l)a.push(0);return process.memory().free})(${level})`;
+}
+
 export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the nodes one after another, `gapMs` apart (0: all in the same moment). */

@@ -14,6 +14,7 @@ import { loadBoard } from "../../../host-tools/build/boards.ts";
 import { bundleBoard } from "../../../host-tools/build/bundle.ts";
 import { datagram } from "../../../host-tools/lib/mac.ts";
 import { espruinoCommand } from "../harness/interpreter.ts";
+import { fill } from "./common.ts";
 
 const args = process.argv.slice(2);
 if (args.includes("--help")) {
@@ -58,9 +59,7 @@ eval(require("Storage").read("probe.js"));
 MACK(${JSON.stringify(SECRET)});
 var PROBE_D=${JSON.stringify(d)};
 print("FIRST "+DEC(PROBE_D,"spore","${ip}"));
-var PROBE_FILL=[];while(process.memory().free>${level}+40)for(var PROBE_I=0;PROBE_I<20;PROBE_I++)PROBE_FILL.push(0);
-while(process.memory().free>${level})PROBE_FILL.push(0);
-var PROBE_L=process.memory().free;
+var PROBE_L=${fill(level)};
 print("LEVEL "+PROBE_L+" "+DEC(PROBE_D,"spore","${ip}"));
 E.reboot();
 `;

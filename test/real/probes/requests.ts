@@ -6,7 +6,7 @@
 // memory or leaked. Re-measures README "Boards" and the boards' minFree notes.
 import { TROUBLE } from "../harness/cluster.ts";
 import type { RealNode } from "../harness/node.ts";
-import { onConverged, probeArgs, STAGGER } from "./common.ts";
+import { fill, onConverged, probeArgs, STAGGER } from "./common.ts";
 
 const o = probeArgs(
   `
@@ -30,10 +30,6 @@ if (!(from > 0 && to >= from && step > 0)) {
   process.exit(2);
 }
 
-/** The console line that fills memory until `level` JsVars are free (an array of small integers: one JsVar each); what is free then. */
-function fill(level: number): string {
-  return `(function(l){var a=global.FILLX=[],i;while(process.memory().free>l+60)for(i=0;i<40;i++)a.push(0);while(process.memory().free>l)a.push(0);return process.memory().free})(${level})`;
-}
 
 /** One GET: "200" when answered whole with valid JSON, else the status or what went wrong. */
 async function ask(n: RealNode, path: string): Promise<string> {
