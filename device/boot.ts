@@ -30,8 +30,10 @@
 //
 // On boards with a Telnet console (esp8266, esp32) the console is locked at
 // every boot, with the first 20 characters of the cluster secret as its
-// password, and locked again a second after a Telnet client that unlocked it
-// goes: _SB(3), every second.
+// password, and locked again within a second after a Telnet client that
+// unlocked it goes: _SB(3), which the firmware calls from its probe task
+// (Ports.watch_) and this file every second in recovery mode (an interval of
+// its own, always there, held 10 JsVars more at idle).
 //
 // What the firmware sees: global SBS, the boot state {slot, state: "ok" |
 // "trial" | "recovery"}, and global _SB(req, res), which its HTTP server
@@ -51,7 +53,7 @@ import { BootDefault, StorageFile, type BootState, type Config } from "./core/la
 // numbers on it: busy, h, i, k, l, and t, the console's device) and SBS remain. _SB() at boot returns the code
 // to run; _SB(req, res) takes an update or restart request (true when it did);
 // _SB(1) checks the firmware loaded; _SB(2) is the trial's tick, every second;
-// _SB(3) the console's watch, every second.
+// _SB(3) the console's watch.
 // Globals are named so the firmware's minified names (one or two characters) cannot clash with them.
 global._SB = function (req?: any, res?: any): any {
   const PATH = EndpointPath.Update;
@@ -83,7 +85,6 @@ global._SB = function (req?: any, res?: any): any {
     if (k) {
       E.setPassword(("" + k).substr(0, 20));
       E.lockConsole();
-      setInterval(_SB, 1000, 3);
     }
   }
   const num = (v: any, d: number): number => (typeof v === "number" && v > 0 ? v : d);
@@ -219,6 +220,8 @@ global._SB = function (req?: any, res?: any): any {
     const asked = !why;
     why = why || "waiting for an update";
     print("boot: recovery (" + why + ")");
+    // no firmware calls the console's watch here
+    if (SPORE_TELNET && c.key) setInterval(_SB, 1000, 3);
     W.setHostname(host);
     W.on("connected", () => {
       up = 1;

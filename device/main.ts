@@ -71,6 +71,8 @@ const platform: Ports = {
 // the optional ports only where the board has them (a property set to undefined costs a JsVar for good)
 if (SPORE_LIMITS.macFlash) platform.keep_ = keepInFlash;
 if (SPORE_CAPS.details) platform.get_ = httpGet;
+// the console's watch, from the probe task (the boot file sets its own interval only in recovery mode)
+if (SPORE_TELNET && global.SBS && config.key) platform.watch_ = _SB;
 start(platform, config);
 rx.on("message", receive);
 rx.bind(config.udp);

@@ -44,6 +44,8 @@ export interface Ports {
   save_(key: string): void;
   /** Boards with node.macFlash: writes the MAC's arrays to Storage (when they differ from what is there) and returns them read from flash. */
   keep_?(u: Uint32Array): Uint32Array;
+  /** Boards with a Telnet console, booted by the boot file, with a secret: its console's watch (_SB(3), boot.ts), called every probe tick. */
+  watch_?(req: number): void;
   /** Milliseconds since boot; only differences are meaningful. */
   now_(): number;
   log_(line: string): void;

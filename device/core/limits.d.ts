@@ -53,6 +53,8 @@ declare const SPORE_CLASS: string;
 /** Facts about the board, from its board file: the chip ("ESP8266", "ESP32"), firmware slots in Storage (1 or 2), clock and flash size. */
 declare const SPORE_CHIP: string;
 declare const SPORE_SLOTS: number;
+/** Whether the board's Espruino serves its console over Telnet (boards/<board>.json limits.upload has "telnet"). */
+declare const SPORE_TELNET: boolean;
 declare const SPORE_CPU_MHZ: number;
 declare const SPORE_FLASH_BYTES: number;
 /** Set by the build: a hash of the bundle (the same for the same code). */

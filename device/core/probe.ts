@@ -3,7 +3,7 @@
 // it asks up to Probe.Indirect other members to ping it too. No ack by the
 // end of the round: the member is suspected, and the suspicion is gossiped
 // (gossip.ts); members.ts turns a suspicion that lasts into INACTIVE and DEAD.
-import { b36, now, random } from "./env.ts";
+import { b36, now, ports, random } from "./env.ts";
 import { announce, send } from "./gossip.ts";
 import { pick } from "./helpers.ts";
 import { checkMembers, members } from "./members.ts";
@@ -52,6 +52,7 @@ export function beginProbes(): void {
 export function tick(): void {
   const p = probe;
   const t = now();
+  if (SPORE_TELNET && ports.watch_) ports.watch_(3);
   half = 1 - half;
   if (!half) {
     const x = p && !p.acked_ && !p.indirect_ ? members[p.id_] : null;

@@ -3,8 +3,6 @@
 
 /** Set by the build: the largest dashboard file (boards/<board>.json budgets.dashboardBytes, 0 without one). */
 declare const SPORE_DASHBOARD_BYTES: number;
-/** Set by the build: whether the board's Espruino serves its console over Telnet (boards/<board>.json limits.upload has "telnet"). */
-declare const SPORE_TELNET: boolean;
 
 declare function require(module: "Storage"): EspruinoStorage;
 declare function require(module: "dgram"): EspruinoDgram;

@@ -82,7 +82,7 @@ test("the console locks itself again within a second of the Telnet client that u
   booted(c, d);
   const s = telnet(c, d.ip);
   s.send(PASSWORD + "\n");
-  // the boot file looks at the console's device every second: a session it saw
+  // the firmware's probe task has the boot file look at the console's device every half second: a session it saw
   c.runFor(1000);
   s.close();
   c.runFor(1000);
@@ -101,6 +101,14 @@ test("in recovery mode (slot a missing) and after the firmware fails to load, th
   const d = c.devices[0];
   d.storage.erase("spore.a");
   booted(c, d, /^boot: recovery/);
+  refused(c, d);
+  // no firmware calls the watch in recovery mode: the boot file's own interval locks it again
+  const u = telnet(c, d.ip);
+  u.send(PASSWORD + "\n");
+  assert.match(u.since(), /Logged in\./);
+  c.runFor(1000);
+  u.close();
+  c.runFor(1000);
   refused(c, d);
   const f = new Cluster({ seed, boards: ["esp32"], secret: SECRET, bundles: { esp32: 'throw new Error("broken firmware")' } });
   const e = f.devices[0];

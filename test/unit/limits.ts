@@ -12,6 +12,7 @@ Object.assign(globalThis, {
   SPORE_CLASS: board.class.name,
   SPORE_CHIP: board.limits.chip,
   SPORE_SLOTS: board.limits.slots,
+  SPORE_TELNET: board.limits.upload.includes("telnet"),
   SPORE_CPU_MHZ: board.limits.cpuFreqMHz,
   SPORE_FLASH_BYTES: board.limits.flashChipBytes,
   SPORE_VERSION: "0123abcd",

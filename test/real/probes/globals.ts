@@ -18,17 +18,24 @@ listing itself takes memory.`,
     ...STAGGER,
     settle: { value: true, int: { min: 0, max: 3600 }, help: "seconds of idle after convergence before reading (default 20)", default: "20" },
     node: { value: true, int: { min: 0, max: 49 }, help: "which node to read (default 0)", default: "0" },
+    broker: { help: "an MQTT broker on the LAN, telemetry every 5 s (esp8266)" },
+    show: { value: true, help: "also print what this expression (Espruino JavaScript) gives, e.g. 'global[\"\\xFF\"].HttpCC'" },
     hidden: { help: "also break down Espruino's hidden object (global[\"\\xFF\"])" },
   },
 );
 
-await onConverged(o, {}, async (c) => {
+await onConverged(o, { broker: !!o.broker }, async (c) => {
   await pause(Number(o.settle) * 1000);
   const n = c.nodes[Number(o.node)];
   const from = n.out.length;
   // printed one per line: an array of them all ran the node out of memory
   const each = (obj: string, prefix: string) => `for(var k in ${obj}){var v=${obj}[k];print("G|${prefix}"+k+"|"+E.getSizeOf(v)+"|"+(typeof v)+(v&&typeof v=="object"?":"+(function(){var r="",j=0;for(var q in v){if(j++>3)break;r+=q+","}return r})():""));}`;
   await n.repl<number>(`(function(){process.memory();${each("global", "")}${o.hidden ? each('global["\\xFF"]', "%FF.") : ""}return 1})()`, 60000);
+  if (o.show) {
+    const at = n.out.length;
+    await n.repl<number>(`(function(){print("SHOW|"+E.toJS(${o.show})+"|SHOW");return 1})()`, 60000);
+    console.log(n.out.slice(at).split("SHOW|")[1]?.split("|SHOW")[0]);
+  }
   const sizes = [...n.out.slice(from).matchAll(/G\|([^|\r\n]*)\|(\d+)\|([^\r\n]*)/g)].map((m) => [m[1].replace("%FF.", "\xFF."), Number(m[2]), m[3]] as [string, number, string]);
   sizes.sort((a, b) => b[1] - a[1]);
   const mem = await n.memory();
