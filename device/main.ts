@@ -5,7 +5,7 @@ import { publish } from "./core/cluster-events.ts";
 import { receive } from "./core/dispatch.ts";
 import { Endpoint } from "./core/endpoints.ts";
 import { hostname } from "./core/env.ts";
-import { fire, off, on } from "./core/events.ts";
+import { fire, listeners, type Listener } from "./core/events.ts";
 import { readConfig, StorageFile } from "./core/layout.ts";
 import { drops } from "./core/gossip.ts";
 import { memberCount } from "./core/members.ts";
@@ -19,6 +19,8 @@ import { keepInFlash } from "./platform/mac-keys.ts";
 import { serveHttp } from "./platform/http-server.ts";
 import { mqttDrops, mqttPub, mqttRefused, mqttUp, startMqtt } from "./platform/mqtt.ts";
 import { startWifi } from "./platform/wifi.ts";
+import { Op, services, type CallBack } from "./core/services.ts";
+import type { Handler } from "./core/offered.ts";
 
 const errors: string[] = [];
 const config = readConfig(require("Storage").readJSON(StorageFile.Config, true), errors);
@@ -87,20 +89,37 @@ if (SPORE_CAPS.mqtt) startMqtt();
  * caller lets go.
  */
 Object.defineProperty(global, "spore", {
-  get: () => ({
-    get tasks() {
-      return taskManager();
-    },
-    // members known; 1 while only nodes of another wire version are heard, so
-    // that a version changing the wire format is confirmed in a rolling update
-    // (the boot file waits for a member: README, Updates)
-    members: memberCount || (drops[Drop.Version] > 0 ? 1 : 0),
-    on: on,
-    off: off,
-    fire: fire,
-    publish: publish,
+  get: () => {
+    const o: any = {
+      get tasks() {
+        return taskManager();
+      },
+      // members known; 1 while only nodes of another wire version are heard, so
+      // that a version changing the wire format is confirmed in a rolling update
+      // (the boot file waits for a member: README, Updates)
+      members: memberCount || (drops[Drop.Version] > 0 ? 1 : 0),
+      // made here, for the caller, not at the top level: there each function costs JsVars for good
+      on: (name: string, fn: Listener) => {
+        (listeners[name] = listeners[name] || []).push(fn);
+      },
+      off: (name: string, fn: Listener) => {
+        const l = listeners[name];
+        const i = l ? l.indexOf(fn) : -1;
+        if (i >= 0) l.splice(i, 1);
+      },
+      fire: fire,
+      publish: publish,
+    };
+    // the capabilities' parts only where the board has them (a property set to undefined costs bytes and a JsVar)
     // the MQTT capability: spore.mqtt.publish(topic, payload, qos 0 or 1, retain), up (1 while connected), dropped (by the full queue or low memory), refused (commands: not JSON, over 512 bytes, wrong secret)
-    mqtt: SPORE_CAPS.mqtt ? { publish: mqttPub, up: mqttUp, dropped: mqttDrops, refused: mqttRefused } : undefined,
-  }),
+    if (SPORE_CAPS.mqtt) o.mqtt = { publish: mqttPub, up: mqttUp, dropped: mqttDrops, refused: mqttRefused };
+    // the services capability: provide(name, version, handler(args, reply, from)), unprovide(name), call(name, args, cb(err, result, from)[, {timeout, retries, version}]); each returns "" or why not
+    if (SPORE_CAPS.services) {
+      o.provide = (name: string, version: number, handler: Handler) => services(Op.Provide, name, version, handler);
+      o.unprovide = (name: string) => services(Op.Unprovide, name);
+      o.call = (name: string, args: any, cb: CallBack, options?: object) => services(Op.Call, name, args, cb, options);
+    }
+    return o;
+  },
 });
 print(hostname + " " + SPORE_VERSION);

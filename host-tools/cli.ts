@@ -12,6 +12,7 @@ import { eventsCommands } from "./commands/events.ts";
 import { flashCommands } from "./commands/flash.ts";
 import { nodeCommands } from "./commands/node.ts";
 import { secretCommands } from "./commands/secret.ts";
+import { servicesCommands } from "./commands/services.ts";
 import { otaCommands } from "./commands/ota.ts";
 import { tasksCommands } from "./commands/tasks.ts";
 import { telemetryCommands } from "./commands/telemetry.ts";
@@ -29,6 +30,8 @@ Commands:
   node restart <host[:port]>  restart a node
   tasks <host[:port]> [...]   list or control a node's tasks
   events <host[:port]>        recent events (--follow to keep watching)
+  services                    the cluster's services and their providers
+  call <service> [json args]  call a service through a node
   flash                       write Spore to a board over serial or tcp (see flash --help)
   telemetry record|replay|top from the cluster's MQTT broker
   dashboard install <host|all>  put the dashboard (GET /) on a node or every node that has room
@@ -40,7 +43,7 @@ environment or ./.env.
 `;
 
 // in the order the groups' --help lists them
-const commands: Record<string, Command> = { ...otaCommands, ...clusterCommands, ...nodeCommands, ...secretCommands, ...tasksCommands, ...eventsCommands, ...telemetryCommands, ...dashboardCommands, ...flashCommands };
+const commands: Record<string, Command> = { ...otaCommands, ...clusterCommands, ...nodeCommands, ...secretCommands, ...tasksCommands, ...eventsCommands, ...servicesCommands, ...telemetryCommands, ...dashboardCommands, ...flashCommands };
 /** The groups of subcommands ("ota update", "ota all": ota), each with a list of them for `host-tools <group>`. */
 const GROUPS = new Set(Object.keys(commands).filter((c) => c.includes(" ")).map((c) => c.split(" ")[0]));
 

@@ -10,6 +10,8 @@ import { isIp } from "./identity.ts";
 import { members } from "./members.ts";
 import { acked, relay } from "./probe.ts";
 import { Freshness, fresh } from "./replay.ts";
+import { offer } from "./offered.ts";
+import { learn, Op, services } from "./services.ts";
 import { decode, Drop, MessageType, MALFORMED, n36 } from "./wire.ts";
 
 /** Answers to announces waiting for their moment. */
@@ -18,7 +20,7 @@ let hellos = 0;
 /** The answer to an announce. */
 function hello(to: string): void {
   hellos--;
-  send(MessageType.Hello, "", to);
+  send(MessageType.Hello, SPORE_CAPS.services ? offer.list_ : "", to);
 }
 
 /** Handles one received datagram (a dgram "message": the data and who sent it). Never throws on bad input: it is dropped and counted. */
@@ -46,6 +48,9 @@ export function receive(data: string, info: { address: string }): void {
   takeNews(g.updates_);
   const t = g.type_;
   const arg = g.arg_;
+  // a member's services ride on its announces and hellos: each carries the whole list, so only the newest
+  // datagram's counts (one overtaken by a later one on the way would bring back an older list)
+  if (SPORE_CAPS.services && m && m.seqHigh_ === g.seq_ && (t === MessageType.Announce || t === MessageType.Hello)) learn(g.id_, arg);
   if (t === MessageType.Ping) send(MessageType.Ack, arg, from);
   // an announce from a member that is new or restarted is answered, the
   // others know of us already; at a random moment within a probe round, so
@@ -63,6 +68,9 @@ export function receive(data: string, info: { address: string }): void {
   // from a member that has not): later copies from others still deliver it
   else if (t === MessageType.ClusterEvent) m && m.latency_ >= 0 ? clusterEvent(arg, g.id_) : drop(Drop.Unconfirmed);
   else if (t === MessageType.Ack) acked(arg, g.id_);
+  // service calls from members only (a datagram from a node the full table has no room for is not one)
+  else if (SPORE_CAPS.services && t === MessageType.Call) m && services(Op.Request, arg, g.id_, from);
+  else if (SPORE_CAPS.services && t === MessageType.Reply) services(Op.Answer, arg, g.id_);
   // a node without the relay capability probes for no one (the requester asked others too)
   else if (SPORE_CAPS.relay && t === MessageType.PingRequest) {
     // "nonce/target ip": ping the target for the requester, pass its ack back

@@ -16,6 +16,8 @@ export const enum Endpoint {
   Restart = "POST node/restart",
   DashboardUpload = "POST node/dashboard",
   Key = "POST node/key",
+  Services = "GET services",
+  ServiceCall = "POST services/call",
 }
 
 /** The path of an endpoint (after its method). */
@@ -31,5 +33,6 @@ export function coreApi(): string {
   // joined at run time: a constant string would be written out at each call (terser inlines it), twice in the bundle
   const a = [Endpoint.NodeStatus, Endpoint.Members, Endpoint.TaskStatus, Endpoint.Events, Endpoint.PublishEvent, Endpoint.Key];
   if (SPORE_CAPS.control) a.push(Endpoint.TaskControl);
+  if (SPORE_CAPS.services) a.push(Endpoint.Services, Endpoint.ServiceCall);
   return a.join("|");
 }

@@ -21,6 +21,8 @@ export interface HttpResponse {
   body_: string;
   /** Further pieces of the body, sent one per "drain" (undefined: done, "": skip). */
   more_?: (i: number) => string | undefined;
+  /** An answer that comes later (the services capability): called with the function to give it to, once. */
+  wait_?: (done: (r: HttpResponse) => void) => void;
 }
 
 export interface Ports {

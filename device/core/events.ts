@@ -5,8 +5,8 @@ import { hostname, now, ports, str } from "./env.ts";
 
 export type Listener = (data: any, origin: string) => void;
 
-/** Listeners by event name. */
-const listeners: Record<string, Listener[]> = {};
+/** Listeners by event name (user code adds and removes them with spore.on and spore.off: main.ts). */
+export const listeners: Record<string, Listener[]> = {};
 /**
  * The latest events, oldest first, each the JSON that GET /api/events lists
  * ({name, origin: a hostname, time: uptime ms, data}): one string costs a
@@ -18,16 +18,6 @@ let tap: ((json: string) => void) | undefined;
 
 export function setTap(fn: (json: string) => void): void {
   tap = fn;
-}
-
-export function on(name: string, fn: Listener): void {
-  (listeners[name] = listeners[name] || []).push(fn);
-}
-
-export function off(name: string, fn: Listener): void {
-  const l = listeners[name];
-  const i = l ? l.indexOf(fn) : -1;
-  if (i >= 0) l.splice(i, 1);
 }
 
 /**

@@ -9,6 +9,7 @@ import { broadcastAddress } from "./identity.ts";
 import { addMember, memberCount, members, type Member } from "./members.ts";
 import { filled, Mac } from "./mac.ts";
 import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
+import { offer } from "./offered.ts";
 import { Drop, encode, MALFORMED, MessageType, news, update, Wire } from "./wire.ts";
 
 /** The incarnations a boot may use before the next boot's (a refutation takes one: see replay.ts); const enum: no JsVars. */
@@ -103,7 +104,7 @@ export function announce(): void {
   const t = now();
   if (broadcast && t >= announceAt && t - lastAnnounce >= Math.max(config.ann, memberCount * 1000)) {
     lastAnnounce = t;
-    send(MessageType.Announce, "", broadcast);
+    send(MessageType.Announce, SPORE_CAPS.services ? offer.list_ : "", broadcast);
   }
 }
 

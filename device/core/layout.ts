@@ -71,6 +71,9 @@ export interface Config {
   dead: number;
   /** Seconds a DEAD member is kept before it is forgotten. */
   fgt: number;
+  /** The services capability: a provider's circuit opens after cbn failures in a row, for cbc ms (then one trial call). */
+  cbn?: number;
+  cbc?: number;
   /** Read by the boot file only: ms a version on trial must run healthy before it is confirmed, and ms before an unconfirmed one is rolled back. */
   hold?: number;
   trial?: number;
@@ -116,6 +119,10 @@ export function readConfig(raw: unknown, errors: string[]): Config {
     dead: [60, 3, 86400],
     fgt: [300, 0, 604800],
   };
+  if (SPORE_CAPS.services) {
+    keys.cbn = [3, 1, 100];
+    keys.cbc = [10000, 100, 3600000];
+  }
   const config: Record<string, any> = {};
   const stored = (raw && typeof raw === "object" ? raw : {}) as Record<string, any>;
   if (stored !== raw) errors.push("unreadable");

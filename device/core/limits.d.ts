@@ -24,6 +24,10 @@ declare const SPORE_LIMITS: {
   hwRandom: number;
   /** 1: the MAC's arrays live in a Storage file (StorageFile.MacKeys), read from flash; 0: in RAM */
   macFlash: number;
+  /** service calls in flight at once (the services capability) */
+  calls: number;
+  /** service requests a provider remembers with their answers */
+  served: number;
 };
 
 /**
@@ -44,6 +48,8 @@ declare const SPORE_CAPS: {
   relay: number;
   /** POST /api/tasks/control (device/core/node.ts, tasks.ts control) */
   control: number;
+  /** services and RPC between nodes (device/core/services.ts) */
+  services: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name: for display only, never to decide (ask for a board fact instead). */

@@ -6,7 +6,8 @@
 //
 // Top-level functions, no factory, few of them: on the chip each costs about
 // four JsVars plus one per parameter for good (a closure keeps its whole
-// scope alive). Only boards with MQTT carry them.
+// scope alive); u16 and num16 are written out where the firmware needs them
+// (the tests use them). Only boards with MQTT carry them.
 
 /** Packet types (the high nibble of the first byte); the largest packet taken from a broker (const enum: no JsVars, see wire.ts). */
 export const enum Mqtt {
@@ -31,19 +32,19 @@ export interface Packet {
   n: number;
 }
 
-/** A 16-bit big-endian length or packet id. */
+/** A 16-bit big-endian length or packet id (for the tests and host tools: the firmware writes it out where it needs it). */
 export function u16(n: number): string {
   return String.fromCharCode((n >> 8) & 255, n & 255);
 }
 
-/** A 16-bit number at `at` in `s`. */
+/** A 16-bit number at `at` in `s` (the firmware writes it out). */
 export function num16(s: string, at: number): number {
   return (s.charCodeAt(at) << 8) | s.charCodeAt(at + 1);
 }
 
-/** A length-prefixed string (topics, client id, payloads in CONNECT). */
+/** A length-prefixed string (topics, client id, payloads in CONNECT). u16 written out: one function fewer on the chip. */
 export function lstr(s: string): string {
-  return u16(s.length) + s;
+  return String.fromCharCode((s.length >> 8) & 255, s.length & 255) + s;
 }
 
 /** A whole packet: first byte, remaining length (1 to 4 bytes, 7 bits each), body. PUBACK is packet(64, u16(id)), SUBSCRIBE at QoS 1 packet(130, u16(id) + lstr(filter) + "\x01"), PINGREQ "\xc0\x00". */
@@ -65,12 +66,12 @@ export function packet(first: number, body: string): string {
  */
 export function connect(id: string, keepSeconds: number, willTopic: string, willMessage: string, user: string, pass: string): string {
   const flags = 2 | 4 | 8 | 32 | (user ? 128 : 0) | (user && pass ? 64 : 0);
-  return packet(16, lstr("MQTT") + String.fromCharCode(4) + String.fromCharCode(flags) + u16(keepSeconds) + lstr(id) + lstr(willTopic) + lstr(willMessage) + (user ? lstr(user) : "") + (user && pass ? lstr(pass) : ""));
+  return packet(16, lstr("MQTT") + String.fromCharCode(4, flags, keepSeconds >> 8, keepSeconds & 255) + lstr(id) + lstr(willTopic) + lstr(willMessage) + (user ? lstr(user) : "") + (user && pass ? lstr(pass) : ""));
 }
 
 /** PUBLISH; `flags` are the first byte's low nibble: 8 a redelivery (DUP), 2 QoS 1 (then `pid`, 1..65535, is sent), 1 retained. */
 export function publish(topic: string, message: string, flags: number, pid: number): string {
-  return packet(48 | flags, lstr(topic) + (flags & 2 ? u16(pid) : "") + message);
+  return packet(48 | flags, lstr(topic) + (flags & 2 ? String.fromCharCode(pid >> 8, pid & 255) : "") + message);
 }
 
 /**

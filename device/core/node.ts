@@ -3,7 +3,7 @@ import { error, handle, json, parseForm } from "./api.ts";
 import { publish } from "./cluster-events.ts";
 import { details, fetchDetails, memberFields, ownDetails } from "./details.ts";
 import { coreApi, Endpoint } from "./endpoints.ts";
-import { config, hostname, ports, selfId, setup, str, type HttpRequest, type HttpResponse, type Ports } from "./env.ts";
+import { config, hostname, now, ports, selfId, setup, str, type HttpRequest, type HttpResponse, type Ports } from "./env.ts";
 import { fire, isEventName, recent } from "./events.ts";
 import { begin, detailsVersion, drops, incarnation, ownIp, wifiMode } from "./gossip.ts";
 import { macTail } from "./identity.ts";
@@ -12,6 +12,7 @@ import { macFill, macKey } from "./mac.ts";
 import { counts, members } from "./members.ts";
 import { beginProbes, tick } from "./probe.ts";
 import { rotate } from "./rotate.ts";
+import { Op, services } from "./services.ts";
 import { memberPieces, ownPiece } from "./stream.ts";
 import { control, find, register, taskStatus, uptime } from "./tasks.ts";
 
@@ -76,6 +77,7 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
     };
   }
   if (name === Endpoint.TaskStatus) return json(200, taskStatus());
+  if (SPORE_CAPS.services && name === Endpoint.Services) return { code_: 200, body_: services(Op.List) };
   if (name === Endpoint.Events) return { code_: 200, body_: '{"events":[' + recent.join(",") + "]}" };
   const f = parseForm(req.body_);
   if (name === Endpoint.Key) return rotate(f);
@@ -87,6 +89,7 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
     const t = find(f.task)!;
     return json(200, { success: true, message: "done", task: f.task, action: action, enabled: !!t.enabled_, interval: t.interval_ });
   }
+  if (SPORE_CAPS.services && name === Endpoint.ServiceCall) return callFor(f);
   if (name !== Endpoint.PublishEvent) return undefined;
   const scope = f && (f.scope || "local");
   let data = null;
@@ -100,6 +103,38 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
   if (problem) return error(413, problem);
   if (scope === "local") fire(f.name, data);
   return json(200, { success: true, name: f.name, scope: scope });
+}
+
+/**
+ * POST /api/services/call (form: service, args JSON, timeout, retries,
+ * version): the call made from this node, answered when it ends: 200
+ * {service, result, from, ms}, 400 bad input, 502 the handler's error, 503
+ * no provider (or too many calls in flight), 504 no answer in time.
+ */
+function callFor(f: Record<string, string> | null): HttpResponse {
+  let args = null;
+  try {
+    if (f && f.args) args = JSON.parse(f.args);
+  } catch (e) {
+    return error(400, "args are not JSON");
+  }
+  if (!f || !f.service) return error(400, "form: service[, args, timeout, retries, version]");
+  const n = (k: string) => (f[k] ? +f[k] : undefined);
+  return {
+    code_: 0,
+    body_: "",
+    wait_: (done) => {
+      const t = now();
+      const why: string = services(
+        Op.Call,
+        f.service,
+        args,
+        (err: string | null, result: any, from: string) => done(err ? error(err.indexOf("no provider") === 0 ? 503 : err.indexOf("timeout:") === 0 ? 504 : 502, err) : json(200, { service: f.service, result: result, from: from, ms: now() - t })),
+        { timeout: n("timeout"), retries: n("retries"), version: n("version") },
+      );
+      if (why) done(error(why.indexOf("busy") === 0 ? 503 : 400, why));
+    },
+  };
 }
 
 /** Sets the node up and registers the engine's own tasks. */

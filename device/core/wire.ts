@@ -12,7 +12,10 @@
 //         (broadcast, answered by H hello), E cluster event
 //         (arg: origin.event id.hops.name:JSON data), X the owner's restart
 //         (arg: <target id>.<its incarnation>; sent by host-tools, whose id
-//         is no member's: nothing else of it is taken).
+//         is no member's: nothing else of it is taken), C a service call and
+//         Y its answer (services.ts; boards without the services capability
+//         take them for malformed). An announce and a hello carry the
+//         sender's services ("name.version,...") as their arg.
 // id      the sender's MAC tail (6 hex digits); its hostname is "esp_" + id.
 // inc     the sender's incarnation: its boot number times 4096 at boot, one more at each
 //         refutation; seq its datagram counter within the boot (24 bits, from 0). Together
@@ -61,6 +64,10 @@ export const enum MessageType {
   ClusterEvent = "E",
   /** the owner's restart (arg: "<id>.<inc>": the target and its present incarnation); from host-tools, not a member */
   Restart = "X",
+  /** a service call (arg: "<call id>.<least version>.<service>:<args JSON>"; the services capability) */
+  Call = "C",
+  /** a service call's answer (arg: "<call id>.<kind>:<JSON>": 0 result, 1 the handler's error, 2 a fault) */
+  Reply = "Y",
 }
 
 /** Why a datagram is dropped (the keys of the node status's drops). */
@@ -138,7 +145,7 @@ export function decode(data: string, cluster: string, from: string): Message | s
   if (f.length < 12) return MALFORMED;
   if (f[2] !== cluster) return Drop.Cluster;
   const m: Message = { type_: f[3], id_: f[4], incarnation_: n36(f[5]), seq_: n36(f[6]), details_: n36(f[7]), heap_: n36(f[8]), updates_: f[10], arg_: f.slice(11).join("|") };
-  if (!/^[PKRAHEX]$/.test(f[3]) || !isId(f[4]) || Math.min(m.incarnation_, m.seq_, m.details_, m.heap_) < 0 || m.seq_ > 16777215) return MALFORMED;
+  if (!(SPORE_CAPS.services ? /^[PKRAHEXCY]$/ : /^[PKRAHEX]$/).test(f[3]) || !isId(f[4]) || Math.min(m.incarnation_, m.seq_, m.details_, m.heap_) < 0 || m.seq_ > 16777215) return MALFORMED;
   // the updates stay one string, split and each parsed (and checked) by the
   // receiver one at a time, a malformed one skipped and counted: checked here
   // as well, a full datagram took about 40 JsVars more to decode and read

@@ -81,8 +81,10 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
       let i = 0;
       // writes the answer once; pieces from r.more_ follow one per "drain" (reply()'s work, written out here: called,
       // it costs esp01 45 bytes it does not have)
-      const send = (r: HttpResponse) => {
+      const send = (r: HttpResponse): void => {
         const more = r.more_;
+        // an answer that comes later (a service call): sent, once, whenever it does (not once the connection is gone)
+        if (SPORE_CAPS.services && r.wait_) return r.wait_(send);
         if (state) return;
         state = 1;
         res.writeHead(r.code_, { "Content-Type": "application/json" });

@@ -34,7 +34,7 @@
 import { config, hostname, ports } from "../core/env.ts";
 import { fire, setTap } from "../core/events.ts";
 import { StorageFile, type MqttSettings } from "../core/layout.ts";
-import { connect, lstr, Mqtt, num16, packet, parse, publish, u16 } from "../core/mqtt.ts";
+import { connect, lstr, Mqtt, packet, parse, publish } from "../core/mqtt.ts";
 import { control } from "../core/tasks.ts";
 import { telemetry } from "../core/telemetry.ts";
 
@@ -74,14 +74,11 @@ const flight: Record<string, string> = {};
 /** The next Home Assistant discovery config to send (5: none left). */
 let ha = 5;
 
-/** The "mq" settings, read again each time: the node does not keep them. */
-function settings(): MqttSettings | undefined {
-  return ((require("Storage").readJSON(StorageFile.Config, true) || {}) as any).mq;
-}
 
 /** Starts the client if spore.json names a broker (once per node). */
 export function startMqtt(): void {
-  const m = settings();
+  // the "mq" settings are read again each time they are needed (here, open(), received()): the node does not keep them
+  const m: MqttSettings | undefined = ((require("Storage").readJSON(StorageFile.Config, true) || {}) as any).mq;
   if (!m) return;
   if (typeof m !== "object" || typeof m.host !== "string" || !m.host) return print(StorageFile.Config + ': bad mq: {"host": ...} needed');
   base = (typeof m.prefix === "string" && m.prefix ? m.prefix : "spore") + "/" + hostname;
@@ -101,7 +98,7 @@ function ping(): void {
 }
 
 function open(): void {
-  const m = settings() || ({} as MqttSettings);
+  const m: MqttSettings = ((require("Storage").readJSON(StorageFile.Config, true) || {}) as any).mq || {};
   buf = "";
   skip = 0;
   try {
@@ -143,15 +140,14 @@ function lost(): void {
   wait = Math.min(wait * 2, 60000);
 }
 
-/** A command refused: counted, reported at most once a minute. */
-function refuse(why: string): void {
-  mqttRefused++;
-  if (getTime() - refusedAt < 60) return;
-  refusedAt = getTime();
-  fire("cmd/result", { error: why, refused: mqttRefused });
-}
-
 function received(d: string): void {
+  // a command refused: counted, reported at most once a minute (made here, not at the top level: a function there costs JsVars for good)
+  const refuse = (why: string) => {
+    mqttRefused++;
+    if (getTime() - refusedAt < 60) return;
+    refusedAt = getTime();
+    fire("cmd/result", { error: why, refused: mqttRefused });
+  };
   buf += d;
   for (;;) {
     if (skip) {
@@ -178,16 +174,16 @@ function received(d: string): void {
       upAt = getTime();
       sock.write(publish(base + "/status", "online", 1, 0));
       // SUBSCRIBE, packet id 1, QoS 1
-      sock.write(packet(130, u16(1) + lstr(base + "/cmd") + "\x01"));
+      sock.write(packet(130, "\x00\x01" + lstr(base + "/cmd") + "\x01"));
       // unacknowledged QoS 1 messages again, with the DUP flag (bounded); what waited goes one per "drain"
       for (const k in flight) sock.write(String.fromCharCode(flight[k].charCodeAt(0) | 8) + flight[k].substr(1));
       full = 1;
       // Home Assistant MQTT discovery: one retained config per sensor, one per "drain"
-      ha = (settings() || {}).ha ? 0 : 5;
-    } else if (p.t === Mqtt.Puback) delete flight[num16(p.b, 0)];
+      ha = (((require("Storage").readJSON(StorageFile.Config, true) || {}) as any).mq || {}).ha ? 0 : 5;
+    } else if (p.t === Mqtt.Puback) delete flight[(p.b.charCodeAt(0) << 8) | p.b.charCodeAt(1)];
     else if (p.t === Mqtt.Publish) {
       // topic, packet id at QoS 1 (2 treated as 1: acknowledged once), payload
-      const tl = num16(p.b, 0);
+      const tl = (p.b.charCodeAt(0) << 8) | p.b.charCodeAt(1);
       const qos = p.f & 6;
       if (qos) sock.write(packet(64, p.b.substr(2 + tl, 2)));
       if (p.b.substr(2, tl) !== base + "/cmd") continue;

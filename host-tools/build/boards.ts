@@ -38,7 +38,7 @@ export interface Board {
   capabilities: Capabilities;
   limits: BoardLimits;
   /** Limits the firmware applies (compiled in as SPORE_LIMITS). */
-  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number; macFlash: number };
+  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number; macFlash: number; calls: number; served: number };
   budgets: { bundleBytes: number; idleJsVars: number; idleJsVarsMqtt?: number; dashboardBytes?: number };
   notes?: string[];
 }
@@ -52,6 +52,8 @@ export function loadBoardFile(file: string, overrides: CapabilityOverrides = {})
   const expected = basename(file, ".json");
   if (board.name !== expected) throw new JsonFileError(`${file}: /name: must be "${expected}" (the file name), found "${board.name}"`);
   board.capabilities = applyOverrides(board.name, board.capabilities, overrides);
+  if (board.capabilities.services && (board.node.calls < 1 || board.node.served < 1))
+    throw new JsonFileError(`${file}: the services capability needs /node/calls and /node/served of 1 or more (found ${board.node.calls} and ${board.node.served}): set them, or turn services off for ${board.name}`);
   return board;
 }
 

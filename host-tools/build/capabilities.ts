@@ -15,6 +15,7 @@ export interface Capabilities {
   details: boolean;
   relay: boolean;
   control: boolean;
+  services: boolean;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -26,6 +27,7 @@ export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: st
   stream: { summary: "node status and member list streamed a piece at a time, and GETs answered as their headers come (fewer JsVars at their peak and per open request)", modules: ["device/core/stream.ts", "device/platform/http-server.ts (GETs)"] },
   details: { summary: "fetches each member's details (chip, api list, board, class, version) from it and lists them with the member", modules: ["device/core/details.ts (fetchDetails)", "device/platform/http-client.ts"] },
   control: { summary: "tasks controlled and inspected by hand: POST /api/tasks/control and spore.tasks.printTaskStatus()", modules: ["device/core/node.ts (the endpoint)", "device/core/tasks.ts (control, printTaskStatus)"] },
+  services: { summary: "services and RPC between nodes: spore.provide and spore.call, retries, circuit breakers, failover; GET /api/services, POST /api/services/call", modules: ["device/core/services.ts", "device/core/dispatch.ts (calls and answers)"] },
   relay: { summary: "probes a member for a node that asks (ping requests) and forwards the cluster events it receives", modules: ["device/core/dispatch.ts (ping requests)", "device/core/cluster-events.ts (forwarding)"] },
 };
 

@@ -110,6 +110,24 @@ export class NodeApi {
     }
   }
 
+  /** GET /api/services: every service the node knows of, with its providers. */
+  async services(a: Address): Promise<ServiceListing> {
+    try {
+      return (await this.call(a, "GET", "/api/services")) as ServiceListing;
+    } catch (e) {
+      throw noServices(a, e);
+    }
+  }
+
+  /** POST /api/services/call: a call made by the node, answered when it ends (its deadline, plus the way there and back). */
+  async callService(a: Address, form: Record<string, string>, deadlineMs: number): Promise<ServiceAnswer> {
+    try {
+      return (await this.call(a, "POST", "/api/services/call", form, deadlineMs + 10000)) as ServiceAnswer;
+    } catch (e) {
+      throw noServices(a, e);
+    }
+  }
+
   async events(a: Address): Promise<Record<string, unknown>[]> {
     return ((await this.call(a, "GET", "/api/events")) as { events: Record<string, unknown>[] }).events;
   }
@@ -146,6 +164,26 @@ export class NodeApi {
       onProgress,
     });
   }
+}
+
+/** GET /api/services (host-tools/schema/api/services.schema.json). */
+export interface ServiceListing {
+  services: { name: string; providers: { hostname: string; version: number; state: "healthy" | "open" | "half-open" | "inactive" | "gone" }[] }[];
+  calls: number;
+}
+
+/** POST /api/services/call's answer (host-tools/schema/api/service-call.schema.json). */
+export interface ServiceAnswer {
+  service: string;
+  result: unknown;
+  from: string;
+  ms: number;
+}
+
+/** A 404 from a node without the services capability (esp01) said as such. */
+function noServices(a: Address, e: unknown): unknown {
+  if (e instanceof ApiError && e.status === 404) return new ApiError(`${label(a)} serves no services API: its board leaves the services capability out (esp01); point --api-node (or --node) at an esp8266 or esp32 node`, 404);
+  return e;
 }
 
 /** Times a GET answered 503 "busy" is asked again (after 0.5, 1, 1.5, 2 s). */

@@ -89,8 +89,18 @@ test("every part runs and the table says what Spore claims against SPORE's schem
   // the real interpreter's times where ESPRUINO_BIN is set, else a note that they were skipped
   assert.ok(mac.some((b) => b.real) ? !r.mac?.skipped && mac.filter((b) => b.real).every((b) => b.real!.sizes.length === 4 && b.real!.tags.every((t) => t.interpreter === t.node)) : /ESPRUINO_BIN is not set/.test(r.mac?.skipped ?? ""), JSON.stringify(r.mac));
 
+  // services: every latency figure at each loss with 1 and 3 providers, calls answered through loss, the failover in time
+  const v = r.services!;
+  assert.equal(
+    v.latency.map((x) => [x.providers, x.loss]),
+    [1, 3].flatMap((p) => SMOKE.losses.map((l) => [p, l])),
+  );
+  for (const x of v.latency) assert.ok(x.ok >= x.calls - 1 && x.p50 > 0 && x.p99 >= x.p50, JSON.stringify(x));
+  assert.ok(v.failover.length === SMOKE.services.failovers && v.failover.every((t) => t > 0 && t < 3000), `failover ${v.failover}`);
+  for (const mm of v.memory) assert.ok(mm.inFlight > mm.idle, JSON.stringify(mm));
+
   const md = markdown(r);
-  for (const h of ["## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", "## Hostile input", "## The datagram MAC's cost per board", `seed ${seed}`]) assert.ok(md.includes(h), h);
+  for (const h of ["## Services", "## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", "## Hostile input", "## The datagram MAC's cost per board", `seed ${seed}`]) assert.ok(md.includes(h), h);
 });
 
 test("npm run bench writes results.json and BENCHMARKS.md; bad arguments are refused", async () => {

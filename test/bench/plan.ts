@@ -26,6 +26,8 @@ export interface Plan {
   hostile: { http: number; forged: number; mqtt: number };
   /** Messages per body size timed on the real interpreter (when ESPRUINO_BIN is set). */
   macRuns: number;
+  /** Services: cluster size and calls per latency figure (at each of losses, with 1 and 3 providers), runs of the failover. */
+  services: { nodes: number; calls: number; failovers: number };
 }
 
 export const FULL: Plan = {
@@ -42,6 +44,7 @@ export const FULL: Plan = {
   // what npm test runs
   hostile: { http: 4000, forged: 2000, mqtt: 1000 },
   macRuns: 50,
+  services: { nodes: 50, calls: 200, failovers: 10 },
 };
 
 export const SMOKE: Plan = {
@@ -57,4 +60,5 @@ export const SMOKE: Plan = {
   speed: { nodes: 10, seconds: 10 },
   hostile: { http: 80, forged: 200, mqtt: 80 },
   macRuns: 5,
+  services: { nodes: 6, calls: 20, failovers: 2 },
 };

@@ -8,6 +8,7 @@ import type { OtaResult } from "./scenarios/ota.ts";
 import type { SizeResult } from "./scenarios/sizes.ts";
 import type { HostileResult } from "./scenarios/hostile.ts";
 import type { MacResult } from "./scenarios/mac.ts";
+import type { ServicesResult } from "./scenarios/services.ts";
 
 export interface Results {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
@@ -21,6 +22,7 @@ export interface Results {
   speed?: { nodes: number; virtualSeconds: number; wallSeconds: number };
   hostile?: HostileResult[];
   mac?: MacResult;
+  services?: ServicesResult;
   wallSeconds: number;
 }
 
@@ -87,6 +89,16 @@ export function markdown(r: Results): string {
       }
       L.push("");
     }
+  }
+  if (r.services) {
+    const v = r.services;
+    L.push("## Services", "", `Calls through a service (\`test/bench/scenarios/services.ts\`, README: Services) in a cluster of ${v.nodes} esp32 nodes (an esp8266 keeps 12 members) in the emulator, virtual time: the caller an esp32, the providers answering at once, one call at a time, each with the default deadline (3 s) and retries (2). Latency is from the call to its callback, answered calls only.`, "");
+    L.push("| providers | loss | calls | answered | p50 ms | p99 ms |", "|---:|---:|---:|---:|---:|---:|");
+    for (const x of v.latency) L.push(`| ${x.providers} | ${x.loss * 100}% | ${x.calls} | ${x.ok} (${((100 * x.ok) / x.calls).toFixed(1)}%) | ${x.p50} | ${x.p99} |`);
+    L.push("", `Failover: a call whose provider (answering after 300 ms) dies as the call reaches it, another provider left, answered after ${v.failover.join(", ")} ms (${v.failover.length} runs; the first attempt waits 500 ms, then the call goes to the other).`, "");
+    L.push("JsVars of the caller with 8 members and a provider in the cluster (the emulator's accounting; esp8266 built with the capability turned on, as it is off by default; the real interpreter's figures are in the README):", "", "| board | idle | 4 calls in flight |", "|---|---:|---:|");
+    for (const m of v.memory) L.push(`| ${m.board} | ${m.idle} | ${m.inFlight} |`);
+    L.push("");
   }
   if (r.speed) L.push("## The emulator's speed", "", `${r.speed.nodes} esp32 nodes, ${r.speed.virtualSeconds} virtual seconds: **${f(r.speed.wallSeconds)} s** of wall-clock time.`, "");
   return L.join("\n");

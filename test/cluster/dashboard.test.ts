@@ -158,6 +158,7 @@ test("in a real browser: from an esp8266 with one connection left for it and a s
       assert.is(seen.most, 1, "one request open at a time, the page's own included");
       assert.equal(
         api().slice(0, 4).map((r) => r.url),
+        // (an esp8266 carries no services by default: the page does not ask)
         ["/api/node/status", "/api/cluster/members", "/api/tasks/status", "/api/events"],
         "each endpoint asked once per refresh",
       );
@@ -211,6 +212,11 @@ test("in a real browser: lists the cluster, shows a killed node turning INACTIVE
     const shown = async () => ((await page.locator("#members").textContent({ timeout: 1000 }).catch(() => "")) ?? "").replace(/\s+/g, " ");
     let members = "";
     await until(async () => ((members = await shown()), (await statusOf(c.devices[1])) === "ACTIVE" && (await statusOf(c.devices[2])) === "ACTIVE"), 20000, () => `the page lists the cluster (it shows: ${members})`);
+    // a service offered on the esp32: listed with its provider, version and state
+    assert.is(node.eval('spore.provide("temp", 3, function (args, reply) { reply(null, 21); })'), "");
+    const services = async () => ((await page.locator("#services").textContent({ timeout: 1000 }).catch(() => "")) ?? "").replace(/\s+/g, " ").trim();
+    let listed = "";
+    await until(async () => (listed = await services()) === `temp${node.hostname}3healthy`, 20000, () => `the page lists the service (it shows: ${listed})`);
     const out = join(REPO_ROOT, "test", "output");
     mkdirSync(out, { recursive: true });
     await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });

@@ -11,7 +11,7 @@ import { datagram } from "../../host-tools/lib/mac.ts";
 /** The attacker's address on the emulated LAN. */
 export const ATTACKER = "10.42.0.250";
 
-const PATHS = ["/", "/api/node/status", "/api/cluster/members", "/api/tasks/status", "/api/tasks/control", "/api/events", "/api/node/update", "/api/node/restart", "/api/node/dashboard", "/api/", "/api/node", "/x"];
+const PATHS = ["/", "/api/node/status", "/api/cluster/members", "/api/tasks/status", "/api/tasks/control", "/api/events", "/api/node/update", "/api/node/restart", "/api/node/dashboard", "/api/services", "/api/services/call", "/api/", "/api/node", "/x"];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "post", "G E T", ""];
 
 const pick = <T>(r: Rng, a: T[]): T => a[r.int(a.length)];
@@ -40,12 +40,13 @@ export function httpCase(r: Rng, secret: string, host: string): { raw: string; c
   const auth = r.int(3);
   if (auth === 1) headers.push(`Authorization: Bearer ${wrongSecret(r, secret)}`);
   if (auth === 2) headers.push(`X-Spore-Key: ${wrongSecret(r, secret)}`);
-  const bodyKind = r.int(5);
+  const bodyKind = r.int(6);
   let body = "";
   if (bodyKind === 1) body = "task=probe&action=" + pick(r, ["disable", "stop", "interval&interval=10", "enable"]);
   if (bodyKind === 2) body = "name=x&scope=cluster&data=" + encodeURIComponent(JSON.stringify({ n: r.int(1000) }));
   if (bodyKind === 3) body = bytes(r, r.int(3000));
   if (bodyKind === 4) body = "x".repeat(r.int(5000));
+  if (bodyKind === 5) body = "service=" + pick(r, ["temp", "x", "", "Bad!"]) + "&args=" + encodeURIComponent(pick(r, ["1", "{", '{"a":1}', "x".repeat(300)])) + "&timeout=" + pick(r, ["1", "3000", "99999999", "x"]);
   // a declared length over what is sent holds the connection until the node answers 408 (10 s); under
   // it, the rest of the body is dropped
   const declared = r.int(4) === 0 ? r.int(100000) : body.length;
@@ -59,9 +60,9 @@ export function httpCase(r: Rng, secret: string, host: string): { raw: string; c
 /** One datagram: random bytes, a good one mutated, one signed with a wrong secret, oversized, truncated. */
 export function udpCase(r: Rng, secret: string): string {
   const ids = ["0000fe", "a1b2c3", "ffffff"];
-  const head = `${"PKRAHE"[r.int(6)]}|${ids[r.int(3)]}|${r.int(100000).toString(36)}|${r.int(100000).toString(36)}|0|0`;
+  const head = `${"PKRAHECY"[r.int(8)]}|${ids[r.int(3)]}|${r.int(100000).toString(36)}|${r.int(100000).toString(36)}|0|0`;
   const ups = r.int(2) ? `a${ids[r.int(3)]}/${r.int(99)}/10.42.0.${r.int(256)}/0` : "";
-  const arg = r.int(2) ? "x.1.2.ev:" + JSON.stringify({ n: r.int(9) }) : r.int(99999).toString(36);
+  const arg = [() => "x.1.2.ev:" + JSON.stringify({ n: r.int(9) }), () => r.int(99999).toString(36), () => `${r.int(999).toString(36)}.0.temp:${JSON.stringify({ n: r.int(9) })}`, () => `${r.int(999).toString(36)}.${r.int(3)}:${JSON.stringify(r.int(9))}`][r.int(4)]();
   const k = r.int(5);
   if (k === 0) return bytes(r, r.int(400));
   if (k === 1) return datagram(wrongSecret(r, secret), "spore", head, ATTACKER, ups, arg);

@@ -1,10 +1,11 @@
 // Unit tests run the pure core in Node, where the build's constants
 // (SPORE_LIMITS, SPORE_CAPS, the board facts) do not exist: this defines
-// them as an esp8266's.
+// them as an esp8266's (with every capability it may carry).
 import { loadBoard } from "../../host-tools/build/boards.ts";
 
 const board = loadBoard("esp8266");
-const caps = Object.fromEntries(Object.entries(board.capabilities).map(([k, v]) => [k, +v]));
+// with the services capability turned on (off by default on esp8266), so the core is tested whole
+const caps = Object.fromEntries(Object.entries({ ...board.capabilities, services: true }).map(([k, v]) => [k, +v]));
 Object.assign(globalThis, {
   SPORE_LIMITS: board.node,
   SPORE_CAPS: caps,
