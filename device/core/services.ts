@@ -16,7 +16,7 @@
 // caller; 2: a fault (no such service or version here, bad arguments, the
 // handler threw), after which the call goes to another provider. An
 // attempt that gets no answer in time (500 ms, doubling with each retry,
-// within the call's deadline) counts as a failure of its provider and the
+// within the call's deadline; the last attempt waits until the deadline) counts as a failure of its provider and the
 // call goes to the next: untried providers first, least probe latency
 // first. A provider that failed config.cbn times in a row has its circuit
 // open for config.cbc ms; then one trial call goes (half-open), and its
@@ -212,7 +212,8 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
       c.tried_ += p + ",";
     }
     // the timer's key is the op: services(key) is this attempt's time up
-    ports.later_(services, p ? Math.min(c.end_ - now(), Services.AttemptMs << (c.att_ - 1)) : c.end_ - now(), id + "." + c.att_);
+    // the last attempt (no retry left) waits until the deadline
+    ports.later_(services, p && c.left_ > 0 ? Math.min(c.end_ - now(), Services.AttemptMs << (c.att_ - 1)) : c.end_ - now(), id + "." + c.att_);
     if (!p) return;
     const arg = id + "." + b36(c.v_) + "." + c.n_ + ":" + c.a_;
     // this node's own service: served here, answered as a datagram would be

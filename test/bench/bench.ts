@@ -8,9 +8,9 @@
 // Also the hostile-input suite's counts (cases, crashes, leaks, wrong results)
 // and the datagram MAC's cost per board.
 //
-//   npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services] [--sizes 10,50] [--schemes spore,baseline] [--minutes m] [--jobs n]
+//   npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services] [--merge] [--sizes 10,50] [--schemes spore,baseline] [--minutes m] [--jobs n]
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -130,12 +130,13 @@ export async function main(argv: string[]): Promise<number> {
   let only: string[] = [];
   let schemes: ("spore" | "baseline")[] = ["spore", "baseline"];
   let task: Task | undefined;
+  let merge = false;
   let jobs = cpus().length;
   let minutes: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") {
-      process.stdout.write(`usage: npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services] [--sizes 10,50]
+      process.stdout.write(`usage: npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services] [--merge] [--sizes 10,50]
 
 Measures Spore in the emulator, in virtual time, seeded (default seed 1, or
 SPORE_SEED): bundle sizes and JsVars per board; membership at 10, 50, 100 and
@@ -146,7 +147,9 @@ board (bundle bytes, JsVars of its keys, and ms per datagram on the real
 interpreter when ESPRUINO_BIN names Espruino's Linux build); services: call
 latency and success at each loss rate with 1 and 3 providers in a 50-node
 cluster, the time to fail over, JsVars at idle and with 4 calls in flight. Writes
-results.json and BENCHMARKS.md to --out (default test/bench). --smoke: small
+results.json and BENCHMARKS.md to --out (default test/bench); with --only
+and --merge, the parts run replace theirs in the results already there (the
+report says which parts were run again, at which commit). --smoke: small
 clusters, short runs (what CI runs). --sizes: other cluster sizes for the
 membership part, --schemes one of the two, --minutes how long each loss
 rate is watched for false INACTIVE reports (default 10; 1 for SPORE's
@@ -188,6 +191,7 @@ scheme at 100 nodes and more), --jobs how many worker processes run the parts
       }
       plan = { ...plan, sizes };
     }
+    else if (a === "--merge") merge = true;
     else {
       process.stderr.write(`bench: unknown argument ${a} (see --help)\n`);
       return 2;
@@ -200,7 +204,7 @@ scheme at 100 nodes and more), --jobs how many worker processes run the parts
   }
   const bad = only.filter((s) => !["sizes", "membership", "ota", "speed", "hostile", "mac", "services"].includes(s));
   if (bad.length) {
-    process.stderr.write(`bench: --only takes sizes, membership, ota, speed, hostile, mac (not ${bad.join(", ")})\n`);
+    process.stderr.write(`bench: --only takes sizes, membership, ota, speed, hostile, mac, services (not ${bad.join(", ")})\n`);
     return 2;
   }
   const log = (s: string) => process.stderr.write(s + "\n");
@@ -209,7 +213,15 @@ scheme at 100 nodes and more), --jobs how many worker processes run the parts
     return 0;
   }
   log(`bench: seed ${seed}${plan.smoke ? ", smoke run" : ""}, ${jobs} worker process${jobs > 1 ? "es" : ""}`);
-  const r = await runBench(plan, seed, log, { only, schemes, jobs, minutes });
+  let r = await runBench(plan, seed, log, { only, schemes, jobs, minutes });
+  // --merge: the parts run now replace theirs in the results already there, each noted with its own commit and date
+  const previous = join(out, "results.json");
+  if (merge && only.length && existsSync(previous)) {
+    const old = JSON.parse(readFileSync(previous, "utf8")) as Results;
+    const parts: Record<string, unknown> = {};
+    for (const k of only) if ((r as unknown as Record<string, unknown>)[k] !== undefined) parts[k] = (r as unknown as Record<string, unknown>)[k];
+    r = { ...old, ...parts, rerun: { ...old.rerun, ...Object.fromEntries(Object.keys(parts).map((k) => [k, { commit: r.commit, date: r.date, seed, wallSeconds: r.wallSeconds }])) } } as Results;
+  }
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "results.json"), JSON.stringify(r, null, 2) + "\n");
   writeFileSync(join(out, "BENCHMARKS.md"), markdown(r));
