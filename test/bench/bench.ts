@@ -214,6 +214,7 @@ scheme at 100 nodes and more), --jobs how many worker processes run the parts
   }
   log(`bench: seed ${seed}${plan.smoke ? ", smoke run" : ""}, ${jobs} worker process${jobs > 1 ? "es" : ""}`);
   let r = await runBench(plan, seed, log, { only, schemes, jobs, minutes });
+  const took = r.wallSeconds;
   // --merge: the parts run now replace theirs in the results already there, each noted with its own commit and date
   const previous = join(out, "results.json");
   if (merge && only.length && existsSync(previous)) {
@@ -225,7 +226,7 @@ scheme at 100 nodes and more), --jobs how many worker processes run the parts
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "results.json"), JSON.stringify(r, null, 2) + "\n");
   writeFileSync(join(out, "BENCHMARKS.md"), markdown(r));
-  log(`bench: wrote ${join(out, "results.json")} and BENCHMARKS.md in ${r.wallSeconds.toFixed(0)} s (seed ${seed})`);
+  log(`bench: wrote ${join(out, "results.json")} and BENCHMARKS.md in ${took.toFixed(0)} s (seed ${seed})`);
   return 0;
 }
 
