@@ -56,7 +56,7 @@ export interface Ports {
   change_(id: number, ms: number): void;
   clear_(id: number): void;
   /** setTimeout(fn, ms, arg). */
-  later_(fn: (arg: any) => void, ms: number, arg: any): void;
+  later_(fn: (arg: any) => void, ms: number, arg: any): number;
   /** One HTTP GET; cb gets an error message ("" for none) and the body, once (boards with the details capability). */
   get_?(ip: string, port: number, path: string, cb: (err: string, body: string) => void): void;
   heap_(): number;

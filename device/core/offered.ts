@@ -25,6 +25,8 @@ export interface Call {
   out_: string;
   /** once it ended: its callback's arguments (error, result, hostname) */
   r_?: any[];
+  /** its attempt's timer while it has not fired (0: none) */
+  t_?: number;
 }
 
 /**

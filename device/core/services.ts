@@ -37,7 +37,7 @@
 // Services): a handler whose effect must not happen twice should be
 // idempotent.
 import { b36, config, now, ports, selfId, str, HOST_PREFIX } from "./env.ts";
-import { broadcast, drop, send } from "./gossip.ts";
+import { broadcast, drop, incarnation, send } from "./gossip.ts";
 import { members, status, Status } from "./members.ts";
 import { offer, type Call, type State } from "./offered.ts";
 export type { CallBack } from "./offered.ts";
@@ -85,8 +85,9 @@ export function learn(id: string, list: string): void {
   const offers = S.offers_;
   // (as good a moment as any, and a regular one: requests served over a minute ago, past any call's deadline,
   // and the lists of members forgotten are forgotten)
-  for (const k in served) if (now() / 1000 - parseInt(served[k], 36) > 60) delete served[k];
-  for (const k in offers) if (!members[k]) delete offers[k];
+  // (Object.keys: deleting the key a for...in is at ends that loop on Espruino 2v29)
+  for (const k of Object.keys(served)) if (now() / 1000 - parseInt(served[k], 36) > 60) delete served[k];
+  for (const k of Object.keys(offers)) if (!members[k]) delete offers[k];
   if (!list) {
     delete offers[id];
     return;
@@ -94,13 +95,13 @@ export function learn(id: string, list: string): void {
   if (list.length > Services.MaxList) return drop(MALFORMED);
   for (const s of list.split(",")) {
     const p = s.split(".");
-    if (p.length !== 2 || p[0].length > 16 || !/^[a-z0-9_-]+$/.test(p[0]) || n36(p[1]) < 0) return drop(MALFORMED);
+    if (p.length !== 2 || p[0].length > 16 || !/^[a-z0-9_-]+$/.test(p[0]) || p[0] in {} || !(n36(p[1]) >= 0 && n36(p[1]) < 65536)) return drop(MALFORMED);
   }
   offers[id] = list;
 }
 
 /**
- * The reply function for request `key` ("<caller id>.<call id>"),
+ * The reply function for request `key` ("<caller id>.<call id>.<caller's incarnation>"),
  * remembered at `at` ("" a retry answered again): what a handler
  * gets as reply(err, result), once; (message, 0, 2) answers a fault,
  * (arg, 0, -1) sends an answer as it was. Made here, in a scope of its own: a
@@ -112,11 +113,12 @@ function replier(key: string, at: string): (err: any, result?: any, kind?: numbe
   let once = 0;
   return (err, result, kind) => {
     if (once++) return;
-    const id = key.substr(7);
+    const id = key.split(".")[1];
     const to = key.substr(0, 6);
     const ok = kind === undefined && (err === null || err === undefined);
-    let a = kind! < 0 ? err : id + "." + (ok ? 0 : kind || 1) + ":" + str(ok ? (result === undefined ? null : result) : String(err));
-    if (a.length > Services.MaxArg) a = id + ".1:" + str("result over " + (Services.MaxArg - 10) + " bytes");
+    // (an error or fault's text cut to fit; a fault stays a fault, so the caller still goes to another provider)
+    let a = kind! < 0 ? err : id + "." + (ok ? 0 : kind || 1) + ":" + str(ok ? (result === undefined ? null : result) : String(err).substr(0, 100));
+    if (a.length > Services.MaxArg) a = id + ".1:" + str("answer over " + Services.MaxArg + " bytes");
     const S = state!;
     // still remembered (not pushed out by newer requests, nor forgotten): a retry gets this answer again
     if (at && S.served_[key] === at) S.served_[key] = at + a;
@@ -138,7 +140,8 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
   const served = S.served_;
   const circuits = S.circuits_;
   /** A service name: 1 to 16 of a-z, 0-9, _ and -. */
-  const isServiceName = (n: unknown) => typeof n === "string" && n.length > 0 && n.length < 17 && /^[a-z0-9_-]+$/.test(n);
+  // (not a name every object has: "constructor", "__proto__", and on Espruino "on", "emit", "clone")
+  const isServiceName = (n: unknown) => typeof n === "string" && n.length > 0 && n.length < 17 && /^[a-z0-9_-]+$/.test(n) && !(n in {});
   /** The list changed: kept (offer.list_) and announced at once (the periodic announces repeat it); or why it cannot be. */
   const tell = () => {
     const l: string[] = [];
@@ -174,8 +177,10 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
   };
   /** Ends call id: cb gets the error or the result, from the idle loop (services(call): no closure of this scope waits for it). */
   const finish = (id: string, err: string | null, result?: any, from?: string) => {
-    const c = calls[id];
-    delete calls[id];
+    const c = calls["#" + id];
+    delete calls["#" + id];
+    // its attempt's timer, if it has not fired (an id once fired may be another timer's now: Espruino reuses them)
+    if (c.t_) ports.clear_(c.t_);
     c.r_ = [err, result, from];
     ports.later_(services, 0, c);
   };
@@ -188,7 +193,7 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
    * host), no provider left ends the call with it.
    */
   const attempt = (id: string, why?: string, host?: string) => {
-    const c = calls[id];
+    const c = calls["#" + id];
     let p = "";
     let low = 1e12;
     const ids = Object.keys(offers);
@@ -214,11 +219,13 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     }
     // the timer's key is the op: services(key) is this attempt's time up
     // the last attempt (no retry left) waits until the deadline
-    ports.later_(services, p && c.left_ > 0 ? Math.min(c.end_ - now(), Services.AttemptMs << (c.att_ - 1)) : c.end_ - now(), id + "." + c.att_);
+    // (the last attempt's timer, if it has not fired: an answer with a fault brought this one on)
+    if (c.t_) ports.clear_(c.t_);
+    c.t_ = ports.later_(services, p && c.left_ > 0 ? Math.min(c.end_ - now(), Services.AttemptMs << (c.att_ - 1)) : c.end_ - now(), id + "." + c.att_);
     if (!p) return;
     const arg = id + "." + b36(c.v_) + "." + c.n_ + ":" + c.a_;
     // this node's own service: served here, answered as a datagram would be
-    if (p === selfId) services(Op.Request, arg, selfId, "");
+    if (p === selfId) services(Op.Request, arg, selfId, incarnation);
     else send(MessageType.Call, arg, members[p].address_);
   };
 
@@ -235,8 +242,9 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
   if (typeof op === "string") {
     // an attempt's time is up ("<call id>.<attempt>"): its provider failed; the next attempt, or the end
     const k = op.split(".");
-    const c = calls[k[0]];
+    const c = calls["#" + k[0]];
     if (!c || c.att_ !== +k[1]) return;
+    c.t_ = 0;
     // a provider's failure counts once per call (no answer to this attempt; the wait for a late answer, with
     // no provider asked, is no one's): three datagrams lost in a row at 10% loss must not open the circuit of
     // a sole provider, which then fails every call for cbc ms (npm run bench: 150 of 200 calls answered, 200 now)
@@ -264,7 +272,7 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     return why;
   }
   if (op === Op.Unprovide) {
-    if (!own[x]) return "not provided: " + x;
+    if (!isServiceName(x) || !own[x]) return "not provided: " + x;
     delete own[x];
     return tell();
   }
@@ -274,25 +282,35 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     const t = o.timeout === undefined ? Services.Timeout : o.timeout;
     const r = o.retries === undefined ? Services.Retries : o.retries;
     const v = o.version || 0;
-    const a = str(y === undefined ? null : y);
+    let a = str(y === undefined ? null : y);
+    // a function gives undefined, a cycle (on Espruino) "{... }": neither is JSON
+    try {
+      JSON.parse(a);
+    } catch (e) {
+      a = "";
+    }
     if (!isServiceName(x)) return "bad service name (1 to 16 of a-z 0-9 _ -)";
     if (typeof z !== "function") return "callback must be a function";
     if (!(t >= 100 && t <= 60000) || !(r >= 0 && r <= 5) || !(v >= 0 && v < 65536)) return "bad options: timeout 100 to 60000 ms, retries 0 to 5, version 0 to 65535";
+    if (!a) return "args are not JSON";
     if (a.length > Services.MaxArg - 30) return "args over " + (Services.MaxArg - 30) + " bytes";
     if (Object.keys(calls).length >= SPORE_LIMITS.calls) return "busy: " + SPORE_LIMITS.calls + " calls in flight";
     // a call in flight holds about 45 JsVars on an esp8266 (measured: test/real/probes/services.ts): not below the room a request needs
     if (ports.jsvars_() < SPORE_LIMITS.minFree + 50) return "busy: memory";
-    const id = b36(++S.last_);
-    calls[id] = { n_: x, a_: a, v_: v | 0, cb_: z, end_: now() + t, left_: r | 0, att_: 0, to_: "", tried_: "", out_: "" };
+    // numbered on from this boot's incarnation, as cluster events are: a provider still remembering a call of the
+    // previous boot must not take a new one for it (nor a caller an old answer)
+    const id = b36((S.last_ = (S.last_ || incarnation) + 1));
+    calls["#" + id] = { n_: x, a_: a, v_: v | 0, cb_: z, end_: now() + t, left_: r | 0, att_: 0, to_: "", tried_: "", out_: "" };
     attempt(id);
     return "";
   }
   if (op === Op.Request) {
-    // (x arg "<call id>.<least version>.<name>:<args JSON>", y from id, z from address): run once, answered (again, to a retry)
+    // (x arg "<call id>.<least version>.<name>:<args JSON>", y from id, z its incarnation): run once, answered (again,
+    // to a retry); remembered by caller, call id and the caller's incarnation
     const from: string = y;
     const colon = x.indexOf(":");
     const k = x.substr(0, colon).split(".");
-    const key = from + "." + k[0];
+    const key = from + "." + k[0] + "." + b36(z);
     if (colon < 0 || k.length !== 3 || n36(k[0]) < 0 || n36(k[1]) < 0 || !isId(from)) return drop(MALFORMED);
     const seen = served[key];
     if (seen !== undefined) {
@@ -300,8 +318,14 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
       if (a) replier(key, "")(a, 0, -1);
       return;
     }
+    // full: the oldest answered gives way; one still running never does (a retry of it would run it again)
     const ks = Object.keys(served);
-    if (ks.length >= SPORE_LIMITS.served) delete served[ks[0]];
+    if (ks.length >= SPORE_LIMITS.served) {
+      let old = "";
+      for (const q of ks) if (!old && served[q].substr(served[q].indexOf(" ") + 1)) old = q;
+      if (!old) return replier(key, "")("busy: " + ks.length + " requests running", 0, 2);
+      delete served[old];
+    }
     const at = b36((now() / 1000) | 0) + " ";
     served[key] = at;
     const done = replier(key, at);
@@ -333,15 +357,19 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     } catch (e) {
       return drop(MALFORMED);
     }
-    if (colon < 0 || k.length !== 2 || !/^[012]$/.test(k[1])) return drop(MALFORMED);
-    const c = calls[k[0]];
+    if (colon < 0 || k.length !== 2 || n36(k[0]) < 0 || !/^[012]$/.test(k[1])) return drop(MALFORMED);
+    const c = calls["#" + k[0]];
     if (!c || c.tried_.indexOf(from + ",") < 0) return;
     const host = HOST_PREFIX + from;
     if (k[1] === "0") {
       delete circuits[from + "/" + c.n_];
       return finish(k[0], null, v, host);
     }
-    failed(from, c.n_);
+    // (a provider fails a call once: its attempt may have timed out already)
+    if (c.tried_.indexOf(from + "!") < 0) {
+      failed(from, c.n_);
+      c.tried_ += from + "!";
+    }
     // a fault: not asked again in this call; the next provider, within the deadline (if there is one); the handler's own error: the caller's
     if (k[1] === "2") {
       c.out_ += from + ",";
@@ -358,7 +386,7 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
       (by[n] = by[n] || []).push(str({ hostname: HOST_PREFIX + id, version: parseInt(p[1], 36), state: state || ["healthy", "open", "half-open"][circuit(id, n)] }));
     }
   };
-  for (const id in offers) {
+  for (const id of Object.keys(offers)) {
     const m = members[id];
     if (!m) delete offers[id];
     else add(id, offers[id], status(m) === Status.Active ? "" : status(m) === Status.Inactive ? "inactive" : "gone");

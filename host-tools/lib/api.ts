@@ -182,7 +182,7 @@ export interface ServiceAnswer {
 
 /** A 404 from a node without the services capability (esp01) said as such. */
 function noServices(a: Address, e: unknown): unknown {
-  if (e instanceof ApiError && e.status === 404) return new ApiError(`${label(a)} serves no services API: its board leaves the services capability out (esp01); point --api-node (or --node) at an esp8266 or esp32 node`, 404);
+  if (e instanceof ApiError && e.status === 404) return new ApiError(`${label(a)} serves no services API: its board leaves the services capability out (esp01 always, esp8266 unless the project turns it on); point --api-node (or --node) at an esp32 node`, 404);
   return e;
 }
 

@@ -1,62 +1,18 @@
 // Services and RPC between nodes (issue 19), on emulated clusters running the
 // real bundles: a node offers a service by name (spore.provide), any node
 // calls it by name (spore.call, POST /api/services/call) and gets the answer
-// and which node gave it, through failures of its providers.
+// and which node gave it, through failures of its providers. Bad input, the
+// host tools and memory: services-input.test.ts.
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
-import type { Device } from "../../host-tools/emulator/device.ts";
-import { api, hostnameOf, waitConverged } from "./helpers.ts";
 import { validateJson } from "../../host-tools/build/json-schema.ts";
-import { schema } from "./helpers.ts";
+import { hostnameOf, schema, waitConverged } from "./helpers.ts";
+import { buildServices, call, listing, provide, result, servicesCluster } from "./services-helpers.ts";
 import { suite } from "../suite.ts";
-import { BOARDS_DIR, loadBoard } from "../../host-tools/build/boards.ts";
-import { bundleBoard } from "../../host-tools/build/bundle.ts";
-import { cli } from "./cli.ts";
-import { Rng } from "../../host-tools/emulator/rng.ts";
-import { datagram } from "../../host-tools/lib/mac.ts";
-import { bytes } from "./hostile-cases.ts";
 
 const { test, seed } = suite("services", { seed: 1901 });
-
-// esp8266 carries the capability when a project turns it on (espruino.json "capabilities": {"esp8266":
-// {"services": true}}; off by default: README, Services): its clusters here run that build
-let ESP8266_WITH_SERVICES = "";
-test.before(async () => {
-  ESP8266_WITH_SERVICES = (await bundleBoard(loadBoard("esp8266", BOARDS_DIR, { esp8266: { services: true } }), { write: false })).code;
-});
-
-type Result = [string | null, unknown, string | undefined];
-type Listing = { services: { name: string; providers: { hostname: string; version: number; state: string }[] }[]; calls: number };
-
-function cluster(boards: string[], options: { loss?: number; config?: Record<string, unknown> } = {}): Cluster {
-  const c = new Cluster({ seed, boards, lan: { loss: options.loss ?? 0 }, config: options.config, bundles: { esp8266: ESP8266_WITH_SERVICES } });
-  waitConverged(c, 90000, seed);
-  return c;
-}
-
-/** Offers service `name` on d: answers {v: value, at: d's hostname} after `delay` ms (0: at once); counts its runs in global.RUNS. */
-function provide(d: Device, name: string, version: number, value: unknown, delay = 0): void {
-  const why = d.eval(`global.RUNS = global.RUNS || 0; spore.provide(${JSON.stringify(name)}, ${version}, function (args, reply, from) {
-    RUNS++;
-    var answer = function () { reply(null, {v: ${JSON.stringify(value)}, args: args, caller: from}); };
-    if (${delay}) setTimeout(answer, ${delay}); else answer();
-  })`);
-  assert.is(why, "", `provide on ${d.ip}`);
-}
-
-/** Starts a call on d; its results go to global.OUT[key] (the call's own return value: "" or why not). */
-function call(d: Device, key: string, name: string, args: unknown, options?: Record<string, number>): string {
-  return d.eval(`global.OUT = global.OUT || {}; spore.call(${JSON.stringify(name)}, ${JSON.stringify(args)}, function (e, r, f) { OUT[${JSON.stringify(key)}] = [e, r, f]; }${options ? ", " + JSON.stringify(options) : ""})`) as string;
-}
-
-function result(d: Device, key: string): Result | undefined {
-  const r = d.eval(`JSON.stringify((global.OUT || {})[${JSON.stringify(key)}] || null)`) as string;
-  return (JSON.parse(r) as Result | null) ?? undefined;
-}
-
-function listing(c: Cluster, d: Device): Listing {
-  return api<Listing>(c, d, "/api/services", "services");
-}
+test.before(buildServices);
+const cluster = (boards: string[], options: { loss?: number; config?: Record<string, unknown> } = {}) => servicesCluster(seed, boards, options);
 
 test("a call finds a provider anywhere in the cluster and says which node answered", () => {
   const c = cluster(["esp8266", "esp32", "esp01", "esp8266"]);
@@ -253,6 +209,23 @@ test("a sole provider at 20% loss: its failures count once per call, so lost dat
   assert.equal([...states], ["healthy"], `the circuit never opened (seed ${seed})`);
 });
 
+test("a caller that restarts numbers its calls on: a provider still remembering its last boot's call runs the new one", () => {
+  const c = cluster(["esp32", "esp32"]);
+  const [a, p] = c.devices;
+  p.eval('global.COUNTS = {}; ["temp", "relay"].forEach(function (n) { spore.provide(n, 1, function (args, reply) { COUNTS[n] = (COUNTS[n] || 0) + 1; reply(null, n); }); })');
+  c.runFor(3000);
+  call(a, "t", "temp", null);
+  c.runFor(2000);
+  assert.equal(result(a, "t")?.slice(0, 2), [null, "temp"]);
+  c.restart(a);
+  c.runUntil(() => !!a.stationIp && listing(c, a).services.length === 2, 60000);
+  c.runFor(5000);
+  call(a, "r", "relay", "on");
+  c.runFor(3000);
+  assert.equal(result(a, "r")?.slice(0, 2), [null, "relay"], `seed ${seed}`);
+  assert.equal(p.eval("JSON.stringify(COUNTS)"), '{"temp":1,"relay":1}');
+});
+
 test("over HTTP: GET /api/services lists; POST /api/services/call needs the secret and answers with the result and who gave it", () => {
   const c = cluster(["esp8266", "esp32"]);
   const [a, p] = c.devices;
@@ -298,110 +271,6 @@ test("unprovide: the service leaves every listing", () => {
   assert.is(p.eval('spore.unprovide("temp")'), "");
   c.runFor(2000);
   assert.equal(listing(c, a).services, []);
-});
-
-test("a member that sends malformed service datagrams (it has the secret: a buggy node) crashes nothing, leaks nothing and is counted", () => {
-  // membership's times short: the buggy member, silent after it, is forgotten within the test
-  const c = cluster(["esp8266", "esp32"], { config: { ina: 4, dead: 8, fgt: 10 } });
-  const [a, p] = c.devices;
-  provide(p, "temp", 1, 5);
-  provide(a, "echo", 1, "e");
-  // a handler that never answers: its requests are remembered (bounded), its callers time out
-  p.eval('spore.provide("mute", 1, function () {})');
-  c.runFor(5000);
-  const r = new Rng(seed);
-  const BUGGY = "10.42.0.200";
-  const ID = "b0661e";
-  let seq = 0;
-  let inc = 1;
-  const send = (to: Device, type: string, arg: string) => c.lan.sendDatagram(BUGGY, 4210, to.ip, 4210, datagram(c.secret, "spore", `${type}|${ID}|${inc}|${(seq++).toString(36)}|0|0`, BUGGY, "", arg));
-  // once before, so that the event logs hold what this member's coming and going logs and the counts of
-  // dropped datagrams have their keys, with each log full of events longer than those (esp32 keeps 32,
-  // more than a node logs at boot): then idle
-  for (const d of c.devices) d.eval('for (var i = 0; i < 40; i++) spore.fire("node/padding", {hostname: "esp_b0661e", status: "INACTIVE", was: "ACTIVE", pad: "' + "p".repeat(40) + '"})');
-  for (const d of c.devices) send(d, "A", "fake.1"), send(d, "C", "x"), send(d, "Y", "x"), send(d, "C", "1.0.nope:null");
-  c.runFor(40000);
-  const idle = c.devices.map((d) => d.memory().usage);
-  // a member like any other: it announces (with a good list) and is listed
-  inc = 2;
-  seq = 0;
-  for (const d of c.devices) send(d, "A", "fake.1");
-  c.runFor(2000);
-  const joined = c.devices.map((d) => d.memory().usage);
-  const status = (d: Device) => JSON.parse(c.http(d, "GET", "/api/node/status").body) as { drops: Record<string, number> };
-  const malformed0 = c.devices.map((d) => status(d).drops.malformed ?? 0);
-  const pickOf = <T>(xs: T[]): T => xs[r.int(xs.length)];
-  const junk = () => pickOf(["", ":", "::", bytes(r, r.int(60)).replace(/\|/g, "/"), "x".repeat(r.int(200)), '{"a":' + "[".repeat(r.int(40)), "null", "1e999", '"' + "s".repeat(r.int(120)) + '"']);
-  const CASES = process.env.SPORE_FUZZ ? 3000 : 400;
-  // two rounds: what the first leaves in the bounded tables (remembered requests and their answers, circuits,
-  // the member's list) the second must not add to
-  const after: number[][] = [];
-  for (let i = 0; i < 2 * CASES; i++) {
-    if (i === CASES) {
-      c.runFor(15000);
-      after.push(c.devices.map((d) => d.memory().usage));
-    }
-    const to = pickOf(c.devices);
-    const kind = r.int(5);
-    if (kind === 0) send(to, "C", `${pickOf(["1", "zz", "-1", "", "1.2", "a.b"])}.${pickOf(["0", "1", "zzzz", "", "-"])}.${pickOf(["temp", "echo", "mute", "nope", "Bad!", "", "x".repeat(40)])}:${junk()}`);
-    else if (kind === 1) send(to, "C", `${(i + 1).toString(36)}.0.${pickOf(["temp", "echo", "mute", "nope"])}:${pickOf(['{"unit":"c"}', "null", junk()])}`);
-    else if (kind === 2) send(to, "Y", `${pickOf(["1", "2", "zz", "", (i % 7).toString(36)])}.${pickOf(["0", "1", "2", "3", "", "00"])}:${junk()}`);
-    else if (kind === 3) send(to, pickOf(["A", "H"]), pickOf(["fake.1", "a.b.c", "Bad.1", "x".repeat(80), ",", "fake.-1", "fake.1,", junk()]));
-    else send(to, "C", junk());
-    if (i % 50 === 49) c.runFor(1000);
-  }
-  c.runFor(15000);
-  after.push(c.devices.map((d) => d.memory().usage));
-  // the nodes answer, know each other, still call and serve; nothing piled up
-  for (const d of c.devices) assert.is(c.http(d, "GET", "/api/node/status").status, 200);
-  assert.is(call(a, "after", "temp", null), "");
-  c.runFor(2000);
-  assert.equal(result(a, "after")?.slice(1), [{ v: 5, args: null, caller: hostnameOf(a) }, hostnameOf(p)], `seed ${seed}`);
-  c.devices.forEach((d, i) => {
-    assert.ok(status(d).drops.malformed > malformed0[i], `${d.ip} counted the malformed ones`);
-    assert.ok(after[1][i] <= joined[i] + 150, `${d.ip}: JsVars ${joined[i]} with the member, ${after[0][i]} after one round, ${after[1][i]} after two: within the bounded tables (seed ${seed})`);
-  });
-  const listed = listing(c, a).services.map((x) => x.name).sort();
-  assert.ok(listed.includes("temp") && listed.includes("mute") && listed.includes("echo"), listed.join(","));
-  // a minute later the requests remembered are forgotten (past any call's deadline), and so is the buggy
-  // member, silent since: back to idle
-  c.runFor(75000);
-  // (the test's own record of the call made above is not the node's)
-  a.eval("delete global.OUT");
-  c.devices.forEach((d, i) => assert.ok(d.memory().usage <= idle[i] + 12, `${d.ip}: JsVars ${idle[i]} before, ${d.memory().usage} a minute after (seed ${seed})`));
-  assert.equal(listing(c, a).services.map((x) => x.name).sort(), ["echo", "mute", "temp"]);
-});
-
-test("host-tools services lists every service with its providers; host-tools call calls one through a node and says who answered", async () => {
-  const c = cluster(["esp8266", "esp32", "esp32", "esp01"]);
-  const [a, p, q, small] = c.devices;
-  provide(p, "temp", 1, 20);
-  provide(q, "temp", 2, 21);
-  provide(q, "relay", 1, "on");
-  c.runFor(3000);
-  const l = await cli(c, ["services", "--api-node", a.ip]);
-  assert.is(l.code, 0, l.err);
-  const lines = l.out.trim().split("\n");
-  assert.match(lines[0], /^service\s+provider\s+version\s+state$/);
-  for (const [n, d, v] of [["temp", p, 1], ["temp", q, 2], ["relay", q, 1]] as const) assert.ok(lines.some((x) => new RegExp(`^${n}\\s+${hostnameOf(d)}\\s+${v}\\s+healthy$`).test(x)), `${n} ${hostnameOf(d)}: ${l.out}`);
-  const j = await cli(c, ["services", "--json", "--api-node", a.ip]);
-  assert.is(validateJson<Listing>(schema("services"), JSON.parse(j.out), "services --json").services.length, 2);
-  const r = await cli(c, ["call", "temp", '{"unit":"c"}', "--node", a.ip, "--version", "2"]);
-  assert.is(r.code, 0, r.err);
-  assert.match(r.out, new RegExp(`^\\{"v":21,"args":\\{"unit":"c"\\},"caller":"${hostnameOf(a)}"\\}\n\\(from ${hostnameOf(q)}, \\d+ ms\\)\n$`));
-  const none = await cli(c, ["call", "nothing", "--node", a.ip]);
-  assert.equal([none.code, none.err.trim()], [1, `host-tools call: ${a.ip}: POST /api/services/call: 503 no provider for nothing`]);
-  const small01 = await cli(c, ["call", "temp", "--node", small.ip]);
-  assert.is(small01.code, 1);
-  assert.match(small01.err, /leaves the services capability out \(esp01\)/);
-  const bad = await cli(c, ["call", "temp", "{nope", "--node", a.ip]);
-  assert.equal([bad.code, bad.err.split("\n")[0]], [2, "host-tools call: args are not JSON: {nope"]);
-  assert.is((await cli(c, ["call", "Temp!", "--node", a.ip])).code, 2);
-  const noKey = await cli(c, ["call", "temp", "--node", a.ip], { secret: null });
-  assert.is(noKey.code, 1);
-  assert.match(noKey.err, /no cluster secret/);
-  const help = await cli(c, ["call", "--help"]);
-  assert.equal([help.code, help.out.split("\n")[0]], [0, "usage: host-tools call <service> [json args] [--node host[:port]] [--timeout ms] [--retries n] [--version n] [--json]"]);
 });
 
 test.run();
