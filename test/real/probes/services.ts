@@ -36,11 +36,13 @@ await onConverged(o, {}, async (c) => {
   if (!known) throw new Error("the caller did not learn the services");
   await pause(5000);
   const withState = (await caller.memory()).usage;
-  await caller.repl<string>('(global.PROBE_OUT = []) && ["a","b","c","d"].map(function (k) { return spore.call("slow", k, function (e, r) { PROBE_OUT.push(e || r); }, {timeout: 10000}); }).join("")');
+  const refused = await caller.repl<string[]>('(global.PROBE_OUT = []) && ["a","b","c","d"].map(function (k) { return spore.call("slow", k, function (e, r) { PROBE_OUT.push(e || r); }, {timeout: 10000}); })');
   await pause(500);
   const inFlight = (await caller.memory()).usage;
-  await pause(6000);
+  // the handler answers after 3 s; the calls' deadline is 10 s
+  await pause(11000);
   const answered = await caller.repl<number>("PROBE_OUT.length");
+  const said = await caller.repl<unknown[]>("PROBE_OUT");
   await caller.repl<number>("(global.PROBE_OUT = 0) || 1");
   const after = (await caller.memory()).usage;
   // round trips, one call at a time
@@ -58,6 +60,6 @@ await onConverged(o, {}, async (c) => {
   console.log(`\n${c.board.name}, ${c.nodes.length} nodes: the caller's JsVars (with the shims; after a garbage collection)`);
   console.log(`  idle, no service known: ${idle}`);
   console.log(`  a member offers two services: ${withState} (+${withState - idle})`);
-  console.log(`  4 calls in flight: ${inFlight} (+${inFlight - withState}); answered ${answered} of 4; after: ${after}`);
+  console.log(`  4 calls in flight: ${inFlight} (+${inFlight - withState}); ended ${answered} of 4 (${JSON.stringify(said)}; what spore.call returned: ${JSON.stringify(refused)}); after: ${after}`);
   console.log(`round trip of ${o.calls} calls answered at once: ${times.length} answered, ${range(times)} ms, median ${sorted[Math.floor(sorted.length / 2)] ?? "-"} ms`);
 });
