@@ -68,9 +68,8 @@ export function receive(data: string, info: { address: string }): void {
   // from a member that has not): later copies from others still deliver it
   else if (t === MessageType.ClusterEvent) m && m.latency_ >= 0 ? clusterEvent(arg, g.id_) : drop(Drop.Unconfirmed);
   else if (t === MessageType.Ack) acked(arg, g.id_);
-  // service calls from members only, and only once they have answered a probe of this node (as cluster
-  // events): a call replayed to a provider that restarted comes from a member it has not probed yet
-  else if (SPORE_CAPS.services && t === MessageType.Call) m && m.latency_ >= 0 ? services(Op.Request, arg, g.id_, g.incarnation_) : drop(Drop.Unconfirmed);
+  // service calls from members only (a call names this node's incarnation: one replayed after a restart is dropped)
+  else if (SPORE_CAPS.services && t === MessageType.Call) m && services(Op.Request, arg, g.id_, g.incarnation_);
   else if (SPORE_CAPS.services && t === MessageType.Reply) services(Op.Answer, arg, g.id_);
   // a node without the relay capability probes for no one (the requester asked others too)
   else if (SPORE_CAPS.relay && t === MessageType.PingRequest) {

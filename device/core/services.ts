@@ -9,7 +9,7 @@
 // it is an ACTIVE member; an INACTIVE one is skipped and a forgotten one is
 // gone with its entry.
 //
-// A call is one datagram to a provider ("C", arg "<id>.<min version>.<name>:<args JSON>")
+// A call is one datagram to a provider ("C", arg "<id>.<min version>.<name>.<the provider's incarnation>:<args JSON>")
 // and one back ("Y", arg "<id>.<kind>:<JSON>", the id being the call's: its
 // reply_to), both within one datagram, MAC'd and replay-checked as every
 // datagram is. kind 0: the result; 1: the handler's error, given to the
@@ -41,7 +41,7 @@ import { broadcast, drop, incarnation, send } from "./gossip.ts";
 import { members, status, Status } from "./members.ts";
 import { offer, type Call, type State } from "./offered.ts";
 export type { CallBack } from "./offered.ts";
-import { isId, MALFORMED, MessageType, n36 } from "./wire.ts";
+import { Drop, isId, MALFORMED, MessageType, n36 } from "./wire.ts";
 
 /** Sizes and times (const enum: no JsVars; literals only, or esbuild makes it an object). */
 const enum Services {
@@ -223,7 +223,9 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     if (c.t_) ports.clear_(c.t_);
     c.t_ = ports.later_(services, p && c.left_ > 0 ? Math.min(c.end_ - now(), Services.AttemptMs << (c.att_ - 1)) : c.end_ - now(), id + "." + c.att_);
     if (!p) return;
-    const arg = id + "." + b36(c.v_) + "." + c.n_ + ":" + c.a_;
+    // with the provider's incarnation as this node knows it: a provider that restarted takes no call made to
+    // its previous boot (a copy replayed to it then is dropped; this node's next attempt has the new one)
+    const arg = id + "." + b36(c.v_) + "." + c.n_ + "." + b36(p === selfId ? incarnation : members[p].incarnation_) + ":" + c.a_;
     // this node's own service: served here, answered as a datagram would be
     if (p === selfId) services(Op.Request, arg, selfId, incarnation);
     else send(MessageType.Call, arg, members[p].address_);
@@ -293,7 +295,7 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     if (typeof z !== "function") return "callback must be a function";
     if (!(t >= 100 && t <= 60000) || !(r >= 0 && r <= 5) || !(v >= 0 && v < 65536)) return "bad options: timeout 100 to 60000 ms, retries 0 to 5, version 0 to 65535";
     if (!a) return "args are not JSON";
-    if (a.length > Services.MaxArg - 30) return "args over " + (Services.MaxArg - 30) + " bytes";
+    if (a.length > Services.MaxArg - 38) return "args over " + (Services.MaxArg - 38) + " bytes";
     if (Object.keys(calls).length >= SPORE_LIMITS.calls) return "busy: " + SPORE_LIMITS.calls + " calls in flight";
     // a call in flight holds about 45 JsVars on an esp8266 (measured: test/real/probes/services.ts): not below the room a request needs
     if (ports.jsvars_() < SPORE_LIMITS.minFree + 50) return "busy: memory";
@@ -305,13 +307,14 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     return "";
   }
   if (op === Op.Request) {
-    // (x arg "<call id>.<least version>.<name>:<args JSON>", y from id, z its incarnation): run once, answered (again,
+    // (x arg "<call id>.<least version>.<name>.<this node's incarnation>:<args JSON>", y from id, z its incarnation): run once, answered (again,
     // to a retry); remembered by caller, call id and the caller's incarnation
     const from: string = y;
     const colon = x.indexOf(":");
     const k = x.substr(0, colon).split(".");
     const key = from + "." + k[0] + "." + b36(z);
-    if (colon < 0 || k.length !== 3 || n36(k[0]) < 0 || n36(k[1]) < 0 || !isId(from)) return drop(MALFORMED);
+    if (colon < 0 || k.length !== 4 || n36(k[0]) < 0 || n36(k[1]) < 0 || n36(k[3]) < 0 || !isId(from)) return drop(MALFORMED);
+    if (n36(k[3]) !== incarnation) return drop(Drop.Replay);
     const seen = served[key];
     if (seen !== undefined) {
       const a = seen.substr(seen.indexOf(" ") + 1);

@@ -64,7 +64,7 @@ export const enum MessageType {
   ClusterEvent = "E",
   /** the owner's restart (arg: "<id>.<inc>": the target and its present incarnation); from host-tools, not a member */
   Restart = "X",
-  /** a service call (arg: "<call id>.<least version>.<service>:<args JSON>"; the services capability) */
+  /** a service call (arg: "<call id>.<least version>.<service>.<the provider's incarnation>:<args JSON>"; the services capability) */
   Call = "C",
   /** a service call's answer (arg: "<call id>.<kind>:<JSON>": 0 result, 1 the handler's error, 2 a fault) */
   Reply = "Y",

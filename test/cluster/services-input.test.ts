@@ -37,6 +37,31 @@ test("names every object has (constructor, __proto__, on) are no service names: 
   assert.match(a.eval('spore.call("temp", function () {}, function () {})') as string, /args are not JSON/);
 });
 
+test("a call names the provider's incarnation: a copy sent to it after it restarted does not run (the replay check has forgotten the caller then)", () => {
+  const c = cluster(["esp32", "esp32"]);
+  const [a, p] = c.devices;
+  const inc = (d: Device) => (JSON.parse(c.http(d, "GET", "/api/node/status").body) as { incarnation: number }).incarnation;
+  const offer = () => p.eval('global.RUNS = 0; spore.provide("toggle", 1, function (args, reply) { RUNS++; reply(null, RUNS); })');
+  offer();
+  c.runFor(3000);
+  const before = inc(p);
+  c.restart(p);
+  c.runUntil(() => !!p.stationIp, 60000);
+  offer();
+  c.runFor(5000);
+  const id = hostnameOf(a).slice(4);
+  // a's datagram as it would have been, made with the secret (what a replay of a captured one is), to the restarted p
+  // (an incarnation of a's above what p knows, so the replay check takes them as new, as it takes a copy p cannot tell)
+  const aInc = inc(a) + 1;
+  const copy = (providerInc: number, seq: number) => c.lan.sendDatagram(a.ip, 4210, p.ip, 4210, datagram(c.secret, "spore", `C|${id}|${aInc.toString(36)}|${seq.toString(36)}|0|0`, a.ip, "", `${(seq + 1).toString(36)}.0.toggle.${providerInc.toString(36)}:null`));
+  copy(before, 0);
+  c.runFor(1000);
+  assert.is(p.eval("RUNS"), 0, `the call to its previous boot did not run (seed ${seed})`);
+  copy(inc(p), 1);
+  c.runFor(1000);
+  assert.is(p.eval("RUNS"), 1, "one naming its present incarnation does");
+});
+
 test("a call answered at once leaves no timer behind: a long deadline does not hold memory after the answer", () => {
   const c = cluster(["esp8266", "esp32"]);
   const [a, p] = c.devices;
