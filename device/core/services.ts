@@ -84,8 +84,8 @@ export function learn(id: string, list: string): void {
   const served = S.served_;
   const offers = S.offers_;
   // (as good a moment as any, and a regular one: requests served over a minute ago, past any call's deadline,
-  // and the lists of members forgotten are forgotten)
-  // (Object.keys: deleting the key a for...in is at ends that loop on Espruino 2v29)
+  // and the lists of members forgotten are forgotten; over Object.keys, as a delete inside a for-in loop
+  // ends that loop on Espruino 2v29)
   for (const k of Object.keys(served)) if (now() / 1000 - parseInt(served[k], 36) > 60) delete served[k];
   for (const k of Object.keys(offers)) if (!members[k]) delete offers[k];
   if (!list) {
@@ -93,6 +93,8 @@ export function learn(id: string, list: string): void {
     return;
   }
   if (list.length > Services.MaxList) return drop(MALFORMED);
+  // each entry "name.version": the name as services()'s isServiceName checks it, written out here (a shared
+  // top-level function would hold JsVars for good)
   for (const s of list.split(",")) {
     const p = s.split(".");
     if (p.length !== 2 || p[0].length > 16 || !/^[a-z0-9_-]+$/.test(p[0]) || p[0] in {} || !(n36(p[1]) >= 0 && n36(p[1]) < 65536)) return drop(MALFORMED);
@@ -131,6 +133,16 @@ function replier(key: string, at: string): (err: any, result?: any, kind?: numbe
 
 /** Everything else services do (Op): the parts below are made for each call and gone after it. */
 export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: any): any {
+  if (typeof op === "object") {
+    // a call that ended: its callback, from the idle loop, with c.r_ (first: it needs none of the parts below)
+    const c = op as Call;
+    try {
+      c.cb_(c.r_![0], c.r_![1], c.r_![2]);
+    } catch (e) {
+      ports.log_("call " + c.n_ + ": callback threw " + e);
+    }
+    return;
+  }
   // a listing makes nothing: a node that neither offers, calls nor heard of a service holds none of this
   if (op === Op.List && !state) return '{"services":[],"calls":0}';
   const S = state || (state = { own_: {}, offers_: {}, calls_: {}, last_: 0, served_: {}, circuits_: {} });
@@ -231,16 +243,6 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     else send(MessageType.Call, arg, members[p].address_);
   };
 
-  if (typeof op === "object") {
-    // a call that ended: its callback, from the idle loop, with c.r_
-    const c = op as Call;
-    try {
-      c.cb_(c.r_![0], c.r_![1], c.r_![2]);
-    } catch (e) {
-      ports.log_("call " + c.n_ + ": callback threw " + e);
-    }
-    return;
-  }
   if (typeof op === "string") {
     // an attempt's time is up ("<call id>.<attempt>"): its provider failed; the next attempt, or the end
     const k = op.split(".");
