@@ -308,6 +308,23 @@ global._SB = function (req?: any, res?: any): any {
     E.reboot();
     return;
   }
+  // at boot, before any firmware code is read from Storage (boards with the jobs capability, whose writes leave
+  // trash: core/flash.ts): once the trash is more than the free space, Storage is compacted, then the node
+  // restarts. Compaction moves files, which garbles code running from them (this file's too): it runs from
+  // the idle loop, a native function called by a timer with no code of ours running, and the restart another;
+  // nothing of ours runs in between. The mark (StorageFile.Compacted) skips it at the next boot: a
+  // compaction that could not run (no RAM for its buffer) cannot make a node restart for ever
+  if (SPORE_CAPS.jobs) {
+    const st = S.getStats();
+    if (S.read(StorageFile.Compacted) !== undefined) S.erase(StorageFile.Compacted);
+    else if (st.trashBytes > st.freeBytes) {
+      print("boot: compacting Storage");
+      S.write(StorageFile.Compacted, "1");
+      setTimeout(S.compact, 1);
+      setTimeout(E.reboot, 2);
+      return "";
+    }
+  }
   // at boot: decide what runs
   let slot = s.a;
   let why = "";

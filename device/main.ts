@@ -17,10 +17,12 @@ import { newBoot } from "./platform/boot-number.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { keepInFlash } from "./platform/mac-keys.ts";
 import { serveHttp } from "./platform/http-server.ts";
-import { mqttDrops, mqttPub, mqttRefused, mqttUp, startMqtt } from "./platform/mqtt.ts";
+import { mqttDrops, mqttPub, mqttRefused, mqttSend, mqttSub, mqttUp, startMqtt } from "./platform/mqtt.ts";
 import { startWifi } from "./platform/wifi.ts";
 import { Op, services, type CallBack } from "./core/services.ts";
 import type { Handler } from "./core/offered.ts";
+import { startJobs } from "./core/jobs.ts";
+import { pin } from "./platform/io.ts";
 
 const errors: string[] = [];
 const config = readConfig(require("Storage").readJSON(StorageFile.Config, true), errors);
@@ -73,9 +75,18 @@ const platform: Ports = {
 // the optional ports only where the board has them (a property set to undefined costs a JsVar for good)
 if (SPORE_LIMITS.macFlash) platform.keep_ = keepInFlash;
 if (SPORE_CAPS.details) platform.get_ = httpGet;
+if (SPORE_CAPS.jobs) {
+  platform.fs_ = require("Storage");
+  platform.pin_ = pin;
+  if (SPORE_CAPS.mqtt) {
+    platform.pub_ = mqttSend;
+    platform.sub_ = mqttSub;
+  }
+}
 // the console's watch, from the probe task (the boot file sets its own interval only in recovery mode)
 if (SPORE_TELNET && global.SBS && config.key) platform.watch_ = _SB;
 start(platform, config);
+if (SPORE_CAPS.jobs) startJobs();
 rx.on("message", receive);
 rx.bind(config.udp);
 serveHttp(config.http, serve);
@@ -112,7 +123,7 @@ Object.defineProperty(global, "spore", {
     };
     // the capabilities' parts only where the board has them (a property set to undefined costs bytes and a JsVar)
     // the MQTT capability: spore.mqtt.publish(topic, payload, qos 0 or 1, retain), up (1 while connected), dropped (by the full queue or low memory), refused (commands: not JSON, over 512 bytes, wrong secret)
-    if (SPORE_CAPS.mqtt) o.mqtt = { publish: mqttPub, up: mqttUp, dropped: mqttDrops, refused: mqttRefused };
+    if (SPORE_CAPS.mqtt) o.mqtt = { publish: SPORE_CAPS.spool ? mqttSend : mqttPub, up: mqttUp, dropped: mqttDrops, refused: mqttRefused };
     // the services capability: provide(name, version, handler(args, reply, from)), unprovide(name), call(name, args, cb(err, result, from)[, {timeout, retries, version}]); each returns "" or why not
     if (SPORE_CAPS.services) {
       o.provide = (name: string, version: number, handler: Handler) => services(Op.Provide, name, version, handler);

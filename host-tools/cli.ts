@@ -10,6 +10,8 @@ import type { Command } from "./commands/command.ts";
 import { dashboardCommands } from "./commands/dashboard.ts";
 import { eventsCommands } from "./commands/events.ts";
 import { flashCommands } from "./commands/flash.ts";
+import { jobsCommands } from "./commands/jobs.ts";
+import { kvCommands } from "./commands/kv.ts";
 import { nodeCommands } from "./commands/node.ts";
 import { secretCommands } from "./commands/secret.ts";
 import { servicesCommands } from "./commands/services.ts";
@@ -32,6 +34,11 @@ Commands:
   events <host[:port]>        recent events (--follow to keep watching)
   services                    the cluster's services and their providers
   call <service> [json args]  call a service through a node
+  jobs validate <file>        check a job file before it is deployed (--board: a board's limits)
+  jobs deploy <file> <host|all>  put a job set on a node, or every node that runs jobs
+  jobs list|status <host[:port]>  a node's jobs; their runs, errors and last run
+  jobs remove <host|all>      remove a node's jobs (--job name: one of them)
+  kv list|get|put|del <host[:port]> ...  a node's KV store
   flash                       write Spore to a board over serial or tcp (see flash --help)
   telemetry record|replay|top from the cluster's MQTT broker
   dashboard install <host|all>  put the dashboard (GET /) on a node or every node that has room
@@ -43,7 +50,7 @@ environment or ./.env.
 `;
 
 // in the order the groups' --help lists them
-const commands: Record<string, Command> = { ...otaCommands, ...clusterCommands, ...nodeCommands, ...secretCommands, ...tasksCommands, ...eventsCommands, ...servicesCommands, ...telemetryCommands, ...dashboardCommands, ...flashCommands };
+const commands: Record<string, Command> = { ...otaCommands, ...clusterCommands, ...nodeCommands, ...secretCommands, ...tasksCommands, ...eventsCommands, ...servicesCommands, ...jobsCommands, ...kvCommands, ...telemetryCommands, ...dashboardCommands, ...flashCommands };
 /** The groups of subcommands ("ota update", "ota all": ota), each with a list of them for `host-tools <group>`. */
 const GROUPS = new Set(Object.keys(commands).filter((c) => c.includes(" ")).map((c) => c.split(" ")[0]));
 

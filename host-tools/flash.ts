@@ -66,6 +66,11 @@ export function nodeConfig(project: Project, env: Record<string, string | undefi
     if (m.passwordEnv) mq.pass = brokerCredential(env, m.passwordEnv, "password", "passwordEnv");
     config.mq = mq;
   }
+  const j = project.jobs;
+  if (j && board.capabilities.jobs) {
+    if (j.overflow === "coalesce_latest") config.qp = 1;
+    if (j.kvFlushSeconds) config.kvf = j.kvFlushSeconds;
+  }
   return config;
 }
 

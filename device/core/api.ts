@@ -63,7 +63,19 @@ export function endpoint(list: string, i: number): string | undefined {
 /** Answers one request to the list's endpoints: 404, 405, 401 (auth.ts), the answer (500 if it throws, or if the list names an endpoint `answer` has no branch for). */
 export function handle(list: string, req: HttpRequest, answer: Answer): HttpResponse {
   // a path outside /api/ keeps its leading "/": no entry matches it
-  const p = req.path_.replace("/api/", "");
+  let p = req.path_.replace("/api/", "");
+  // the jobs capability: a query after the path (read by the endpoint), and the KV store's keys in it
+  if (SPORE_CAPS.jobs) {
+    p = p.split("?")[0];
+    if (p.substr(0, 3) === "kv/") {
+      try {
+        req.key_ = decodeURIComponent(p.substr(3));
+      } catch (e) {
+        return error(400, "key: bad URI encoding");
+      }
+      p = "kv/*";
+    }
+  }
   const name = req.method_ + " " + p;
   const l = list.split("|");
   if (l.indexOf(name) < 0) return l.indexOf("GET " + p) < 0 && l.indexOf("POST " + p) < 0 ? error(404, "not found") : error(405, "method not allowed");

@@ -69,8 +69,8 @@ export function fetchDetails(): void {
       try {
         const s = err ? 0 : JSON.parse(body);
         if (s) d = detailsOf({ sdkVersion: s.sdkVersion, cpuFreqMHz: s.cpuFreqMHz, flashChipSize: s.flashChipSize }, str(s.api || []), { board: s.board, class: s.class, version: s.version });
-        // more than a member's details take (650 characters on an esp8266 with the services API) counts as a failed fetch: kept, it would hold JsVars
-        if ((d as string).length > 768) d = t;
+        // more than a member's details take (565 characters on an esp8266, 882 on an esp32 with the services and jobs APIs) counts as a failed fetch: kept, it would hold JsVars
+        if ((d as string).length > 1024) d = t;
       } catch (e) {
         // a bad answer counts as a failed fetch
       }

@@ -18,6 +18,13 @@ export const enum Endpoint {
   Key = "POST node/key",
   Services = "GET services",
   ServiceCall = "POST services/call",
+  Jobs = "GET jobs",
+  DeployJobs = "POST jobs",
+  RemoveJobs = "DELETE jobs",
+  Kv = "GET kv",
+  KvGet = "GET kv/*",
+  KvPut = "PUT kv/*",
+  KvDelete = "DELETE kv/*",
 }
 
 /** The path of an endpoint (after its method). */
@@ -34,5 +41,6 @@ export function coreApi(): string {
   const a = [Endpoint.NodeStatus, Endpoint.Members, Endpoint.TaskStatus, Endpoint.Events, Endpoint.PublishEvent, Endpoint.Key];
   if (SPORE_CAPS.control) a.push(Endpoint.TaskControl);
   if (SPORE_CAPS.services) a.push(Endpoint.Services, Endpoint.ServiceCall);
+  if (SPORE_CAPS.jobs) a.push(Endpoint.Jobs, Endpoint.DeployJobs, Endpoint.RemoveJobs, Endpoint.Kv, Endpoint.KvGet, Endpoint.KvPut, Endpoint.KvDelete);
   return a.join("|");
 }

@@ -14,6 +14,8 @@ export interface HttpRequest {
   path_: string;
   headers_: Record<string, string>;
   body_: string;
+  /** The jobs capability's KV endpoints: the key in the path, decoded. */
+  key_?: string;
 }
 
 export interface HttpResponse {
@@ -72,6 +74,17 @@ export interface Ports {
   boots_: number;
   /** Uniform in [0, 1): Math.random once the platform has seeded it. */
   uniform_(): number;
+  /** The jobs capability: Espruino's Storage module (the job set, the KV store's durable keys, the MQTT spool). */
+  fs_?: any;
+  /**
+   * The jobs capability's pins (device/platform/io.ts): op 0 reads a pin (a: pull "up", "down" or "none"), 1 writes a
+   * level (a), 2 reads an analog level (0 to 1), 3 watches edges (a: the callback, b: setWatch's options, c: pull):
+   * returns the watch, 4 clears the watch given as pin.
+   */
+  pin_?(op: number, pin: any, a?: any, b?: any, c?: any): any;
+  /** Boards with MQTT and jobs: publishes (spooled while the broker is away, with the spool capability), and subscribes again to the jobs' topics. */
+  pub_?(topic: string, payload: string, qos: number, retain: boolean): void;
+  sub_?(): void;
   /** The endpoints this node serves outside the core, each "|METHOD path" (endpoints.ts): the boot file's, the dashboard upload. */
   served_(): string;
 }

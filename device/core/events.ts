@@ -1,7 +1,7 @@
 // The local event bus: listeners, a short history for GET /api/events, and a
 // tap the MQTT capability publishes from. It depends on nothing but the
 // ports: cluster-wide events are cluster-events.ts.
-import { hostname, now, ports, str } from "./env.ts";
+import { config, hostname, now, ports, str } from "./env.ts";
 
 export type Listener = (data: any, origin: string) => void;
 
@@ -23,7 +23,9 @@ export function setTap(fn: (json: string) => void): void {
 /**
  * Delivers an event to the local listeners and the history, from origin (a
  * hostname; this node when undefined, which is how user code fires one
- * locally); listener errors are contained.
+ * locally); listener errors are contained. With the jobs capability the
+ * listeners and the jobs get it from the queue (enqueue below), a moment
+ * later; the history and MQTT at once.
  */
 export function fire(name: string, data: any, origin?: string): void {
   origin = origin || hostname;
@@ -31,6 +33,7 @@ export function fire(name: string, data: any, origin?: string): void {
   recent.push(json);
   if (recent.length > SPORE_LIMITS.eventLog) recent.shift();
   if (SPORE_CAPS.mqtt && tap) tap(json);
+  if (SPORE_CAPS.jobs) return enqueue("e", name, data, origin);
   // a copy: a listener may add or remove listeners
   for (const fn of (listeners[name] || []).slice()) {
     try {
@@ -39,6 +42,57 @@ export function fire(name: string, data: any, origin?: string): void {
       ports.log_("event " + name + ": listener threw " + ((e as Error).message || e));
     }
   }
+}
+
+/**
+ * The jobs capability's bounded queue: events for listeners, and what
+ * triggers jobs (MQTT messages, pin edges), each [kind ("e" event, "m" MQTT,
+ * "p" pin), name (event name, topic, job), data, origin], delivered a few at
+ * a time from the idle loop. At most SPORE_LIMITS.queue wait: one more drops
+ * the oldest (config.qp 0, drop_oldest), or (qp 1, coalesce_latest) replaces
+ * the waiting one from the same source (kind and name) and drops the oldest
+ * only when every source differs. Each drop and replacement is counted.
+ */
+export const queue: any[][] = [];
+/** Events dropped or replaced by the queue's overflow policy since boot. */
+export let queueDrops = 0;
+/** The jobs capability takes each entry after its listeners (jobs.ts). */
+let trigger: ((e: any[]) => void) | undefined;
+let draining = 0;
+
+export function setTrigger(fn: (e: any[]) => void): void {
+  trigger = fn;
+}
+
+export function enqueue(kind: string, name: string, data: any, origin: string): void {
+  let i = -1;
+  if (config.qp) for (let k = 0; k < queue.length; k++) if (queue[k][0] === kind && queue[k][1] === name) i = k;
+  if (i < 0 && queue.length >= SPORE_LIMITS.queue) i = 0;
+  if (i >= 0) {
+    queue.splice(i, 1);
+    queueDrops++;
+  }
+  queue.push([kind, name, data, origin]);
+  if (!draining) draining = ports.later_(drain, 0, 0);
+}
+
+/** Delivers up to four waiting entries, then yields to the idle loop while more wait. */
+function drain(): void {
+  draining = 0;
+  for (let n = 0; n < 4 && queue.length; n++) {
+    const e = queue.shift()!;
+    // an event's listeners (a copy of the list: a listener may add or remove listeners)
+    if (e[0] === "e")
+      for (const fn of (listeners[e[1]] || []).slice()) {
+        try {
+          fn(e[2], e[3]);
+        } catch (x) {
+          ports.log_("event " + e[1] + ": listener threw " + ((x as Error).message || x));
+        }
+      }
+    if (trigger) trigger(e);
+  }
+  if (queue.length) draining = ports.later_(drain, 0, 0);
 }
 
 /** Event names: 1 to 32 letters, digits and / _ - . (they travel in datagrams). */

@@ -21,6 +21,16 @@ export const enum StorageFile {
   Dashboard = "spore.html",
   /** a dashboard upload until its length and CRC32 are checked: then copied over Dashboard and erased */
   DashboardUpload = "spore.up",
+  /** the jobs capability: the job set, two copies written alternately ({g, version, jobs}) */
+  Jobs0 = "spore.j0",
+  Jobs1 = "spore.j1",
+  /** the KV store's durable keys, two copies written alternately */
+  Kv0 = "spore.v0",
+  Kv1 = "spore.v1",
+  /** the boot file compacted Storage and restarted (boards with jobs: device/boot.ts); erased at the next boot */
+  Compacted = "spore.c",
+  /** the MQTT spool's segment files: SpoolPrefix + n in base 36 */
+  SpoolPrefix = "spore.q",
   /** the datagram MAC's secret arrays, derived from the cluster secret (boards with node.macFlash: read from flash, not held in RAM); rewritten when the secret changes */
   MacKeys = "spore.k",
   /** the boot file (device/boot.ts), Espruino's own name */
@@ -74,6 +84,9 @@ export interface Config {
   /** The services capability: a provider's circuit opens after cbn failures in a row, for cbc ms (then one trial call). */
   cbn?: number;
   cbc?: number;
+  /** The jobs capability: a full event queue drops the oldest (0) or keeps the latest per source (1); seconds between durable KV writes. */
+  qp?: number;
+  kvf?: number;
   /** Read by the boot file only: ms a version on trial must run healthy before it is confirmed, and ms before an unconfirmed one is rolled back. */
   hold?: number;
   trial?: number;
@@ -122,6 +135,10 @@ export function readConfig(raw: unknown, errors: string[]): Config {
   if (SPORE_CAPS.services) {
     keys.cbn = [3, 1, 100];
     keys.cbc = [10000, 100, 3600000];
+  }
+  if (SPORE_CAPS.jobs) {
+    keys.qp = [0, 0, 1];
+    keys.kvf = [30, 1, 86400];
   }
   const config: Record<string, any> = {};
   const stored = (raw && typeof raw === "object" ? raw : {}) as Record<string, any>;

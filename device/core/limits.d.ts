@@ -28,6 +28,18 @@ declare const SPORE_LIMITS: {
   calls: number;
   /** service requests a provider remembers with their answers */
   served: number;
+  /** jobs accepted, steps in all of them (nested counted), job runs at once (the jobs capability) */
+  jobs: number;
+  jobSteps: number;
+  jobRuns: number;
+  /** events waiting for listeners and jobs (the jobs capability) */
+  queue: number;
+  /** keys and bytes (key length plus value JSON length) in the KV store */
+  kvKeys: number;
+  kvBytes: number;
+  /** MQTT messages and Storage bytes of the spool (the spool capability) */
+  spoolCount: number;
+  spoolBytes: number;
 };
 
 /**
@@ -50,6 +62,12 @@ declare const SPORE_CAPS: {
   control: number;
   /** services and RPC between nodes (device/core/services.ts) */
   services: number;
+  /** jobs defined as data, the event queue, the KV store (device/core/jobs.ts, steps.ts, kv.ts) */
+  jobs: number;
+  /** the parse step's codecs beyond JSON (device/core/codecs.ts) */
+  codecs: number;
+  /** the MQTT spool in Storage (device/core/spool.ts) */
+  spool: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name: for display only, never to decide (ask for a board fact instead). */

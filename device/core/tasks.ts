@@ -86,7 +86,7 @@ export function register(name: string, ms: number, fn: () => void, enabled?: boo
   return autoStart === false || act(name, TaskAction.Start);
 }
 
-function setTaskInterval(name: string, ms: number): boolean {
+export function setTaskInterval(name: string, ms: number): boolean {
   const t = find(name);
   if (!t || !(ms > 0)) return false;
   t.interval_ = ms;

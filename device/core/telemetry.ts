@@ -5,6 +5,8 @@
 import { now, ports, str } from "./env.ts";
 import { counts } from "./members.ts";
 import { busy, tasks, uptime } from "./tasks.ts";
+import { jobsSummary } from "./jobs.ts";
+import { spoolStats } from "./spool.ts";
 
 let lastBusy = 0;
 let lastAt = 0;
@@ -18,7 +20,7 @@ export function telemetry(rssi: number, dropped: number): string {
   let running = 0;
   for (const t of tasks) if (t.enabled_ && t.timer_) running++;
   const c = counts();
-  return str({
+  const o: any = {
     load: Math.round(load * 1000) / 1000,
     tasks: running,
     freeJsVars: ports.jsvars_(),
@@ -28,5 +30,10 @@ export function telemetry(rssi: number, dropped: number): string {
     version: SPORE_VERSION,
     rssi: rssi,
     dropped: dropped,
-  });
+  };
+  // the jobs capability: runs, errors, skipped triggers, the queue
+  if (SPORE_CAPS.jobs) o.jobs = jobsSummary();
+  // the spool capability: messages waiting in Storage for the broker, and dropped from it when full
+  if (SPORE_CAPS.spool) o.spool = spoolStats();
+  return str(o);
 }

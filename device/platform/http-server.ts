@@ -70,7 +70,7 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         else if (ports.jsvars_() < SPORE_LIMITS.minFree) r = error(503, "busy: memory");
         else
           try {
-            r = handler({ method_: req.method, path_: path, headers_: req.headers, body_: "" });
+            r = handler({ method_: req.method, path_: SPORE_CAPS.jobs ? req.url : path, headers_: req.headers, body_: "" });
           } catch (e) {
             r = error(400, "bad request");
           }
@@ -125,7 +125,7 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         if (state) return;
         if (ports.jsvars_() < SPORE_LIMITS.minFree) return send(error(503, "busy: memory"));
         try {
-          send(handler({ method_: req.method, path_: path, headers_: req.headers, body_: body }));
+          send(handler({ method_: req.method, path_: SPORE_CAPS.jobs ? req.url : path, headers_: req.headers, body_: body }));
         } catch (e) {
           send(error(400, "bad request"));
         }

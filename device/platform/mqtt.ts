@@ -32,11 +32,13 @@
 // interpreter (the emulator, which cannot see closure scopes, said a third
 // of that), and a settings object about 17.
 import { config, hostname, ports } from "../core/env.ts";
-import { fire, setTap } from "../core/events.ts";
+import { enqueue, fire, setTap } from "../core/events.ts";
+import { jobs, topicOf } from "../core/jobs.ts";
 import { StorageFile, type MqttSettings } from "../core/layout.ts";
 import { connect, lstr, Mqtt, packet, parse, publish } from "../core/mqtt.ts";
 import { control } from "../core/tasks.ts";
 import { telemetry } from "../core/telemetry.ts";
+import { spoolDone, spoolPush, spoolTake } from "../core/spool.ts";
 
 /** Packets kept while the broker is away, and QoS 1 messages awaiting PUBACK (const enum: no JsVars). */
 const enum MqttQueue {
@@ -71,6 +73,14 @@ const queue: string[] = [];
 let full = 0;
 /** QoS 1 packets by id, until their PUBACK. */
 const flight: Record<string, string> = {};
+/**
+ * The spool capability: the id of the last spooled record sent on this
+ * connection (-1: none yet; each reconnection starts again from the oldest
+ * pending, so an unacknowledged QoS 1 one goes again), and the spooled QoS 1
+ * records sent, by packet id, until their PUBACK marks them done.
+ */
+let spooled = -1;
+const spoolAcks: Record<string, number> = {};
 /** The next Home Assistant discovery config to send (5: none left). */
 let ha = 5;
 
@@ -127,6 +137,21 @@ function drained(): void {
   } else if (queue.length) {
     full = 1;
     sock.write(queue.shift());
+  } else if (SPORE_CAPS.spool) {
+    // what was spooled while the broker was away, in order, four at a time (one write: they go out together)
+    let w = "";
+    for (const r of spoolTake(4, spooled)) {
+      spooled = r[0];
+      if (r[3]) {
+        pid = (pid % 65535) + 1;
+        spoolAcks[pid] = r[0];
+      } else spoolDone(r[0]);
+      w += publish(r[1], r[2], (r[3] ? 2 : 0) | r[4], r[3] ? pid : 0);
+    }
+    if (w) {
+      full = 1;
+      sock.write(w);
+    }
   }
 }
 
@@ -172,20 +197,36 @@ function received(d: string): void {
       if (p.b.charCodeAt(1)) return sock.end();
       mqttUp = 1;
       upAt = getTime();
+      // the spool from its oldest pending record (an unacknowledged one again)
+      if (SPORE_CAPS.spool) {
+        spooled = -1;
+        for (const k of Object.keys(spoolAcks)) delete spoolAcks[k];
+      }
       sock.write(publish(base + "/status", "online", 1, 0));
       // SUBSCRIBE, packet id 1, QoS 1
       sock.write(packet(130, "\x00\x01" + lstr(base + "/cmd") + "\x01"));
+      if (SPORE_CAPS.jobs) mqttSub();
       // unacknowledged QoS 1 messages again, with the DUP flag (bounded); what waited goes one per "drain"
       for (const k in flight) sock.write(String.fromCharCode(flight[k].charCodeAt(0) | 8) + flight[k].substr(1));
       full = 1;
       // Home Assistant MQTT discovery: one retained config per sensor, one per "drain"
       ha = (((require("Storage").readJSON(StorageFile.Config, true) || {}) as any).mq || {}).ha ? 0 : 5;
-    } else if (p.t === Mqtt.Puback) delete flight[(p.b.charCodeAt(0) << 8) | p.b.charCodeAt(1)];
+    } else if (p.t === Mqtt.Puback) {
+      const id = (p.b.charCodeAt(0) << 8) | p.b.charCodeAt(1);
+      delete flight[id];
+      // a spooled QoS 1 record is done only now
+      if (SPORE_CAPS.spool && spoolAcks[id] !== undefined) {
+        spoolDone(spoolAcks[id]);
+        delete spoolAcks[id];
+      }
+    }
     else if (p.t === Mqtt.Publish) {
       // topic, packet id at QoS 1 (2 treated as 1: acknowledged once), payload
       const tl = (p.b.charCodeAt(0) << 8) | p.b.charCodeAt(1);
       const qos = p.f & 6;
       if (qos) sock.write(packet(64, p.b.substr(2 + tl, 2)));
+      // the jobs capability: a message on another topic goes to the queue, for the jobs it triggers
+      if (SPORE_CAPS.jobs && p.b.substr(2, tl) !== base + "/cmd") enqueue("m", p.b.substr(2, tl), p.b.substr(2 + tl + (qos ? 2 : 0)), "");
       if (p.b.substr(2, tl) !== base + "/cmd") continue;
       // a command (inline, as each function costs JsVars for good): its result is a cmd/result event
       let c: any;
@@ -245,6 +286,25 @@ export function mqttPub(topic: string, payload: string, qos: number, retain: boo
     if (qos) delete flight[pid];
     mqttDrops++;
   }
+}
+
+/** The jobs capability: subscribes to the MQTT triggers' topics (at QoS 1), once connected and after each deploy. */
+export function mqttSub(): void {
+  let t = "";
+  for (const j of jobs) if (j.d_.trigger.type === "mqtt") t += lstr(topicOf(j.d_.trigger)) + "\x01";
+  if (mqttUp && t) sock.write(packet(130, "\x00\x02" + t));
+}
+
+/**
+ * What user code and jobs publish: with the spool capability, while the
+ * broker is away, into Storage (in order, bounded, drops counted there) and
+ * sent once it is back. The node's own status, telemetry and events are not
+ * spooled: they say how it is now, and every event written to flash while a
+ * broker is down for hours would wear it and fill Storage.
+ */
+export function mqttSend(topic: string, payload: string, qos: number, retain: boolean): void {
+  if (SPORE_CAPS.spool && !mqttUp) spoolPush(topic, payload, qos, retain);
+  else mqttPub(topic, payload, qos, retain);
 }
 
 function event(json: string): void {

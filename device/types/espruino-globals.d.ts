@@ -58,6 +58,8 @@ interface EspruinoStorage {
   erase(name: string): void;
   list(pattern?: RegExp): string[];
   getFree(): number;
+  /** freeBytes: left at the end (what a write may take without a compaction); trashBytes: of erased files, which compact() gives back */
+  getStats(): { totalBytes: number; freeBytes: number; fileBytes: number; fileCount: number; trashBytes: number; trashCount: number };
   compact(): void;
 }
 

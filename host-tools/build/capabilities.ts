@@ -16,6 +16,9 @@ export interface Capabilities {
   relay: boolean;
   control: boolean;
   services: boolean;
+  jobs: boolean;
+  codecs: boolean;
+  spool: boolean;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -28,6 +31,9 @@ export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: st
   details: { summary: "fetches each member's details (chip, api list, board, class, version) from it and lists them with the member", modules: ["device/core/details.ts (fetchDetails)", "device/platform/http-client.ts"] },
   control: { summary: "tasks controlled and inspected by hand: POST /api/tasks/control and spore.tasks.printTaskStatus()", modules: ["device/core/node.ts (the endpoint)", "device/core/tasks.ts (control, printTaskStatus)"] },
   services: { summary: "services and RPC between nodes: spore.provide and spore.call, retries, circuit breakers, failover; GET /api/services, POST /api/services/call", modules: ["device/core/services.ts", "device/core/dispatch.ts (calls and answers)"] },
+  jobs: { summary: "jobs defined as data: triggers and steps deployed over HTTP, a bounded event queue, a KV store in RAM with durable keys in Storage; /api/jobs, /api/kv", modules: ["device/core/jobs.ts", "device/core/steps.ts", "device/core/template.ts", "device/core/kv.ts", "device/core/queue.ts", "device/platform/io.ts"] },
+  codecs: { summary: "the parse step's codecs beyond JSON: CRC16, CRC32 and Adler-32 checks, length-prefixed and TLV frames, a protobuf reader", modules: ["device/core/codecs.ts"] },
+  spool: { summary: "MQTT messages published while the broker is away kept in Storage and sent in order once it is back", modules: ["device/core/spool.ts", "device/platform/mqtt.ts (the spool's use)"] },
   relay: { summary: "probes a member for a node that asks (ping requests) and forwards the cluster events it receives", modules: ["device/core/dispatch.ts (ping requests)", "device/core/cluster-events.ts (forwarding)"] },
 };
 
@@ -43,9 +49,17 @@ export function projectOverrides(file = join(REPO_ROOT, "espruino.json")): Capab
   return raw.capabilities ?? {};
 }
 
-/** A board's capabilities with the overrides applied. */
+/**
+ * A board's capabilities with the overrides applied. The parts of a
+ * capability follow it: codecs and spool go with jobs, spool with mqtt
+ * (turned on by name while what it needs is off, boards.ts refuses it).
+ */
 export function applyOverrides(board: string, own: Capabilities, overrides: CapabilityOverrides): Capabilities {
-  return { ...own, ...overrides["*"], ...overrides[board] };
+  const named = { ...overrides["*"], ...overrides[board] };
+  const caps = { ...own, ...named };
+  if (!caps.jobs && !named.codecs) caps.codecs = false;
+  if ((!caps.jobs || !caps.mqtt) && !named.spool) caps.spool = false;
+  return caps;
 }
 
 /** The build constants for the device code: SPORE_CAPS.<name> is 1 or 0. */

@@ -50,7 +50,7 @@ export function sizesTable(build: ProjectBuild): string {
 /** Storage with everything at its largest (npm run build's "storage" lines; image.ts storageLayout), its files grouped. */
 export function storageTable(build: ProjectBuild): string {
   const boards = loadBoards();
-  const groups: Record<string, string[]> = { boot: [BOOT_FILE], slots: SLOT_FILES, config: [CONFIG_FILE], state: [...STATE_FILES, BOOTS_FILE], mac: [StorageFile.MacKeys], dash: [DASHBOARD_FILE, DASHBOARD_UPLOAD_FILE] };
+  const groups: Record<string, string[]> = { boot: [BOOT_FILE], slots: SLOT_FILES, config: [CONFIG_FILE], state: [...STATE_FILES, BOOTS_FILE], mac: [StorageFile.MacKeys], dash: [DASHBOARD_FILE, DASHBOARD_UPLOAD_FILE], jobs: [StorageFile.Jobs0, StorageFile.Jobs1, StorageFile.Kv0, StorageFile.Kv1, StorageFile.SpoolPrefix + "*"] };
   const rows = build.boots.map((r) => {
     const board = boardOf(boards, r.board);
     const l = storageLayout(board, r.bytes);
@@ -68,10 +68,11 @@ export function storageTable(build: ProjectBuild): string {
       `${num(sum("state"))} B`,
       of("mac").length ? `${num(sum("mac"))} B` : "in RAM",
       of("dash").length ? `${num(sum("dash"))} B` : "none",
+      of("jobs").length ? `${num(sum("jobs"))} B` : "none",
       `${num(l.free)} B of ${num(board.limits.storageBytes)}`,
     ];
   });
-  return table(["board", `boot file (\`${BOOT_FILE}\`)`, "slots", `largest \`${CONFIG_FILE}\``, "state copies, boot number", "MAC arrays (`spore.k`)", "dashboard (page and upload)", "free"], ["l", "r", "r", "r", "r", "r", "r", "r"], rows);
+  return table(["board", `boot file (\`${BOOT_FILE}\`)`, "slots", `largest \`${CONFIG_FILE}\``, "state copies, boot number", "MAC arrays (`spore.k`)", "dashboard (page and upload)", "jobs (sets, durable keys, spool)", "free"], ["l", "r", "r", "r", "r", "r", "r", "r", "r"], rows);
 }
 
 /** The Web IDE files and Storage with one installed, the rest at its largest (npm run build's "Web IDE files" lines; ide.ts ideLayout). */

@@ -90,6 +90,14 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
     // while a new page is uploaded, until it is checked and copied over the old one
     rows.push({ file: DASHBOARD_UPLOAD_FILE, bytes: footprint(board.budgets.dashboardBytes ?? 0), what: "dashboard upload (budget)" });
   }
+  if (board.capabilities.jobs) {
+    // a job set is at most a request body (with its generation); the durable keys at most the store's bytes, with their TTLs and the copy's wrapping
+    for (const f of [StorageFile.Jobs0, StorageFile.Jobs1]) rows.push({ file: f, bytes: footprint(board.node.body + 16), what: "job set copy (a request body)" });
+    for (const f of [StorageFile.Kv0, StorageFile.Kv1]) rows.push({ file: f, bytes: footprint(board.node.kvBytes + 14 * board.node.kvKeys + 24), what: "durable KV copy (largest)" });
+  }
+  // segments of a quarter of spoolBytes, at most 1,024 bytes (device/core/spool.ts), as many as spoolBytes holds
+  const segment = Math.min(1024, board.node.spoolBytes >> 2);
+  if (board.capabilities.spool) rows.push({ file: StorageFile.SpoolPrefix + "*", bytes: Math.floor(board.node.spoolBytes / segment) * footprint(segment), what: "MQTT spool segments (spoolBytes)" });
   const used = rows.reduce((n, r) => n + r.bytes, 0);
   return { rows, used, free: board.limits.storageBytes - used };
 }

@@ -14,6 +14,8 @@ export interface Project {
   /** Capability overrides (host-tools/build/capabilities.ts): loadBoards() applies them. */
   capabilities?: Record<string, Record<string, boolean>>;
   /** The broker flash writes into spore.json for boards with MQTT; the schema fills in what is left out. */
+  /** Written into spore.json ("qp", "kvf") for boards with the jobs capability. */
+  jobs?: { overflow?: "drop_oldest" | "coalesce_latest"; kvFlushSeconds?: number };
   mqtt?: { host: string; port: number; prefix: string; period: number; homeAssistant: boolean; userEnv?: string; passwordEnv?: string };
 }
 

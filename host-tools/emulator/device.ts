@@ -4,13 +4,15 @@
 import vm from "node:vm";
 import { hostnameFromMac } from "../../device/core/identity.ts";
 import type { Board } from "../build/boards.ts";
-import { type UdpCounters, UdpPorts } from "./espruino-dgram.ts";
+import { UdpPorts } from "./espruino-dgram.ts";
+import type { DeviceCounters, DeviceOptions } from "./device-options.ts";
 import { ConsoleLock, TelnetService } from "./console.ts";
 import { espruinoGlobals } from "./espruino-globals.ts";
 import { EspruinoRandom } from "./espruino-random.ts";
 import { bootFiles } from "./espruino-storage.ts";
 import { EspruinoTimers } from "./espruino-timers.ts";
-import { Wifi, type AccessPoint } from "./espruino-wifi.ts";
+import { EspruinoGpio, PinState } from "./espruino-pins.ts";
+import { Wifi } from "./espruino-wifi.ts";
 import { realmCounter } from "./jsvars.ts";
 import type { Lan, LanHost, StreamListener } from "./lan.ts";
 import { Realm } from "./realm.ts";
@@ -24,39 +26,18 @@ export const BOOT_MS = 1200;
 /** Where ESP8266 4 MB and ESP32 images serve their Telnet console. */
 export const TELNET_PORT = 23;
 
-export interface DeviceOptions {
-  board: Board;
-  lan: Lan;
-  scheduler: Scheduler;
-  rng: Rng;
-  mac: string;
-  accessPoint: () => AccessPoint;
-  storage?: FlashStorage;
-  /** Every line the device prints. */
-  onPrint?: (device: Device, line: string) => void;
-  /** The device started listening for streams on `port` (the real-time bridge opens a real port). */
-  onListen?: (device: Device, port: number) => void;
-}
-
-export interface DeviceCounters extends UdpCounters {
-  uncaught: number;
-  boots: number;
-}
+export type { DeviceCounters };
 
 export class Device implements LanHost {
   readonly board: Board;
   readonly storage: FlashStorage;
   readonly mac: string;
-  readonly counters: DeviceCounters = { uncaught: 0, boots: 0, oversizeDropped: 0, truncated: 0, lostWhileOffline: 0, boundBroadcastLost: 0 };
+  readonly counters: DeviceCounters = { uncaught: 0, boots: 0, compactedWhileRunning: 0, oversizeDropped: 0, truncated: 0, lostWhileOffline: 0, boundBroadcastLost: 0 };
   /** The last lines printed, newest last. */
   readonly console: string[] = [];
-  /**
-   * How long a pass of Espruino's idle loop takes, in ms (0: no time at all).
-   * A socket sends one datagram per pass, so a node starved of CPU (a slow
-   * pass) piles up what it sends faster in its socket's unsent data (JsVars).
-   */
+  /** How long a pass of Espruino's idle loop takes, in ms (0: no time at all). A socket sends one datagram per pass, so a node starved of CPU (a slow pass) piles up what it sends faster in its socket's unsent data (JsVars). */
   idlePassMs = 0;
-  private readonly opts: DeviceOptions;
+  private readonly opts: DeviceOptions<Device>;
   private readonly lan: Lan;
   private readonly scheduler: Scheduler;
   private readonly rng: Rng;
@@ -76,6 +57,8 @@ export class Device implements LanHost {
   /** Module objects open now (rt.track). */
   private emitters = new Set<Emitter>();
   private timers: EspruinoTimers | undefined;
+  /** The board's pins: a test drives inputs and reads outputs (levels survive a reboot). */
+  readonly pins: PinState;
   private wifi: Wifi | undefined;
   /** The console's lock (the interpreter's, on every board), and the Telnet console (its client survives reset(), not a reboot). */
   private consoleLock = new ConsoleLock();
@@ -90,7 +73,7 @@ export class Device implements LanHost {
   /** What the chip's hardware random register reads (seeded per device, so a run replays). */
   private hwRandom: Rng;
 
-  constructor(opts: DeviceOptions) {
+  constructor(opts: DeviceOptions<Device>) {
     this.opts = opts;
     this.board = opts.board;
     this.lan = opts.lan;
@@ -98,6 +81,9 @@ export class Device implements LanHost {
     this.rng = opts.rng;
     this.mac = opts.mac;
     this.storage = opts.storage ?? new FlashStorage(opts.board.limits.storageBytes);
+    this.pins = new PinState(() => this.scheduler.now());
+    // Storage.compact moves the files after the first trash: code loaded from them is garbled on the chip (realm.ts)
+    this.storage.onCompact = (moved) => this.garbled(this.realm?.compacted(moved) ?? "");
     this.sockets = new SocketBudget(opts.board.limits.sockets);
     this.hwRandom = opts.rng.fork();
   }
@@ -161,11 +147,7 @@ export class Device implements LanHost {
     this.powerOn();
   }
 
-  /**
-   * Everything in RAM goes; `keepNetwork` (reset()): the WiFi connection and
-   * the Telnet console stay, as on the chip; `powerLoss` (a crash, a hard
-   * reset): open TCP connections go silent instead of closing.
-   */
+  /** Everything in RAM goes; `keepNetwork` (reset()): the WiFi connection and the Telnet console stay, as on the chip; `powerLoss` (a crash, a hard reset): open TCP connections go silent instead of closing. */
   private tearDown(keepNetwork = false, powerLoss = false): void {
     const fns = this.teardown;
     this.teardown = new Set();
@@ -260,11 +242,14 @@ export class Device implements LanHost {
   }
 
   private run(code: string, filename: string): void {
+    const realm = this.realm!;
+    realm.depth++;
     try {
-      this.realm!.run(code, filename);
+      realm.run(code, filename);
     } catch (e) {
       this.uncaught(e);
     }
+    realm.depth--;
   }
 
   private uncaught(e: unknown): void {
@@ -320,14 +305,26 @@ export class Device implements LanHost {
     };
   }
 
+  private garbled(files: string): void {
+    if (!files) return;
+    this.counters.compactedWhileRunning++;
+    this.print(`emulator: Storage compacted under code loaded from ${files}: on the chip its functions are garbled`);
+  }
+
   /** Calls device code; exceptions are contained and printed as on the chip. */
   invoke(fn: unknown, ...args: unknown[]): void {
     if (!this.realm || typeof fn !== "function") return;
     if (this.realm.nulled) return this.uncaught(new Error("Function code is null"));
+    const realm = this.realm;
+    const own = realm.isOwn(fn);
+    if (own) this.garbled(realm.enter());
+    realm.depth += +own;
     try {
       (fn as (...a: unknown[]) => unknown)(...args);
     } catch (e) {
       this.uncaught(e);
+    } finally {
+      realm.depth -= +own;
     }
     // run the promise jobs this call queued, as Espruino does before the next event
     this.realm?.drainJobs();
@@ -361,6 +358,7 @@ export class Device implements LanHost {
       rt,
       mac: this.mac,
       timers,
+      gpio: rt.track(new EspruinoGpio(rt, this.pins, () => this.scheduler.now())),
       wifi,
       storage: this.storage,
       context: () => this.realm?.ctx as vm.Context,

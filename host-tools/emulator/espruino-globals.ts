@@ -16,6 +16,7 @@ import type { ConsoleLock } from "./console.ts";
 import type { EspruinoRandom } from "./espruino-random.ts";
 import { createStorageModule, type StorageModuleHost } from "./espruino-storage.ts";
 import type { EspruinoTimers } from "./espruino-timers.ts";
+import type { EspruinoGpio } from "./espruino-pins.ts";
 import { STRING_BUFFERS } from "./jsvars.ts";
 import type { Wifi } from "./espruino-wifi.ts";
 import type { Rng } from "./rng.ts";
@@ -109,6 +110,8 @@ export interface EspruinoHost extends StorageModuleHost {
   /** 12 hex digits. */
   mac: string;
   timers: EspruinoTimers;
+  /** digitalRead, digitalWrite, pinMode, analogRead, setWatch, clearWatch. */
+  gpio: EspruinoGpio;
   /** The Wifi module. */
   wifi: Wifi;
   storage: FlashStorage;
@@ -265,6 +268,12 @@ export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<str
     clearTimeout: timers.clearTimeout,
     clearInterval: timers.clearInterval,
     changeInterval: timers.changeInterval,
+    digitalRead: host.gpio.digitalRead,
+    digitalWrite: host.gpio.digitalWrite,
+    pinMode: host.gpio.pinMode,
+    analogRead: host.gpio.analogRead,
+    setWatch: host.gpio.setWatch,
+    clearWatch: host.gpio.clearWatch,
     print,
     console: rt.newObject({ log: print }),
     // as reset(), WiFi and the console stay (the Telnet client of the CLI that sent load() sees what the code prints)

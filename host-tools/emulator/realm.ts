@@ -61,6 +61,36 @@ export class Realm {
     Realm.drain.runInContext(this.ctx);
   }
 
+  /** A Storage compaction moved files code was loaded from (their names): that code's functions are garbled on the chip. */
+  private garbled = "";
+  /** Device code running now (calls of functions made in the realm, a Storage file run). */
+  depth = 0;
+
+  /** Whether fn is device code (a function made in this realm), not one of the emulator's built-ins. */
+  isOwn(fn: unknown): boolean {
+    return fn instanceof (vm.runInContext("Function", this.ctx) as FunctionConstructor);
+  }
+
+  /** Storage compacted, moving `moved`: the files code runs from that moved, if device code is on the stack now (it reads garbage when the call returns); else "" and the next device code to run finds them (enter()). */
+  compacted(moved: string[]): string {
+    const files = this.runsFrom().filter((f) => moved.includes(f)).join(", ");
+    if (this.depth) return files;
+    this.garbled ||= files;
+    return "";
+  }
+
+  /** Device code is about to run: the files a compaction garbled since (reported once), else "". */
+  enter(): string {
+    const g = this.garbled;
+    this.garbled = "";
+    return g;
+  }
+
+  /** The Storage files code was loaded from with eval() (a firmware slot), while that code still has its functions. */
+  runsFrom(): string[] {
+    return this.nulled ? [] : [...this.files];
+  }
+
   /** A Storage file is erased or rewritten: true when that leaves code loaded from it without its code (the first time). */
   touched(name: string): boolean {
     if (!this.files.has(String(name).slice(0, MAX_NAME_LENGTH)) || this.nulled) return false;

@@ -10,6 +10,8 @@ export const MAX_NAME_LENGTH = 28;
 
 interface StoredFile {
   data: Uint8Array;
+  /** its place in flash: files are written one after another, a file rewritten goes after all the others */
+  seq: number;
 }
 
 /** Espruino strings are 8-bit: a string, typed array, ArrayBuffer or array of bytes as bytes. */
@@ -31,6 +33,9 @@ export class FlashStorage {
   private files = new Map<string, StoredFile>();
   private garbage = 0;
   private garbageFiles = 0;
+  private seq = 0;
+  /** The place of the first trash in flash (Infinity: none): compaction moves every file after it. */
+  private firstTrash = Infinity;
 
   constructor(readonly capacity: number) {}
 
@@ -44,9 +49,14 @@ export class FlashStorage {
     return this.capacity - this.used();
   }
 
+  /** Called with the files a compaction moves (those after the first trash): code running from a moved file is garbled on the chip. */
+  onCompact: ((moved: string[]) => void) | undefined;
+
   compact(): void {
+    if (this.garbage) this.onCompact?.([...this.files].filter(([, f]) => f.seq > this.firstTrash).map(([n]) => n));
     this.garbage = 0;
     this.garbageFiles = 0;
+    this.firstTrash = Infinity;
   }
 
   /** Storage.getStats(): free bytes, and the bytes of erased files that compaction would give back. */
@@ -89,6 +99,7 @@ export class FlashStorage {
     if (!f) return;
     this.garbage += footprint(f.data.length);
     this.garbageFiles++;
+    this.firstTrash = Math.min(this.firstTrash, f.seq);
     this.files.delete(name);
   }
 
@@ -96,6 +107,7 @@ export class FlashStorage {
     this.files.clear();
     this.garbage = 0;
     this.garbageFiles = 0;
+    this.firstTrash = Infinity;
   }
 
   private static fileName(name: unknown): string {
@@ -131,7 +143,7 @@ export class FlashStorage {
         // the old file is erased first: if the new one does not fit, both are gone
         if (file) this.erase(name);
         if (!this.makeRoom(total)) throw new Error("Unable to find or create file");
-        file = { data: new Uint8Array(total).fill(0xff) };
+        file = { data: new Uint8Array(total).fill(0xff), seq: this.seq++ };
         this.files.set(name, file);
       }
     }

@@ -48,6 +48,8 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** The node's own words ({"error": ...}), when it gave any. */
+    readonly detail?: string,
   ) {
     super(message);
   }
@@ -151,6 +153,46 @@ export class NodeApi {
     return parse(a, "POST", "/api/node/dashboard", r) as Record<string, unknown>;
   }
 
+  /** GET /api/jobs: the node's jobs, their counters, its limits and event queue. */
+  jobs(a: Address): Promise<JobListing> {
+    return noJobs(a, this.call(a, "GET", "/api/jobs")) as Promise<JobListing>;
+  }
+
+  /** POST /api/jobs: replaces the node's job set with `body` (a job document as JSON); a 400 leaves the old set running. */
+  deployJobs(a: Address, body: Buffer): Promise<JobsChange> {
+    return noJobs(a, this.sendJson(a, "POST", "/api/jobs", body)) as Promise<JobsChange>;
+  }
+
+  /** DELETE /api/jobs[?name=]: removes every job, or the one named. */
+  removeJobs(a: Address, name?: string): Promise<JobsChange> {
+    return noJobs(a, this.call(a, "DELETE", name === undefined ? "/api/jobs" : `/api/jobs?name=${encodeURIComponent(name)}`)) as Promise<JobsChange>;
+  }
+
+  /** GET /api/kv: every key of the node's KV store, and its figures. */
+  kvList(a: Address): Promise<KvListing> {
+    return noJobs(a, this.call(a, "GET", "/api/kv")) as Promise<KvListing>;
+  }
+
+  kvGet(a: Address, key: string): Promise<KvEntry> {
+    return noKey(a, key, this.call(a, "GET", kvPath(key))) as Promise<KvEntry>;
+  }
+
+  /** PUT /api/kv/<key>[?durable=1][&ttl=s]: `json` is the value as JSON text. */
+  kvPut(a: Address, key: string, json: string, o: { durable?: boolean; ttl?: number } = {}): Promise<KvPutAnswer> {
+    const query = [o.durable ? "durable=1" : "", o.ttl !== undefined ? `ttl=${o.ttl}` : ""].filter(Boolean).join("&");
+    return noJobs(a, this.sendJson(a, "PUT", kvPath(key) + (query ? `?${query}` : ""), Buffer.from(json, "utf8"))) as Promise<KvPutAnswer>;
+  }
+
+  kvDel(a: Address, key: string): Promise<Record<string, unknown>> {
+    return noKey(a, key, this.call(a, "DELETE", kvPath(key))) as Promise<Record<string, unknown>>;
+  }
+
+  /** A JSON body (UTF-8 bytes, as Espruino's byte strings keep them), with the secret. */
+  private async sendJson(a: Address, method: string, path: string, body: Buffer): Promise<unknown> {
+    const r = await this.transport.request({ host: a.host, port: a.port, method, path, headers: { ...this.auth(), "Content-Type": "application/json" }, body, timeoutMs: 30000 });
+    return parse(a, method, path, r);
+  }
+
   /** POST /api/node/update; the reply whatever its status (the caller decides what 503 means). */
   upload(a: Address, code: string, crc: string, onProgress?: (sent: number, total: number) => void): Promise<HttpReply> {
     return this.transport.request({
@@ -180,6 +222,81 @@ export interface ServiceAnswer {
   ms: number;
 }
 
+/** GET /api/jobs (the jobs capability). */
+export interface JobListing {
+  generation: number;
+  jobs: JobState[];
+  limits: { jobs: number; steps: number; runs: number };
+  queue: { length: number; capacity: number; policy: string | number; dropped: number };
+  /** jobs refused at boot, each "jobs[i]...: reason" */
+  refused: string[];
+}
+
+/** A job as GET /api/jobs shows it: its definition's head and its counters. */
+export interface JobState {
+  name: string;
+  trigger: Record<string, unknown> & { type: string };
+  concurrency: "serial" | "concurrent";
+  max_instances: number;
+  runs: number;
+  errors: number;
+  skipped: number;
+  running: number;
+  /** the node's uptime in ms when it last ran, null before its first run */
+  lastRun: number | null;
+  lastMs: number | null;
+  lastError: string | null;
+}
+
+/** POST and DELETE /api/jobs's answer. */
+export interface JobsChange {
+  success: true;
+  jobs: number;
+  generation: number;
+}
+
+/** A key of the KV store: ttl is the seconds it has left (null: none). */
+export interface KvEntry {
+  key: string;
+  value: unknown;
+  ttl: number | null;
+  durable: boolean;
+}
+
+/** GET /api/kv. */
+export interface KvListing {
+  keys: KvEntry[];
+  stats: { keys: number; bytes: number; capacity: { keys: number; bytes: number }; evicted: number; expired: number; flushes: number };
+}
+
+export interface KvPutAnswer {
+  success: true;
+  key: string;
+  value: unknown;
+}
+
+const kvPath = (key: string) => `/api/kv/${encodeURIComponent(key)}`;
+
+/** A 404 "not found" (the router's: no such endpoint) from a node whose board leaves the jobs capability out, said as such; a node's own 404s ("no job x") pass. */
+async function noJobs<T>(a: Address, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && e.detail === "not found") throw new ApiError(`${label(a)} serves no /api/jobs or /api/kv: its board leaves the jobs capability out (boards/<board>.json capabilities)`, 404, e.detail);
+    throw e;
+  }
+}
+
+/** A 404 for a key: the node has no such key (a node without the jobs capability, which has no KV store at all, answers so too). */
+async function noKey<T>(a: Address, key: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) throw new ApiError(`${label(a)}: ${e.detail && e.detail !== "not found" ? e.detail : `no key ${JSON.stringify(key)}`}`, 404, e.detail);
+    throw e;
+  }
+}
+
 /** A 404 from a node without the services capability (esp01) said as such. */
 function noServices(a: Address, e: unknown): unknown {
   if (e instanceof ApiError && e.status === 404) return new ApiError(`${label(a)} serves no services API: its board leaves the services capability out (esp01 always, esp8266 unless the project turns it on); point --api-node (or --node) at an esp32 node`, 404);
@@ -196,7 +313,8 @@ function parse(a: Address, method: string, path: string, r: HttpReply): unknown 
   } catch {
     throw new ApiError(`${label(a)}: ${method} ${path}: ${r.status}, not JSON: ${JSON.stringify(r.body.slice(0, 80))}`, r.status);
   }
-  if (r.status !== 200) throw new ApiError(`${label(a)}: ${method} ${path}: ${r.status} ${(value as { error?: string }).error ?? r.body}`, r.status);
+  const detail = (value as { error?: unknown } | null)?.error;
+  if (r.status !== 200) throw new ApiError(`${label(a)}: ${method} ${path}: ${r.status} ${detail ?? r.body}`, r.status, typeof detail === "string" ? detail : undefined);
   return value;
 }
 

@@ -217,6 +217,13 @@ test("in a real browser: lists the cluster, shows a killed node turning INACTIVE
     const services = async () => ((await page.locator("#services").textContent({ timeout: 1000 }).catch(() => "")) ?? "").replace(/\s+/g, " ").trim();
     let listed = "";
     await until(async () => (listed = await services()) === `temp${node.hostname}3healthy`, 20000, () => `the page lists the service (it shows: ${listed})`);
+    // a job deployed on the esp32: listed with its trigger, runs and errors (the node answers over the real socket)
+    const doc = JSON.stringify({ version: 1, jobs: [{ name: "beat", trigger: { type: "interval", every_ms: 1000 }, steps: [{ "kv.incr": { key: "beats" } }] }] });
+    const res = await fetch(`http://${host}:${port}/api/jobs`, { method: "POST", body: doc, headers: { authorization: `Bearer ${c.secret}` } });
+    assert.is(res.status, 200, await res.text());
+    const jobs = async () => ((await page.locator("#jobs tr").first().textContent({ timeout: 1000 }).catch(() => "")) ?? "").replace(/\s+/g, " ").trim();
+    let row = "";
+    await until(async () => /^beatinterval[1-9][0-9]*0$/.test((row = await jobs())), 20000, () => `the page lists the job with its runs (it shows: ${row})`);
     const out = join(REPO_ROOT, "test", "output");
     mkdirSync(out, { recursive: true });
     await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });

@@ -34,7 +34,7 @@ membership("five mixed nodes converge; status and members validate against the A
       }
       assert.is(m.board, other.board.name, `${d.ip} has the details of ${m.hostname}`);
       assert.is(m.resources.sdkVersion, other.board.limits.sdkVersion);
-      assert.is(m.api.length, 8 + Number(other.board.capabilities.control) + 2 * Number(other.board.capabilities.services) + Number(other.board.capabilities.dashboard), "the member's api list: 6 of the firmware (7 with the control capability, 2 more with services), update and restart of the boot file, the dashboard upload where there is one");
+      assert.is(m.api.length, 8 + Number(other.board.capabilities.control) + 2 * Number(other.board.capabilities.services) + 7 * Number(other.board.capabilities.jobs) + Number(other.board.capabilities.dashboard), "the member's api list: 6 of the firmware (7 with the control capability, 2 more with services, 7 more with jobs), update and restart of the boot file, the dashboard upload where there is one");
     }
     assert.is(d.counters.uncaught, 0, `${d.ip} threw`);
   }

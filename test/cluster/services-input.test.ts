@@ -27,7 +27,11 @@ test("names every object has (constructor, __proto__, on) are no service names: 
   assert.match(a.eval('spore.unprovide("constructor")') as string, /not provided/);
   // a member announcing one is dropped as malformed; every listing still answers
   const before = JSON.parse(c.http(p, "GET", "/api/node/status").body).drops.malformed ?? 0;
-  ["constructor", "__proto__"].forEach((n, i) => c.lan.sendDatagram("10.42.0.201", 4210, p.ip, 4210, datagram(c.secret, "spore", `A|b0661f|1|${i}|0|0`, "10.42.0.201", "", `${n}.1`)));
+  // 100 ms apart: sent at once, the second could arrive first, and the first, then older than the member's newest, would not count
+  ["constructor", "__proto__"].forEach((n, i) => {
+    c.lan.sendDatagram("10.42.0.201", 4210, p.ip, 4210, datagram(c.secret, "spore", `A|b0661f|1|${i}|0|0`, "10.42.0.201", "", `${n}.1`));
+    c.runFor(100);
+  });
   provide(a, "temp", 1, 1);
   c.runFor(2000);
   assert.is(c.http(p, "GET", "/api/services").status, 200);

@@ -4,8 +4,8 @@
 import { loadBoard } from "../../host-tools/build/boards.ts";
 
 const board = loadBoard("esp8266");
-// with the services capability turned on (off by default on esp8266), so the core is tested whole
-const caps = Object.fromEntries(Object.entries({ ...board.capabilities, services: true }).map(([k, v]) => [k, +v]));
+// with the services, jobs, codecs and spool capabilities turned on (off by default on esp8266), so the core is tested whole
+const caps = Object.fromEntries(Object.entries({ ...board.capabilities, services: true, jobs: true, codecs: true, spool: true }).map(([k, v]) => [k, +v]));
 Object.assign(globalThis, {
   SPORE_LIMITS: board.node,
   SPORE_CAPS: caps,

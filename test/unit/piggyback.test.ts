@@ -14,7 +14,7 @@ const uptime = () => clock - 100000;
 const { test } = suite("piggyback queue and member status");
 const reset = () => {
   clock = 100000;
-  setup({ now_: () => clock, log_: () => {}, uniform_: () => 0.5 } as unknown as Ports, defaultConfig(), "a1b2c3");
+  setup({ now_: () => clock, log_: () => {}, uniform_: () => 0.5, later_: () => 0 } as unknown as Ports, defaultConfig(), "a1b2c3");
   for (const id of Object.keys(members)) forget(id);
   newsQueue.length = 0;
 };
