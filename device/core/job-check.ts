@@ -46,8 +46,12 @@ function spec(kind: string): string | undefined {
   return Object.prototype.hasOwnProperty.call(k, kind) ? k[kind] : undefined;
 }
 
-/** Names a job's variables may not take: the trigger's, the node's, a catch's error. */
-const RESERVED = " event mqtt pin call node error job ";
+/**
+ * Names a job's variables may not take: the trigger's, the node's, a catch's
+ * error. (Looked up as a list: Espruino 2v29's String indexOf takes a search
+ * string that runs off the end for a match, " job ".indexOf(" x ") is 4.)
+ */
+const RESERVED = "event mqtt pin call node error job";
 
 /**
  * Checks one object against a spec; steps found are checked by `steps`
@@ -68,14 +72,15 @@ function fields(o: any, s: string, at: string, n: number[]): string {
       if (!opt) return where + ": required";
       continue;
     }
-    const tpl = typeof v === "string" && v.indexOf("${") >= 0;
+    // (a regular expression: Espruino's indexOf would take a string ending in "$" for one with "${")
+    const tpl = typeof v === "string" && /\$\{/.test(v);
     let bad = "";
     if (t === "s" && typeof v !== "string") bad = "must be text";
     if (t === "n" && typeof v !== "number" && !tpl) bad = "must be a number";
     if (t === "b" && typeof v !== "boolean" && !tpl) bad = "must be true or false";
     if (t === "p" && !(typeof v === "string" ? v.length > 0 && v.length < 9 : v >= 0 && v < 64 && Math.floor(v) === v)) bad = "must be a pin (D5, A0 or a number)";
-    if (t === "k" && !(typeof v === "string" && v.length < 17 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) && RESERVED.indexOf(" " + v + " ") < 0)) bad = "must be a name (letters, digits, _; at most 16; not a reserved one)";
-    if (t[0] === "/" && t.indexOf("|" + v + "|") < 0 && t.indexOf("/" + v + "|") < 0 && t.indexOf("|" + v + "/") < 0) bad = "must be one of " + t.substr(1, t.length - 2).split("|").join(", ");
+    if (t === "k" && !(typeof v === "string" && v.length < 17 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) && RESERVED.split(" ").indexOf(v) < 0)) bad = "must be a name (letters, digits, _; at most 16; not a reserved one)";
+    if (t[0] === "/" && t.substr(1, t.length - 2).split("|").indexOf(String(v)) < 0) bad = "must be one of " + t.substr(1, t.length - 2).split("|").join(", ");
     if (t === "S") bad = steps(v, where, n);
     if (bad) return t === "S" ? bad : where + ": " + bad;
   }
@@ -105,7 +110,7 @@ function steps(list: any, at: string, n: number[]): string {
       return w + "cond: " + (e as Error).message.substr(6);
     }
     if (kind === "mqtt.publish" && (a.payload === undefined) === (a.json === undefined)) return w + "payload: give payload (text) or json, one of them";
-    if ((kind === "event.fire" || kind === "event.publish") && a.name.indexOf("${") < 0 && !isEventName(a.name)) return w + "name: 1 to 32 of a-z A-Z 0-9 / _ . -";
+    if ((kind === "event.fire" || kind === "event.publish") && !/\$\{/.test(a.name) && !isEventName(a.name)) return w + "name: 1 to 32 of a-z A-Z 0-9 / _ . -";
     if (kind === "parse") {
       const c = SPORE_CAPS.codecs ? codecCheck(a) : a.codec === "json" && (a.encoding || "raw") === "raw" && Object.keys(a).length < 4 ? "" : "codec: json only on this board";
       if (c) return w + c;

@@ -32,7 +32,8 @@ function stored(): any {
 
 /** An MQTT trigger's topic filter, with ${node.hostname} and ${node.id} filled in. */
 export function topicOf(t: any): string {
-  return t.topic.replace("${node.hostname}", hostname).replace("${node.id}", selfId);
+  // split and join, not replace: Espruino's replace of a string takes a topic ending in "$" for one with the whole of it
+  return t.topic.split("${node.hostname}").join(hostname).split("${node.id}").join(selfId);
 }
 
 /** Whether a topic matches an MQTT filter (+ one level, # the rest). */

@@ -167,7 +167,9 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
   /** The version of service name that id offers, -1 when it offers none. */
   const versionOf = (id: string, name: string): number => {
     if (id === selfId) return own[name] ? own[name][0] : -1;
-    const l = "," + offers[id] + ",";
+    // "~" last: Espruino 2v29's indexOf matches a search string that runs off the end (",temp.1,".indexOf(",x.")
+    // is 7: every member offered every name); no name has a "~", so nothing runs off this end
+    const l = "," + offers[id] + ",~";
     const at = l.indexOf("," + name + ".");
     return at < 0 ? -1 : parseInt(l.substr(at + name.length + 2), 36);
   };

@@ -36,7 +36,8 @@ function lookup(path: string, vars: any): any {
 export function fill(v: any, vars: any): any {
   if (typeof v === "string") {
     const open = v.indexOf("${");
-    if (open < 0) return v;
+    // (Espruino's indexOf finds "${" in a string that ends in "$": that one has none)
+    if (open < 0 || open === v.length - 1) return v;
     const close = v.indexOf("}", open);
     if (open === 0 && close === v.length - 1) return lookup(v.substr(2, close - 2), vars);
     return v.replace(/\$\{([^}]*)\}/g, (m: string, path: string) => {

@@ -101,8 +101,10 @@ export function startMqtt(): void {
 }
 
 function ping(): void {
+  // nothing heard for 1.5 keep-alives, connected or still waiting for the CONNACK (a broker that takes the
+  // connection and never answers it held the client for good): the connection goes, and is tried again
+  if (sock && getTime() - heard > keep * 1.5) return sock.end();
   if (!mqttUp) return;
-  if (getTime() - heard > keep * 1.5) return sock.end();
   sock.write("\xc0\x00");
   mqttPub(base + "/telemetry", telemetry((require("Wifi") as any).getDetails().rssi || 0, mqttDrops), 0, false);
 }
@@ -111,6 +113,7 @@ function open(): void {
   const m: MqttSettings = ((require("Storage").readJSON(StorageFile.Config, true) || {}) as any).mq || {};
   buf = "";
   skip = 0;
+  heard = getTime();
   try {
     sock = require("net").connect({ host: m.host, port: m.port! > 0 && m.port! < 65536 ? m.port! : 1883 });
   } catch (e) {

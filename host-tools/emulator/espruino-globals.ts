@@ -47,6 +47,24 @@ const QUIRKS = `(function (later, referencing) {
   });
   ["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Proxy", "Reflect", "FinalizationRegistry"].forEach(function (n) { delete globalThis[n]; });
   delete Array.from; delete Object.freeze; delete Number.isInteger; delete Math.trunc; delete Promise.prototype.finally;
+  // String's indexOf, includes, and replace of a string as 2v29 has them (jswrap_string_indexOf): a search string
+  // that runs off the end of the string matches as far as it goes ("abc".indexOf("cd") is 2, "ab ".replace(" x", "")
+  // is "ab"); one longer than the string is never found, nor is anything in ""; replace takes its replacement as text
+  function find(s, sub, from) {
+    if (sub.length > s.length) return -1;
+    var i = 0, end = s.length - sub.length + 1;
+    if (typeof from === "number") { i = Math.floor(from); if (i < 0) i = 0; if (i > end) i = end; }
+    for (; i < s.length; i++) { var k = Math.min(sub.length, s.length - i); if (s.substr(i, k) === sub.substr(0, k)) return i; }
+    return -1;
+  }
+  var replace = String.prototype.replace;
+  Object.defineProperty(String.prototype, "indexOf", { value: function (sub, from) { return find(String(this), String(sub), from); }, writable: true, configurable: true });
+  Object.defineProperty(String.prototype, "includes", { value: function (sub, from) { return find(String(this), String(sub), from) >= 0; }, writable: true, configurable: true });
+  Object.defineProperty(String.prototype, "replace", { value: function (pattern, by) {
+    if (pattern instanceof RegExp) return replace.call(this, pattern, by);
+    var s = String(this), sub = String(pattern), i = find(s, sub);
+    return i < 0 ? s : s.slice(0, i) + String(by) + s.slice(i + sub.length);
+  }, writable: true, configurable: true });
   var stringify = JSON.stringify;
   JSON.stringify = function (v, replacer, indent) { return stringify(v, undefined, indent); };
   function def(name, fn) { Object.defineProperty(Object.prototype, name, { value: fn, writable: true, configurable: true }); }

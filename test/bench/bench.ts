@@ -8,7 +8,7 @@
 // Also the hostile-input suite's counts (cases, crashes, leaks, wrong results)
 // and the datagram MAC's cost per board.
 //
-//   npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services] [--merge] [--sizes 10,50] [--schemes spore,baseline] [--minutes m] [--jobs n]
+//   npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services,jobs] [--merge] [--sizes 10,50] [--schemes spore,baseline] [--minutes m] [--jobs n]
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -24,11 +24,12 @@ import { ota, type OtaResult } from "./scenarios/ota.ts";
 import { type SizeResult, sizes } from "./scenarios/sizes.ts";
 import { speed } from "./scenarios/speed.ts";
 import { type ServicesResult, services } from "./scenarios/services.ts";
+import { jobs as jobsBench, type JobsResult } from "./scenarios/jobs.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** One piece of the benchmark, run in a worker process of its own (or in this one). */
-export type Task = { kind: "sizes" } | { kind: "membership"; scheme: "spore" | "baseline"; n: number } | { kind: "ota"; n: number; k: number } | { kind: "hostile" } | { kind: "services" };
+export type Task = { kind: "sizes" } | { kind: "membership"; scheme: "spore" | "baseline"; n: number } | { kind: "ota"; n: number; k: number } | { kind: "hostile" } | { kind: "services" } | { kind: "jobs" };
 
 export function tasks(plan: Plan, only: string[], schemes: ("spore" | "baseline")[]): Task[] {
   const want = (s: string) => !only.length || only.includes(s);
@@ -36,6 +37,7 @@ export function tasks(plan: Plan, only: string[], schemes: ("spore" | "baseline"
   if (want("sizes")) out.push({ kind: "sizes" });
   if (want("hostile")) out.push({ kind: "hostile" });
   if (want("services")) out.push({ kind: "services" });
+  if (want("jobs")) out.push({ kind: "jobs" });
   if (want("membership")) for (const n of plan.sizes) for (const scheme of schemes) out.push({ kind: "membership", scheme, n });
   if (want("ota")) for (const n of plan.ota.sizes) for (const k of plan.ota.concurrency) out.push({ kind: "ota", n, k });
   return out;
@@ -46,6 +48,7 @@ export async function runTask(plan: Plan, seed: number, t: Task, log: (s: string
   if (t.kind === "membership") return membership(plan, t.scheme, t.n, seed, log);
   if (t.kind === "hostile") return hostile(plan, seed, log);
   if (t.kind === "services") return services(plan, seed, log);
+  if (t.kind === "jobs") return jobsBench(plan, seed, log);
   return ota(t.n, t.k, seed, log);
 }
 
@@ -109,6 +112,7 @@ export async function runBench(plan: Plan, seed: number, log: (s: string) => voi
     if (t.kind === "ota") (r.ota ??= []).push(v as OtaResult);
     if (t.kind === "hostile") r.hostile = v as HostileResult[];
     if (t.kind === "services") r.services = v as ServicesResult;
+    if (t.kind === "jobs") r.jobs = v as JobsResult;
   }
   r.wallSeconds = (Date.now() - t0) / 1000;
   return r;
@@ -120,6 +124,7 @@ function weight(t: Task): number {
   if (t.kind === "ota") return t.n * 4;
   if (t.kind === "hostile") return 100;
   if (t.kind === "services") return 150;
+  if (t.kind === "jobs") return 40;
   return 50;
 }
 
@@ -136,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") {
-      process.stdout.write(`usage: npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services] [--merge] [--sizes 10,50]
+      process.stdout.write(`usage: npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services,jobs] [--merge] [--sizes 10,50]
 
 Measures Spore in the emulator, in virtual time, seeded (default seed 1, or
 SPORE_SEED): bundle sizes and JsVars per board; membership at 10, 50, 100 and
@@ -146,7 +151,10 @@ datagrams, forged datagrams, MQTT commands); the datagram MAC's cost per
 board (bundle bytes, JsVars of its keys, and ms per datagram on the real
 interpreter when ESPRUINO_BIN names Espruino's Linux build); services: call
 latency and success at each loss rate with 1 and 3 providers in a 50-node
-cluster, the time to fail over, JsVars at idle and with 4 calls in flight. Writes
+cluster, the time to fail over, JsVars at idle and with 4 calls in flight;
+jobs: trigger to first step per trigger kind, the spool's drain rate, JsVars
+per job, a burst of 1,000 events per overflow policy, and (ESPRUINO_BIN) the
+engine's steps and KV operations per second on the real interpreter. Writes
 results.json and BENCHMARKS.md to --out (default test/bench); with --only
 and --merge, the parts run replace theirs in the results already there (the
 report says which parts were run again, at which commit). --smoke: small
@@ -202,9 +210,9 @@ scheme at 100 nodes and more), --jobs how many worker processes run the parts
     process.stderr.write("bench: --out needs a directory\n");
     return 2;
   }
-  const bad = only.filter((s) => !["sizes", "membership", "ota", "speed", "hostile", "mac", "services"].includes(s));
+  const bad = only.filter((s) => !["sizes", "membership", "ota", "speed", "hostile", "mac", "services", "jobs"].includes(s));
   if (bad.length) {
-    process.stderr.write(`bench: --only takes sizes, membership, ota, speed, hostile, mac, services (not ${bad.join(", ")})\n`);
+    process.stderr.write(`bench: --only takes sizes, membership, ota, speed, hostile, mac, services, jobs (not ${bad.join(", ")})\n`);
     return 2;
   }
   const log = (s: string) => process.stderr.write(s + "\n");

@@ -28,6 +28,8 @@ export interface Plan {
   macRuns: number;
   /** Services: cluster size and calls per latency figure (at each of losses, with 1 and 3 providers), runs of the failover. */
   services: { nodes: number; calls: number; failovers: number };
+  /** Jobs: triggers timed per kind, messages spooled, jobs deployed for the JsVars per job. */
+  jobs: { samples: number; spooled: number; memoryJobs: number };
 }
 
 export const FULL: Plan = {
@@ -45,6 +47,7 @@ export const FULL: Plan = {
   hostile: { http: 4000, forged: 2000, mqtt: 1000 },
   macRuns: 50,
   services: { nodes: 50, calls: 200, failovers: 10 },
+  jobs: { samples: 50, spooled: 64, memoryJobs: 8 },
 };
 
 export const SMOKE: Plan = {
@@ -61,4 +64,5 @@ export const SMOKE: Plan = {
   hostile: { http: 80, forged: 200, mqtt: 80 },
   macRuns: 5,
   services: { nodes: 6, calls: 20, failovers: 2 },
+  jobs: { samples: 5, spooled: 8, memoryJobs: 2 },
 };

@@ -9,6 +9,7 @@ import type { SizeResult } from "./scenarios/sizes.ts";
 import type { HostileResult } from "./scenarios/hostile.ts";
 import type { MacResult } from "./scenarios/mac.ts";
 import type { ServicesResult } from "./scenarios/services.ts";
+import type { JobsResult } from "./scenarios/jobs.ts";
 
 export interface Results {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
@@ -23,6 +24,7 @@ export interface Results {
   hostile?: HostileResult[];
   mac?: MacResult;
   services?: ServicesResult;
+  jobs?: JobsResult;
   wallSeconds: number;
   /** Parts run again later (npm run bench -- --only ... --merge): when, at which commit. */
   rerun?: Record<string, { commit: string; date: string; seed: number; wallSeconds: number }>;
@@ -101,6 +103,21 @@ export function markdown(r: Results): string {
     L.push("JsVars of the caller with 8 members and a provider in the cluster (the emulator's accounting; esp8266 built with the capability turned on, as it is off by default; the real interpreter's figures are in the README):", "", "| board | idle | 4 calls in flight |", "|---|---:|---:|");
     for (const m of v.memory) L.push(`| ${m.board} | ${m.idle} | ${m.inFlight} |`);
     L.push("");
+  }
+  if (r.jobs) {
+    const v = r.jobs;
+    L.push("## Jobs", "", "Jobs (`test/bench/scenarios/jobs.ts`, README: Jobs) on an esp32 in the emulator, virtual time: from a trigger to its job's first step (a pin write the emulator timestamps; the emulator runs code in no time, so these are the engine's scheduling: the queue's drain, the run's start, a slice of steps).", "");
+    L.push("| trigger | samples | p50 ms | p99 ms |", "|---|---:|---:|---:|");
+    for (const x of v.latency) L.push(`| ${x.trigger} | ${x.samples} | ${x.p50} | ${x.p99} |`);
+    L.push("", `The spool: ${v.spool.messages} messages published while the broker was away, sent in ${v.spool.ms} ms of virtual time once the node was connected again (${v.spool.perS} per second; four per write, the next write when the socket has sent the last).`, "");
+    L.push(`JsVars per job (the emulator's accounting): ${v.memory.none} at idle with the capability and no job, ${v.memory.withJobs} with ${v.memory.jobs} jobs of two steps (one nested), **${v.memory.perJob} per job** (the definitions are kept in RAM).`, "");
+    L.push("A burst of 1,000 events fired at once from user code (10 sources), a concurrent job counting them:", "", "| policy | ran | dropped | peak JsVars above idle |", "|---|---:|---:|---:|");
+    for (const b of v.burst) L.push(`| ${b.policy} | ${b.ran} | ${b.dropped} | ${b.peakJsVars} |`);
+    L.push("");
+    if (v.real) {
+      const x = v.real;
+      L.push(`On the real interpreter (\`${x.interpreter}\`, 12-byte JsVars, under qemu; the engine, the KV store and the queue as an esp8266 bundle would carry them, ${x.bytes} bytes, loaded from Storage): its definitions hold **${x.codeJsVars} JsVars**, a three-job set ${x.setJsVars} more; **${x.stepsPerS} steps per second** (kv.incr and if), a one-step run from the queue to its end ${x.runMs} ms; the KV store **${x.kvPutPerS} puts and ${x.kvGetPerS} gets per second**; the pin loop ${x.pinLoopPerS} per second (Espruino's Performance page gives about 4,000 on a 72 MHz STM32: a chip is that many times slower than these figures, roughly).`, "");
+    } else if (v.skipped) L.push(v.skipped, "");
   }
   if (r.speed) L.push("## The emulator's speed", "", `${r.speed.nodes} esp32 nodes, ${r.speed.virtualSeconds} virtual seconds: **${f(r.speed.wallSeconds)} s** of wall-clock time.`, "");
   return L.join("\n");

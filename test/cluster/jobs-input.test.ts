@@ -88,13 +88,14 @@ for (const policy of ["drop_oldest", "coalesce_latest"]) {
     const { c, d } = node(policy === "coalesce_latest" ? { qp: 1 } : {});
     deployed(c, d, [{ name: "count", trigger: { type: "event", name: "burst/*" }, concurrency: "concurrent", max_instances: 8, steps: [{ "kv.incr": { key: "${event.name}" } }] }]);
     // a first burst: the keys exist and the event log is full, as after the big one
-    d.eval(`for (var i = 0; i < 40; i++) spore.fire("burst/s" + (i % 10), i);`);
+    d.eval(`(function () { for (var i = 0; i < 40; i++) spore.fire("burst/s" + (i % 10), i); })()`);
     c.runFor(2000);
     c.http(d, "DELETE", "/api/kv/x", { auth: true });
     const before = Array.from({ length: 10 }, (_, i) => kv(c, d, "burst/s" + i) as number);
     const idle = d.jsVarsUsed();
-    // 1,000 events in one go from user code (10 sources), as fast as the node can fire them
-    d.eval(`for (var i = 0; i < 1000; i++) spore.fire("burst/s" + (i % 10), i);`);
+    // 1,000 events in one go from user code (10 sources), as fast as the node can fire them (in a function: a
+    // top-level var i would overwrite the firmware's global of that minified name, README: Writing device code)
+    d.eval(`(function () { for (var i = 0; i < 1000; i++) spore.fire("burst/s" + (i % 10), i); })()`);
     const peak = d.jsVarsUsed();
     c.runFor(5000);
     const l = listing(c, d);

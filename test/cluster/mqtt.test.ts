@@ -340,6 +340,27 @@ test("a broker that is down never blocks the node: publishes are queued up to a 
   assert.is(d.counters.uncaught, 0, d.console.join("\n"));
 });
 
+test("a broker that takes the connection and never answers it: the client gives up after 1.5 keep-alives and connects again", async () => {
+  const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period: 5 } } });
+  const broker = await lanBroker(c, BROKER);
+  const d = c.addNode("esp8266");
+  try {
+    await runAsync(c, 5000);
+    assert.is(stat(d).up, 1);
+    // the broker's process is gone but its port still takes connections (aedes closed: nothing answers)
+    await broker.close();
+    broker.dropClients();
+    await runAsync(c, 20000);
+    assert.is(stat(d).up, 0);
+    await broker.restart();
+    // the connection that hangs goes within 15 s (keep-alive 10 s), then the backoff's next try
+    await runAsync(c, 40000);
+    assert.is(stat(d).up, 1, `connected again (seed ${seed})`);
+  } finally {
+    await broker.close();
+  }
+});
+
 test("nodes with a broker in spore.json keep their status, publish telemetry every period and every event, and take authenticated commands", async () => {
   const boards = ["esp8266", "esp32", "esp01", "esp8266", "esp32", "esp01", "esp8266", "esp32", "esp01"];
   const c = new Cluster({ seed, boards, config: { mq: { host: BROKER, period: 10 } } });

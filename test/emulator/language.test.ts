@@ -24,6 +24,12 @@ language("a typed array views an ArrayBuffer from any byte offset, a length of 0
   assert.equal(b.out(), ["2 25442 25956 2 25185 25699 1 1701077858"]);
 });
 
+language("String indexOf, includes and replace of a string take a search string that runs off the end for a match, as 2v29 does", () => {
+  // measured on 2v29 for Linux (jswrap_string_indexOf compares with equalAtEndOfString): this line printed exactly this
+  const b = run(`print(JSON.stringify([" ab ".indexOf(" x "), "abc".indexOf("cd"), "abc".indexOf("cx"), "ab ".indexOf(" z"), "abc".indexOf("bcd"), "abcd".indexOf("d", 2), "a b".indexOf(" b "), "xyz".includes("zq"), "xyz".lastIndexOf("zq"), "abc".indexOf("cd", 1), "abc".indexOf("bc", 5), "".indexOf(""), "abc".indexOf(""), "aXbc".indexOf("bcd", 0), "abc".split("cd").length, "abcab".replace("abx", "Z")]));`);
+  assert.equal(b.out(), ['[3,2,2,2,1,3,1,true,-1,2,-1,-1,0,2,1,"abcZ"]']);
+});
+
 language("JSON.stringify ignores a replacer", () => {
   const b = run(`print(JSON.stringify({a:1}, function(k, v){ return 2; }), JSON.stringify({a:1,b:2}, ["a"]));`);
   assert.equal(b.out(), ['{"a":1} {"a":1,"b":2}']);
