@@ -87,7 +87,11 @@ function finish(run: Run, err: string): void {
   if (err) {
     j.errors_++;
     j.error_ = err;
-    note("job/error", { job: j.d_.name, error: err });
+    // a run started by a job/error that fails says nothing more: two jobs that each take the other's errors
+    // would trigger each other for ever
+    const ev = run.v_.event;
+    if (ev && ev.name === "job/error") ports.log_("job/error " + str({ job: j.d_.name, error: err }));
+    else note("job/error", { job: j.d_.name, error: err });
   }
   if (run.r_) run.r_(err || null, run.v_.result);
   const p = j.pending_;

@@ -182,6 +182,18 @@ test("try/catch takes a step's error with its place; an error outside a try ends
   assert.ok(events.some((e) => e.name === "job/error" && e.data.job === "fails"), "a job/error event");
 });
 
+test("jobs that take each other's errors do not trigger each other for ever", () => {
+  const c = new Cluster({ seed, boards: ["esp32"] });
+  c.runFor(5000);
+  const [d] = c.devices;
+  const failing = (name: string) => ({ name, trigger: { type: "event", name: "job/error" }, steps: [{ "kv.incr": { key: name } }, { "kv.put": { key: "x", value: "${nothing}" } }] });
+  deployed(c, d, [failing("a"), failing("b"), { name: "first", trigger: { type: "startup" }, steps: [{ "kv.put": { key: "y", value: "${nothing}" } }] }]);
+  c.runFor(5000);
+  // first fails: a and b run once each (their own errors are silent), and that is all
+  assert.equal([kv(c, d, "a"), kv(c, d, "b")], [1, 1], `seed ${seed}`);
+  assert.equal([job(c, d, "a").errors, job(c, d, "b").errors], [1, 1]);
+});
+
 test("a job that is a service: a call runs it and gets its result; the set survives a restart", () => {
   const c = new Cluster({ seed, boards: ["esp32", "esp32"] });
   waitConverged(c, 90000, seed);
