@@ -86,7 +86,13 @@ if (SPORE_CAPS.jobs) {
 // the console's watch, from the probe task (the boot file sets its own interval only in recovery mode)
 if (SPORE_TELNET && global.SBS && config.key) platform.watch_ = _SB;
 start(platform, config);
-if (SPORE_CAPS.jobs) startJobs();
+// (a job set that throws while it is armed must not stop the firmware loading: the boot file would roll it back)
+if (SPORE_CAPS.jobs)
+  try {
+    startJobs();
+  } catch (e) {
+    print("jobs: " + e);
+  }
 rx.on("message", receive);
 rx.bind(config.udp);
 serveHttp(config.http, serve);

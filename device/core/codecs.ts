@@ -8,7 +8,7 @@
 // stay exact up to 2^53 and nothing depends on how the chip wraps doubles
 // into 32-bit integers. No tables: CRC16 is computed a byte at a time
 // without one (a table would cost hundreds of JsVars for good).
-import { ports } from "./env.ts";
+import { parseJson, ports } from "./env.ts";
 
 // Espruino has both (SAVE_ON_FLASH builds aside); declared here, as the core's types have no DOM.
 declare function atob(s: string): string;
@@ -125,7 +125,7 @@ export function decode(value: any, o: any): any {
   }
   if (c == "json") {
     try {
-      return JSON.parse(s);
+      return parseJson(s);
     } catch (x) {
       throw new Error("json: " + (x as Error).message);
     }

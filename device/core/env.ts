@@ -97,6 +97,17 @@ export function b36(n: number): string {
   return n.toString(36);
 }
 
+/**
+ * JSON.parse of text from outside (the network, a user), refusing a
+ * "__proto__" key, written out or with escapes: on Espruino 2v29 an object
+ * with one stops the interpreter at its next property lookup (an ASSERT in
+ * jsvar.c, measured). Throws as JSON.parse does.
+ */
+export function parseJson(s: string): any {
+  if (/__proto__|\\u00[5-7]/.test(s)) throw new Error("__proto__ refused");
+  return JSON.parse(s);
+}
+
 /** JSON.stringify, used often enough to be worth its own short name. */
 export const str = JSON.stringify;
 

@@ -78,21 +78,27 @@ export function enqueue(kind: string, name: string, data: any, origin: string): 
 
 /** Delivers up to four waiting entries, then yields to the idle loop while more wait. */
 function drain(): void {
-  draining = 0;
+  // the next pass first: nothing delivered here can keep the rest waiting
+  draining = queue.length > 4 ? ports.later_(drain, 0, 0) : 0;
   for (let n = 0; n < 4 && queue.length; n++) {
     const e = queue.shift()!;
-    // an event's listeners (a copy of the list: a listener may add or remove listeners)
+    // an event's listeners (a copy of the list: a listener may add or remove listeners), its own ("on",
+    // "constructor" and the like are every object's on Espruino: no listeners)
     if (e[0] === "e")
-      for (const fn of (listeners[e[1]] || []).slice()) {
+      for (const fn of (Object.prototype.hasOwnProperty.call(listeners, e[1]) ? listeners[e[1]] : []).slice()) {
         try {
           fn(e[2], e[3]);
         } catch (x) {
           ports.log_("event " + e[1] + ": listener threw " + ((x as Error).message || x));
         }
       }
-    if (trigger) trigger(e);
+    try {
+      if (trigger) trigger(e);
+    } catch (x) {
+      ports.log_("jobs: " + ((x as Error).message || x));
+    }
   }
-  if (queue.length) draining = ports.later_(drain, 0, 0);
+  if (queue.length && !draining) draining = ports.later_(drain, 0, 0);
 }
 
 /** Event names: 1 to 32 letters, digits and / _ - . (they travel in datagrams). */

@@ -7,7 +7,7 @@
 // one stays; at boot a stored job that fails (a firmware with other limits)
 // is left out alone, with its reason in GET /api/jobs.
 import { error, json } from "./api.ts";
-import { config, hostname, now, ports, selfId, str, type HttpRequest, type HttpResponse } from "./env.ts";
+import { config, hostname, now, parseJson, ports, selfId, str, type HttpRequest, type HttpResponse } from "./env.ts";
 import { enqueue, queue, queueDrops, setTrigger } from "./events.ts";
 import { checkJob, checkJobs } from "./job-check.ts";
 import { room } from "./flash.ts";
@@ -32,8 +32,15 @@ function stored(): any {
 
 /** An MQTT trigger's topic filter, with ${node.hostname} and ${node.id} filled in. */
 export function topicOf(t: any): string {
-  // split and join, not replace: Espruino's replace of a string takes a topic ending in "$" for one with the whole of it
-  return t.topic.split("${node.hostname}").join(hostname).split("${node.id}").join(selfId);
+  // by hand: on Espruino 2v29 replace() of a string takes a topic ending in "$" for one with the whole of it, and
+  // split() gives [] for a separator two or more longer than the string ("in/#".split("${node.hostname}"));
+  // indexOf over the topic and a character no filter has cannot run off its end
+  let s = t.topic;
+  for (const k of ["${node.hostname}", "${node.id}"]) {
+    const i = (s + "\x01").indexOf(k);
+    if (i >= 0) s = s.substr(0, i) + (k.length > 10 ? hostname : selfId) + s.substr(i + k.length);
+  }
+  return s;
 }
 
 /** Whether a topic matches an MQTT filter (+ one level, # the rest). */
@@ -95,10 +102,21 @@ function uninstall(): void {
   jobs = [];
 }
 
-/** Arms a set's triggers; the jobs task ticks at the intervals' greatest common divisor (100 ms to 1 s). */
+/**
+ * Arms a set's triggers; the jobs task ticks at the intervals' greatest
+ * common divisor (100 ms to 1 s). A job whose trigger cannot be armed (a pin
+ * the board does not have: setWatch or pinMode throws) is left out with its
+ * reason, as a job refused at boot: it never stops the node or the others.
+ */
 function install(list: any[]): void {
   let every = 0;
-  for (const d of list) every = gcd(arm(d), every);
+  for (let i = 0; i < list.length; i++)
+    try {
+      every = gcd(arm(list[i]), every);
+    } catch (e) {
+      jobs.pop();
+      refused.push("jobs[" + i + "].trigger: " + ((e as Error).message || e));
+    }
   const ms = Math.min(1000, Math.max(100, every || 1000));
   if (!find("jobs")) register("jobs", ms, tick);
   else setTaskInterval("jobs", ms);
@@ -186,7 +204,7 @@ export function jobsApi(name: string, req: HttpRequest, key: string): HttpRespon
   if (name === "POST jobs") {
     let doc;
     try {
-      doc = JSON.parse(req.body_);
+      doc = parseJson(req.body_);
     } catch (e) {
       return error(400, "document: not JSON");
     }
@@ -195,8 +213,9 @@ export function jobsApi(name: string, req: HttpRequest, key: string): HttpRespon
   }
   if (name === "DELETE jobs") {
     const only = query(req, "name");
-    const list = stored().jobs.filter((d: any) => only && d.name !== only);
-    if (only && list.length === stored().jobs.length) return error(404, "no job " + only);
+    // from the jobs installed (checked), not the stored set (which may hold jobs refused at boot)
+    const list = jobs.map((j) => j.d_).filter((d: any) => only && d.name !== only);
+    if (only && list.length === jobs.length) return error(404, "no job " + only);
     return save(list);
   }
   if (name === "GET kv") return { code_: 200, body_: kvList("")! };
@@ -209,7 +228,7 @@ export function jobsApi(name: string, req: HttpRequest, key: string): HttpRespon
   if (name !== "PUT kv/*") return undefined;
   let value;
   try {
-    value = JSON.parse(req.body_);
+    value = parseJson(req.body_);
   } catch (e) {
     return error(400, "value: not JSON (a string is quoted)");
   }

@@ -8,7 +8,7 @@
 // most SPORE_LIMITS.jobRuns in all. What is beyond is skipped and counted.
 import { publish } from "./cluster-events.ts";
 import { decode } from "./codecs.ts";
-import { now, ports, str } from "./env.ts";
+import { now, parseJson, ports, str } from "./env.ts";
 import { fire, isEventName, note } from "./events.ts";
 import { kvDel, kvGet, kvPut } from "./kv.ts";
 import { Op, services } from "./services.ts";
@@ -202,11 +202,11 @@ function exec(run: Run, kind: string, a: any): boolean {
   } else if (kind === "event.publish") {
     const why = publish(x.name, x.data === undefined ? null : x.data);
     if (why) throw new Error(why);
-  } else if (kind === "parse") out = SPORE_CAPS.codecs ? decode(x.value, x) : JSON.parse(typeof x.value === "string" ? x.value : str(x.value));
+  } else if (kind === "parse") out = SPORE_CAPS.codecs ? decode(x.value, x) : parseJson(typeof x.value === "string" ? x.value : str(x.value));
   else if (SPORE_CAPS.mqtt && kind === "mqtt.publish") {
     if (typeof x.topic !== "string" || !x.topic || /[+#]/.test(x.topic)) throw new Error("topic: no wildcards, not empty");
     // a payload that is one ${path} of an object goes as its JSON, as in a text template
-    ports.pub_!(x.topic, x.json !== undefined || typeof x.payload !== "string" ? str(x.json !== undefined ? x.json : x.payload) : x.payload, x.qos ? 1 : 0, !!x.retain);
+    ports.pub_!(x.topic, x.json !== undefined || typeof x.payload !== "string" ? str(x.json !== undefined ? x.json : x.payload) : x.payload, +x.qos ? 1 : 0, !!x.retain);
   } else throw new Error("unknown step");
   if (a.save_as) v[a.save_as] = out;
   return false;

@@ -31,7 +31,7 @@
 // first version of this client about 350 JsVars measured on the real
 // interpreter (the emulator, which cannot see closure scopes, said a third
 // of that), and a settings object about 17.
-import { config, hostname, ports } from "../core/env.ts";
+import { config, hostname, parseJson, ports } from "../core/env.ts";
 import { enqueue, fire, setTap } from "../core/events.ts";
 import { jobs, topicOf } from "../core/jobs.ts";
 import { StorageFile, type MqttSettings } from "../core/layout.ts";
@@ -234,7 +234,7 @@ function received(d: string): void {
       // a command (inline, as each function costs JsVars for good): its result is a cmd/result event
       let c: any;
       try {
-        c = JSON.parse(p.b.substr(2 + tl + (qos ? 2 : 0)));
+        c = parseJson(p.b.substr(2 + tl + (qos ? 2 : 0)));
       } catch (e) {
         refuse("not JSON");
         continue;
@@ -306,7 +306,7 @@ export function mqttSub(): void {
  * broker is down for hours would wear it and fill Storage.
  */
 export function mqttSend(topic: string, payload: string, qos: number, retain: boolean): void {
-  if (SPORE_CAPS.spool && !mqttUp) spoolPush(topic, payload, qos, retain);
+  if (SPORE_CAPS.spool && !mqttUp) spoolPush(String(topic), String(payload), qos, retain);
   else mqttPub(topic, payload, qos, retain);
 }
 

@@ -54,6 +54,30 @@ test("a bad document is refused whole with the place of its first mistake; the r
   assert.ok((kv(c, d, "ticks") as number) >= 3, "the old set still runs");
 });
 
+test("what the review found on the real interpreter: a pin the board lacks, __proto__, inherited event names, an enum given as a list, deep nesting", () => {
+  const { c, d } = node();
+  // a trigger on a pin the board does not have: that job is left out with its reason, the others run, the node stays up
+  deployed(c, d, [COUNTER, { name: "p", trigger: { type: "pin", pin: "GPIO4", pull: "up" }, steps: [] }]);
+  let l = listing(c, d);
+  assert.equal([l.jobs.map((j) => j.name), l.refused.length, l.refused[0].startsWith("jobs[1].trigger: ")], [["tick"], 1, true], JSON.stringify(l.refused));
+  // on 2v29 an object with a "__proto__" key stops the interpreter: refused wherever text comes in
+  const proto = deploy(c, d, '{"version":1,"jobs":[{"name":"x","trigger":{"type":"startup"},"steps":[{"log":{"message":"m","\\u005f_proto__":1}}]}]}');
+  assert.equal([proto.status, proto.body.error], [400, "document: not JSON"]);
+  assert.is(c.http(d, "PUT", "/api/kv/k", { body: '{"__proto__":1}', auth: true }).status, 400);
+  // an enum given as a list is no enum value (String(["rising"]) is "rising")
+  assert.equal(deploy(c, d, { version: 1, jobs: [{ name: "e", trigger: { type: "pin", pin: "D5", edge: ["rising"] }, steps: [] }] }).body.error, "jobs[0].trigger.edge: must be one of rising, falling, both");
+  // nine levels of nesting: refused (each level's check holds about 90 JsVars on the chip)
+  let deep: unknown[] = [{ log: { message: "x" } }];
+  for (let i = 0; i < 9; i++) deep = [{ try: { steps: deep } }];
+  assert.match(String(deploy(c, d, { version: 1, jobs: [{ name: "d", trigger: { type: "startup" }, steps: deep }] }).body.error), /steps nested more than 8 deep$/);
+  // events named as every object's properties have no listeners, and the queue goes on past them
+  deployed(c, d, [{ name: "all", trigger: { type: "event", name: "*" }, concurrency: "concurrent", max_instances: 8, steps: [{ "kv.incr": { key: "all" } }] }]);
+  d.eval('(function () { ["a1", "on", "a2", "constructor", "a3", "toString"].forEach(function (n) { spore.fire(n, 1); }); })()');
+  c.runFor(1000);
+  assert.is(kv(c, d, "all"), 6, `seed ${seed}`);
+  assert.is(d.counters.uncaught, 0);
+});
+
 test("removing: one job by name, or all; a torn copy in Storage is passed over at boot", () => {
   const { c, d } = node();
   deployed(c, d, [COUNTER, { name: "other", trigger: { type: "startup" }, steps: [] }]);
