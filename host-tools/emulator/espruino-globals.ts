@@ -65,6 +65,13 @@ const QUIRKS = `(function (later, referencing) {
     var s = String(this), sub = String(pattern), i = find(s, sub);
     return i < 0 ? s : s.slice(0, i) + String(by) + s.slice(i + sub.length);
   }, writable: true, configurable: true });
+  // split() by a string two or more characters longer than the string gives [] on 2v29 (measured:
+  // "in/#".split("\${node.hostname}") is [], "ab".split("xyz") is ["ab"])
+  var split = String.prototype.split;
+  Object.defineProperty(String.prototype, "split", { value: function (sep, limit) {
+    if (typeof sep === "string" && sep.length >= String(this).length + 2) return [];
+    return split.call(this, sep, limit);
+  }, writable: true, configurable: true });
   var stringify = JSON.stringify;
   JSON.stringify = function (v, replacer, indent) { return stringify(v, undefined, indent); };
   function def(name, fn) { Object.defineProperty(Object.prototype, name, { value: fn, writable: true, configurable: true }); }

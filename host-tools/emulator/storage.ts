@@ -138,7 +138,7 @@ export class FlashStorage {
       const total = size || bytes.length;
       if (total === 0) throw new Error("Can't create zero length file");
       const reusable = file && file.data.length === total && file.data.every((b) => b === 0xff);
-      if (file && !reusable && bytes.length === total && file.data.every((b, i) => b === bytes[i])) return true;
+      if (file && !reusable && bytes.length === total && file.data.length === total && file.data.every((b, i) => b === bytes[i])) return true;
       if (!reusable) {
         // the old file is erased first: if the new one does not fit, both are gone
         if (file) this.erase(name);

@@ -30,6 +30,12 @@ language("String indexOf, includes and replace of a string take a search string 
   assert.equal(b.out(), ['[3,2,2,2,1,3,1,true,-1,2,-1,-1,0,2,1,"abcZ"]']);
 });
 
+language("split by a string two or more characters longer than the string gives an empty list, as 2v29 does", () => {
+  // measured on 2v29 for Linux by issue 20's review
+  const b = run(`print(JSON.stringify(["in/#".split("\${node.hostname}"), "ab".split("xyz"), "ab".split("wxyz"), "a,b".split(",")]));`);
+  assert.equal(b.out(), ['[[],["ab"],[],["a","b"]]']);
+});
+
 language("JSON.stringify ignores a replacer", () => {
   const b = run(`print(JSON.stringify({a:1}, function(k, v){ return 2; }), JSON.stringify({a:1,b:2}, ["a"]));`);
   assert.equal(b.out(), ['{"a":1} {"a":1,"b":2}']);
