@@ -3,6 +3,8 @@
 // version, at most the board's node.detailTable of them, and a version no
 // member has any more is forgotten to make room: what GET
 // /api/cluster/members shows of each member.
+// the core modules this file reads datagrams with need the build constants (defined here as an esp8266's, as the unit tests do)
+import "../unit/limits.ts";
 import * as assert from "uvu/assert";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { bundleVersion, bundleWithVersion, Cluster } from "../../host-tools/emulator/cluster.ts";

@@ -1,5 +1,7 @@
 // One emulated node (the real bundle) against a peer the test plays by hand:
 // crafted datagrams on the LAN, and what the node sends back.
+// the core modules this file reads datagrams with need the build constants (defined here as an esp8266's, as the unit tests do)
+import "../unit/limits.ts";
 import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import { news, update, type Message } from "../../device/core/wire.ts";
