@@ -98,6 +98,8 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         if (more) res.write(r.body_);
         else res.end(r.body_);
       };
+      // (0 once it is gone: Espruino 2v29 gives a timer's id to the next timer made, and clearing it again would
+      // clear that one, a timer a handler made, as the jobs task once was; clearTimeout(0) does nothing)
       let slow = 0;
       req.on("close", () => {
         clearTimeout(slow);
@@ -107,7 +109,10 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
       // the dashboard capability: GET / where GETs take the path above, and the upload
       if (SPORE_CAPS.dashboard && dashboardRequest(req, res, path, send, () => state)) return;
       // a body that does not come in time is answered 408, which closes the connection (the dashboard upload has its own stall timer)
-      slow = setTimeout(() => send(error(408, "body not received in time")), Http.BodyMs);
+      slow = setTimeout(() => {
+        slow = 0;
+        send(error(408, "body not received in time"));
+      }, Http.BodyMs);
       if (open > SPORE_LIMITS.conns) send(error(503, "busy: connections"));
       // over the limit, declared or as it comes (written twice, not a closure: each costs JsVars per request)
       if (parseInt(header(req.headers, "content-length"), 10) > SPORE_LIMITS.body) send(error(413, TOO_LARGE));
@@ -120,12 +125,17 @@ export function serveHttp(port: number, handler: (req: HttpRequest) => HttpRespo
         // the body is all there: its timer goes now, not with the connection (a timer holds about 10 JsVars
         // while a long answer streams)
         clearTimeout(slow);
+        slow = 0;
         // memory counted again where the answer is made, at once: since the connection came, another request or
         // datagrams piling up unsent can have taken it (on the real interpreter, a node starved of CPU ran out here)
         if (state) return;
         if (ports.jsvars_() < SPORE_LIMITS.minFree) return send(error(503, "busy: memory"));
         try {
-          send(handler({ method_: req.method, path_: SPORE_CAPS.jobs ? req.url : path, headers_: req.headers, body_: body }));
+          // the body only in the request given (a handler that is done with it drops it: a job set's text is
+          // garbage once parsed)
+          const r: HttpRequest = { method_: req.method, path_: SPORE_CAPS.jobs ? req.url : path, headers_: req.headers, body_: body };
+          if (SPORE_CAPS.jobs) body = "";
+          send(handler(r));
         } catch (e) {
           send(error(400, "bad request"));
         }
