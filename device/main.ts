@@ -17,11 +17,11 @@ import { newBoot } from "./platform/boot-number.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { keepInFlash } from "./platform/mac-keys.ts";
 import { serveHttp } from "./platform/http-server.ts";
-import { mqttDrops, mqttPub, mqttRefused, mqttSend, mqttSub, mqttUp, startMqtt } from "./platform/mqtt.ts";
+import { mqttDrops, mqttPub, mqttRefused, mqttSend, mqttUp, startMqtt } from "./platform/mqtt.ts";
 import { startWifi } from "./platform/wifi.ts";
 import { Op, services, type CallBack } from "./core/services.ts";
 import type { Handler } from "./core/offered.ts";
-import { startJobs } from "./core/jobs.ts";
+import { jobs, JobsOp } from "./core/jobs.ts";
 import { pin } from "./platform/io.ts";
 
 const errors: string[] = [];
@@ -79,8 +79,8 @@ if (SPORE_CAPS.jobs) {
   platform.fs_ = require("Storage");
   platform.pin_ = pin;
   if (SPORE_CAPS.mqtt) {
-    platform.pub_ = mqttSend;
-    platform.sub_ = mqttSub;
+    // (what jobs publish goes through the spool where there is one; called with nothing, it subscribes again)
+    platform.pub_ = SPORE_CAPS.spool ? mqttSend : mqttPub;
   }
 }
 // the console's watch, from the probe task (the boot file sets its own interval only in recovery mode)
@@ -89,7 +89,7 @@ start(platform, config);
 // (a job set that throws while it is armed must not stop the firmware loading: the boot file would roll it back)
 if (SPORE_CAPS.jobs)
   try {
-    startJobs();
+    jobs(JobsOp.Boot);
   } catch (e) {
     print("jobs: " + e);
   }

@@ -82,9 +82,10 @@ export interface Ports {
    * returns the watch, 4 clears the watch given as pin.
    */
   pin_?(op: number, pin: any, a?: any, b?: any, c?: any): any;
-  /** Boards with MQTT and jobs: publishes (spooled while the broker is away, with the spool capability), and subscribes again to the jobs' topics. */
-  pub_?(topic: string, payload: string, qos: number, retain: boolean): void;
-  sub_?(): void;
+  /** Boards with MQTT and jobs: publishes (spooled while the broker is away, with the spool capability); with no topic, subscribes again to the jobs' topics. */
+  pub_?(topic?: string, payload?: string, qos?: number, retain?: boolean): void;
+  /** The jobs capability takes each event, MQTT message and pin edge after its listeners (set by jobs.ts: a port, not a module variable and a setter, which would hold JsVars for good). */
+  trig_?(e: any[] | string, name?: string, data?: any, origin?: string): void;
   /** The endpoints this node serves outside the core, each "|METHOD path" (endpoints.ts): the boot file's, the dashboard upload. */
   served_(): string;
 }

@@ -33,7 +33,7 @@ export function fire(name: string, data: any, origin?: string): void {
   recent.push(json);
   if (recent.length > SPORE_LIMITS.eventLog) recent.shift();
   if (SPORE_CAPS.mqtt && tap) tap(json);
-  if (SPORE_CAPS.jobs) return enqueue("e", name, data, origin);
+  if (SPORE_CAPS.jobs && SPORE_LIMITS.queue) return enqueue("e", name, data, origin);
   // a copy: a listener may add or remove listeners
   for (const fn of (listeners[name] || []).slice()) {
     try {
@@ -42,6 +42,8 @@ export function fire(name: string, data: any, origin?: string): void {
       ports.log_("event " + name + ": listener threw " + ((e as Error).message || e));
     }
   }
+  // a board without a queue (node.queue 0): the jobs it triggers at once (their runs start from the idle loop)
+  if (SPORE_CAPS.jobs && ports.trig_) ports.trig_(["e", name, data, origin]);
 }
 
 /**
@@ -52,17 +54,15 @@ export function fire(name: string, data: any, origin?: string): void {
  * the oldest (config.qp 0, drop_oldest), or (qp 1, coalesce_latest) replaces
  * the waiting one from the same source (kind and name) and drops the oldest
  * only when every source differs. Each drop and replacement is counted.
+ * A board with node.queue 0 keeps none: each goes to the jobs at once
+ * (ports.trig_), after its listeners (an esp8266 has no room for the entries
+ * waiting), and what a job's concurrency cannot take is skipped and counted.
  */
 export const queue: any[][] = [];
 /** Events dropped or replaced by the queue's overflow policy since boot. */
 export let queueDrops = 0;
-/** The jobs capability takes each entry after its listeners (jobs.ts). */
-let trigger: ((e: any[]) => void) | undefined;
 let draining = 0;
 
-export function setTrigger(fn: (e: any[]) => void): void {
-  trigger = fn;
-}
 
 export function enqueue(kind: string, name: string, data: any, origin: string): void {
   let i = -1;
@@ -93,7 +93,7 @@ function drain(): void {
         }
       }
     try {
-      if (trigger) trigger(e);
+      if (ports.trig_) ports.trig_(e);
     } catch (x) {
       ports.log_("jobs: " + ((x as Error).message || x));
     }

@@ -37,6 +37,8 @@ declare const SPORE_LIMITS: {
   /** keys and bytes (key length plus value JSON length) in the KV store */
   kvKeys: number;
   kvBytes: number;
+  /** 1: durable KV keys (kept in Storage); 0: RAM only */
+  kvDurable: number;
   /** MQTT messages and Storage bytes of the spool (the spool capability) */
   spoolCount: number;
   spoolBytes: number;

@@ -13,7 +13,7 @@ import { counts, members } from "./members.ts";
 import { beginProbes, tick } from "./probe.ts";
 import { rotate } from "./rotate.ts";
 import { Op, services } from "./services.ts";
-import { jobsApi, jobsSummary } from "./jobs.ts";
+import { jobs, JobsOp } from "./jobs.ts";
 import { spoolStats } from "./spool.ts";
 import { memberPieces, ownPiece } from "./stream.ts";
 import { control, find, register, taskStatus, uptime } from "./tasks.ts";
@@ -43,7 +43,7 @@ function nodeStatus(): string {
     boot: ports.boot_,
   });
   // the jobs capability's figures written in here: a property set to undefined in the object above costs esp01 bytes
-  return s.substr(0, s.length - 1) + (SPORE_CAPS.jobs ? ',"jobs":' + str(jobsSummary()) : "") + (SPORE_CAPS.spool ? ',"spool":' + str(spoolStats()) : "") + "," + (SPORE_CAPS.stream ? "" : ownDetails().replace("},", ","));
+  return s.substr(0, s.length - 1) + (SPORE_CAPS.jobs ? ',"jobs":' + str(jobs(JobsOp.Summary)) : "") + (SPORE_CAPS.spool ? ',"spool":' + str(spoolStats()) : "") + "," + (SPORE_CAPS.stream ? "" : ownDetails().replace("},", ","));
 }
 
 /** Answers one HTTP request. */
@@ -81,7 +81,7 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
   }
   if (name === Endpoint.TaskStatus) return json(200, taskStatus());
   if (SPORE_CAPS.services && name === Endpoint.Services) return { code_: 200, body_: services(Op.List) };
-  if (SPORE_CAPS.jobs && (name.indexOf(" jobs") > 0 || name.indexOf(" kv") > 0)) return jobsApi(name, req, req.key_ || "");
+  if (SPORE_CAPS.jobs && (name.indexOf(" jobs") > 0 || name.indexOf(" kv") > 0)) return jobs(JobsOp.Api, name, req, req.key_ || "");
   if (name === Endpoint.Events) return { code_: 200, body_: '{"events":[' + recent.join(",") + "]}" };
   const f = parseForm(req.body_);
   if (name === Endpoint.Key) return rotate(f);

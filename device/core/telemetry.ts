@@ -5,7 +5,7 @@
 import { now, ports, str } from "./env.ts";
 import { counts } from "./members.ts";
 import { busy, tasks, uptime } from "./tasks.ts";
-import { jobsSummary } from "./jobs.ts";
+import { jobs, JobsOp } from "./jobs.ts";
 import { spoolStats } from "./spool.ts";
 
 let lastBusy = 0;
@@ -32,7 +32,7 @@ export function telemetry(rssi: number, dropped: number): string {
     dropped: dropped,
   };
   // the jobs capability: runs, errors, skipped triggers, the queue
-  if (SPORE_CAPS.jobs) o.jobs = jobsSummary();
+  if (SPORE_CAPS.jobs) o.jobs = jobs(JobsOp.Summary);
   // the spool capability: messages waiting in Storage for the broker, and dropped from it when full
   if (SPORE_CAPS.spool) o.spool = spoolStats();
   return str(o);

@@ -33,7 +33,7 @@
 // of that), and a settings object about 17.
 import { config, hostname, parseJson, ports } from "../core/env.ts";
 import { enqueue, fire, setTap } from "../core/events.ts";
-import { jobs, topicOf } from "../core/jobs.ts";
+import { jobs, JobsOp } from "../core/jobs.ts";
 import { StorageFile, type MqttSettings } from "../core/layout.ts";
 import { connect, lstr, Mqtt, packet, parse, publish } from "../core/mqtt.ts";
 import { control } from "../core/tasks.ts";
@@ -208,7 +208,7 @@ function received(d: string): void {
       sock.write(publish(base + "/status", "online", 1, 0));
       // SUBSCRIBE, packet id 1, QoS 1
       sock.write(packet(130, "\x00\x01" + lstr(base + "/cmd") + "\x01"));
-      if (SPORE_CAPS.jobs) mqttSub();
+      if (SPORE_CAPS.jobs) mqttPub();
       // unacknowledged QoS 1 messages again, with the DUP flag (bounded); what waited goes one per "drain"
       for (const k in flight) sock.write(String.fromCharCode(flight[k].charCodeAt(0) | 8) + flight[k].substr(1));
       full = 1;
@@ -229,7 +229,11 @@ function received(d: string): void {
       const qos = p.f & 6;
       if (qos) sock.write(packet(64, p.b.substr(2 + tl, 2)));
       // the jobs capability: a message on another topic goes to the queue, for the jobs it triggers
-      if (SPORE_CAPS.jobs && p.b.substr(2, tl) !== base + "/cmd") enqueue("m", p.b.substr(2, tl), p.b.substr(2 + tl + (qos ? 2 : 0)), "");
+      // (straight to the jobs on a board without a queue)
+      if (SPORE_CAPS.jobs && p.b.substr(2, tl) !== base + "/cmd") {
+        if (SPORE_LIMITS.queue) enqueue("m", p.b.substr(2, tl), p.b.substr(2 + tl + (qos ? 2 : 0)), "");
+        else if (ports.trig_) ports.trig_("m", p.b.substr(2, tl), p.b.substr(2 + tl + (qos ? 2 : 0)), "");
+      }
       if (p.b.substr(2, tl) !== base + "/cmd") continue;
       // a command (inline, as each function costs JsVars for good): its result is a cmd/result event
       let c: any;
@@ -261,7 +265,15 @@ function received(d: string): void {
  * other, each discovery an event), they ran nodes out of memory on the real
  * interpreter.
  */
-export function mqttPub(topic: string, payload: string, qos: number, retain: boolean): void {
+export function mqttPub(topic?: string, payload?: string, qos?: number, retain?: boolean): void {
+  // no topic (the jobs capability, once connected and after each deploy): subscribes to the MQTT triggers' topics
+  // at QoS 1 (a branch here, not a function of its own: each holds JsVars on the chip for good)
+  if (SPORE_CAPS.jobs && topic === undefined) {
+    let t = "";
+    for (const f of jobs(JobsOp.Topics)) t += lstr(f) + "\x01";
+    if (mqttUp && t) sock.write(packet(130, "\x00\x02" + t));
+    return;
+  }
   const now = mqttUp && !full;
   let p: string;
   if (ports.jsvars_() < SPORE_LIMITS.minFree + (now ? 0 : 100)) {
@@ -270,7 +282,7 @@ export function mqttPub(topic: string, payload: string, qos: number, retain: boo
   }
   if (qos) {
     pid = (pid % 65535) + 1;
-    p = publish(topic, payload, retain ? 3 : 2, pid);
+    p = publish(topic!, payload!, retain ? 3 : 2, pid);
     // the oldest unacknowledged one gives way: the queue is bounded
     const ids = Object.keys(flight);
     if (ids.length >= MqttQueue.Max) {
@@ -280,7 +292,7 @@ export function mqttPub(topic: string, payload: string, qos: number, retain: boo
     flight[pid] = p;
     // while the broker is away it waits in flight, sent again on reconnection
     if (!mqttUp) return;
-  } else p = publish(topic, payload, retain ? 1 : 0, 0);
+  } else p = publish(topic!, payload!, retain ? 1 : 0, 0);
   if (now) {
     full = 1;
     sock.write(p);
@@ -291,13 +303,6 @@ export function mqttPub(topic: string, payload: string, qos: number, retain: boo
   }
 }
 
-/** The jobs capability: subscribes to the MQTT triggers' topics (at QoS 1), once connected and after each deploy. */
-export function mqttSub(): void {
-  let t = "";
-  for (const j of jobs) if (j.d_.trigger.type === "mqtt") t += lstr(topicOf(j.d_.trigger)) + "\x01";
-  if (mqttUp && t) sock.write(packet(130, "\x00\x02" + t));
-}
-
 /**
  * What user code and jobs publish: with the spool capability, while the
  * broker is away, into Storage (in order, bounded, drops counted there) and
@@ -305,8 +310,8 @@ export function mqttSub(): void {
  * spooled: they say how it is now, and every event written to flash while a
  * broker is down for hours would wear it and fill Storage.
  */
-export function mqttSend(topic: string, payload: string, qos: number, retain: boolean): void {
-  if (SPORE_CAPS.spool && !mqttUp) spoolPush(String(topic), String(payload), qos, retain);
+export function mqttSend(topic?: string, payload?: string, qos?: number, retain?: boolean): void {
+  if (SPORE_CAPS.spool && !mqttUp && topic !== undefined) spoolPush(String(topic), String(payload), qos!, !!retain);
   else mqttPub(topic, payload, qos, retain);
 }
 

@@ -38,7 +38,7 @@ export interface Board {
   capabilities: Capabilities;
   limits: BoardLimits;
   /** Limits the firmware applies (compiled in as SPORE_LIMITS). */
-  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number; macFlash: number; calls: number; served: number; jobs: number; jobSteps: number; jobRuns: number; queue: number; kvKeys: number; kvBytes: number; spoolCount: number; spoolBytes: number };
+  node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number; macFlash: number; calls: number; served: number; jobs: number; jobSteps: number; jobRuns: number; queue: number; kvKeys: number; kvBytes: number; kvDurable: number; spoolCount: number; spoolBytes: number };
   budgets: { bundleBytes: number; idleJsVars: number; idleJsVarsMqtt?: number; dashboardBytes?: number };
   notes?: string[];
 }
@@ -55,11 +55,11 @@ export function loadBoardFile(file: string, overrides: CapabilityOverrides = {})
   if (board.capabilities.services && (board.node.calls < 1 || board.node.served < 1))
     throw new JsonFileError(`${file}: the services capability needs /node/calls and /node/served of 1 or more (found ${board.node.calls} and ${board.node.served}): set them, or turn services off for ${board.name}`);
   const n = board.node;
-  if (board.capabilities.jobs && !(n.jobs && n.jobSteps && n.jobRuns && n.queue && n.kvKeys && n.kvBytes))
-    throw new JsonFileError(`${file}: the jobs capability needs /node/jobs, jobSteps, jobRuns, queue, kvKeys and kvBytes of 1 or more: set them, or turn jobs off for ${board.name}`);
+  if (board.capabilities.jobs && !(n.jobs && n.jobSteps && n.jobRuns && n.kvKeys && n.kvBytes))
+    throw new JsonFileError(`${file}: the jobs capability needs /node/jobs, jobSteps, jobRuns, kvKeys and kvBytes of 1 or more: set them, or turn jobs off for ${board.name}`);
   if (board.capabilities.codecs && !board.capabilities.jobs) throw new JsonFileError(`${file}: the codecs capability needs jobs (codecs are the parse step's): turn jobs on, or codecs off, for ${board.name}`);
-  if (board.capabilities.spool && !(board.capabilities.mqtt && board.capabilities.jobs && n.spoolCount && n.spoolBytes))
-    throw new JsonFileError(`${file}: the spool capability needs mqtt, jobs and /node/spoolCount and spoolBytes of 1 or more: set them, or turn spool off for ${board.name}`);
+  if (board.capabilities.spool && !(board.capabilities.mqtt && board.capabilities.jobs && n.spoolCount && n.spoolBytes && n.kvDurable))
+    throw new JsonFileError(`${file}: the spool capability needs mqtt, jobs, /node/spoolCount and spoolBytes of 1 or more and kvDurable 1 (Storage written while code runs: flash.ts): set them, or turn spool off for ${board.name}`);
   return board;
 }
 

@@ -93,7 +93,7 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
   if (board.capabilities.jobs) {
     // a job set is at most a request body (with its generation); the durable keys at most the store's bytes, with their TTLs and the copy's wrapping
     for (const f of [StorageFile.Jobs0, StorageFile.Jobs1]) rows.push({ file: f, bytes: footprint(board.node.body + 16), what: "job set copy (a request body)" });
-    for (const f of [StorageFile.Kv0, StorageFile.Kv1]) rows.push({ file: f, bytes: footprint(board.node.kvBytes + 14 * board.node.kvKeys + 24), what: "durable KV copy (largest)" });
+    if (board.node.kvDurable) for (const f of [StorageFile.Kv0, StorageFile.Kv1]) rows.push({ file: f, bytes: footprint(board.node.kvBytes + 14 * board.node.kvKeys + 24), what: "durable KV copy (largest)" });
   }
   // segments of a quarter of spoolBytes, at most 1,024 bytes (device/core/spool.ts), as many as spoolBytes holds
   const segment = Math.min(1024, board.node.spoolBytes >> 2);

@@ -23,7 +23,7 @@ function readLimits(name: string): BoardJobLimits | undefined {
     const b = loadBoard(name);
     // the limits a board file gives; one from before the jobs capability gives none, and they are not checked
     const n = b.node as Partial<Record<string, number>>;
-    return { name, jobs: n.jobs, jobSteps: n.jobSteps, body: n.body, capabilities: b.capabilities as BoardJobLimits["capabilities"] };
+    return { name, jobs: n.jobs, jobSteps: n.jobSteps, body: n.body, kvDurable: n.kvDurable, capabilities: b.capabilities as BoardJobLimits["capabilities"] };
   } catch {
     return undefined;
   }

@@ -189,7 +189,14 @@ export class NodeApi {
 
   /** A JSON body (UTF-8 bytes, as Espruino's byte strings keep them), with the secret. */
   private async sendJson(a: Address, method: string, path: string, body: Buffer): Promise<unknown> {
-    const r = await this.transport.request({ host: a.host, port: a.port, method, path, headers: { ...this.auth(), "Content-Type": "application/json" }, body, timeoutMs: 30000 });
+    const req = { host: a.host, port: a.port, method, path, headers: { ...this.auth(), "Content-Type": "application/json" }, body, timeoutMs: 30000 };
+    let r = await this.transport.request(req);
+    // a job set or a KV value answered 503 "busy" changed nothing (the node refuses before it parses), and sending it
+    // again is what was asked: asked again, as a GET is
+    for (let i = 1; i <= BUSY_RETRIES && r.status === 503 && /"busy/.test(r.body); i++) {
+      await this.transport.sleep(500 * i);
+      r = await this.transport.request(req);
+    }
     return parse(a, method, path, r);
   }
 

@@ -1,7 +1,7 @@
 // A job file checked on the host before a node sees it: the JSON Schema
 // (host-tools/schema/jobs.schema.json, ajv), then what a schema cannot say:
 // unique names, save_as names that are not reserved, conditions that parse
-// as the node parses them (device/core/template.ts), ${...} templates well
+// as the node parses them (device/core/steps.ts, StepOp.Fill and Cond), ${...} templates well
 // formed and naming a value the job has, and a board's limits. Every mistake
 // is named by its dotted path: jobs[0].steps[2].kv.incr.by: must be a number.
 import { readFileSync } from "node:fs";
@@ -31,7 +31,7 @@ export interface JobFile {
   /** Steps in all jobs, nested ones (then, else, try's steps and catch) counted. */
   steps: number;
   /** Where the set needs a capability a board may leave out. */
-  needs: { path: string; capability: "mqtt" | "services" | "codecs" }[];
+  needs: { path: string; capability: "mqtt" | "services" | "codecs" | "durable" }[];
 }
 
 /** A job file that does not pass: every mistake, each "<file>: <path>: <reason>". */
@@ -138,7 +138,7 @@ export function templatePaths(s: string): { paths: string[]; error?: string } {
 }
 
 /**
- * An `if` condition parsed as the node parses it (device/core/template.ts
+ * An `if` condition parsed as the node parses it (device/core/steps.ts
  * test()): || over && over one comparison (== != < <= > >=) of operands;
  * an operand is ( condition ), ! operand, ${path}, a number, 'text' or
  * "text", true, false or null. Spaces only between tokens. Its ${path}s,
@@ -277,6 +277,8 @@ function checkStep(kind: string, args: any, path: string, c: Context): void {
   if (kind === "if" && typeof args.cond === "string") checkPaths(`${path}.cond`, parseCondition(args.cond), c);
   if (kind === "mqtt.publish") c.needs.push({ path, capability: "mqtt" });
   if (kind === "call") c.needs.push({ path, capability: "services" });
+  // durable keys where the board keeps them in Storage (node.kvDurable)
+  if ((kind === "kv.put" || kind === "kv.incr") && args.durable !== undefined && args.durable !== false) c.needs.push({ path: `${path}.durable`, capability: "durable" });
   // a board without codecs parses raw JSON only
   if (kind === "parse" && args.codec !== "json") c.needs.push({ path: `${path}.codec`, capability: "codecs" });
   else if (kind === "parse" && (args.encoding ?? "raw") !== "raw") c.needs.push({ path: `${path}.encoding`, capability: "codecs" });
@@ -350,6 +352,8 @@ export interface BoardJobLimits {
   jobs?: number;
   jobSteps?: number;
   body?: number;
+  /** 0: the KV store is in RAM only (a durable key is refused) */
+  kvDurable?: number;
   capabilities: Partial<Record<"jobs" | "mqtt" | "services" | "codecs", boolean>>;
 }
 
@@ -360,7 +364,7 @@ export function boardProblems(f: Pick<JobFile, "jobs" | "steps" | "body" | "need
   if (b.jobs !== undefined && f.jobs > b.jobs) out.push(`${f.jobs} jobs: ${b.name} holds at most ${b.jobs}`);
   if (b.jobSteps !== undefined && f.steps > b.jobSteps) out.push(`${f.steps} steps (nested ones counted): ${b.name} holds at most ${b.jobSteps}`);
   if (b.body !== undefined && f.body.length > b.body) out.push(`${f.body.length} bytes as sent: over ${b.name}'s request body limit of ${b.body} bytes`);
-  const what = { mqtt: "an MQTT client (the mqtt capability)", services: "services (the services capability)", codecs: "codecs beyond json (the codecs capability)" };
-  for (const n of f.needs) if (b.capabilities[n.capability] === false) out.push(`${n.path}: ${b.name} has no ${what[n.capability]}`);
+  const what = { mqtt: "an MQTT client (the mqtt capability)", services: "services (the services capability)", codecs: "codecs beyond json (the codecs capability)", durable: "durable KV keys (its store is in RAM only: node.kvDurable 0)" };
+  for (const n of f.needs) if (n.capability === "durable" ? b.kvDurable === 0 : b.capabilities[n.capability] === false) out.push(`${n.path}: ${b.name} has no ${what[n.capability]}`);
   return out;
 }

@@ -89,7 +89,7 @@ file("a document with every trigger and every step kind passes; its steps are co
   assert.is(r.bytes, JSON.stringify(EVERY_KIND).length);
   assert.equal(r.needs.map((n) => `${n.capability} ${n.path}`).sort(), [
     "codecs jobs[4].steps[1].parse.codec", "codecs jobs[4].steps[2].parse.codec", "codecs jobs[4].steps[3].parse.codec", "codecs jobs[5].steps[0].parse.codec", "codecs jobs[5].steps[1].parse.codec", "codecs jobs[5].steps[2].parse.codec",
-    "mqtt jobs[1].steps[1].mqtt.publish", "mqtt jobs[3].steps[2].mqtt.publish", "mqtt jobs[3].trigger", "services jobs[0].steps[4].try.steps[0].call", "services jobs[5].trigger",
+    "durable jobs[0].steps[2].kv.incr.durable", "mqtt jobs[1].steps[1].mqtt.publish", "mqtt jobs[3].steps[2].mqtt.publish", "mqtt jobs[3].trigger", "services jobs[0].steps[4].try.steps[0].call", "services jobs[5].trigger",
   ]);
   assert.equal(checkJobDocument(README_EXAMPLE).problems, [], "the README's example");
   const hex = changed((d) => (d.jobs[2].steps[0].parse.encoding = "hex"));
@@ -216,6 +216,9 @@ file("a board's limits and capabilities: each one over named; limits a board fil
   assert.is(some.length, 8);
   assert.ok(some.includes("jobs[5].trigger: mid has no services (the services capability)"), some.join("\n"));
   assert.ok(some.includes("jobs[4].steps[1].parse.codec: mid has no codecs beyond json (the codecs capability)"), some.join("\n"));
+  const ram = boardProblems(f, { name: "ram", kvDurable: 0, capabilities: caps });
+  assert.equal(ram, ["jobs[0].steps[2].kv.incr.durable: ram has no durable KV keys (its store is in RAM only: node.kvDurable 0)"], "a store in RAM only");
+  assert.equal(boardProblems(f, { name: "flash", kvDurable: 1, capabilities: caps }), []);
 });
 
 file("job files: JSON read and checked, every problem prefixed by the file; YAML refused; what is sent is the JSON without spaces", () => {

@@ -9,7 +9,30 @@ import { readConfig, type Config } from "../../device/core/layout.ts";
 import { FlashStorage } from "../../host-tools/emulator/storage.ts";
 import type { suite } from "../suite.ts";
 
-export type Kv = typeof import("../../device/core/kv.ts");
+/** The store's operations by name, over kv(op, ...) of one copy of the module (KvOp's values: the const enum is the build's). */
+export interface Kv {
+  kvGet(key: string): any;
+  kvPut(key: string, value: any, ttl?: number | null, durable?: any, incr?: any): any;
+  kvDel(key: string): boolean;
+  kvList(key: string): string | undefined;
+  kvSweep(max: number): number;
+  kvFlush(force?: any): boolean;
+  kvLoad(): void;
+}
+
+/** The operations of a copy of device/core/kv.ts by name. */
+export function named(m: typeof import("../../device/core/kv.ts")): Kv {
+  const k = m.kv;
+  return {
+    kvGet: (key) => k(1, key),
+    kvPut: (key, value, ttl, durable, incr) => k(incr ? 3 : 2, key, value, ttl, durable),
+    kvDel: (key) => k(4, key),
+    kvList: (key) => k(5, key),
+    kvSweep: (max) => k(6, max),
+    kvFlush: (force) => k(7, force),
+    kvLoad: () => k(8),
+  };
+}
 export interface Entry {
   key: string;
   value: unknown;
@@ -78,7 +101,7 @@ export function booter(node: KvNode): (flash: Flash, config?: Partial<Config>) =
     node.reset();
     const ports = { now_: node.now, log_: node.log, fs_: flash };
     setup(ports as unknown as Ports, Object.assign(readConfig({}, []), config), "a1b2c3");
-    const kv = (await import(`../../device/core/kv.ts?boot=${++boots}`)) as Kv;
+    const kv = named(await import(`../../device/core/kv.ts?boot=${++boots}`));
     kv.kvLoad();
     return kv;
   };

@@ -6,11 +6,16 @@
 // events, and the event queue's two overflow policies counted exactly.
 import * as assert from "uvu/assert";
 import { fire, queue, queueDrops } from "../../device/core/events.ts";
-import { jobsApi } from "../../device/core/jobs.ts";
-import { kvGet } from "../../device/core/kv.ts";
+import { jobs } from "../../device/core/jobs.ts";
+import { kv } from "../../device/core/kv.ts";
 import { find } from "../../device/core/tasks.ts";
 import { suite } from "../suite.ts";
 import { boot, deploy, finish, job, listen, listing, logs, on, pins, record, runFor, STARTUP, watches } from "./steps-helpers.ts";
+
+/** The endpoints (JobsOp.Api) and the boot (JobsOp.Boot) of device/core/jobs.ts (the const enum's values: it is the build's). */
+const jobsApi = (name: string, req: any, key: string) => jobs(2, name, req, key);
+/** A key's value (KvOp.Get). */
+const kvGet = (key: string): unknown => kv(1, key);
 
 const { test } = suite("job steps: flow, triggers and the queue");
 test.before.each(() => boot());

@@ -11,11 +11,15 @@ import { crc32 } from "node:zlib";
 import * as assert from "uvu/assert";
 import { setup, type HttpRequest, type Ports } from "../../device/core/env.ts";
 import { listeners, queue } from "../../device/core/events.ts";
-import { jobsApi, startJobs } from "../../device/core/jobs.ts";
+import { jobs } from "../../device/core/jobs.ts";
 import { readConfig } from "../../device/core/layout.ts";
 import { active } from "../../device/core/steps.ts";
 import { taskManager } from "../../device/core/tasks.ts";
 import { FlashStorage } from "../../host-tools/emulator/storage.ts";
+
+/** The endpoints (JobsOp.Api) and the boot (JobsOp.Boot) of device/core/jobs.ts (the const enum's values: it is the build's). */
+const jobsApi = (name: string, req: any, key: string) => jobs(2, name, req, key);
+const startJobs = () => jobs(1);
 
 interface Timer {
   id: number;
@@ -147,8 +151,8 @@ export function boot(cfg: object = {}): void {
       if (a[0] === 3) return 40 + watches.push(a[2]);
       return undefined;
     },
-    pub_: (topic: string, payload: string, qos: number, retain: boolean) => void pubs.push([topic, payload, qos, retain]),
-    sub_: () => {},
+    // (called with nothing: the triggers' topics subscribed to again)
+    pub_: (topic: string, payload: string, qos: number, retain: boolean) => void (topic !== undefined && pubs.push([topic, payload, qos, retain])),
     fs_: fs,
     hash_: (s: string) => crc32(Buffer.from(s, "latin1")),
     jsvars_: () => 5000,

@@ -6,9 +6,12 @@
 // Control flow, triggers, concurrency and the queue: steps-flow.test.ts.
 import * as assert from "uvu/assert";
 import { enqueue, fire } from "../../device/core/events.ts";
-import { kvGet } from "../../device/core/kv.ts";
+import { kv } from "../../device/core/kv.ts";
 import { suite } from "../suite.ts";
 import { boot, deploy, finish, fs, job, jobLog, kvStats, levels, listen, on, pins, pubs, record, runFor, STARTUP } from "./steps-helpers.ts";
+
+/** A key's value (KvOp.Get). */
+const kvGet = (key: string): unknown => kv(1, key);
 
 const { test } = suite("job steps: each kind");
 test.before.each(() => boot());

@@ -6,7 +6,8 @@
 // ESPRUINO_BIN names Espruino's Linux build, the engine on the real
 // interpreter (test/real/harness/jobs-cost.ts): JsVars of its code and of a
 // set, steps and KV operations per second, with the pin loop to scale by.
-import { loadBoard } from "../../../host-tools/build/boards.ts";
+import { BOARDS_DIR, loadBoard } from "../../../host-tools/build/boards.ts";
+import { bundleBoard } from "../../../host-tools/build/bundle.ts";
 import { lanBroker, runAsync } from "../../../host-tools/emulator/broker.ts";
 import { Cluster } from "../../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../../host-tools/emulator/device.ts";
@@ -21,8 +22,8 @@ export interface JobsResult {
   latency: { trigger: string; samples: number; p50: number; p99: number }[];
   /** spooled messages sent once the broker came back, and the ms from reconnection to the last one received */
   spool: { messages: number; ms: number; perS: number };
-  /** JsVars at idle with no job and with `jobs` jobs of three steps each (the emulator's accounting) */
-  memory: { none: number; jobs: number; withJobs: number; perJob: number };
+  /** JsVars at idle with no job and with `jobs` jobs of three steps each (the emulator's accounting), per board (at most the board's jobs) */
+  memory: { board: string; none: number; jobs: number; withJobs: number; perJob: number }[];
   /** a burst of 1,000 events fired at once: events run and dropped, and the peak above idle, per policy */
   burst: { policy: string; ran: number; dropped: number; peakJsVars: number }[];
   real?: JobsCost;
@@ -111,16 +112,18 @@ async function spool(plan: Plan, seed: number): Promise<JobsResult["spool"]> {
   }
 }
 
-function memory(plan: Plan, seed: number): JobsResult["memory"] {
-  const c = new Cluster({ seed, boards: ["esp32"] });
+async function memory(plan: Plan, seed: number, board: string): Promise<JobsResult["memory"][number]> {
+  // (esp8266 carries jobs when a project turns them on: that build)
+  const bundles = board === "esp8266" ? { esp8266: (await bundleBoard(loadBoard("esp8266", BOARDS_DIR, { esp8266: { jobs: true } }), { write: false })).code } : undefined;
+  const c = new Cluster({ seed, boards: [board], bundles });
   c.runFor(20000);
   const d = c.devices[0];
   const none = d.jsVarsUsed();
-  const n = plan.jobs.memoryJobs;
+  const n = Math.min(plan.jobs.memoryJobs, loadBoard(board).node.jobs);
   deploy(c, d, Array.from({ length: n }, (_, i) => ({ name: "j" + i, trigger: { type: "event", name: "m/" + i }, steps: [{ "kv.incr": { key: "k" + i, save_as: "n" } }, { if: { cond: "${n} > 10", then: [{ "kv.put": { key: "k" + i, value: 0 } }] } }] })));
   c.runFor(20000);
   const withJobs = d.jsVarsUsed();
-  return { none, jobs: n, withJobs, perJob: Math.round((withJobs - none) / n) };
+  return { board, none, jobs: n, withJobs, perJob: Math.round((withJobs - none) / n) };
 }
 
 function burst(seed: number): JobsResult["burst"] {
@@ -141,13 +144,14 @@ function burst(seed: number): JobsResult["burst"] {
 }
 
 export async function jobs(plan: Plan, seed: number, log: (s: string) => void): Promise<JobsResult> {
-  const r: JobsResult = { latency: await latency(plan, seed), spool: await spool(plan, seed), memory: memory(plan, seed), burst: burst(seed) };
+  const r: JobsResult = { latency: await latency(plan, seed), spool: await spool(plan, seed), memory: [await memory(plan, seed, "esp32"), await memory(plan, seed, "esp8266")], burst: burst(seed) };
   for (const l of r.latency) {
     l.p50 = Math.round(l.p50 * 10) / 10;
     l.p99 = Math.round(l.p99 * 10) / 10;
     log(`  jobs: ${l.trigger} to the first step: p50 ${l.p50} ms, p99 ${l.p99} ms (${l.samples})`);
   }
-  log(`  jobs: spool ${r.spool.messages} messages in ${r.spool.ms} ms after reconnection (${r.spool.perS}/s); ${r.memory.perJob} JsVars per job (${r.memory.none} idle, ${r.memory.withJobs} with ${r.memory.jobs})`);
+  log(`  jobs: spool ${r.spool.messages} messages in ${r.spool.ms} ms after reconnection (${r.spool.perS}/s)`);
+  for (const m of r.memory) log(`  jobs: ${m.board} ${m.perJob} JsVars per job (${m.none} idle, ${m.withJobs} with ${m.jobs})`);
   for (const b of r.burst) log(`  jobs: 1,000 events, ${b.policy}: ${b.ran} ran, ${b.dropped} dropped, peak +${b.peakJsVars} JsVars`);
   r.real = await jobsCost(loadBoard("esp8266"));
   if (r.real) log(`  jobs on the real interpreter: code ${r.real.codeJsVars} JsVars, a three-job set ${r.real.setJsVars}; ${r.real.stepsPerS} steps/s, a one-step run ${r.real.runMs} ms, KV ${r.real.kvPutPerS} puts/s and ${r.real.kvGetPerS} gets/s; pin loop ${r.real.pinLoopPerS}/s`);

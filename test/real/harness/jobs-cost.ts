@@ -15,8 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { espruinoCommand, writeStorage } from "./interpreter.ts";
 
-/** Steps in the timed job, and its runs. */
-const STEPS = 20;
+/** Steps in the timed job (fewer where the board takes fewer: its jobSteps less the other jobs' 3), and its runs. */
+const MAX_STEPS = 20;
 const RUNS = 20;
 const KV_OPS = 200;
 const PIN_LOOP = 2000;
@@ -38,7 +38,7 @@ export interface JobsCost {
   output?: string;
 }
 
-const SET = JSON.stringify({
+const set = (STEPS: number) => JSON.stringify({
   version: 1,
   jobs: [
     { name: "timed", trigger: { type: "event", name: "t" }, steps: Array.from({ length: STEPS }, (_, i) => (i % 2 ? { if: { cond: "${n} > 0", then: [] } } : { "kv.incr": { key: "n", save_as: "n" } })) },
@@ -50,6 +50,8 @@ const SET = JSON.stringify({
 export async function jobsCost(board: Board): Promise<JobsCost | undefined> {
   const cmd = espruinoCommand(board);
   if (!cmd) return undefined;
+  const STEPS = Math.min(MAX_STEPS, board.node.jobSteps - 3);
+  const SET = set(STEPS);
   const built = await bundleBoard({ ...board, capabilities: { ...board.capabilities, jobs: true } }, { entry: new URL("../probes/jobs-entry.ts", import.meta.url).pathname, write: false });
   const script = `
 var JQ0=process.memory().usage;

@@ -5,9 +5,13 @@
 // timed without the idle loop's waits.
 import { setup, type Ports } from "../../../device/core/env.ts";
 import { enqueue } from "../../../device/core/events.ts";
-import { jobsApi, startJobs } from "../../../device/core/jobs.ts";
+import { jobs } from "../../../device/core/jobs.ts";
 import { readConfig } from "../../../device/core/layout.ts";
-import { kvGet, kvPut } from "../../../device/core/kv.ts";
+import { kv, KvOp } from "../../../device/core/kv.ts";
+
+/** The endpoints (JobsOp.Api) and the boot (JobsOp.Boot) of device/core/jobs.ts (the const enum's values: it is the build's). */
+const jobsApi = (name: string, req: any, key: string) => jobs(2, name, req, key);
+const startJobs = () => jobs(1);
 
 const queue: [(a: any) => void, any][] = [];
 const ports = {
@@ -45,6 +49,6 @@ Object.assign(global, {
       x[0](x[1]);
     }
   },
-  KV_PUT: kvPut,
-  KV_GET: kvGet,
+  KV_PUT: (key: string, value: any) => kv(KvOp.Put, key, value),
+  KV_GET: (key: string) => kv(KvOp.Get, key),
 });

@@ -1,0 +1,117 @@
+// Jobs on esp8266 nodes (the real esp8266 bundle in the emulator): the same
+// engine as esp32's with the board's limits, no event queue (node.queue 0:
+// events and pin edges go to the jobs at once) and the KV store in RAM only
+// (node.kvDurable 0). A typical set (an interval job that reads a pin and
+// publishes, a cluster event job, a pin job that publishes a cluster event)
+// runs on every node, within the board's memory budget; what the board
+// cannot carry is refused with its place, from the host and on the node.
+import * as assert from "uvu/assert";
+import { BOARDS_DIR, loadBoard } from "../../host-tools/build/boards.ts";
+import { bundleBoard } from "../../host-tools/build/bundle.ts";
+import { lanBroker, runAsync } from "../../host-tools/emulator/broker.ts";
+import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { hostnameOf, waitConverged } from "./helpers.ts";
+import { deploy, deployed, job, kv, listing } from "./jobs-helpers.ts";
+import { suite } from "../suite.ts";
+
+const { test, seed } = suite("jobs on esp8266", { seed: 2008 });
+// esp8266 carries the capability when a project turns it on (espruino.json "capabilities": {"esp8266": {"jobs":
+// true}}; off by default: README, Boards): clusters here run that build
+const board = loadBoard("esp8266", BOARDS_DIR, { esp8266: { jobs: true } });
+let code = "";
+test.before(async () => {
+  code = (await bundleBoard(board, { write: false })).code;
+});
+const BROKER = "10.42.0.250";
+
+/** A typical set: every 2 s read a pin, count and publish; on any node's door event store it; on a button edge tell the cluster. */
+const SET = [
+  {
+    name: "report",
+    trigger: { type: "interval", every_ms: 2000 },
+    steps: [{ "pin.read": { pin: "D5", save_as: "v" } }, { "kv.incr": { key: "n", save_as: "n" } }, { "mqtt.publish": { topic: "site/${node.hostname}/d5", json: { v: "${v}", n: "${n}" } } }],
+  },
+  { name: "door", trigger: { type: "event", name: "door/*", scope: "cluster" }, steps: [{ "kv.put": { key: "door", value: "${event.origin} ${event.data}", ttl_s: 60 } }] },
+  {
+    name: "button",
+    trigger: { type: "pin", pin: "D4", edge: "rising", debounce_ms: 20 },
+    steps: [{ if: { cond: "${pin.state} == 1", then: [{ "event.publish": { name: "door/open", data: "${node.hostname}" } }] } }],
+  },
+];
+
+test("a typical set runs on three esp8266 nodes: interval to a real broker, a cluster event job on the others, a pin job; memory within the board's budget", async () => {
+  const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period: 30 } }, bundles: { esp8266: code } });
+  const broker = await lanBroker(c, BROKER);
+  for (let i = 0; i < 3; i++) c.addNode("esp8266");
+  try {
+    await runAsync(c, 1000);
+    waitConverged(c, 90000, seed);
+    const budget = board.budgets.idleJsVarsMqtt!;
+    const before = c.devices.map((d) => d.jsVarsUsed());
+    for (const d of c.devices) deployed(c, d, SET);
+    for (const d of c.devices) d.pins.set("D5", 1);
+    await runAsync(c, 6100);
+    for (const d of c.devices) {
+      const got = broker.seen.filter((m) => m.topic === `site/${hostnameOf(d)}/d5`).map((m) => JSON.parse(m.payload));
+      assert.equal(got, [1, 2, 3].map((n) => ({ v: 1, n })), `${hostnameOf(d)}, seed ${seed}: one message every 2 s`);
+    }
+    // a button press on the first node: the others store its door event (scope cluster: not the presser)
+    const [presser, ...others] = c.devices;
+    presser.pins.set("D4", 0);
+    await runAsync(c, 100);
+    presser.pins.set("D4", 1);
+    await runAsync(c, 2000);
+    assert.equal([job(c, presser, "button").runs, job(c, presser, "button").errors], [1, 0]);
+    assert.is(kv(c, presser, "door"), undefined);
+    for (const d of others) assert.is(kv(c, d, "door"), `${hostnameOf(presser)} ${hostnameOf(presser)}`, `${hostnameOf(d)}, seed ${seed}`);
+    const l = listing(c, presser);
+    assert.equal(l.queue, { length: 0, capacity: 0, policy: "none", dropped: 0 });
+    // memory at idle with the set, in the emulator's estimate: within the budget (with MQTT), and what the set costs
+    await runAsync(c, 10000);
+    const after = c.devices.map((d) => d.jsVarsUsed());
+    for (let i = 0; i < 3; i++) assert.ok(after[i] <= budget, `${hostnameOf(c.devices[i])}: ${after[i]} JsVars used at idle with the set, budget ${budget}`);
+    console.log(`    esp8266 with the set: ${after.join(", ")} JsVars used at idle (${after.map((a, i) => a - before[i]).join(", ")} more than before it); budget ${budget}`);
+  } finally {
+    await broker.close();
+  }
+});
+
+test("what an esp8266 cannot carry is refused with its place: a durable key, codecs beyond json, more steps than it takes; the running set stays", () => {
+  const c = new Cluster({ seed, boards: ["esp8266"], bundles: { esp8266: code } });
+  c.runFor(5000);
+  const [d] = c.devices;
+  deployed(c, d, [SET[1]]);
+  const cases: [unknown[], string][] = [
+    [[{ name: "d", trigger: { type: "startup" }, steps: [{ "kv.incr": { key: "boots", durable: true } }] }], "jobs[0].steps[0].kv.incr.durable: unknown"],
+    [[{ name: "p", trigger: { type: "event", name: "x" }, steps: [{ parse: { value: "${event.data}", codec: "tlv" } }] }], "jobs[0].steps[0].parse.codec: json only on this board"],
+    [[{ name: "s", trigger: { type: "startup" }, steps: Array.from({ length: 17 }, () => ({ log: { message: "x" } })) }], "jobs: 17 steps in all, this board takes 16"],
+    [[{ name: "c", trigger: { type: "call", service: "x" }, steps: [{ log: { message: "x" } }] }], "jobs[0].trigger.type: unknown trigger on this board: call"],
+  ];
+  for (const [jobs, error] of cases) {
+    const r = deploy(c, d, { version: 1, jobs });
+    assert.equal([r.status, r.body.error], [400, error]);
+  }
+  assert.equal(listing(c, d).jobs.map((j) => j.name), ["door"], "the running set stays");
+  const put = c.http(d, "PUT", "/api/kv/k?durable=1", { body: "1", auth: true });
+  assert.equal([put.status, JSON.parse(put.body).error], [400, "kv: no durable keys on this board"]);
+});
+
+test("a burst of 200 events on an esp8266: no queue, a serial job keeps one pending and counts the rest skipped; memory comes back", () => {
+  const c = new Cluster({ seed, boards: ["esp8266"], bundles: { esp8266: code } });
+  c.runFor(5000);
+  const [d] = c.devices;
+  deployed(c, d, [{ name: "count", trigger: { type: "event", name: "burst/*" }, steps: [{ "kv.incr": { key: "n" } }, { wait: { ms: 200 } }] }]);
+  c.runFor(1000);
+  const idle = d.jsVarsUsed();
+  d.eval(`(function () { for (var i = 0; i < 200; i++) spore.fire("burst/s" + (i % 10), i); })()`);
+  const peak = d.jsVarsUsed();
+  c.runFor(5000);
+  const j = job(c, d, "count");
+  assert.equal([kv(c, d, "n"), j.runs, j.skipped], [2, 2, 198], `seed ${seed}`);
+  assert.ok(peak - idle < 100, `the burst took ${peak - idle} JsVars at its peak`);
+  c.runFor(60000);
+  assert.ok(d.jsVarsUsed() - idle < 30, `back to idle: ${d.jsVarsUsed()} against ${idle}`);
+  console.log(`    esp8266 burst of 200: 2 ran, 198 skipped, peak +${peak - idle} JsVars`);
+});
+
+test.run();
