@@ -24,6 +24,8 @@ export const enum StorageFile {
   /** the jobs capability: the job set, two copies written alternately ({g, version, jobs}) */
   Jobs0 = "spore.j0",
   Jobs1 = "spore.j1",
+  /** a job set taken while the node had no memory to check it: checked at the next boot (jobs.ts) */
+  JobsNext = "spore.jn",
   /** the KV store's durable keys, two copies written alternately */
   Kv0 = "spore.v0",
   Kv1 = "spore.v1",

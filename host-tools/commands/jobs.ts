@@ -161,6 +161,9 @@ without the jobs capability are skipped): POST /api/jobs with the cluster
 secret. The set replaces the node's jobs as one: a node that refuses it keeps
 the jobs it ran and its reason is shown. Each node's board limits (jobs,
 steps, request body) are checked first; a node over them is not sent the set.
+A node without the memory to check the set at once (an esp8266 in a cluster)
+keeps it, restarts and checks it at boot; the command waits for it (up to a
+minute) and shows what became of it.
 A line per node as it goes, then a table and a summary. Exit status 1 when a
 node refused it or failed.`,
     options: { "api-node": { value: true }, ...JSON_OPT },
@@ -185,7 +188,7 @@ node refused it or failed.`,
           const over = limits ? boardProblems(f, limits) : [];
           if (over.length) return { result: "refused", detail: `not sent: ${over.join("; ")}` };
           const r = await a.deployJobs(t.address, f.body);
-          return { result: "deployed", detail: `${r.jobs} job${r.jobs === 1 ? "" : "s"}, generation ${r.generation}` };
+          return { result: "deployed", detail: `${r.jobs} job${r.jobs === 1 ? "" : "s"}, generation ${r.generation}${r.restarted ? " (installed at a restart: the node had not the memory to check it at once)" : ""}` };
         },
         "deployed",
       );

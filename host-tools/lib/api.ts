@@ -159,8 +159,31 @@ export class NodeApi {
   }
 
   /** POST /api/jobs: replaces the node's job set with `body` (a job document as JSON); a 400 leaves the old set running. */
-  deployJobs(a: Address, body: Buffer): Promise<JobsChange> {
-    return noJobs(a, this.sendJson(a, "POST", "/api/jobs", body)) as Promise<JobsChange>;
+  /**
+   * POST /api/jobs. A node short of memory answers 202 {restart: true,
+   * generation}: it keeps the set, restarts and checks it at boot; this waits
+   * for it to come back (up to a minute) and says what became of the set.
+   */
+  async deployJobs(a: Address, body: Buffer): Promise<JobsChange> {
+    const r = (await noJobs(a, this.sendJson(a, "POST", "/api/jobs", body))) as JobsChange & { restart?: boolean };
+    if (!r.restart) return r;
+    const t = this.transport;
+    const end = t.now() + 60000;
+    // (the restart comes half a second after the answer: the first look is after it)
+    await t.sleep(3000);
+    while (t.now() < end) {
+      let l: JobListing | undefined;
+      try {
+        l = await this.jobs(a);
+      } catch {
+        l = undefined;
+      }
+      if (l && l.generation >= r.generation) return { success: true, jobs: l.jobs.length, generation: l.generation, restarted: true };
+      const why = l?.refused?.find((x) => x.startsWith("the set deployed for this boot"));
+      if (why) throw new ApiError(`${label(a)}: POST /api/jobs: refused at its restart: ${why.replace(/^[^:]*: /, "")}`, 400, why);
+      await t.sleep(1000);
+    }
+    throw new ApiError(`${label(a)}: POST /api/jobs: the node restarted to install the set and did not show it within 60 s`, 504);
   }
 
   /** DELETE /api/jobs[?name=]: removes every job, or the one named. */
@@ -260,6 +283,8 @@ export interface JobsChange {
   success: true;
   jobs: number;
   generation: number;
+  /** the node had no memory to check the set now: it kept it, restarted, and installed it at boot (deployJobs waited) */
+  restarted?: boolean;
 }
 
 /** A key of the KV store: ttl is the seconds it has left (null: none). */
@@ -321,7 +346,7 @@ function parse(a: Address, method: string, path: string, r: HttpReply): unknown 
     throw new ApiError(`${label(a)}: ${method} ${path}: ${r.status}, not JSON: ${JSON.stringify(r.body.slice(0, 80))}`, r.status);
   }
   const detail = (value as { error?: unknown } | null)?.error;
-  if (r.status !== 200) throw new ApiError(`${label(a)}: ${method} ${path}: ${r.status} ${detail ?? r.body}`, r.status, typeof detail === "string" ? detail : undefined);
+  if (r.status !== 200 && r.status !== 202) throw new ApiError(`${label(a)}: ${method} ${path}: ${r.status} ${detail ?? r.body}`, r.status, typeof detail === "string" ? detail : undefined);
   return value;
 }
 

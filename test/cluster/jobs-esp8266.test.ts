@@ -10,6 +10,8 @@ import { BOARDS_DIR, loadBoard } from "../../host-tools/build/boards.ts";
 import { bundleBoard } from "../../host-tools/build/bundle.ts";
 import { lanBroker, runAsync } from "../../host-tools/emulator/broker.ts";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { drive, EmulatorTransport } from "../../host-tools/emulator/transport.ts";
+import { NodeApi } from "../../host-tools/lib/api.ts";
 import { hostnameOf, waitConverged } from "./helpers.ts";
 import { deploy, deployed, job, kv, listing } from "./jobs-helpers.ts";
 import { suite } from "../suite.ts";
@@ -112,6 +114,36 @@ test("a burst of 200 events on an esp8266: no queue, a serial job keeps one pend
   c.runFor(60000);
   assert.ok(d.jsVarsUsed() - idle < 30, `back to idle: ${d.jsVarsUsed()} against ${idle}`);
   console.log(`    esp8266 burst of 200: 2 ran, 198 skipped, peak +${peak - idle} JsVars`);
+});
+
+test("a deploy to an esp8266 without the memory to check the set at once: the node keeps it, restarts, installs it at boot; host-tools' deploy waits and says so", async () => {
+  const c = new Cluster({ seed, boards: ["esp8266", "esp8266", "esp8266"], bundles: { esp8266: code } });
+  waitConverged(c, 90000, seed);
+  const [d] = c.devices;
+  // three jobs with long log lines: about 700 bytes, more than the node can check with what it has free once the
+  // request is in (the guard asks for 150 + length / 2), less than it has at boot
+  const doc = { version: 1, jobs: Array.from({ length: 3 }, (_, i) => ({ name: "j" + i, trigger: { type: "event", name: "big/" + i }, steps: [{ log: { message: "job " + i + " " + "x".repeat(150) } }, { "kv.incr": { key: "k" + i } }] })) };
+  const boots = d.counters.boots;
+  // (the API client host-tools jobs deploy uses; the command checks the board file first, where this board's
+  // capability is off: a project that turns it on has it on there too)
+  const api = new NodeApi(new EmulatorTransport(c), c.secret);
+  const r = await drive(c, api.deployJobs({ host: d.ip, port: 80 }, Buffer.from(JSON.stringify(doc))), 120000);
+  assert.equal([r.restarted, r.jobs, r.generation], [true, 3, 1], JSON.stringify(r));
+  assert.is(d.counters.boots, boots + 1, "it restarted once");
+  assert.equal(listing(c, d).jobs.map((j) => j.name), ["j0", "j1", "j2"]);
+  d.eval(`spore.fire("big/2", 1)`);
+  c.runFor(100);
+  assert.is(kv(c, d, "k2"), 1);
+  // a set refused at that boot: the call says why, the set that ran stays
+  const bad = { version: 1, jobs: [{ ...doc.jobs[0], trigger: { type: "interval", every_ms: 10 } }, ...doc.jobs.slice(1)] };
+  let why = "";
+  try {
+    await drive(c, api.deployJobs({ host: d.ip, port: 80 }, Buffer.from(JSON.stringify(bad))), 120000);
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  assert.match(why, /refused at its restart: jobs\[0\]\.trigger\.every_ms: 100 to 86400000/);
+  assert.equal(listing(c, d).jobs.map((j) => j.name), ["j0", "j1", "j2"]);
 });
 
 test.run();

@@ -6,6 +6,7 @@
 // steps a run takes are read from Storage, where the set is kept as ASCII
 // with each job's place, not from RAM.
 import * as assert from "uvu/assert";
+import { ports } from "../../device/core/env.ts";
 import { fire, queue } from "../../device/core/events.ts";
 import { jobs } from "../../device/core/jobs.ts";
 import { kv } from "../../device/core/kv.ts";
@@ -127,6 +128,40 @@ test("a set is taken apart by a scan and checked a job at a time: any layout, st
     assert.equal(post(text), [400, "document: not JSON"], text);
   assert.equal(post(`{"version":1,"jobs":[${one}],"jobs":[]}`), [400, "jobs: given twice"]);
   assert.equal(listing().jobs.map((j: any) => j.name), ["a", "b"], "the set deployed first still runs");
+});
+
+test("a set the node has no memory to check now is kept and checked at the next boot: installed then, or refused with its reason while the old set runs", () => {
+  deploy([job("old", on("o"), [{ "kv.incr": { key: "o" } }])]);
+  const real = ports.jsvars_;
+  let reboots = 0;
+  ports.reboot_ = () => void reboots++;
+  const text = JSON.stringify({ version: 1, jobs: [job("new", on("n"), [{ "kv.incr": { key: "at-boot" } }])] });
+  try {
+    ports.jsvars_ = () => 150;
+    const r = jobsApi("POST jobs", { method_: "POST", path_: "/api/jobs", headers_: {}, body_: text }, "")!;
+    assert.equal([r.code_, JSON.parse(r.body_)], [202, { success: true, restart: true, generation: listing().generation + 1 }]);
+    assert.is(fs.read("spore.jn"), text, "kept as it came");
+    runFor(1000);
+    assert.is(reboots, 1, "the node restarts");
+    // the boot: memory is free then
+    ports.jsvars_ = real;
+    jobs(1);
+    assert.is(fs.read("spore.jn"), undefined, "erased");
+    assert.equal(listing().jobs.map((j: any) => j.name), ["new"]);
+    fire("n", null);
+    runFor(0);
+    assert.is(kvGet("at-boot"), 1);
+    // a bad one: refused at that boot, with its reason; the set that ran stays
+    ports.jsvars_ = () => 150;
+    const bad = JSON.stringify({ version: 1, jobs: [job("bad", on("b"), [{ "kv.incr": { key: "k", by: true } }])] });
+    assert.is(jobsApi("POST jobs", { method_: "POST", path_: "/api/jobs", headers_: {}, body_: bad }, "")!.code_, 202);
+    ports.jsvars_ = real;
+    jobs(1);
+    const l = listing();
+    assert.equal(l.refused, ["the set deployed for this boot: jobs[0].steps[0].kv.incr.by: must be a number"]);
+  } finally {
+    ports.jsvars_ = real;
+  }
 });
 
 test.run();

@@ -168,6 +168,20 @@ await onConverged(o, { boot0: esp32Shim }, async (c) => {
     const r = await send(node, "POST", "/api/jobs", doc);
     console.log(`POST /api/jobs (${doc.length} B, ${JOBS.length} jobs${plain ? ", no save_as" : ""}) to ${node.hostname}: ${r.status} ${r.error ?? r.body}`);
     if (r.status === 200) break;
+    if (r.status === 202) {
+      // kept for the next boot (the node had not the memory to check it): it restarts and installs it then
+      const want = JSON.parse(r.body).generation;
+      let got = "";
+      for (let s = 0; s < 90 && !got; s++) {
+        await pause(1000);
+        const l = await node.get("/api/jobs");
+        if (l.status === 200 && JSON.parse(l.body).generation >= want) got = `installed at the restart, after ${s + 1} s`;
+        else if (l.status === 200 && /deployed for this boot/.test(l.body)) got = `refused at the restart: ${JSON.stringify(JSON.parse(l.body).refused)}`;
+      }
+      console.log(`${node.hostname}: ${got || "not back with the set within 90 s"}`);
+      if (/^installed/.test(got)) break;
+      return false;
+    }
     await pause(2000);
     const m = await node.repl<{ usage: number }>("process.memory()", 5000).catch(() => undefined);
     if (r.status === 400 && !plain && m) continue;
