@@ -50,7 +50,7 @@ export function sizesTable(build: ProjectBuild): string {
 /** Storage with everything at its largest (npm run build's "storage" lines; image.ts storageLayout), its files grouped. */
 export function storageTable(build: ProjectBuild): string {
   const boards = loadBoards();
-  const groups: Record<string, string[]> = { boot: [BOOT_FILE], slots: SLOT_FILES, config: [CONFIG_FILE], state: [...STATE_FILES, BOOTS_FILE], mac: [StorageFile.MacKeys], dash: [DASHBOARD_FILE, DASHBOARD_UPLOAD_FILE], jobs: [StorageFile.Jobs0, StorageFile.Jobs1, StorageFile.Kv0, StorageFile.Kv1, StorageFile.SpoolPrefix + "*"] };
+  const groups: Record<string, string[]> = { boot: [BOOT_FILE], slots: SLOT_FILES, config: [CONFIG_FILE], state: [...STATE_FILES, BOOTS_FILE], mac: [StorageFile.MacKeys], dash: [DASHBOARD_FILE, DASHBOARD_UPLOAD_FILE], jobs: [StorageFile.Jobs0, StorageFile.Jobs1, StorageFile.JobsNext, StorageFile.Kv0, StorageFile.Kv1, StorageFile.SpoolPrefix + "*"] };
   const rows = build.boots.map((r) => {
     const board = boardOf(boards, r.board);
     const l = storageLayout(board, r.bytes);

@@ -93,6 +93,8 @@ export function storageLayout(board: Board, bootBytes: number): { rows: LayoutRo
   if (board.capabilities.jobs) {
     // a job set is at most a request body (with its generation); the durable keys at most the store's bytes, with their TTLs and the copy's wrapping
     for (const f of [StorageFile.Jobs0, StorageFile.Jobs1]) rows.push({ file: f, bytes: footprint(board.node.body + 16), what: "job set copy (a request body)" });
+    // a set kept until the next boot checks it (a request body as it came)
+    rows.push({ file: StorageFile.JobsNext, bytes: footprint(board.node.body), what: "job set kept for the next boot (a request body)" });
     if (board.node.kvDurable) for (const f of [StorageFile.Kv0, StorageFile.Kv1]) rows.push({ file: f, bytes: footprint(board.node.kvBytes + 14 * board.node.kvKeys + 24), what: "durable KV copy (largest)" });
   }
   // segments of a quarter of spoolBytes, at most 1,024 bytes (device/core/spool.ts), as many as spoolBytes holds
