@@ -265,10 +265,16 @@ export function jobs(): any {
     // so that one that stops the node is not tried again at every boot
     const next = ports.fs_.read(StorageFile.JobsNext);
     if (next !== undefined) {
+      // a copy in RAM first: what Storage.read gives is the file in flash, garbage once it is erased (found on the
+      // real interpreter); a file that does not parse (cut short by a power cut) is refused as not JSON below
+      let text = "-";
+      try {
+        text = str(parseJson(next));
+      } catch (e) {}
       ports.fs_.erase(StorageFile.JobsNext);
       kv(KvOp.Load);
       // (no method: the POST below refuses what it cannot check now instead of keeping it again)
-      const r = jobs(JobsOp.Api, "POST jobs", { method_: "", path_: "/api/jobs", headers_: {}, body_: String(next) }, "");
+      const r = jobs(JobsOp.Api, "POST jobs", { method_: "", path_: "/api/jobs", headers_: {}, body_: text }, "");
       if (r.code_ === 200) return;
       state = state || S;
       ports.log_("jobs: the set kept for this boot: " + r.body_);
