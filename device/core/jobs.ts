@@ -61,6 +61,32 @@ export function jobs(): any {
   const a = arguments[1];
   const b = arguments[2];
   const c = arguments[3];
+  const S = state || [[], 0, [], 0, 0, 0];
+  const installed: Job[] = S[State.Installed];
+  // (a board without a queue: the entry's parts, from ports.trig_, an MQTT message and a pin watch)
+  if (typeof op === "string") op = [op, a, b, c];
+  if (!op) {
+    // the jobs task: interval jobs when due, the KV store's expiry and durable writes
+    const t = now();
+    for (const j of installed)
+      if (j.d_.trigger.type === "interval" && t >= j.due_) {
+        j.due_ += j.d_.trigger.every_ms;
+        if (j.due_ <= t) j.due_ = t + j.d_.trigger.every_ms;
+        steps(StepOp.Start, j, {});
+      }
+    kv(KvOp.Sweep, 4);
+    kv(KvOp.Flush);
+    return;
+  }
+  if (op === JobsOp.Summary) {
+    const n = [S[State.Runs], S[State.Errors], S[State.Skipped]];
+    for (const j of installed) {
+      n[0] += j.runs_;
+      n[1] += j.errors_;
+      n[2] += j.skipped_;
+    }
+    return { runs: n[0], errors: n[1], skipped: n[2], running: active, queued: queue.length, dropped: queueDrops };
+  }
   /** An MQTT trigger's topic filter, with ${node.hostname} and ${node.id} filled in. */
   const topicOf = (t: any): string => {
     // by hand: on Espruino 2v29 replace() of a string takes a topic ending in "$" for one with the whole of it, and
@@ -73,10 +99,6 @@ export function jobs(): any {
     }
     return s;
   };
-  const S = state || [[], 0, [], 0, 0, 0];
-  const installed: Job[] = S[State.Installed];
-  // (a board without a queue: the entry's parts, from ports.trig_, an MQTT message and a pin watch)
-  if (typeof op === "string") op = [op, a, b, c];
   if (typeof op === "object") {
     // a queue entry [kind, name, data, origin] after its listeners (kind "e" an event, "m" an MQTT message, "p" a pin
     // edge: name the job, data the watch's {state}), or a startup trigger ["s", the job]: the jobs it starts
@@ -103,28 +125,6 @@ export function jobs(): any {
         ports.log_("jobs: " + j.d_.name + ": " + ((x as Error).message || x));
       }
     return;
-  }
-  if (!op) {
-    // the jobs task: interval jobs when due, the KV store's expiry and durable writes
-    const t = now();
-    for (const j of installed)
-      if (j.d_.trigger.type === "interval" && t >= j.due_) {
-        j.due_ += j.d_.trigger.every_ms;
-        if (j.due_ <= t) j.due_ = t + j.d_.trigger.every_ms;
-        steps(StepOp.Start, j, {});
-      }
-    kv(KvOp.Sweep, 4);
-    kv(KvOp.Flush);
-    return;
-  }
-  if (op === JobsOp.Summary) {
-    const n = [S[State.Runs], S[State.Errors], S[State.Skipped]];
-    for (const j of installed) {
-      n[0] += j.runs_;
-      n[1] += j.errors_;
-      n[2] += j.skipped_;
-    }
-    return { runs: n[0], errors: n[1], skipped: n[2], running: active, queued: queue.length, dropped: queueDrops };
   }
   if (op === JobsOp.Topics) {
     const l = [];
@@ -220,8 +220,10 @@ export function jobs(): any {
   const save = (count: number, job: (i: number) => any): HttpResponse => {
     const g = S[State.Generation] + 1;
     const head = '{"g":' + g + ',"version":1,"jobs":[';
-    // ASCII: a character past 127 as its \u escape (offsets are bytes)
-    const text = (d: any): string => str(d).replace(/[\u0080-\uffff]/g, (ch: string) => "\\u" + (65536 + ch.charCodeAt(0)).toString(16).substr(1));
+    // ASCII: a character past 127 as its \u escape (offsets are bytes). Espruino's JSON.stringify writes them so
+    // already; a class of \u escapes ([\u0080-\uffff]) matched nearly every character there, and each job's text
+    // was \u escapes that did not parse (found on the real interpreter): \x, which it reads
+    const text = (d: any): string => str(d).replace(/[^\x00-\x7f]/g, (ch: string) => "\\u" + (65536 + ch.charCodeAt(0)).toString(16).substr(1));
     const at: number[] = [];
     let end = head.length;
     for (let i = 0; i < count; i++) {

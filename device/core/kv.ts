@@ -136,6 +136,9 @@ export function kv(): any {
     t[k] = e;
     return JSON.parse(e[Entry.Json]);
   };
+  // (each part is made only when an op needs it: Espruino reads a function's whole text each time it makes one)
+  if (op === KvOp.Get) return get(key);
+  if (op === KvOp.Del) return del(key);
   /** Removes up to `max` expired keys (called regularly: the store's cooperative sweep); returns how many. */
   const sweep = (max: number): number => {
     if (!store) return 0;
@@ -150,6 +153,7 @@ export function kv(): any {
     for (const k of gone) del(k, Kv.Expired);
     return gone.length;
   };
+  if (op === KvOp.Sweep) return sweep(key);
   /**
    * Sets `key` to `value` (any JSON value), expiring in `ttl` seconds (1..a
    * year; undefined or null: never), durable (kept in Storage) or not, and
@@ -201,6 +205,7 @@ export function kv(): any {
     if (durable) K[Kv.Dirty] = 1;
     return value;
   };
+  if (op === KvOp.Put || op === KvOp.Incr) return put(key, value, ttl, durable, op === KvOp.Incr);
   /**
    * JSON for the HTTP API: with a key, {"key","value","ttl" (seconds left,
    * rounded up, or null),"durable"} (GET /api/kv/<key>: a read, as get), or
@@ -223,11 +228,7 @@ export function kv(): any {
     }
     return '{"keys":[' + keys + '],"stats":' + str({ keys: K[Kv.Keys], bytes: K[Kv.Bytes], capacity: { keys: SPORE_LIMITS.kvKeys, bytes: SPORE_LIMITS.kvBytes }, evicted: K[Kv.Evicted], expired: K[Kv.Expired], flushes: K[Kv.Flushes] }) + "}";
   };
-  if (op === KvOp.Get) return get(key);
-  if (op === KvOp.Put || op === KvOp.Incr) return put(key, value, ttl, durable, op === KvOp.Incr);
-  if (op === KvOp.Del) return del(key);
   if (op === KvOp.List) return list(key);
-  if (op === KvOp.Sweep) return sweep(key);
   if (!SPORE_LIMITS.kvDurable) return false;
   const fs: Store | undefined = (ports as { fs_?: Store }).fs_;
   if (op === KvOp.Flush) {

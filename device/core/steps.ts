@@ -87,6 +87,39 @@ export function steps(): any {
   let y = arguments[2];
   const z = arguments[3];
   const w = arguments[4];
+  if (SPORE_CAPS.services && op === StepOp.Call) {
+    op = StepOp.Start;
+    y = { call: { args: y, from: w } };
+  }
+  if (op === StepOp.Start) {
+    /*
+     * Starts a run of job x with the trigger's variables y, or keeps it pending
+     * or skips it as its concurrency says. z: a call trigger's reply (answered
+     * "busy" when skipped). The job's steps are read from Storage now.
+     */
+    const j: Job = x;
+    const d = j.d_;
+    if (j.running_ && d.concurrency !== "concurrent" && !z) {
+      if (j.pending_) j.skipped_++;
+      j.pending_ = y;
+      return;
+    }
+    if ((j.running_ && (d.concurrency !== "concurrent" || j.running_ >= (d.max_instances || 1))) || active >= SPORE_LIMITS.jobRuns) {
+      j.skipped_++;
+      if (z) z("busy: job " + d.name + " running");
+      return;
+    }
+    // (read first: a job whose text cannot be read throws here, counting nothing as running)
+    const list = JSON.parse(ports.fs_.read(j.f_, j.o_, j.l_)).steps;
+    j.running_++;
+    active++;
+    j.last_ = now();
+    const run: Run = { j_: j, v_: y, f_: [[list, 0, "steps", 0]], start_: now(), w_: "" };
+    if (z) run.r_ = z;
+    ports.later_(steps, 0, run);
+    return;
+  }
+  // (each part is made only where it is needed: Espruino reads a function's whole text each time it makes one)
   /**
    * The values of a step (README, Jobs: the template and condition rules): v, a step's argument,
    * with its templates filled in from the run's variables (fill below), or with
@@ -274,38 +307,6 @@ export function steps(): any {
     }
     return false;
   };
-  if (SPORE_CAPS.services && op === StepOp.Call) {
-    op = StepOp.Start;
-    y = { call: { args: y, from: w } };
-  }
-  if (op === StepOp.Start) {
-    /*
-     * Starts a run of job x with the trigger's variables y, or keeps it pending
-     * or skips it as its concurrency says. z: a call trigger's reply (answered
-     * "busy" when skipped). The job's steps are read from Storage now.
-     */
-    const j: Job = x;
-    const d = j.d_;
-    if (j.running_ && d.concurrency !== "concurrent" && !z) {
-      if (j.pending_) j.skipped_++;
-      j.pending_ = y;
-      return;
-    }
-    if ((j.running_ && (d.concurrency !== "concurrent" || j.running_ >= (d.max_instances || 1))) || active >= SPORE_LIMITS.jobRuns) {
-      j.skipped_++;
-      if (z) z("busy: job " + d.name + " running");
-      return;
-    }
-    // (read first: a job whose text cannot be read throws here, counting nothing as running)
-    const list = JSON.parse(ports.fs_.read(j.f_, j.o_, j.l_)).steps;
-    j.running_++;
-    active++;
-    j.last_ = now();
-    const run: Run = { j_: j, v_: y, f_: [[list, 0, "steps", 0]], start_: now(), w_: "" };
-    if (z) run.r_ = z;
-    ports.later_(steps, 0, run);
-    return;
-  }
   let run: Run = op as Run;
   if (op === StepOp.Resume) {
     // after a step that waited (y: its error)

@@ -154,6 +154,7 @@ export async function jobs(plan: Plan, seed: number, log: (s: string) => void): 
   for (const m of r.memory) log(`  jobs: ${m.board} ${m.perJob} JsVars per job (${m.none} idle, ${m.withJobs} with ${m.jobs})`);
   for (const b of r.burst) log(`  jobs: 1,000 events, ${b.policy}: ${b.ran} ran, ${b.dropped} dropped, peak +${b.peakJsVars} JsVars`);
   r.real = await jobsCost(loadBoard("esp8266"));
+  if (r.real && r.real.counted !== r.real.expected) throw new Error(`jobs on the real interpreter: the timed job counted ${r.real.counted} of ${r.real.expected}: its runs failed\n${r.real.output ?? ""}`);
   if (r.real) log(`  jobs on the real interpreter: code ${r.real.codeJsVars} JsVars, a three-job set ${r.real.setJsVars}; ${r.real.stepsPerS} steps/s, a one-step run ${r.real.runMs} ms, KV ${r.real.kvPutPerS} puts/s and ${r.real.kvGetPerS} gets/s; pin loop ${r.real.pinLoopPerS}/s`);
   else {
     r.skipped = `${ESPRUINO_ENV} is not set: the engine on the real interpreter not measured (README, The real interpreter)`;

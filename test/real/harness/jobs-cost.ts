@@ -30,6 +30,10 @@ export interface JobsCost {
   codeJsVars: number;
   setJsVars: number;
   stepsPerS: number;
+  /** the KV key the timed job counts in after its runs: a run that failed (its text not read back) counts nothing */
+  counted: number;
+  /** what it should be: the timed job's kv.incr steps times its runs */
+  expected: number;
   /** a run of one step from the event's arrival at the queue to its end, ms */
   runMs: number;
   kvPutPerS: number;
@@ -91,10 +95,12 @@ print(JQo.join("\\n"));
     codeJsVars: Number(vars?.[1] ?? NaN),
     setJsVars: Number(vars?.[2] ?? NaN),
     stepsPerS: num(/STEPS (\S+)/),
+    counted: num(/STEPS \S+ (\S+)/),
+    expected: Math.ceil(STEPS / 2) * RUNS,
     runMs: num(/RUN (\S+)/),
     kvPutPerS: num(/PUT (\S+)/),
     kvGetPerS: num(/GET (\S+)/),
     pinLoopPerS: num(/PIN (\S+)/),
-    ...(vars && !vars[3] ? {} : { output: out.slice(-2000) }),
+    ...(vars && !vars[3] && num(/STEPS \S+ (\S+)/) === Math.ceil(STEPS / 2) * RUNS ? {} : { output: out.slice(-2000) }),
   };
 }
