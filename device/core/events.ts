@@ -63,7 +63,6 @@ export const queue: any[][] = [];
 export let queueDrops = 0;
 let draining = 0;
 
-
 export function enqueue(kind: string, name: string, data: any, origin: string): void {
   let i = -1;
   if (config.qp) for (let k = 0; k < queue.length; k++) if (queue[k][0] === kind && queue[k][1] === name) i = k;

@@ -16,15 +16,18 @@ import { steps as run, StepOp } from "./steps.ts";
  * Checks a job document ({"version": 1, "jobs": [...]}) against this
  * board's limits: "" when it may run, else the first mistake with its place.
  * With `at` ("jobs[2]"), doc is one job, checked alone (at boot), its steps
- * counted into n[0]. One function: its parts are made when it is called (a
- * top-level function holds JsVars on the chip for as long as the node runs).
+ * counted into n[0]. With a count and job(i), doc is the document without its
+ * jobs (its "jobs" empty) and each job is had from job(i) when it is checked
+ * (a deploy: jobs.ts parses one at a time). One function: its parts are made
+ * when it is called (a top-level function holds JsVars on the chip for as
+ * long as the node runs).
  */
-export function checkJobs(doc: any, at?: string, n?: number[]): string;
+export function checkJobs(doc: any, at?: string | number, n?: number[] | ((i: number) => any)): string;
 export function checkJobs(): string {
   // (its arguments read from `arguments`: on the chip each declared parameter holds a JsVar for as long as the node runs)
   const doc = arguments[0];
-  const at: string | undefined = arguments[1];
-  const n: number[] | undefined = arguments[2];
+  const at: string | number | undefined = arguments[1];
+  const n = arguments[2];
   /**
    * The spec of a step kind's or trigger type's arguments; undefined when there
    * is no such kind on this board. (A switch: only the spec asked for is made,
@@ -84,7 +87,6 @@ export function checkJobs(): string {
    * string that runs off the end for a match, " job ".indexOf(" x ") is 4.)
    */
   const RESERVED = "event mqtt pin call node error job";
-
 
   /**
    * Checks one object against a spec; a field of steps found is put on `todo`
@@ -199,15 +201,16 @@ export function checkJobs(): string {
     return "";
   };
 
-  if (at) return checkJob(doc, at, n!);
+  if (typeof at === "string") return checkJob(doc, at, n);
   if (doc === null || typeof doc !== "object" || doc.version !== 1 || !Array.isArray(doc.jobs)) return 'document: must be {"version": 1, "jobs": [...]}';
   for (const k of Object.keys(doc)) if (k !== "version" && k !== "jobs") return k + ": unknown";
-  const list = doc.jobs;
-  if (list.length > SPORE_LIMITS.jobs) return "jobs: " + list.length + " jobs, this board takes " + SPORE_LIMITS.jobs;
+  const length = at === undefined ? doc.jobs.length : at;
+  const job = at === undefined ? (i: number) => doc.jobs[i] : n;
+  if (length > SPORE_LIMITS.jobs) return "jobs: " + length + " jobs, this board takes " + SPORE_LIMITS.jobs;
   const count = [0];
   const names: string[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const j = list[i];
+  for (let i = 0; i < length; i++) {
+    const j = job(i);
     const where = "jobs[" + i + "]";
     const bad = checkJob(j, where, count);
     if (bad) return bad;

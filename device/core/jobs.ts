@@ -264,6 +264,7 @@ export function jobs(): any {
     return json(200, { success: true, jobs: count, generation: g });
   };
   if (op === JobsOp.Boot) {
+    kv(KvOp.Load);
     // a set taken for the next boot (POST, below): checked and installed now, while memory is free; erased first,
     // so that one that stops the node is not tried again at every boot
     const next = ports.fs_.read(StorageFile.JobsNext);
@@ -275,7 +276,6 @@ export function jobs(): any {
         text = str(parseJson(next));
       } catch (e) {}
       ports.fs_.erase(StorageFile.JobsNext);
-      kv(KvOp.Load);
       // (no method: the POST below refuses what it cannot check now instead of keeping it again)
       const r = jobs(JobsOp.Api, "POST jobs", { method_: "", path_: "/api/jobs", headers_: {}, body_: text }, "");
       if (r.code_ === 200) return;
@@ -290,7 +290,6 @@ export function jobs(): any {
       const ok = (s: any) => s && typeof s === "object" && s.g > 0 && Array.isArray(s.jobs);
       return ok(x) && (!ok(y) || x.g > y.g) ? x : ok(y) ? y : { g: 0, version: 1, jobs: [], o: [] };
     };
-    kv(KvOp.Load);
     const s = stored();
     const ok: any[] = [];
     const at: number[] = [];
@@ -381,18 +380,7 @@ export function jobs(): any {
       // (a key given twice is the last one to JSON.parse: here it would be the first)
       if (close >= 0 && (doc.jobs.length || /"jobs"\s*:/.test(t.substr(close)))) return error(400, "jobs: given twice");
       count = close < 0 ? (doc && Array.isArray(doc.jobs) ? doc.jobs.length : 0) : at.length / 2;
-      bad = checkJobs(doc);
-      if (!bad && count > SPORE_LIMITS.jobs) bad = "jobs: " + count + " jobs, this board takes " + SPORE_LIMITS.jobs;
-      const n = [0];
-      const names: string[] = [];
-      for (let i = 0; i < count && !bad; i++) {
-        const j = job(i);
-        const where = "jobs[" + i + "]";
-        bad = checkJobs(j, where, n);
-        if (!bad && names.indexOf(j.name) >= 0) bad = where + ".name: " + j.name + " is taken by another job";
-        names.push(j.name);
-      }
-      if (!bad && n[0] > SPORE_LIMITS.jobSteps) bad = "jobs: " + n[0] + " steps in all, this board takes " + SPORE_LIMITS.jobSteps;
+      bad = checkJobs(doc, count, job);
     } catch (e) {
       return error(400, "document: not JSON");
     }
