@@ -38,7 +38,7 @@ import { StorageFile, type MqttSettings } from "../core/layout.ts";
 import { connect, lstr, Mqtt, packet, parse, publish } from "../core/mqtt.ts";
 import { control } from "../core/tasks.ts";
 import { telemetry } from "../core/telemetry.ts";
-import { spoolDone, spoolPush, spoolTake } from "../core/spool.ts";
+import { spoolDone, spoolPush, spoolStats, spoolTake } from "../core/spool.ts";
 
 /** Packets kept while the broker is away, and QoS 1 messages awaiting PUBACK (const enum: no JsVars). */
 const enum MqttQueue {
@@ -311,8 +311,12 @@ export function mqttPub(topic?: string, payload?: string, qos?: number, retain?:
  * broker is down for hours would wear it and fill Storage.
  */
 export function mqttSend(topic?: string, payload?: string, qos?: number, retain?: boolean): void {
-  if (SPORE_CAPS.spool && !mqttUp && topic !== undefined) spoolPush(String(topic), String(payload), qos!, !!retain);
-  else mqttPub(topic, payload, qos, retain);
+  // (and behind what the spool still holds: sent live it would overtake it)
+  if (SPORE_CAPS.spool && topic !== undefined && (!mqttUp || spoolStats().pending)) {
+    spoolPush(String(topic), String(payload), qos!, !!retain);
+    // an idle socket sends it now (else the next drain does)
+    if (mqttUp && !full) drained();
+  } else mqttPub(topic, payload, qos, retain);
 }
 
 function event(json: string): void {

@@ -112,6 +112,31 @@ test("the spool: what a job publishes while the broker is away waits in Storage,
   }
 });
 
+test("what a job publishes while the spool drains waits behind it: nothing published live overtakes a spooled message", async () => {
+  const c = new Cluster({ seed, boards: [], config: { mq: { host: BROKER, period: 30 } } });
+  const broker = await lanBroker(c, BROKER);
+  const d = c.addNode("esp32");
+  const topic = () => broker.seen.filter((m) => m.topic === "site/fast").map((m) => Number(m.payload));
+  try {
+    await runAsync(c, 5000);
+    deployed(c, d, [{ name: "fast", trigger: { type: "interval", every_ms: 100 }, steps: [{ "kv.incr": { key: "n", save_as: "n" } }, ...[0, 1, 2, 3, 4].map((k) => ({ "mqtt.publish": { topic: "site/fast", payload: "${n}" + k } }))] }]);
+    await runAsync(c, 1000);
+    await broker.close();
+    broker.dropClients();
+    await runAsync(c, 1000);
+    const pending = api<{ spool: { pending: number } }>(c, d, "/api/node/status", "node-status").spool.pending;
+    assert.ok(pending >= 20, `spooled while away: ${pending}`);
+    await broker.restart();
+    await runAsync(c, 20000);
+    const got = topic();
+    const out = got.filter((n, i) => i && n <= got[i - 1]);
+    assert.equal(out, [], `in order (seed ${seed}): ${got.join(",")}`);
+    assert.ok(got.length > 800, `publishing goes on: ${got.length}`);
+  } finally {
+    await broker.close();
+  }
+});
+
 test("a cluster event job runs on every node that has it, once per event", () => {
   const c = new Cluster({ seed, boards: ["esp32", "esp32", "esp32", "esp32"] });
   waitConverged(c, 90000, seed);
