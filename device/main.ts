@@ -22,6 +22,7 @@ import { startWifi } from "./platform/wifi.ts";
 import { Op, services, type CallBack } from "./core/services.ts";
 import type { Handler } from "./core/offered.ts";
 import { jobs, JobsOp } from "./core/jobs.ts";
+import { kv, KvOp } from "./core/kv.ts";
 import { pin } from "./platform/io.ts";
 
 const errors: string[] = [];
@@ -93,6 +94,8 @@ if (SPORE_CAPS.jobs)
   } catch (e) {
     print("jobs: " + e);
   }
+// durable KV keys changed since the last flush go to Storage before a restart (E.reboot runs "kill" first; a power cut does not)
+if (SPORE_CAPS.jobs && SPORE_LIMITS.kvDurable) E.on("kill", () => kv(KvOp.Flush, 1));
 rx.on("message", receive);
 rx.bind(config.udp);
 serveHttp(config.http, serve);

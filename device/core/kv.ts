@@ -23,7 +23,7 @@
 // an unclosed object) and the other copy, the previous flush, decides.
 //
 // Flash wear: Storage is written at most once per config.kvf seconds (30 by
-// default), and only while durable keys change: one file of 32 header bytes
+// default; and at a planned restart, main.ts's E.on("kill")), and only while durable keys change: one file of 32 header bytes
 // plus the text (about 300 bytes with kvBytes 256), 2880 a day at most.
 // Espruino's Storage is log-structured: a replaced file stays as garbage
 // and a compaction (run by write() when free space runs out) erases the pages

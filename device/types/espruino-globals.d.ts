@@ -35,7 +35,7 @@ declare namespace E {
   /** The sum of arr1[i] * arr2[(i + offset) % arr2.length] over arr1, in doubles (native). */
   function convolve(arr1: ArrayLike<number>, arr2: ArrayLike<number>, offset: number): number;
   function reboot(): void;
-  function on(event: "init", fn: () => void): void;
+  function on(event: "init" | "kill", fn: () => void): void;
   /** Streams `source` (e.g. a Storage file, read from flash) to `destination`, a chunk at a time. */
   function pipe(source: string, destination: any, options?: { chunkSize?: number; end?: boolean; complete?: () => void }): void;
   /** The console's device: "Telnet" while a Telnet client is connected, else "Serial1" on ESP8266 and ESP32. */

@@ -196,7 +196,12 @@ export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<str
   if (board.name !== "esp01") modules.crypto = rt.newObject({ SHA1: (s: string) => sha("sha1", s) });
 
   const E = rt.newObject({
-    reboot: () => rt.later(0, () => host.reboot()),
+    // E.reboot runs E.on("kill") listeners first, at once (jsiKill), then restarts
+    reboot: () => {
+      const kill = (E as Record<string, unknown>)["#onkill"];
+      for (const fn of typeof kill === "function" ? [kill] : Array.isArray(kill) ? kill.slice() : []) rt.invoke(fn);
+      rt.later(0, () => host.reboot());
+    },
     CRC32: (data: unknown) => zlib.crc32(Buffer.from(toBytes(data))),
     // a new Uint8Array of the arguments' bytes (a string: one byte per character, as Espruino's strings are; a number: one byte); its own buffer, never Node's shared pool
     toUint8Array: (...args: unknown[]) => new Uint8Array(Buffer.concat(args.map((a) => (typeof a === "number" ? Buffer.from([a & 255]) : Buffer.from(toBytes(a)))))),

@@ -164,6 +164,25 @@ test("the KV store over HTTP: durable keys survive a restart and a power cut, ot
   assert.is(c.http(d, "DELETE", "/api/kv/kept%20one", { auth: true }).status, 404);
 });
 
+test("a durable change not yet flushed is written before a planned restart (the API's, an MQTT command's, E.reboot): kept; a power cut loses it", () => {
+  const { c, d } = node({ kvf: 600 });
+  const put = (body: string) => c.http(d, "PUT", "/api/kv/mode?durable=1", { body, auth: true }).status;
+  assert.is(put('"first"'), 200);
+  c.runFor(1000);
+  assert.is(c.http(d, "POST", "/api/node/restart", { auth: true }).status, 200);
+  c.runFor(5000);
+  assert.is(kv(c, d, "mode"), "first", `flushed at the restart, 600 s before its time (seed ${seed})`);
+  assert.is(put('"second"'), 200);
+  d.eval("E.reboot()");
+  c.runFor(5000);
+  assert.is(kv(c, d, "mode"), "second", "and at E.reboot() from code");
+  assert.is(put('"third"'), 200);
+  d.crash();
+  d.powerOn();
+  c.runFor(5000);
+  assert.is(kv(c, d, "mode"), "second", "a power cut runs nothing first");
+});
+
 test("Storage full: the node never compacts under its own code; it restarts, the boot file compacts, durable writes go on", () => {
   const { c, d } = node({ kvf: 1 });
   // the firmware runs from a slot written after trash, as after an update: a compaction would move it
