@@ -81,6 +81,8 @@ const flight: Record<string, string> = {};
  */
 let spooled = -1;
 const spoolAcks: Record<string, number> = {};
+/** The jobs capability: the MQTT triggers' topics last subscribed to. */
+let subbed: string[] = [];
 /** The next Home Assistant discovery config to send (5: none left). */
 let ha = 5;
 
@@ -268,10 +270,18 @@ function received(d: string): void {
 export function mqttPub(topic?: string, payload?: string, qos?: number, retain?: boolean): void {
   // no topic (the jobs capability, once connected and after each deploy): subscribes to the MQTT triggers' topics
   // at QoS 1 (a branch here, not a function of its own: each holds JsVars on the chip for good)
+  // and unsubscribes from those of the set before that it no longer has (their messages would keep coming)
   if (SPORE_CAPS.jobs && topic === undefined) {
+    const l = jobs(JobsOp.Topics);
     let t = "";
-    for (const f of jobs(JobsOp.Topics)) t += lstr(f) + "\x01";
-    if (mqttUp && t) sock.write(packet(130, "\x00\x02" + t));
+    let u = "";
+    for (const f of l) t += lstr(f) + "\x01";
+    if (!mqttUp) return;
+    for (const f of subbed) if (l.indexOf(f) < 0 && f !== base + "/cmd") u += lstr(f);
+    // UNSUBSCRIBE, packet id 3; SUBSCRIBE, packet id 2, QoS 1
+    if (u) sock.write(packet(162, "\x00\x03" + u));
+    if (t) sock.write(packet(130, "\x00\x02" + t));
+    subbed = l;
     return;
   }
   const now = mqttUp && !full;

@@ -78,6 +78,14 @@ test("an MQTT command job switches a relay pin and counts the commands it took",
     broker.aedes.publish({ cmd: "publish", topic: `home/${hostnameOf(d)}/other/a`, payload: Buffer.from("on"), qos: 0, retain: false, dup: false }, () => {});
     await runAsync(c, 500);
     assert.is(job(c, d, "relay").runs, 3);
+    // a set without that trigger: its topic is unsubscribed (its messages would keep coming), the new one subscribed
+    const unsub: string[] = [];
+    const sub: string[] = [];
+    broker.aedes.on("unsubscribe", (topics) => unsub.push(...topics));
+    broker.aedes.on("subscribe", (subs) => sub.push(...subs.map((x) => x.topic)));
+    deployed(c, d, [{ name: "other", trigger: { type: "mqtt", topic: "home/all/+" }, steps: [{ log: { message: "${mqtt.payload}" } }] }]);
+    await runAsync(c, 1000);
+    assert.equal([unsub, sub], [[`home/${hostnameOf(d)}/relay/+`], ["home/all/+"]], `seed ${seed}`);
   } finally {
     await broker.close();
   }
