@@ -121,6 +121,38 @@ export function steps(): any {
   }
   // (each part is made only where it is needed: Espruino reads a function's whole text each time it makes one)
   /**
+   * A number, or a string that is one in decimal ("12", " -0.5 ", "010",
+   * "1e3"); else undefined. Read digit by digit, not with + alone: on
+   * Espruino 2v29 +"010" is 8 (octal), +" 12 " NaN and +"0x10" 16, and its
+   * RegExp does not take -? or \.? (an MQTT payload of 010 would compare
+   * equal to 8 on the chip and to 10 in Node).
+   */
+  const numeric = (x: any): number | undefined => {
+    if (typeof x === "number") return x;
+    if (typeof x !== "string") return undefined;
+    const p = x.trim().toLowerCase().split("e");
+    let m = p[0];
+    const neg = m[0] === "-" ? "-" : "";
+    if (neg) m = m.substr(1);
+    let e = p.length === 2 ? p[1] : "";
+    const es = e[0] === "-" || e[0] === "+" ? e[0] : "";
+    if (es) e = e.substr(1);
+    let dots = 0;
+    let digits = 0;
+    for (let i = 0; i < m.length; i++) {
+      if (m[i] === ".") dots++;
+      else if (m[i] >= "0" && m[i] <= "9") digits++;
+      else return undefined;
+    }
+    for (let i = 0; i < e.length; i++) if (!(e[i] >= "0" && e[i] <= "9")) return undefined;
+    if (p.length > 2 || dots > 1 || !digits || (p.length === 2 && !e)) return undefined;
+    // leading zeros left out of both parts
+    while (m.length > 1 && m[0] === "0" && m[1] !== ".") m = m.substr(1);
+    while (e.length > 1 && e[0] === "0") e = e.substr(1);
+    const n = +(neg + m + (e ? "e" + es + e : ""));
+    return isFinite(n) ? n : undefined;
+  };
+  /**
    * The values of a step (README, Jobs: the template and condition rules): v, a step's argument,
    * with its templates filled in from the run's variables (fill below), or with
    * `cond`, v an `if` step's condition evaluated (test below). Nothing is
@@ -173,11 +205,6 @@ export function steps(): any {
       return out;
     };
 
-    /** A number, or a string that is one; else undefined. */
-    const numeric = (x: any): number | undefined => {
-      return typeof x === "number" || (typeof x === "string" && x.trim() !== "" && isFinite(+x)) ? +x : undefined;
-    };
-
     /*
      * test: evaluates an `if` step's condition: == != < <= > >= && || ! and
      * parentheses over ${path}, numbers, 'text' or "text", true, false, null.
@@ -224,11 +251,12 @@ export function steps(): any {
       if (t.substr(0, 2) === "${") return vars === undefined ? 0 : lookup(t.substr(2, t.length - 3), vars);
       if (t[0] === "'" || t[0] === '"') return t.substr(1, t.length - 2);
       if (t === "true" || t === "false" || t === "null") return JSON.parse(t);
-      if (numeric(t) === undefined) {
+      const n = numeric(t);
+      if (n === undefined) {
         tok = t;
         fail();
       }
-      return +t;
+      return n;
     };
     const compare = (): any => {
       const a = atom();
@@ -364,7 +392,7 @@ export function steps(): any {
       if (out === undefined) out = x.default === undefined ? null : x.default;
     } else if (kind === "kv.put") kv(KvOp.Put, x.key, x.value, x.ttl_s, x.durable);
     // by: a number, or numeric text (an MQTT payload is text)
-    else if (kind === "kv.incr") out = kv(KvOp.Incr, x.key, x.by === undefined ? 1 : typeof x.by === "string" && x.by.trim() && isFinite(+x.by) ? +x.by : x.by, x.ttl_s, x.durable);
+    else if (kind === "kv.incr") out = kv(KvOp.Incr, x.key, x.by === undefined ? 1 : typeof x.by === "string" && numeric(x.by) !== undefined ? numeric(x.by) : x.by, x.ttl_s, x.durable);
     else if (kind === "kv.del") kv(KvOp.Del, x.key);
     else if (kind === "event.fire") {
       if (!isEventName(x.name)) throw new Error("bad event name " + str(x.name));

@@ -147,10 +147,18 @@ test("kv.incr: by 1 by default, by any number, save_as the sum; a key that is no
   fire("ki/by", "2");
   runFor(0);
   assert.is(kvGet("ki-by"), 2);
-  fire("ki/by", "two");
+  // in decimal, as on the chip whatever its own + makes of the text (Espruino 2v29: +"010" is 8, +" 7 " NaN)
+  fire("ki/by", "010");
   runFor(0);
-  assert.is(record("kiby").lastError, "steps[0].kv.incr: kv: bad value");
-  assert.is(kvGet("ki-by"), 2);
+  fire("ki/by", " 7 ");
+  runFor(0);
+  assert.is(kvGet("ki-by"), 19);
+  for (const bad of ["two", "0x10"]) {
+    fire("ki/by", bad);
+    runFor(0);
+    assert.is(record("kiby").lastError, "steps[0].kv.incr: kv: bad value", bad);
+  }
+  assert.is(kvGet("ki-by"), 19);
 });
 
 test("kv.del: the key is gone; deleting a missing key is no error", () => {

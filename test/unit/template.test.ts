@@ -22,7 +22,7 @@ test.before.each(() => {
   clock += 61500;
 });
 
-const vars = { mqtt: { topic: "home/relay", payload: "on" }, event: { name: "door", data: { open: true, n: 3 }, origin: "esp_a1b2c3" }, t: 21.5, rows: [4, 5], s: "12", z: 0, nil: null };
+const vars = { mqtt: { topic: "home/relay", payload: "on" }, event: { name: "door", data: { open: true, n: 3 }, origin: "esp_a1b2c3" }, t: 21.5, rows: [4, 5], s: "12", z: 0, nil: null, p: "010", q: " 12 ", h: "0x10" };
 
 test("a template that is one ${path} gives the value itself; in text each is replaced by its text", () => {
   const rows: [unknown, unknown][] = [
@@ -70,6 +70,13 @@ test("conditions: operators, precedence, numbers from text, strict comparison ot
     ["-1 < 0", true],
     ["1e3 == 1000", true],
     ["  ${t}>21  ", true],
+    // numeric text is read in decimal, as on the chip (Espruino 2v29: +"010" is 8, +" 12 " NaN, +"0x10" 16)
+    ["${p} == 10", true],
+    ["${p} == 8", false],
+    ["010 == 10", true],
+    ["${q} == 12", true],
+    ["${h} == 16", false],
+    ["${h} == '0x10'", true],
   ];
   for (const [c, want] of rows) assert.is(cond(c, vars), want, c);
 });
@@ -99,7 +106,7 @@ function render(n: Node): string {
   if (n.op === "()") return "(" + render(n.a!) + ")";
   return "(" + render(n.a!) + " " + n.op + " " + render(n.b!) + ")";
 }
-const num = (x: unknown) => (typeof x === "number" || (typeof x === "string" && x.trim() !== "" && isFinite(+x)) ? +x : undefined);
+const num = (x: unknown) => (typeof x === "number" ? x : typeof x === "string" && /^\s*-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(x) && isFinite(Number(x)) ? Number(x.trim()) : undefined);
 function evaluate(n: Node): unknown {
   if (n.op === "lit") return n.value;
   if (n.op === "!") return !evaluate(n.a!);
