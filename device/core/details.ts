@@ -4,7 +4,7 @@
 // version (a member running what this node runs shares its own).
 import { endpoints } from "./api.ts";
 import { coreApi } from "./endpoints.ts";
-import { config, now, ports, str, HOST_PREFIX } from "./env.ts";
+import { config, now, ports, parseJson, str, HOST_PREFIX } from "./env.ts";
 import { detailsVersion, ownIp } from "./gossip.ts";
 import { members, status, statusName, type Member } from "./members.ts";
 
@@ -67,7 +67,7 @@ export function fetchDetails(): void {
       fetching = false;
       let d: string | number = t;
       try {
-        const s = err ? 0 : JSON.parse(body);
+        const s = err ? 0 : parseJson(body);
         if (s) d = detailsOf({ sdkVersion: s.sdkVersion, cpuFreqMHz: s.cpuFreqMHz, flashChipSize: s.flashChipSize }, str(s.api || []), { board: s.board, class: s.class, version: s.version });
         // more than a member's details take (565 characters on an esp8266, 882 on an esp32 with the services and jobs APIs) counts as a failed fetch: kept, it would hold JsVars
         if ((d as string).length > 1024) d = t;

@@ -36,7 +36,7 @@
 // call that fails over to another provider may run on both (README,
 // Services): a handler whose effect must not happen twice should be
 // idempotent.
-import { b36, config, now, ports, selfId, str, HOST_PREFIX } from "./env.ts";
+import { b36, config, now, ports, selfId, parseJson, str, HOST_PREFIX } from "./env.ts";
 import { broadcast, drop, incarnation, send } from "./gossip.ts";
 import { members, status, Status } from "./members.ts";
 import { offer, type Call, type State } from "./offered.ts";
@@ -291,7 +291,7 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     let a = str(y === undefined ? null : y);
     // a function gives undefined, a cycle (on Espruino) "{... }": neither is JSON
     try {
-      JSON.parse(a);
+      parseJson(a);
     } catch (e) {
       a = "";
     }
@@ -342,7 +342,7 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     if (ports.jsvars_() < SPORE_LIMITS.minFree) return done("busy: memory", 0, 2);
     let args;
     try {
-      args = JSON.parse(x.substr(colon + 1));
+      args = parseJson(x.substr(colon + 1));
     } catch (e) {
       return done("args are not JSON", 0, 2);
     }
@@ -360,7 +360,7 @@ export function services(op: Op | string | Call, x?: any, y?: any, z?: any, w?: 
     const k = x.substr(0, colon).split(".");
     let v;
     try {
-      v = JSON.parse(x.substr(colon + 1));
+      v = parseJson(x.substr(colon + 1));
     } catch (e) {
       return drop(MALFORMED);
     }

@@ -64,6 +64,11 @@ test("what the review found on the real interpreter: a pin the board lacks, __pr
   const proto = deploy(c, d, '{"version":1,"jobs":[{"name":"x","trigger":{"type":"startup"},"steps":[{"log":{"message":"m","\\u005f_proto__":1}}]}]}');
   assert.equal([proto.status, proto.body.error], [400, "document: not JSON"]);
   assert.is(c.http(d, "PUT", "/api/kv/k", { body: '{"__proto__":1}', auth: true }).status, 400);
+  // and in an event's data, and a service call's arguments
+  const ev = c.http(d, "POST", "/api/events", { body: "name=x&data=" + encodeURIComponent('{"__proto__":{"a":1}}'), auth: true });
+  assert.equal([ev.status, JSON.parse(ev.body).error], [400, "data is not JSON"]);
+  const call = c.http(d, "POST", "/api/services/call", { body: "service=s&args=" + encodeURIComponent('{"\\u005f_proto__":1}'), auth: true });
+  assert.equal([call.status, JSON.parse(call.body).error], [400, "args are not JSON"]);
   // an enum given as a list is no enum value (String(["rising"]) is "rising")
   assert.equal(deploy(c, d, { version: 1, jobs: [{ name: "e", trigger: { type: "pin", pin: "D5", edge: ["rising"] }, steps: [] }] }).body.error, "jobs[0].trigger.edge: must be one of rising, falling, both");
   // nine levels of nesting: refused (each level's check holds about 90 JsVars on the chip)
