@@ -121,11 +121,8 @@ export function steps(): any {
   }
   // (each part is made only where it is needed: Espruino reads a function's whole text each time it makes one)
   /**
-   * A number, or a string that is one in decimal ("12", " -0.5 ", "010",
-   * "1e3"); else undefined. Read digit by digit, not with + alone: on
-   * Espruino 2v29 +"010" is 8 (octal), +" 12 " NaN and +"0x10" 16, and its
-   * RegExp does not take -? or \.? (an MQTT payload of 010 would compare
-   * equal to 8 on the chip and to 10 in Node).
+   * A number, or a string that is one in decimal ("12", " -0.5 ", "010", "1e3"); else undefined. Read digit by
+   * digit: on Espruino 2v29 +"010" is 8, +" 12 " NaN, +"0x10" 16, and its RegExp takes neither -? nor \.?
    */
   const numeric = (x: any): number | undefined => {
     if (typeof x === "number") return x;
@@ -137,15 +134,14 @@ export function steps(): any {
     let e = p.length === 2 ? p[1] : "";
     const es = e[0] === "-" || e[0] === "+" ? e[0] : "";
     if (es) e = e.substr(1);
+    // digits and at most one point, then an exponent of digits when there is an "e"
     let dots = 0;
-    let digits = 0;
-    for (let i = 0; i < m.length; i++) {
-      if (m[i] === ".") dots++;
-      else if (m[i] >= "0" && m[i] <= "9") digits++;
-      else return undefined;
+    for (let i = 0; i < m.length + e.length; i++) {
+      const c = i < m.length ? m[i] : e[i - m.length];
+      if (c === "." && i < m.length) dots++;
+      else if (!(c >= "0" && c <= "9")) return undefined;
     }
-    for (let i = 0; i < e.length; i++) if (!(e[i] >= "0" && e[i] <= "9")) return undefined;
-    if (p.length > 2 || dots > 1 || !digits || (p.length === 2 && !e)) return undefined;
+    if (p.length > 2 || dots > 1 || m.length === dots || (p.length === 2 && !e)) return undefined;
     // leading zeros left out of both parts
     while (m.length > 1 && m[0] === "0" && m[1] !== ".") m = m.substr(1);
     while (e.length > 1 && e[0] === "0") e = e.substr(1);
