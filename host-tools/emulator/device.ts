@@ -28,6 +28,14 @@ export const TELNET_PORT = 23;
 
 export type { DeviceCounters };
 
+/** The emulator's CPU model (Device.clock): code that reads the clock in a loop spends time. */
+const enum CpuModel {
+  /** getTime() reads in one call from the idle loop that cost nothing (the firmware's own few) */
+  FreeReads = 32,
+  /** what each further read costs, ms (a loop of getTime() and a comparison on an ESP8266 is of that order) */
+  ReadMs = 0.02,
+}
+
 export class Device implements LanHost {
   readonly board: Board;
   readonly storage: FlashStorage;
@@ -46,6 +54,10 @@ export class Device implements LanHost {
   private generation = 0;
   private powered = false;
   private bootedAt = 0;
+  /** CpuModel: ms the call running now has spent, getTime() reads in it, and until when the device is busy. */
+  private spent = 0;
+  private reads = 0;
+  private busyUntil = 0;
   /** The interpreter, while one runs. */
   private realm: Realm | undefined;
   private teardown = new Set<(powerLoss: boolean) => void>();
@@ -110,6 +122,26 @@ export class Device implements LanHost {
   /** Virtual ms since the last boot. */
   uptime(): number {
     return this.scheduler.now() - this.bootedAt;
+  }
+
+  /**
+   * getTime()'s ms: the uptime, plus the CPU the code running now has spent.
+   * The emulator runs code in no time but for code that waits on the clock
+   * (a busy loop on getTime(), a task that works for 300 ms): in one call
+   * from the idle loop each read past the first CpuModel.FreeReads costs
+   * CpuModel.ReadMs, and the device takes nothing else (timers, datagrams,
+   * requests) until that time has passed, as a chip's single interpreter.
+   */
+  clock(): number {
+    if (this.realm?.depth && ++this.reads > CpuModel.FreeReads) this.spent += CpuModel.ReadMs;
+    return this.uptime() + this.spent;
+  }
+
+  /** The call from the idle loop is over: what it spent keeps the device busy. */
+  private settle(): void {
+    if (this.spent) this.busyUntil = this.scheduler.now() + this.spent;
+    this.spent = 0;
+    this.reads = 0;
   }
 
   /**
@@ -250,6 +282,7 @@ export class Device implements LanHost {
       this.uncaught(e);
     }
     realm.depth--;
+    if (!realm.depth) this.settle();
   }
 
   private uncaught(e: unknown): void {
@@ -314,6 +347,12 @@ export class Device implements LanHost {
   /** Calls device code; exceptions are contained and printed as on the chip. */
   invoke(fn: unknown, ...args: unknown[]): void {
     if (!this.realm || typeof fn !== "function") return;
+    // still busy with what ran before (CpuModel): this waits for it, in order
+    if (!this.realm.depth && this.scheduler.now() < this.busyUntil) {
+      const gen = this.generation;
+      this.scheduler.at(this.busyUntil, () => gen === this.generation && this.invoke(fn, ...args));
+      return;
+    }
     if (this.realm.nulled) return this.uncaught(new Error("Function code is null"));
     const realm = this.realm;
     const own = realm.isOwn(fn);
@@ -328,6 +367,7 @@ export class Device implements LanHost {
     }
     // run the promise jobs this call queued, as Espruino does before the next event
     this.realm?.drainJobs();
+    if (!this.realm?.depth) this.settle();
   }
 
   private macWithColons(): string {
@@ -371,6 +411,7 @@ export class Device implements LanHost {
       hwRandom: this.hwRandom,
       reboot: () => this.reboot(),
       uptime: () => this.uptime(),
+      clock: () => this.clock(),
       memory: () => this.memory(),
       freeHeap: () => this.freeHeap(),
       sizeOf: (v) => realmCounter(this.realm?.ctx as vm.Context, this.board.limits).add(v),

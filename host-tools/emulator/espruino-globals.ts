@@ -154,6 +154,8 @@ export interface EspruinoHost extends StorageModuleHost {
   reboot(): void;
   /** Virtual ms since the last boot. */
   uptime(): number;
+  /** getTime()'s ms: the uptime and the CPU spent by the code running now (Device.clock). */
+  clock(): number;
   /** process.memory(). */
   memory(): Record<string, number>;
   freeHeap(): number;
@@ -290,7 +292,7 @@ export function espruinoGlobals(ctx: vm.Context, host: EspruinoHost): Record<str
     ...state,
     // as on the chip (measured): "5ccf7fa1-b2c3", a dash before the last four hex digits
     getSerial: () => host.mac.slice(0, 8) + "-" + host.mac.slice(8),
-    getTime: () => host.uptime() / 1000,
+    getTime: () => host.clock() / 1000,
     // the chip's hardware random register, where the board has one; other addresses read 0 here (on the chip: whatever is there, or a crash)
     peek32: (addr: unknown) => (board.node.hwRandom && Number(addr) === board.node.hwRandom ? host.hwRandom.int(4294967296) : 0),
     setTimeout: timers.setTimeout,
