@@ -12,7 +12,7 @@ import { memberCount } from "./core/members.ts";
 import { Drop } from "./core/wire.ts";
 import { serve, start } from "./core/node.ts";
 import type { Ports } from "./core/env.ts";
-import { register, taskManager } from "./core/tasks.ts";
+import { register, taskManager, timed } from "./core/tasks.ts";
 import { newBoot } from "./platform/boot-number.ts";
 import { httpGet } from "./platform/http-client.ts";
 import { keepInFlash } from "./platform/mac-keys.ts";
@@ -57,7 +57,8 @@ const platform: Ports = {
   every_: setInterval,
   change_: changeInterval,
   clear_: clearInterval,
-  later_: setTimeout,
+  // (the health capability with jobs: what it calls back, a job's run among them, counted as busy)
+  later_: SPORE_CAPS.health && SPORE_CAPS.jobs ? (fn: (a: any) => void, ms: number, a: any) => setTimeout(timed, ms, fn, a) : setTimeout,
   heap_: () => chip().freeHeap,
   // after a garbage collection: uncollected garbage would look like memory in use
   jsvars_: () => process.memory().free,

@@ -71,6 +71,11 @@ export function nodeConfig(project: Project, env: Record<string, string | undefi
     if (j.overflow === "coalesce_latest") config.qp = 1;
     if (j.kvFlushSeconds) config.kvf = j.kvFlushSeconds;
   }
+  const h = project.health;
+  if (h && board.capabilities.health) {
+    if (h.overloadPercent) config.ovl = h.overloadPercent;
+    if (h.overloadSeconds) config.ovs = h.overloadSeconds;
+  }
   return config;
 }
 

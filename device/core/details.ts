@@ -5,6 +5,7 @@
 import { endpoints } from "./api.ts";
 import { coreApi } from "./endpoints.ts";
 import { config, now, ports, parseJson, str, HOST_PREFIX } from "./env.ts";
+import { health, HealthOp } from "./health.ts";
 import { detailsVersion, ownIp } from "./gossip.ts";
 import { members, status, statusName, type Member } from "./members.ts";
 
@@ -37,6 +38,9 @@ export function memberFields(id: string, m: Member | undefined): string {
     status: statusName(m ? status(m) : 0),
     resources: { freeHeap: m ? m.heap_ : ports.heap_(), chipId: parseInt(id, 16) },
   });
+  // the health capability: its summary as gossip brought it (this node's own now), null until known; before
+  // resources, which the caller goes on writing (written in here: a property of undefined costs esp01 bytes)
+  if (SPORE_CAPS.health) return j.replace('"resources"', '"health":' + str(!m ? health(HealthOp.Unpack, health(HealthOp.Packed)) : m.health_! >= 0 ? health(HealthOp.Unpack, m.health_!) : null) + ',"resources"').slice(0, -2);
   return j.substr(0, j.length - 2);
 }
 

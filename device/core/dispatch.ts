@@ -5,26 +5,30 @@
 // cluster event delivered (cluster-events.ts).
 import { clusterEvent } from "./cluster-events.ts";
 import { b36, config, ports, random, selfId } from "./env.ts";
-import { drop, heard, incarnation, send, takeNews } from "./gossip.ts";
+import { drop, heard, incarnation, ownNews, send, takeNews } from "./gossip.ts";
 import { isIp } from "./identity.ts";
 import { members } from "./members.ts";
 import { acked, relay } from "./probe.ts";
 import { Freshness, fresh } from "./replay.ts";
 import { offer } from "./offered.ts";
 import { learn, Op, services } from "./services.ts";
+import { timed } from "./tasks.ts";
 import { decode, Drop, MessageType, MALFORMED, n36 } from "./wire.ts";
 
 /** Answers to announces waiting for their moment. */
 let hellos = 0;
 
-/** The answer to an announce. */
+/** The answer to an announce (with this node's alive update and its health summary: the newcomer learns it at once). */
 function hello(to: string): void {
   hellos--;
-  send(MessageType.Hello, SPORE_CAPS.services ? offer.list_ : "", to);
+  if (SPORE_CAPS.health) send(MessageType.Hello, SPORE_CAPS.services ? offer.list_ : "", to, ownNews());
+  else send(MessageType.Hello, SPORE_CAPS.services ? offer.list_ : "", to);
 }
 
 /** Handles one received datagram (a dgram "message": the data and who sent it). Never throws on bad input: it is dropped and counted. */
-export function receive(data: string, info: { address: string }): void {
+export function receive(data: string, info: { address: string }, timing?: number): void {
+  // the health capability: the time it takes counted as busy (through timed(), which calls it again: no function of its own)
+  if (SPORE_CAPS.health && !timing) return timed(receive, data, info, 1);
   const from = info.address;
   const g = decode(data, config.cl, from);
   if (typeof g === "string") return drop(g);

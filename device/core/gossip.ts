@@ -8,6 +8,7 @@ import { note } from "./events.ts";
 import { broadcastAddress } from "./identity.ts";
 import { addMember, memberCount, members, type Member } from "./members.ts";
 import { filled, Mac } from "./mac.ts";
+import { health, HealthOp } from "./health.ts";
 import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
 import { offer } from "./offered.ts";
 import { Drop, encode, MALFORMED, MessageType, news, update, Wire } from "./wire.ts";
@@ -67,6 +68,11 @@ export function drop(reason: string): void {
   drops[reason] = (drops[reason] || 0) + 1;
 }
 
+/** This node's alive update, with its health summary (the health capability). */
+export function ownNews(): string {
+  return "a" + selfId + "/" + b36(incarnation) + "/" + ownIp + "/" + b36(detailsVersion >>> 0) + (SPORE_CAPS.health ? "/" + b36(health(HealthOp.Packed)) : "");
+}
+
 /**
  * Sends one message with as many queued updates as fit, extra first; with
  * none while more than the board's backlog (bytes) waits unsent. Espruino
@@ -90,7 +96,7 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
   // more than the board's backlog still waiting to go out (a burst): this one goes without piggybacked updates
   const room = unsent > SPORE_LIMITS.backlog ? 0 : Wire.MaxDatagram - Wire.Framing - config.cl.length - head.length - arg.length;
   // this node's own news, built only when it is queued (most datagrams go without it)
-  const own = newsQueue.indexOf(selfId) < 0 ? "" : "a" + selfId + "/" + b36(incarnation) + "/" + ownIp + "/" + b36(detailsVersion >>> 0);
+  const own = newsQueue.indexOf(selfId) < 0 ? "" : ownNews();
   const updates = piggyback(room, own, extra || "");
   ports.udp_.send(encode(config.cl, head, updates, arg), config.udp, to);
 }
@@ -123,6 +129,8 @@ export function heard(id: string, inc: number, address: string, details: number,
   if (inc > m.incarnation_) {
     m.incarnation_ = inc;
     m.suspected_ = 0;
+    // a restarted member's health versions start again: whatever it says next is news
+    if (SPORE_CAPS.health) delete m.health_;
     // a new incarnation: its seqs start anew
     m.seqHigh_ = -1;
     enqueue(id);
@@ -158,7 +166,11 @@ export function takeNews(updates: string): void {
         incarnation = inc;
         refute();
       }
-    } else if (u.kind_ === "a") heard(u.id_, inc, u.ip_, u.details_, false);
+    } else if (u.kind_ === "a") {
+      const m = heard(u.id_, inc, u.ip_, u.details_, false);
+      // its health summary, of its present incarnation
+      if (SPORE_CAPS.health && m && u.health_! >= 0 && inc === m.incarnation_) health(HealthOp.Take, u.id_, m, u.health_!);
+    }
     else if (x && inc >= x.incarnation_ && !(x.suspected_ && inc === x.incarnation_)) {
       x.suspected_ = 1;
       // perhaps of a new incarnation: its seqs start anew (cleared needlessly, the window lets one datagram through unchecked)

@@ -89,6 +89,9 @@ export interface Config {
   /** The jobs capability: a full event queue drops the oldest (0) or keeps the latest per source (1); seconds between durable KV writes. */
   qp?: number;
   kvf?: number;
+  /** the health capability: the load percent that makes a node OVERLOADED when held for ovs seconds (health.ts) */
+  ovl?: number;
+  ovs?: number;
   /** Read by the boot file only: ms a version on trial must run healthy before it is confirmed, and ms before an unconfirmed one is rolled back. */
   hold?: number;
   trial?: number;
@@ -137,6 +140,11 @@ export function readConfig(raw: unknown, errors: string[]): Config {
   if (SPORE_CAPS.services) {
     keys.cbn = [3, 1, 100];
     keys.cbc = [10000, 100, 3600000];
+  }
+  if (SPORE_CAPS.health) {
+    // OVERLOADED: load percent held for a window of ovs seconds (health.ts)
+    keys.ovl = [80, 10, 100];
+    keys.ovs = [10, 4, 600];
   }
   if (SPORE_CAPS.jobs) {
     keys.qp = [0, 0, 1];

@@ -70,6 +70,8 @@ declare const SPORE_CAPS: {
   codecs: number;
   /** the MQTT spool in Storage (device/core/spool.ts) */
   spool: number;
+  /** load, OVERLOADED and the health summary gossiped (device/core/health.ts) */
+  health: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name: for display only, never to decide (ask for a board fact instead). */

@@ -28,6 +28,8 @@ export interface Member extends Seen {
   heap_: number;
   /** status last reported */
   reported_: number;
+  /** the health capability: its health summary from gossip (health.ts), set once known */
+  health_?: number;
 }
 
 /** The name of a status, as the API and events give it. */

@@ -6,6 +6,7 @@ import { coreApi, Endpoint } from "./endpoints.ts";
 import { config, hostname, now, ports, selfId, setup, parseJson, str, type HttpRequest, type HttpResponse, type Ports } from "./env.ts";
 import { fire, isEventName, recent } from "./events.ts";
 import { begin, detailsVersion, drops, incarnation, ownIp, wifiMode } from "./gossip.ts";
+import { health, HealthOp } from "./health.ts";
 import { macTail } from "./identity.ts";
 import type { Config } from "./layout.ts";
 import { macFill, macKey } from "./mac.ts";
@@ -16,7 +17,7 @@ import { Op, services } from "./services.ts";
 import { jobs, JobsOp } from "./jobs.ts";
 import { spoolStats } from "./spool.ts";
 import { memberPieces, ownPiece } from "./stream.ts";
-import { control, find, register, taskStatus, uptime } from "./tasks.ts";
+import { control, find, register, taskStatus, timed, uptime } from "./tasks.ts";
 
 /**
  * SPORE's node status shape, plus what tools need to tell nodes apart, as
@@ -43,12 +44,15 @@ function nodeStatus(): string {
     boot: ports.boot_,
   });
   // the jobs capability's figures written in here: a property set to undefined in the object above costs esp01 bytes
-  return s.substr(0, s.length - 1) + (SPORE_CAPS.jobs ? ',"jobs":' + str(jobs(JobsOp.Summary)) : "") + (SPORE_CAPS.spool ? ',"spool":' + str(spoolStats()) : "") + "," + (SPORE_CAPS.stream ? "" : ownDetails().replace("},", ","));
+  let dropped = 0;
+  if (SPORE_CAPS.health) for (const k in drops) dropped += drops[k];
+  return s.substr(0, s.length - 1) + (SPORE_CAPS.health ? ',"health":' + str(health(HealthOp.Status, dropped)) : "") + (SPORE_CAPS.jobs ? ',"jobs":' + str(jobs(JobsOp.Summary)) : "") + (SPORE_CAPS.spool ? ',"spool":' + str(spoolStats()) : "") + "," + (SPORE_CAPS.stream ? "" : ownDetails().replace("},", ","));
 }
 
 /** Answers one HTTP request. */
 export function serve(req: HttpRequest): HttpResponse {
-  return handle(coreApi(), req, answer);
+  // (the health capability: the time it takes counted as busy)
+  return SPORE_CAPS.health ? timed(handle, coreApi(), req, answer) : handle(coreApi(), req, answer);
 }
 
 /** Answers the endpoint named `name` (a branch for each of coreApi()); undefined for a name it has no branch for. */

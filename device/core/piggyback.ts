@@ -23,7 +23,7 @@ export function enqueue(id: string): void {
 /**
  * The news that fits `room` bytes, as a datagram's updates field (","
  * separated, after `extra` when given): newest first, each counted as sent
- * once. A member's news is "a<id>/<inc>/<ip>/<dv>" or "s<id>/<inc>/<age>"
+ * once. A member's news is "a<id>/<inc>/<ip>/<dv>[/<health>]" or "s<id>/<inc>/<age>"
  * (wire.ts), this node's is `own`. An id that is no member any more, or
  * whose news went 3 * log2(members + 2) times, leaves the queue.
  */
@@ -34,7 +34,8 @@ export function piggyback(room: number, own: string, extra: string): string {
   for (let i = 0; i < newsQueue.length; i++) {
     const id = newsQueue[i];
     const m = members[id];
-    const news = id === selfId ? own : m ? (m.suspected_ ? "s" : "a") + id + "/" + b36(m.incarnation_) + "/" + (m.suspected_ ? b36(((now() - m.aliveAt_) / 1000) | 0) : m.address_ + "/" + b36(m.details_ >>> 0)) : "";
+    // (an alive member's health summary passed on where it is known: the health capability)
+    const news = id === selfId ? own : m ? (m.suspected_ ? "s" : "a") + id + "/" + b36(m.incarnation_) + "/" + (m.suspected_ ? b36(((now() - m.aliveAt_) / 1000) | 0) : m.address_ + "/" + b36(m.details_ >>> 0) + (SPORE_CAPS.health && m.health_! >= 0 ? "/" + b36(m.health_!) : "")) : "";
     if (!news || timesSent[id] >= limit) {
       newsQueue.splice(i--, 1);
       delete timesSent[id];

@@ -7,6 +7,7 @@ import { b36, now, ports, random } from "./env.ts";
 import { announce, send } from "./gossip.ts";
 import { pick } from "./helpers.ts";
 import { checkMembers, members } from "./members.ts";
+import { health, HealthOp } from "./health.ts";
 import { enqueue } from "./piggyback.ts";
 import { MessageType, n36 } from "./wire.ts";
 
@@ -72,6 +73,8 @@ export function tick(): void {
   }
   probe = null;
   checkMembers();
+  // the load sampled, OVERLOADED entered or left (health.ts)
+  if (SPORE_CAPS.health) health(HealthOp.Tick);
   // every member in turn, from a random start: each is probed every n rounds while the n members
   // stay (a new random order each pass would leave up to 2n - 1 between two probes of one member)
   const ids = Object.keys(members);

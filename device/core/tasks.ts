@@ -38,8 +38,20 @@ export interface Task {
 }
 
 export const tasks: Task[] = [];
-/** Microseconds spent in tasks since boot. */
+/** Microseconds spent in tasks since boot (and, with the health capability, in runs, datagrams and requests: charge()). */
 export let busy = 0;
+
+/** The health capability: fn(a, b, c), its time counted as busy (a datagram, a request, a run's steps, what the idle loop calls back). */
+export function timed(fn: (a: any, b: any, c: any) => any, a?: any, b?: any, c?: any): any;
+export function timed(): any {
+  // (its arguments read from `arguments`: on the chip each declared parameter holds a JsVar for good)
+  const start = ports.now_();
+  try {
+    return arguments[0](arguments[1], arguments[2], arguments[3]);
+  } finally {
+    busy += Math.round((ports.now_() - start) * 1000);
+  }
+}
 
 export function find(name: string): Task | undefined {
   for (const t of tasks) if (t.name_ === name) return t;

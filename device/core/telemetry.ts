@@ -7,6 +7,8 @@ import { counts } from "./members.ts";
 import { busy, tasks, uptime } from "./tasks.ts";
 import { jobs, JobsOp } from "./jobs.ts";
 import { spoolStats } from "./spool.ts";
+import { drops } from "./gossip.ts";
+import { health, HealthOp } from "./health.ts";
 
 let lastBusy = 0;
 let lastAt = 0;
@@ -31,6 +33,12 @@ export function telemetry(rssi: number, dropped: number): string {
     rssi: rssi,
     dropped: dropped,
   };
+  // the health capability: load over its window, OVERLOADED and why, the queue, datagrams dropped
+  if (SPORE_CAPS.health) {
+    let dropped = 0;
+    for (const k in drops) dropped += drops[k];
+    o.health = health(HealthOp.Status, dropped);
+  }
   // the jobs capability: runs, errors, skipped triggers, the queue
   if (SPORE_CAPS.jobs) o.jobs = jobs(JobsOp.Summary);
   // the spool capability: messages waiting in Storage for the broker, and dropped from it when full

@@ -26,7 +26,9 @@
 //         (Drop.Address), so a genuine datagram copied by someone else moves
 //         nothing and is answered to no one.
 // updates piggybacked membership updates, ',' separated:
-//           a<id>/<inc>/<ip>/<dv>   alive at ip (dotted)
+//           a<id>/<inc>/<ip>/<dv>[/<h>]   alive at ip (dotted); h its health
+//                                   summary (health.ts), from nodes with the
+//                                   health capability (taken by every node)
 //           s<id>/<inc>/<age>       suspected, last known alive <age> s ago
 // arg     the rest of the line (may contain '|').
 // Numbers are base 36. Types are append-only.
@@ -102,6 +104,8 @@ export interface Update {
   age_: number;
   /** alive: its details version */
   details_: number;
+  /** alive, the health capability: its health summary (health.ts), -1 when the update has none */
+  health_?: number;
 }
 
 export interface Message {
@@ -161,11 +165,14 @@ export function news(updates: string): string[] {
   return updates ? updates.split(",") : [];
 }
 
-/** One piggybacked update ("a<id>/<inc>/<ip>/<dv>" or "s<id>/<inc>/<age>"), null when malformed. */
+/** One piggybacked update ("a<id>/<inc>/<ip>/<dv>[/<health>]" or "s<id>/<inc>/<age>"), null when malformed. */
 export function update(s: string): Update | null {
   const k = s[0];
   const p = s.substr(1).split("/");
   const alive = k === "a";
+  // (every board takes the health field, whether it keeps it or not: the health capability's nodes send it)
   const u: Update = { kind_: k, id_: p[0], incarnation_: n36(p[1]), ip_: p[2], age_: alive ? 0 : n36(p[2]), details_: alive ? n36(p[3]) : 0 };
-  return p.length !== (alive ? 4 : 3) || !(alive ? isIp(u.ip_) : k === "s") || !isId(u.id_) || Math.min(u.incarnation_, u.age_, u.details_) < 0 ? null : u;
+  if (SPORE_CAPS.health) u.health_ = p[4] ? n36(p[4]) : -1;
+  // fields past those it knows are left for nodes that know them (the health field of an alive update: esp01 has no use for it)
+  return p.length < (alive ? 4 : 3) || !(alive ? isIp(u.ip_) : k === "s") || !isId(u.id_) || Math.min(u.incarnation_, u.age_, u.details_) < 0 ? null : u;
 }

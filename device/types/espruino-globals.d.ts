@@ -139,6 +139,7 @@ interface EspruinoHttp {
 /** Espruino passes extra arguments on to the callback. */
 declare function setInterval(fn: (arg: any) => void, ms: number, arg: any): number;
 declare function setTimeout(fn: (arg: any) => void, ms: number, arg: any): number;
+declare function setTimeout(fn: (a: any, b: any) => void, ms: number, a: any, b: any): number;
 
 /** Set by the boot file (device/boot.ts): its request hook and the boot state. */
 declare var _SB: (req?: any, res?: any) => any;

@@ -19,6 +19,7 @@ export interface Capabilities {
   jobs: boolean;
   codecs: boolean;
   spool: boolean;
+  health: boolean;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -34,6 +35,7 @@ export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: st
   jobs: { summary: "jobs defined as data: triggers and steps deployed over HTTP, a bounded event queue (node.queue; none: events go to the jobs at once), a KV store in RAM with durable keys in Storage (node.kvDurable); /api/jobs, /api/kv", modules: ["device/core/jobs.ts", "device/core/steps.ts (runs, templates, conditions)", "device/core/job-check.ts", "device/core/kv.ts", "device/core/events.ts (the queue)", "device/platform/io.ts"] },
   codecs: { summary: "the parse step's codecs beyond JSON: CRC16, CRC32 and Adler-32 checks, length-prefixed and TLV frames, a protobuf reader", modules: ["device/core/codecs.ts"] },
   spool: { summary: "MQTT messages published while the broker is away kept in Storage and sent in order once it is back", modules: ["device/core/spool.ts", "device/platform/mqtt.ts (the spool's use)"] },
+  health: { summary: "load (time in tasks, runs, datagrams and requests over a sliding window) and OVERLOADED with hysteresis, node/overloaded and node/recovered; a health summary rides on each alive update, so every node knows its members'", modules: ["device/core/health.ts", "device/core/gossip.ts (the summary in alive updates)"] },
   relay: { summary: "probes a member for a node that asks (ping requests) and forwards the cluster events it receives", modules: ["device/core/dispatch.ts (ping requests)", "device/core/cluster-events.ts (forwarding)"] },
 };
 

@@ -16,6 +16,8 @@ export interface Project {
   /** The broker flash writes into spore.json for boards with MQTT; the schema fills in what is left out. */
   /** Written into spore.json ("qp", "kvf") for boards with the jobs capability. */
   jobs?: { overflow?: "drop_oldest" | "coalesce_latest"; kvFlushSeconds?: number };
+  /** Written into spore.json ("ovl", "ovs") for boards with the health capability. */
+  health?: { overloadPercent?: number; overloadSeconds?: number };
   mqtt?: { host: string; port: number; prefix: string; period: number; homeAssistant: boolean; userEnv?: string; passwordEnv?: string };
 }
 

@@ -81,9 +81,11 @@ original spacing divided by --speed (default 1; 10 is ten times faster).`,
   "telemetry top": {
     usage: `usage: host-tools telemetry top --broker <mqtt://host[:port]> [--prefix spore] [--every ms] [--seconds s]
 
-A live view of the cluster from MQTT: each node's status, load, free memory,
-members, uptime and version, redrawn every --every ms (1000) until Ctrl-C
-or --seconds.`,
+A live view of the cluster from MQTT: each node's status, load (over its
+window, from nodes with the health capability), health ("ok", or OVERLOADED
+and why; "-" from a node without the capability), free memory, members,
+uptime and version, redrawn every --every ms (1000) until Ctrl-C or
+--seconds.`,
     options: { broker: { value: true }, prefix: { value: true }, every: { value: true, int: { min: 100, max: 60000 } }, seconds: { value: true, int: { min: 1, max: 31536000 } } },
     async run(p, io) {
       const url = brokerUrl(p, io);

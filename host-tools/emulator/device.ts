@@ -11,6 +11,7 @@ import { espruinoGlobals } from "./espruino-globals.ts";
 import { EspruinoRandom } from "./espruino-random.ts";
 import { bootFiles } from "./espruino-storage.ts";
 import { EspruinoTimers } from "./espruino-timers.ts";
+import { Cpu } from "./cpu.ts";
 import { EspruinoGpio, PinState } from "./espruino-pins.ts";
 import { Wifi } from "./espruino-wifi.ts";
 import { realmCounter } from "./jsvars.ts";
@@ -27,14 +28,6 @@ export const BOOT_MS = 1200;
 export const TELNET_PORT = 23;
 
 export type { DeviceCounters };
-
-/** The emulator's CPU model (Device.clock): code that reads the clock in a loop spends time. */
-const enum CpuModel {
-  /** getTime() reads in one call from the idle loop that cost nothing (the firmware's own few) */
-  FreeReads = 32,
-  /** what each further read costs, ms (a loop of getTime() and a comparison on an ESP8266 is of that order) */
-  ReadMs = 0.02,
-}
 
 export class Device implements LanHost {
   readonly board: Board;
@@ -54,10 +47,8 @@ export class Device implements LanHost {
   private generation = 0;
   private powered = false;
   private bootedAt = 0;
-  /** CpuModel: ms the call running now has spent, getTime() reads in it, and until when the device is busy. */
-  private spent = 0;
-  private reads = 0;
-  private busyUntil = 0;
+  /** The CPU model (cpu.ts): what code that waits on the clock spends. */
+  private cpu = new Cpu();
   /** The interpreter, while one runs. */
   private realm: Realm | undefined;
   private teardown = new Set<(powerLoss: boolean) => void>();
@@ -122,26 +113,6 @@ export class Device implements LanHost {
   /** Virtual ms since the last boot. */
   uptime(): number {
     return this.scheduler.now() - this.bootedAt;
-  }
-
-  /**
-   * getTime()'s ms: the uptime, plus the CPU the code running now has spent.
-   * The emulator runs code in no time but for code that waits on the clock
-   * (a busy loop on getTime(), a task that works for 300 ms): in one call
-   * from the idle loop each read past the first CpuModel.FreeReads costs
-   * CpuModel.ReadMs, and the device takes nothing else (timers, datagrams,
-   * requests) until that time has passed, as a chip's single interpreter.
-   */
-  clock(): number {
-    if (this.realm?.depth && ++this.reads > CpuModel.FreeReads) this.spent += CpuModel.ReadMs;
-    return this.uptime() + this.spent;
-  }
-
-  /** The call from the idle loop is over: what it spent keeps the device busy. */
-  private settle(): void {
-    if (this.spent) this.busyUntil = this.scheduler.now() + this.spent;
-    this.spent = 0;
-    this.reads = 0;
   }
 
   /**
@@ -282,7 +253,7 @@ export class Device implements LanHost {
       this.uncaught(e);
     }
     realm.depth--;
-    if (!realm.depth) this.settle();
+    if (!realm.depth) this.cpu.settle(this.scheduler.now());
   }
 
   private uncaught(e: unknown): void {
@@ -306,7 +277,7 @@ export class Device implements LanHost {
     return {
       board: this.board,
       lan: this.lan,
-      mac: this.macWithColons(),
+      mac: this.mac.match(/../g)!.join(":"),
       ip: () => dev.wifi?.stationIp(),
       invoke: (fn, ...args) => dev.invoke(fn, ...args),
       later: (ms, fn) => {
@@ -347,12 +318,8 @@ export class Device implements LanHost {
   /** Calls device code; exceptions are contained and printed as on the chip. */
   invoke(fn: unknown, ...args: unknown[]): void {
     if (!this.realm || typeof fn !== "function") return;
-    // still busy with what ran before (CpuModel): this waits for it, in order
-    if (!this.realm.depth && this.scheduler.now() < this.busyUntil) {
-      const gen = this.generation;
-      this.scheduler.at(this.busyUntil, () => gen === this.generation && this.invoke(fn, ...args));
-      return;
-    }
+    const gen = this.generation;
+    if (!this.realm.depth && this.cpu.wait(this.scheduler, () => gen === this.generation && this.invoke(fn, ...args))) return; // busy (cpu.ts): later, in order
     if (this.realm.nulled) return this.uncaught(new Error("Function code is null"));
     const realm = this.realm;
     const own = realm.isOwn(fn);
@@ -367,11 +334,7 @@ export class Device implements LanHost {
     }
     // run the promise jobs this call queued, as Espruino does before the next event
     this.realm?.drainJobs();
-    if (!this.realm?.depth) this.settle();
-  }
-
-  private macWithColons(): string {
-    return this.mac.match(/../g)!.join(":");
+    if (!this.realm?.depth) this.cpu.settle(this.scheduler.now());
   }
 
   private createContext(keepWifi?: Wifi): void {
@@ -411,7 +374,7 @@ export class Device implements LanHost {
       hwRandom: this.hwRandom,
       reboot: () => this.reboot(),
       uptime: () => this.uptime(),
-      clock: () => this.clock(),
+      clock: () => this.cpu.clock(this.uptime(), !!this.realm?.depth),
       memory: () => this.memory(),
       freeHeap: () => this.freeHeap(),
       sizeOf: (v) => realmCounter(this.realm?.ctx as vm.Context, this.board.limits).add(v),

@@ -41,6 +41,8 @@ export interface Member {
   /** minimal, standard or full (boards/<board>.json "class") */
   class?: string;
   version?: string;
+  /** the health capability: its summary as gossip brought it; null until known, absent from nodes without it */
+  health?: { load: number; overloaded: boolean; lowMemory: boolean } | null;
 }
 
 /** The node answered with an error status. */

@@ -130,9 +130,12 @@ export class ClusterView {
       .map(([host, n]) => {
         const t = n.telemetry ?? {};
         const m = t.members ?? {};
-        return [host, n.status, t.load === undefined ? "?" : `${Math.round(t.load * 100)}%`, t.freeJsVars ?? "?", t.freeHeap ?? "?", t.members ? `${m.ACTIVE}/${m.INACTIVE}/${m.DEAD}` : "?", t.uptime ?? "?", t.version ?? "?", `${Math.round((now - n.at) / 1000)} s`];
+        // the health capability: load over its window, and OVERLOADED (with why)
+        const h = t.health;
+        const load = h ? h.load : t.load;
+        return [host, n.status, load === undefined ? "?" : `${Math.round(load * 100)}%`, h ? (h.overloaded ? `OVERLOADED (${h.reason})` : "ok") : "-", t.freeJsVars ?? "?", t.freeHeap ?? "?", t.members ? `${m.ACTIVE}/${m.INACTIVE}/${m.DEAD}` : "?", t.uptime ?? "?", t.version ?? "?", `${Math.round((now - n.at) / 1000)} s`];
       });
   }
 }
 
-export const VIEW_HEADERS = ["node", "status", "load", "free JsVars", "free heap", "members A/I/D", "uptime", "version", "heard"];
+export const VIEW_HEADERS = ["node", "status", "load", "health", "free JsVars", "free heap", "members A/I/D", "uptime", "version", "heard"];

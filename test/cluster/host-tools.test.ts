@@ -122,8 +122,11 @@ test("cluster members, node status and restart, tasks and events against live no
   let r = await cli(c, ["cluster", "members", "--api-node", d.ip]);
   assert.is(r.code, 0, r.err);
   const lines = r.out.trim().split("\n");
-  assert.match(lines[0], /^hostname\s+ip\s+board\s+class\s+version\s+status\s+latency\s+free heap$/);
+  assert.match(lines[0], /^hostname\s+ip\s+board\s+class\s+version\s+status\s+latency\s+free heap\s+health$/);
   assert.is(lines.length, 4);
+  // health: the esp8266's as gossip brought it; the esp01 (no health capability) never says
+  assert.match(lines.find((l) => l.includes(c.devices[0].ip))!, /\sok \d+%$/);
+  assert.match(lines.find((l) => l.includes(c.devices[2].ip))!, /\s\?$/);
   // each member's device class, gossiped with its details: esp01 minimal, esp8266 standard, esp32 full
   for (const o of c.devices) assert.ok(lines.some((l) => l.includes(o.ip) && l.includes("ACTIVE") && new RegExp(`${o.board.name}\\s+${o.board.class.name}\\s`).test(l)), r.out);
   r = await cli(c, ["cluster", "members", "--api-node", d.ip, "--json"]);

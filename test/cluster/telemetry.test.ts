@@ -126,17 +126,21 @@ test("top shows each node from the broker's retained statuses and its telemetry"
     await play(a.url);
     // it stops once it shows the live telemetry below, or after 50 frames (10 s)
     let frames = 0;
-    const top = cli(["telemetry", "top", "--broker", a.url, "--every", "200"], () => ++frames > 50 || /esp_aaaaaa\s+online\s+12%/.test(top.said.text));
+    const top = cli(["telemetry", "top", "--broker", a.url, "--every", "200"], () => ++frames > 50 || /esp_aaaaaa\s+online\s+91%/.test(top.said.text));
     // a frame with both nodes: it has subscribed, and has the retained statuses
     await top.said.waitFor(/2 nodes/, 1, 10000);
     // live telemetry while it watches
     const c = await mqtt.connectAsync(a.url);
     await c.publishAsync("spore/esp_aaaaaa/telemetry", SCRIPT[2].payload);
+    await top.said.waitFor(/esp_aaaaaa\s+online\s+12%\s+-\s+400/, 1, 10000);
+    // from a node with the health capability: the load over its window, and OVERLOADED with why
+    const health = { load: 0.91, overloaded: true, reason: "load", since: 3, freeJsVars: 380, freeHeap: 0, queue: 0, dropped: 0 };
+    await c.publishAsync("spore/esp_aaaaaa/telemetry", JSON.stringify({ ...JSON.parse(SCRIPT[2].payload), health }));
     await c.endAsync();
     const r = await top;
     assert.is(r.code, 0, r.err);
     const last = r.out.trim().split("\n\n").pop()!;
-    assert.match(last, /esp_aaaaaa\s+online\s+12%\s+400/);
+    assert.match(last, /esp_aaaaaa\s+online\s+91%\s+OVERLOADED \(load\)\s+400/);
     assert.match(last, /esp_bbbbbb\s+offline/);
     assert.match(last, /2 nodes/);
   } finally {

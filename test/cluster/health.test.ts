@@ -1,0 +1,101 @@
+// Health and overload (issue 21, the health capability) on emulated nodes
+// running the real bundles: a node whose tasks take 90% of its time is
+// OVERLOADED after a whole window and says so (node/overloaded), every
+// member knows within the membership's convergence, and it recovers with
+// hysteresis once the work stops; low memory makes a node OVERLOADED too;
+// esp01 nodes (no health capability) take the longer alive updates and keep
+// their membership. The emulator's CPU model spends the time a busy loop on
+// getTime() takes.
+import * as assert from "uvu/assert";
+import { Cluster } from "../../host-tools/emulator/cluster.ts";
+import type { Device } from "../../host-tools/emulator/device.ts";
+import { api, hostnameOf, members, waitConverged } from "./helpers.ts";
+import { suite } from "../suite.ts";
+
+const { test, seed } = suite("health", { seed: 2101 });
+
+interface Health {
+  load: number;
+  overloaded: boolean;
+  reason: string;
+  since: number;
+  freeJsVars: number;
+  queue: number;
+  dropped: number;
+}
+const health = (c: Cluster, d: Device) => api<{ health: Health }>(c, d, "/api/node/status", "node-status").health;
+/** What `d` lists of `other`'s health. */
+const seen = (c: Cluster, d: Device, other: Device) => members(c, d).find((m) => m.hostname === hostnameOf(other))?.health;
+/** A task of the node's own that works `ms` of every second (a busy loop on the clock). */
+/** Polls `ok` (which may ask the nodes over HTTP: a busy node answers late, and virtual time runs on meanwhile) every 250 ms; the virtual ms it took, or -1 if `limit` passed. */
+function poll(c: Cluster, ok: () => boolean | undefined, limit: number): number {
+  const start = c.scheduler.now();
+  while (c.scheduler.now() - start <= limit) {
+    if (ok()) return c.scheduler.now() - start;
+    c.runFor(250);
+  }
+  return -1;
+}
+const hog = (d: Device, ms: number) => d.eval(`spore.tasks.registerTask("hog", 1000, function () { var t = getTime() + ${ms / 1000}; while (getTime() < t); })`);
+
+test("a node whose tasks take 90% of its time: OVERLOADED after a whole window, known to every member within seconds, recovered with hysteresis", () => {
+  const c = new Cluster({ seed, boards: ["esp32", "esp32", "esp8266", "esp8266", "esp32"] });
+  waitConverged(c, 60000, seed);
+  const [d, ...others] = c.devices;
+  assert.equal(others.map((o) => seen(c, o, d)), others.map(() => ({ load: 0, overloaded: false, lowMemory: false })), `every member knows its summary (seed ${seed})`);
+  const begun = c.scheduler.now();
+  hog(d, 900);
+  c.runFor(6000);
+  assert.is(health(c, d).overloaded, false, "not before a whole window");
+  assert.ok(poll(c, () => health(c, d).overloaded, 10000) >= 0, `OVERLOADED (seed ${seed}): ${JSON.stringify(health(c, d))}`);
+  const at = c.scheduler.now() - begun;
+  assert.ok(at >= 10000 && at <= 14000, `after ${at} ms of load`);
+  assert.equal([health(c, d).reason, health(c, d).load >= 0.85], ["load", true]);
+  const ev = api<{ events: { name: string; data: { reason: string } }[] }>(c, d, "/api/events", "events").events.filter((e) => e.name === "node/overloaded");
+  assert.equal(ev.map((e) => e.data.reason), ["load"]);
+  // every member lists it OVERLOADED within the gossip's convergence
+  const told = poll(c, () => others.every((o) => seen(c, o, d)?.overloaded), 10000);
+  assert.ok(told >= 0, `every member knows (seed ${seed})`);
+  console.log(`    OVERLOADED after ${at.toFixed(0)} ms of 90% load; every member knew within ${told.toFixed(0)} ms`);
+  // 70%: above ovl - 20, it stays
+  d.eval('spore.tasks.stopTask("hog")');
+  d.eval(`spore.tasks.registerTask("hog70", 1000, function () { var t = getTime() + 0.7; while (getTime() < t); })`);
+  c.runFor(20000);
+  assert.is(health(c, d).overloaded, true, `at 70% it stays (hysteresis): ${JSON.stringify(health(c, d))}`);
+  d.eval('spore.tasks.stopTask("hog70")');
+  assert.ok(poll(c, () => !health(c, d).overloaded, 15000) >= 0, "recovered once the work stops");
+  assert.ok(api<{ events: { name: string }[] }>(c, d, "/api/events", "events").events.some((e) => e.name === "node/recovered"));
+  assert.ok(poll(c, () => others.every((o) => seen(c, o, d)?.overloaded === false), 10000) >= 0, "and every member knows");
+});
+
+test("low memory: free JsVars held under the board's floor make a node OVERLOADED (reason memory) until they are back", () => {
+  const c = new Cluster({ seed, boards: ["esp8266", "esp8266", "esp32"] });
+  waitConverged(c, 60000, seed);
+  const [d, other] = c.devices;
+  const floor = d.board.node.minFree + 50;
+  // hold JsVars until the node has fewer than its floor free
+  d.eval(`var ballast = []; while (process.memory().free > ${floor - 20}) ballast.push("0123456789abcdef" + ballast.length);`);
+  // (the node itself answers 503 busy: memory now; a member tells)
+  assert.ok(poll(c, () => seen(c, other, d)?.lowMemory === true, 25000) >= 0, `a member knows it is OVERLOADED for its memory (seed ${seed})`);
+  assert.is(seen(c, other, d)!.overloaded, true);
+  d.eval("ballast = undefined");
+  assert.ok(poll(c, () => !health(c, d).overloaded, 20000) >= 0, "recovered");
+  assert.is(health(c, d).reason, "");
+  assert.ok(api<{ events: { name: string; data: { reason: string } }[] }>(c, d, "/api/events", "events").events.some((e) => e.name === "node/overloaded" && e.data.reason === "memory"));
+});
+
+test("esp01 nodes (no health capability) take the longer alive updates: no malformed drops, membership as before; their health is unknown to the others", () => {
+  const c = new Cluster({ seed, boards: ["esp01", "esp8266", "esp32", "esp01"] });
+  waitConverged(c, 60000, seed);
+  c.runFor(30000);
+  const [e1, e8, e32] = c.devices;
+  for (const d of [e1, c.devices[3]]) {
+    const s = api<{ drops: Record<string, number>; members: { ACTIVE: number } }>(c, d, "/api/node/status", "node-status");
+    assert.equal([s.drops.malformed ?? 0, s.members.ACTIVE], [0, 3], `${d.board.name} (seed ${seed}): ${JSON.stringify(s.drops)}`);
+    assert.is(members(c, d)[0].health, undefined, "it lists none");
+  }
+  assert.is(seen(c, e8, e1), null, "unknown");
+  assert.equal(seen(c, e32, e8), { load: 0, overloaded: false, lowMemory: false });
+});
+
+test.run();
