@@ -27,7 +27,9 @@ const HELP = `usage: host-tools <command> [options]
 Commands:
   ota update <host[:port]>    update one node (builds the bundle for its board)
   ota all                     update every node of the cluster, in waves
-  cluster members             the cluster as a node sees it
+  cluster members             the cluster as a node sees it, with each member's health
+  cluster placement           where each movable task runs, and why
+  cluster leader              the leader, its term, and who may lead
   node status <host[:port]>   one node's status
   node restart <host[:port]>  restart a node
   tasks <host[:port]> [...]   list or control a node's tasks

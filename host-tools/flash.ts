@@ -76,6 +76,8 @@ export function nodeConfig(project: Project, env: Record<string, string | undefi
     if (h.overloadPercent) config.ovl = h.overloadPercent;
     if (h.overloadSeconds) config.ovs = h.overloadSeconds;
   }
+  const pl = project.placement;
+  if (pl && pl.dwellSeconds !== undefined && board.capabilities.placement) config.pdw = pl.dwellSeconds;
   return config;
 }
 

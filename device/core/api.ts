@@ -54,6 +54,11 @@ export function endpoints(list: string): string {
   return "[" + all(list).map(entry).join(",") + "]";
 }
 
+/** Another node's api list ("METHOD path|...", as details.ts keeps it) as JSON. */
+export function expand(list: string): string {
+  return "[" + (list ? list.split("|").map(entry).join(",") : "") + "]";
+}
+
 /** The i-th entry of the api list as JSON, undefined past the last: a response streams the list this way (boards with the stream capability). */
 export function endpoint(list: string, i: number): string | undefined {
   const k = all(list)[i];

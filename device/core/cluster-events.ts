@@ -42,7 +42,7 @@ export function publish(name: string, data: any): string {
   const arg = key + "." + Spread.Hops + "." + name + ":" + str(data === undefined ? null : data);
   // the longest that leaves room for the header and updates
   const max = Wire.MaxDatagram - 120;
-  if (arg.length > max) return "event over " + max + " bytes";
+  if (arg.length > max) return "event > " + max + " bytes";
   first(key);
   fire(name, data);
   if (broadcast) send(MessageType.ClusterEvent, arg, broadcast);

@@ -2,14 +2,21 @@
 // api list, board, class and version), served in its status and fetched by
 // the others when a member's details version is new to them, then kept per
 // version (a member running what this node runs shares its own).
-import { endpoints } from "./api.ts";
+import { endpoints, expand } from "./api.ts";
 import { coreApi } from "./endpoints.ts";
 import { config, now, ports, parseJson, str, HOST_PREFIX } from "./env.ts";
 import { health, HealthOp } from "./health.ts";
+import { leader } from "./leader.ts";
 import { detailsVersion, ownIp } from "./gossip.ts";
 import { members, status, statusName, type Member } from "./members.ts";
 
-/** Member details by details version: a JSON tail, or the time a fetch failed. */
+/**
+ * Member details by details version: a JSON tail, or the time a fetch
+ * failed. The tail's api list is kept as the node's own list is written,
+ * "METHOD path|..." between two \x01 (about half the JSON's length: on an
+ * esp8266 holding an esp32's details, 50 JsVars less), and written out as
+ * JSON when it is served (expanded()).
+ */
 export const details: Record<string, string | number> = {};
 let fetching = false;
 
@@ -22,6 +29,13 @@ let fetching = false;
  */
 function detailsOf(r: object, api: string, b: object): string {
   return str(r).substr(1) + ',"api":' + api + "," + str(b).substr(1);
+}
+
+/** A kept details tail as served: its api list written out as JSON. */
+export function expanded(d: string): string {
+  const i = d.indexOf("\x01");
+  const j = d.indexOf("\x01", i + 1);
+  return i < 0 ? d : d.substr(0, i) + expand(d.substring(i + 1, j)) + d.substr(j + 1);
 }
 
 export function ownDetails(): string {
@@ -40,7 +54,8 @@ export function memberFields(id: string, m: Member | undefined): string {
   });
   // the health capability: its summary as gossip brought it (this node's own now), null until known; before
   // resources, which the caller goes on writing (written in here: a property of undefined costs esp01 bytes)
-  if (SPORE_CAPS.health) return j.replace('"resources"', '"health":' + str(!m ? health(HealthOp.Unpack, health(HealthOp.Packed)) : m.health_! >= 0 ? health(HealthOp.Unpack, m.health_!) : null) + ',"resources"').slice(0, -2);
+  // (and, with the leader capability, "leader": true on the leader's entry)
+  if (SPORE_CAPS.health) return j.replace('"resources"', (SPORE_CAPS.leader && leader() === id ? '"leader":true,' : "") + '"health":' + str(!m ? health(HealthOp.Unpack, health(HealthOp.Packed)) : m.health_! >= 0 ? health(HealthOp.Unpack, m.health_!) : null) + ',"resources"').slice(0, -2);
   return j.substr(0, j.length - 2);
 }
 
@@ -72,7 +87,10 @@ export function fetchDetails(): void {
       let d: string | number = t;
       try {
         const s = err ? 0 : parseJson(body);
-        if (s) d = detailsOf({ sdkVersion: s.sdkVersion, cpuFreqMHz: s.cpuFreqMHz, flashChipSize: s.flashChipSize }, str(s.api || []), { board: s.board, class: s.class, version: s.version });
+        // (the api list's entries "/api/<path>" and a method, as "METHOD path"; others left out)
+        let api = "";
+        for (const e of s ? s.api || [] : []) if (e && typeof e.method === "string" && typeof e.uri === "string" && e.uri.substr(0, 5) === "/api/" && /^[^|\x01"\\ ]+$/.test(e.method + e.uri)) api += (api ? "|" : "") + e.method + " " + e.uri.substr(5);
+        if (s) d = detailsOf({ sdkVersion: s.sdkVersion, cpuFreqMHz: s.cpuFreqMHz, flashChipSize: s.flashChipSize }, "\x01" + api + "\x01", { board: s.board, class: s.class, version: s.version });
         // more than a member's details take (565 characters on an esp8266, 882 on an esp32 with the services and jobs APIs) counts as a failed fetch: kept, it would hold JsVars
         if ((d as string).length > 1024) d = t;
       } catch (e) {

@@ -12,6 +12,7 @@ import { acked, relay } from "./probe.ts";
 import { Freshness, fresh } from "./replay.ts";
 import { offer } from "./offered.ts";
 import { learn, Op, services } from "./services.ts";
+import { leadMessage } from "./leader.ts";
 import { timed } from "./tasks.ts";
 import { decode, Drop, MessageType, MALFORMED, n36 } from "./wire.ts";
 
@@ -26,9 +27,10 @@ function hello(to: string): void {
 }
 
 /** Handles one received datagram (a dgram "message": the data and who sent it). Never throws on bad input: it is dropped and counted. */
-export function receive(data: string, info: { address: string }, timing?: number): void {
-  // the health capability: the time it takes counted as busy (through timed(), which calls it again: no function of its own)
-  if (SPORE_CAPS.health && !timing) return timed(receive, data, info, 1);
+export function receive(data: string, info: { address: string }): void {
+  // the health capability: the time it takes counted as busy (through timed(), which calls it again with a third
+  // argument: no function of its own; read from `arguments`, as a declared parameter holds a JsVar for good)
+  if (SPORE_CAPS.health && !arguments[2]) return timed(receive, data, info, 1);
   const from = info.address;
   const g = decode(data, config.cl, from);
   if (typeof g === "string") return drop(g);
@@ -75,6 +77,8 @@ export function receive(data: string, info: { address: string }, timing?: number
   // service calls from members only (a call names this node's incarnation: one replayed after a restart is dropped)
   else if (SPORE_CAPS.services && t === MessageType.Call) m && services(Op.Request, arg, g.id_, g.incarnation_);
   else if (SPORE_CAPS.services && t === MessageType.Reply) services(Op.Answer, arg, g.id_);
+  // leader election, from members only
+  else if (SPORE_CAPS.leader && (t === MessageType.VoteRequest || t === MessageType.Vote || t === MessageType.Heartbeat)) m && leadMessage(t, arg, g.id_);
   // a node without the relay capability probes for no one (the requester asked others too)
   else if (SPORE_CAPS.relay && t === MessageType.PingRequest) {
     // "nonce/target ip": ping the target for the requester, pass its ack back

@@ -25,6 +25,8 @@ export const enum Endpoint {
   KvGet = "GET kv/*",
   KvPut = "PUT kv/*",
   KvDelete = "DELETE kv/*",
+  Placement = "GET cluster/placement",
+  Leader = "GET cluster/leader",
 }
 
 /** The path of an endpoint (after its method). */
@@ -41,6 +43,8 @@ export function coreApi(): string {
   const a = [Endpoint.NodeStatus, Endpoint.Members, Endpoint.TaskStatus, Endpoint.Events, Endpoint.PublishEvent, Endpoint.Key];
   if (SPORE_CAPS.control) a.push(Endpoint.TaskControl);
   if (SPORE_CAPS.services) a.push(Endpoint.Services, Endpoint.ServiceCall);
+  if (SPORE_CAPS.placement) a.push(Endpoint.Placement);
+  if (SPORE_CAPS.leader) a.push(Endpoint.Leader);
   if (SPORE_CAPS.jobs) a.push(Endpoint.Jobs, Endpoint.DeployJobs, Endpoint.RemoveJobs, Endpoint.Kv, Endpoint.KvGet, Endpoint.KvPut, Endpoint.KvDelete);
   return a.join("|");
 }

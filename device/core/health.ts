@@ -15,8 +15,9 @@
 //
 // The summary other nodes need rides on membership: a node's alive update
 // ("a<id>/<inc>/<ip>/<dv>/<health>", wire.ts) carries it packed in one
-// base-36 number (Health.pack): a version (mod 32), overloaded, low memory,
-// and the load in 5% steps. A node gossips its own when the flag changes,
+// base-36 number (HealthOp.Packed): a version (mod 32), whether it may
+// lead, overloaded, low memory, whether it takes movable tasks, and the load
+// in 5% steps. A node gossips its own when the flag changes,
 // or its load moved 10 points since it last told and config.ovs seconds have
 // passed; every node that takes a newer version passes it on as it passes
 // on any news (piggyback.ts), so every member knows it within the
@@ -85,10 +86,11 @@ export function health(op: HealthOp, a?: any, b?: any, c?: any): any;
 export function health(): any {
   const op: HealthOp = arguments[0];
   const a = arguments[1];
-  if (op === HealthOp.Packed) return ((S[H.Version] * 2 + (S[H.Over] ? 1 : 0)) * 2 + (S[H.Over] & 2 ? 1 : 0)) * Health.Levels + Math.round(S[H.Load] / 5);
+  // flags: 8 it may lead (the leader capability), 4 OVERLOADED, 2 for its memory, 1 it takes movable tasks (placement)
+  if (op === HealthOp.Packed) return (S[H.Version] * 16 + (SPORE_CAPS.leader ? 8 : 0) + (S[H.Over] ? 4 : 0) + (S[H.Over] & 2 ? 2 : 0) + (SPORE_CAPS.placement ? 1 : 0)) * Health.Levels + Math.round(S[H.Load] / 5);
   if (op === HealthOp.Unpack) {
     const f = (a / Health.Levels) | 0;
-    return { load: (a % Health.Levels) / 20, overloaded: !!(f & 2), lowMemory: !!(f & 1) };
+    return { load: (a % Health.Levels) / 20, overloaded: !!(f & 4), lowMemory: !!(f & 2) };
   }
   const reason = ["", "load", "memory", "load and memory"];
   if (op === HealthOp.Status) return { load: S[H.Load] / 100, overloaded: !!S[H.Over], reason: reason[S[H.Over]], since: ((now() - S[H.Since]) / 1000) | 0, freeJsVars: ports.jsvars_(), freeHeap: ports.heap_(), queue: queue.length, dropped: a };
@@ -97,7 +99,7 @@ export function health(): any {
     const m: Member = arguments[2];
     const p: number = arguments[3];
     const old = m.health_;
-    const d = (((p / Health.Levels / 4) | 0) - ((old! / Health.Levels / 4) | 0) + Health.Versions) % Health.Versions;
+    const d = (((p / Health.Levels / 16) | 0) - ((old! / Health.Levels / 16) | 0) + Health.Versions) % Health.Versions;
     if (old !== undefined && (d === 0 || d > Health.Versions / 2)) return false;
     m.health_ = p;
     enqueue(a);
@@ -108,7 +110,8 @@ export function health(): any {
   const t = now();
   const n = S.length;
   const win = config.ovs! * 1000;
-  if (t - S[n - 2] < Math.max(Health.Every, win / 2)) return;
+  // (the first tick samples at once: its summary is told, and members learn a newcomer's)
+  if (S[H.Told] >= 0 && t - S[n - 2] < Math.max(Health.Every, win / 2)) return;
   S.push(t, busy);
   S.splice(H.Samples, 2);
   const span = t - S[H.Samples];

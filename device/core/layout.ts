@@ -92,6 +92,8 @@ export interface Config {
   /** the health capability: the load percent that makes a node OVERLOADED when held for ovs seconds (health.ts) */
   ovl?: number;
   ovs?: number;
+  /** the placement capability: the dwell, seconds (placement.ts) */
+  pdw?: number;
   /** Read by the boot file only: ms a version on trial must run healthy before it is confirmed, and ms before an unconfirmed one is rolled back. */
   hold?: number;
   trial?: number;
@@ -146,6 +148,8 @@ export function readConfig(raw: unknown, errors: string[]): Config {
     keys.ovl = [80, 10, 100];
     keys.ovs = [10, 4, 600];
   }
+  // movable tasks: seconds a node must have been eligible before a task is placed on it (placement.ts)
+  if (SPORE_CAPS.placement) keys.pdw = [30, 0, 3600];
   if (SPORE_CAPS.jobs) {
     keys.qp = [0, 0, 1];
     keys.kvf = [30, 1, 86400];

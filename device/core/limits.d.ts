@@ -72,6 +72,10 @@ declare const SPORE_CAPS: {
   spool: number;
   /** load, OVERLOADED and the health summary gossiped (device/core/health.ts) */
   health: number;
+  /** movable tasks placed by rendezvous hashing (device/core/placement.ts) */
+  placement: number;
+  /** leader election and singleton tasks (device/core/leader.ts) */
+  leader: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name: for display only, never to decide (ask for a board fact instead). */

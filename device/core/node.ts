@@ -1,12 +1,14 @@
 // A Spore node: wires membership, tasks, events and the HTTP API together.
 import { error, handle, json, parseForm } from "./api.ts";
 import { publish } from "./cluster-events.ts";
-import { details, fetchDetails, memberFields, ownDetails } from "./details.ts";
+import { details, expanded, fetchDetails, memberFields, ownDetails } from "./details.ts";
 import { coreApi, Endpoint } from "./endpoints.ts";
 import { config, hostname, now, ports, selfId, setup, parseJson, str, type HttpRequest, type HttpResponse, type Ports } from "./env.ts";
 import { fire, isEventName, recent } from "./events.ts";
 import { begin, detailsVersion, drops, incarnation, ownIp, wifiMode } from "./gossip.ts";
 import { health, HealthOp } from "./health.ts";
+import { placement } from "./placement.ts";
+import { leaderStatus } from "./leader.ts";
 import { macTail } from "./identity.ts";
 import type { Config } from "./layout.ts";
 import { macFill, macKey } from "./mac.ts";
@@ -78,13 +80,15 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
         if (n & 1) return tail;
         if (id !== selfId && !m) return (tail = "");
         const d = m && m.details_ !== detailsVersion ? SPORE_CAPS.details && details[m.details_] : own;
-        tail = typeof d === "string" ? d : "";
+        tail = typeof d === "string" ? (SPORE_CAPS.details && d !== own ? expanded(d) : d) : "";
         return (k ? "," : "") + memberFields(id, m) + (tail ? "," : '},"api":[]}');
       },
     };
   }
   if (name === Endpoint.TaskStatus) return json(200, taskStatus());
   if (SPORE_CAPS.services && name === Endpoint.Services) return { code_: 200, body_: services(Op.List) };
+  if (SPORE_CAPS.placement && name === Endpoint.Placement) return { code_: 200, body_: str(placement()) };
+  if (SPORE_CAPS.leader && name === Endpoint.Leader) return { code_: 200, body_: str(leaderStatus()) };
   if (SPORE_CAPS.jobs && (name.indexOf(" jobs") > 0 || name.indexOf(" kv") > 0)) return jobs(JobsOp.Api, name, req, req.key_ || "");
   if (name === Endpoint.Events) return { code_: 200, body_: '{"events":[' + recent.join(",") + "]}" };
   const f = parseForm(req.body_);

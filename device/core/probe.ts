@@ -9,6 +9,8 @@ import { pick } from "./helpers.ts";
 import { checkMembers, members } from "./members.ts";
 import { health, HealthOp } from "./health.ts";
 import { enqueue } from "./piggyback.ts";
+import { placeTasks } from "./placement.ts";
+import { leadTick } from "./leader.ts";
 import { MessageType, n36 } from "./wire.ts";
 
 /** Members asked to probe one that did not answer (const enum: no JsVars). */
@@ -53,6 +55,8 @@ export function beginProbes(): void {
 export function tick(): void {
   const p = probe;
   const t = now();
+  // leader election and singletons, every half-round (leader.ts)
+  if (SPORE_CAPS.leader) leadTick();
   if (SPORE_TELNET && ports.watch_) ports.watch_(3);
   half = 1 - half;
   if (!half) {
@@ -75,6 +79,8 @@ export function tick(): void {
   checkMembers();
   // the load sampled, OVERLOADED entered or left (health.ts)
   if (SPORE_CAPS.health) health(HealthOp.Tick);
+  // movable tasks placed from the view this round leaves (placement.ts)
+  if (SPORE_CAPS.placement) placeTasks();
   // every member in turn, from a random start: each is probed every n rounds while the n members
   // stay (a new random order each pass would leave up to 2n - 1 between two probes of one member)
   const ids = Object.keys(members);

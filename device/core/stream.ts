@@ -4,7 +4,7 @@
 // interpreter, a status request then fits in 100 fewer JsVars. The build
 // leaves this module out of boards without it.
 import { endpoint } from "./api.ts";
-import { details, memberFields } from "./details.ts";
+import { details, expanded, memberFields } from "./details.ts";
 import { coreApi } from "./endpoints.ts";
 import { ports, selfId, str } from "./env.ts";
 import { detailsVersion } from "./gossip.ts";
@@ -37,7 +37,7 @@ export function memberPieces(ids: string[]): () => string | undefined {
     // a member gone since the list began is skipped
     if (j < 0 && (m || id === selfId)) p = (k ? "," : "") + memberFields(id, m) + (d === 1 || typeof d === "string" ? "," : '},"api":[]}');
     else if (j >= 0 && d === 1) p = ownPiece(j);
-    else if (!j && typeof d === "string") p = d;
+    else if (!j && typeof d === "string") p = expanded(d);
     j++;
     if (p !== undefined) return p;
     k++;

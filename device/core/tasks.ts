@@ -35,6 +35,11 @@ export interface Task {
   /** last and total run time, microseconds: whole numbers, which cost a JsVar less than fractions */
   lastUs_: number;
   totalUs_: number;
+  /** movable tasks (placement) and singletons (leader) only: 2 placed here, 1 elsewhere (it does not run here); the node it runs on ("" none) */
+  place_?: number;
+  at_?: string;
+  /** a singleton: it runs on the leader (leader.ts) */
+  lead_?: number;
 }
 
 export const tasks: Task[] = [];
@@ -60,7 +65,8 @@ export function find(name: string): Task | undefined {
 
 /** The interval callback: setInterval passes the task, so no closure per task. */
 function run(t: Task): void {
-  if (!t.enabled_) return;
+  // (a movable task placed on another node does not run here: placement.ts)
+  if (!t.enabled_ || (SPORE_CAPS.placement && t.place_ === 1)) return;
   const start = ports.now_();
   try {
     t.fn_();
@@ -91,10 +97,28 @@ function act(name: string, what: TaskAction): boolean {
   return true;
 }
 
-/** registerTask(name, intervalMs, fn, enabled = true, autoStart = true): false if the name is taken or the interval is not positive. */
-export function register(name: string, ms: number, fn: () => void, enabled?: boolean, autoStart?: boolean): boolean {
+/**
+ * registerTask(name, intervalMs, fn, enabled = true, autoStart = true), or
+ * registerTask(name, intervalMs, fn, {movable: true}): one node of the
+ * cluster runs it (placement.ts), or {singleton: true}: the leader runs it
+ * (leader.ts); a board without the capability registers it disabled. False if the name is taken or the interval is not positive.
+ */
+export function register(name: string, ms: number, fn: () => void, enabled?: boolean | { movable?: boolean; singleton?: boolean }, autoStart?: boolean): boolean {
   if (find(name) || !(ms > 0)) return false;
-  tasks.push({ name_: name, interval_: ms, fn_: fn, enabled_: enabled === false ? 0 : 1, timer_: 0, runs_: 0, errors_: 0, lastUs_: 0, totalUs_: 0 });
+  // enabled when `enabled` is undefined or true: its text is "undefined" or "true", after "s", where "false" and
+  // options' "[object Object]" come before (options, {movable: true}, leave it disabled: on a board that cannot
+  // place it, it would run on every node, so it never runs; the shortest test: esp01 has no byte to spare)
+  tasks.push({ name_: name, interval_: ms, fn_: fn, enabled_: +(enabled + "" > "s"), timer_: 0, runs_: 0, errors_: 0, lastUs_: 0, totalUs_: 0 });
+  // the placement capability ({movable: true}) or the leader capability ({singleton: true}): enabled, placed on no
+  // node until the next round of the probe task
+  const o = enabled as { movable?: boolean; singleton?: boolean };
+  if ((SPORE_CAPS.placement && o && o.movable) || (SPORE_CAPS.leader && o && o.singleton)) {
+    const t = tasks[tasks.length - 1];
+    t.enabled_ = 1;
+    t.place_ = 1;
+    t.at_ = "";
+    if (SPORE_CAPS.leader && o.singleton) t.lead_ = 1;
+  }
   return autoStart === false || act(name, TaskAction.Start);
 }
 

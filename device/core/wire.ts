@@ -14,8 +14,10 @@
 //         (arg: <target id>.<its incarnation>; sent by host-tools, whose id
 //         is no member's: nothing else of it is taken), C a service call and
 //         Y its answer (services.ts; boards without the services capability
-//         take them for malformed). An announce and a hello carry the
-//         sender's services ("name.version,...") as their arg.
+//         take them for malformed), V a vote request, W a vote and L a
+//         leader's heartbeat (arg: the term; leader.ts, sent only to members
+//         that may lead). An announce and a hello carry the sender's services
+//         ("name.version,...") as their arg.
 // id      the sender's MAC tail (6 hex digits); its hostname is "esp_" + id.
 // inc     the sender's incarnation: its boot number times 4096 at boot, one more at each
 //         refutation; seq its datagram counter within the boot (24 bits, from 0). Together
@@ -70,6 +72,10 @@ export const enum MessageType {
   Call = "C",
   /** a service call's answer (arg: "<call id>.<kind>:<JSON>": 0 result, 1 the handler's error, 2 a fault) */
   Reply = "Y",
+  /** leader election (the leader capability; arg: the term): a candidate's vote request, a vote, a leader's heartbeat */
+  VoteRequest = "V",
+  Vote = "W",
+  Heartbeat = "L",
 }
 
 /** Why a datagram is dropped (the keys of the node status's drops). */
@@ -149,7 +155,7 @@ export function decode(data: string, cluster: string, from: string): Message | s
   if (f.length < 12) return MALFORMED;
   if (f[2] !== cluster) return Drop.Cluster;
   const m: Message = { type_: f[3], id_: f[4], incarnation_: n36(f[5]), seq_: n36(f[6]), details_: n36(f[7]), heap_: n36(f[8]), updates_: f[10], arg_: f.slice(11).join("|") };
-  if (!(SPORE_CAPS.services ? /^[PKRAHEXCY]$/ : /^[PKRAHEX]$/).test(f[3]) || !isId(f[4]) || Math.min(m.incarnation_, m.seq_, m.details_, m.heap_) < 0 || m.seq_ > 16777215) return MALFORMED;
+  if (!(SPORE_CAPS.leader ? (SPORE_CAPS.services ? /^[PKRAHEXCYVWL]$/ : /^[PKRAHEXVWL]$/) : SPORE_CAPS.services ? /^[PKRAHEXCY]$/ : /^[PKRAHEX]$/).test(f[3]) || !isId(f[4]) || Math.min(m.incarnation_, m.seq_, m.details_, m.heap_) < 0 || m.seq_ > 16777215) return MALFORMED;
   // the updates stay one string, split and each parsed (and checked) by the
   // receiver one at a time, a malformed one skipped and counted: checked here
   // as well, a full datagram took about 40 JsVars more to decode and read
@@ -172,7 +178,7 @@ export function update(s: string): Update | null {
   const alive = k === "a";
   // (every board takes the health field, whether it keeps it or not: the health capability's nodes send it)
   const u: Update = { kind_: k, id_: p[0], incarnation_: n36(p[1]), ip_: p[2], age_: alive ? 0 : n36(p[2]), details_: alive ? n36(p[3]) : 0 };
-  if (SPORE_CAPS.health) u.health_ = p[4] ? n36(p[4]) : -1;
+  if (SPORE_CAPS.health && alive) u.health_ = p[4] ? n36(p[4]) : -1;
   // fields past those it knows are left for nodes that know them (the health field of an alive update: esp01 has no use for it)
   return p.length < (alive ? 4 : 3) || !(alive ? isIp(u.ip_) : k === "s") || !isId(u.id_) || Math.min(u.incarnation_, u.age_, u.details_) < 0 ? null : u;
 }

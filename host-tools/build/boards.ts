@@ -60,6 +60,8 @@ export function loadBoardFile(file: string, overrides: CapabilityOverrides = {})
   if (board.capabilities.codecs && !board.capabilities.jobs) throw new JsonFileError(`${file}: the codecs capability needs jobs (codecs are the parse step's): turn jobs on, or codecs off, for ${board.name}`);
   if (board.capabilities.spool && !(board.capabilities.mqtt && board.capabilities.jobs && n.spoolCount && n.spoolBytes && n.kvDurable))
     throw new JsonFileError(`${file}: the spool capability needs mqtt, jobs, /node/spoolCount and spoolBytes of 1 or more and kvDurable 1 (Storage written while code runs: flash.ts): set them, or turn spool off for ${board.name}`);
+  if (board.capabilities.leader && !board.capabilities.health) throw new JsonFileError(`${file}: the leader capability needs health (who may lead rides on the health summary): turn health on, or leader off, for ${board.name}`);
+  if (board.capabilities.placement && !board.capabilities.health) throw new JsonFileError(`${file}: the placement capability needs health (eligibility rides on the health summary): turn health on, or placement off, for ${board.name}`);
   return board;
 }
 

@@ -20,6 +20,8 @@ export interface Capabilities {
   codecs: boolean;
   spool: boolean;
   health: boolean;
+  placement: boolean;
+  leader: boolean;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -36,6 +38,8 @@ export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: st
   codecs: { summary: "the parse step's codecs beyond JSON: CRC16, CRC32 and Adler-32 checks, length-prefixed and TLV frames, a protobuf reader", modules: ["device/core/codecs.ts"] },
   spool: { summary: "MQTT messages published while the broker is away kept in Storage and sent in order once it is back", modules: ["device/core/spool.ts", "device/platform/mqtt.ts (the spool's use)"] },
   health: { summary: "load (time in tasks, runs, datagrams and requests over a sliding window) and OVERLOADED with hysteresis, node/overloaded and node/recovered; a health summary rides on each alive update, so every node knows its members'", modules: ["device/core/health.ts", "device/core/gossip.ts (the summary in alive updates)"] },
+  placement: { summary: "movable tasks (registerTask(..., {movable: true})): each run by one node, placed by rendezvous hashing over eligible members (ACTIVE, healthy, past a dwell) with no coordinator; GET /api/cluster/placement, task/moved", modules: ["device/core/placement.ts", "device/core/tasks.ts (movable tasks)"] },
+  leader: { summary: "leader election, Raft-style (terms, votes, heartbeats) among the members that may lead; singleton tasks (registerTask(..., {singleton: true})) run on the leader; GET /api/cluster/leader, cluster/leader", modules: ["device/core/leader.ts", "device/core/dispatch.ts (V, W, L)"] },
   relay: { summary: "probes a member for a node that asks (ping requests) and forwards the cluster events it receives", modules: ["device/core/dispatch.ts (ping requests)", "device/core/cluster-events.ts (forwarding)"] },
 };
 
@@ -53,7 +57,8 @@ export function projectOverrides(file = join(REPO_ROOT, "espruino.json")): Capab
 
 /**
  * A board's capabilities with the overrides applied. The parts of a
- * capability follow it: codecs and spool go with jobs, spool with mqtt
+ * capability follow it: codecs and spool go with jobs, spool with mqtt,
+ * placement and leader with health
  * (turned on by name while what it needs is off, boards.ts refuses it).
  */
 export function applyOverrides(board: string, own: Capabilities, overrides: CapabilityOverrides): Capabilities {
@@ -61,6 +66,8 @@ export function applyOverrides(board: string, own: Capabilities, overrides: Capa
   const caps = { ...own, ...named };
   if (!caps.jobs && !named.codecs) caps.codecs = false;
   if ((!caps.jobs || !caps.mqtt) && !named.spool) caps.spool = false;
+  if (!caps.health && !named.placement) caps.placement = false;
+  if (!caps.health && !named.leader) caps.leader = false;
   return caps;
 }
 

@@ -18,6 +18,8 @@ export interface Project {
   jobs?: { overflow?: "drop_oldest" | "coalesce_latest"; kvFlushSeconds?: number };
   /** Written into spore.json ("ovl", "ovs") for boards with the health capability. */
   health?: { overloadPercent?: number; overloadSeconds?: number };
+  /** Written into spore.json ("pdw") for boards with the placement capability. */
+  placement?: { dwellSeconds?: number };
   mqtt?: { host: string; port: number; prefix: string; period: number; homeAssistant: boolean; userEnv?: string; passwordEnv?: string };
 }
 

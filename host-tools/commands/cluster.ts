@@ -16,7 +16,7 @@ export const clusterCommands: Record<string, Command> = {
 
 The members the API node lists: hostname, ip, board, class (minimal, standard
 or full: what the board may do in the cluster), version, status, latency (probe
-round trip), free heap and health: "ok" or "OVERLOADED" (with "memory" when
+round trip), free heap and health ("(leader)" after the leader's hostname): "ok" or "OVERLOADED" (with "memory" when
 free JsVars are why) and the load, in 5% steps, as gossip brought it; "?" not
 known (yet, or never: a board without the health capability, such as an
 esp01, reports none), "-" from an API node without the capability.`,
@@ -24,7 +24,52 @@ esp01, reports none), "-" from an API node without the capability.`,
     async run(p, io) {
       const members = await api(io).members(apiNode(p, io));
       if (p.options.json) io.out(JSON.stringify(members, null, 2) + "\n");
-      else io.out(table(["hostname", "ip", "board", "class", "version", "status", "latency", "free heap", "health"], members.map((m) => [m.hostname, m.ip, m.board ?? "?", m.class ?? "?", m.version ?? "?", m.status, `${m.latency} ms`, m.resources.freeHeap ?? "?", healthText(m.health)])) + "\n");
+      else io.out(table(["hostname", "ip", "board", "class", "version", "status", "latency", "free heap", "health"], members.map((m) => [m.hostname + (m.leader ? " (leader)" : ""), m.ip, m.board ?? "?", m.class ?? "?", m.version ?? "?", m.status, `${m.latency} ms`, m.resources.freeHeap ?? "?", healthText(m.health)])) + "\n");
+      return 0;
+    },
+  },
+  "cluster leader": {
+    usage: `usage: host-tools cluster leader [--api-node host[:port]] [--json]
+
+The leader the API node follows ("none" while it knows of none: between
+leaders, or on the minority side of a partition), the term, the API node's
+role and vote, and the members that may lead as it knows them, how many are
+ACTIVE and the majority a leader needs. Needs an API node with the leader
+capability.`,
+    options: { "api-node": { value: true }, ...JSON_OPT },
+    async run(p, io) {
+      const r = await api(io).leader(apiNode(p, io));
+      if (p.options.json) io.out(JSON.stringify(r, null, 2) + "\n");
+      else
+        io.out(
+          table(
+            ["leader", r.leader || "none"],
+            [
+              ["term", r.term],
+              ["since", r.leader ? `${r.since} s` : "-"],
+              ["this node", `${r.role}${r.votedFor ? `, voted for ${r.votedFor}` : ""}`],
+              ["may lead", `${r.electors} known, ${r.active} ACTIVE, majority ${r.majority}`],
+            ],
+          ) + "\n",
+        );
+      return 0;
+    },
+  },
+  "cluster placement": {
+    usage: `usage: host-tools cluster placement [--api-node host[:port]] [--json]
+
+Movable tasks (spore.tasks.registerTask(name, ms, fn, {movable: true})) as
+the API node places them: each task, the node it runs on, and the nodes
+ranked above that one with why each was passed over (not ACTIVE, takes no
+movable tasks, OVERLOADED, dwell: not yet eligible for long enough). Every
+node places them from the same gossiped view: ask two to compare. Needs an
+API node with the placement capability.`,
+    options: { "api-node": { value: true }, ...JSON_OPT },
+    async run(p, io) {
+      const r = await api(io).placement(apiNode(p, io));
+      if (p.options.json) io.out(JSON.stringify(r, null, 2) + "\n");
+      else if (!r.tasks.length) io.out(`no movable tasks on this node (dwell ${r.dwell} s)\n`);
+      else io.out(table(["task", "runs on", "passed over"], r.tasks.map((t) => [t.task, (t.node || "(none eligible)") + (t.here ? " (this node)" : ""), t.passed.join("; ") || "-"])) + `\ndwell ${r.dwell} s\n`);
       return 0;
     },
   },

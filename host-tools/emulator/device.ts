@@ -47,8 +47,7 @@ export class Device implements LanHost {
   private generation = 0;
   private powered = false;
   private bootedAt = 0;
-  /** The CPU model (cpu.ts): what code that waits on the clock spends. */
-  private cpu = new Cpu();
+  private cpu = new Cpu(); // what code that waits on the clock spends (cpu.ts)
   /** The interpreter, while one runs. */
   private realm: Realm | undefined;
   private teardown = new Set<(powerLoss: boolean) => void>();

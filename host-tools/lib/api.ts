@@ -41,8 +41,29 @@ export interface Member {
   /** minimal, standard or full (boards/<board>.json "class") */
   class?: string;
   version?: string;
+  /** the leader capability: true on the leader's entry */
+  leader?: true;
   /** the health capability: its summary as gossip brought it; null until known, absent from nodes without it */
   health?: { load: number; overloaded: boolean; lowMemory: boolean } | null;
+}
+
+/** GET /api/cluster/leader (host-tools/schema/api/leader.schema.json). */
+export interface LeaderStatus {
+  leader: string;
+  term: number;
+  role: "follower" | "candidate" | "leader";
+  votedFor: string;
+  since: number;
+  electors: number;
+  active: number;
+  majority: number;
+}
+
+/** GET /api/cluster/placement (host-tools/schema/api/placement.schema.json). */
+export interface Placement {
+  tasks: { task: string; node: string; here: boolean; passed: string[] }[];
+  /** seconds a node must be eligible before a task is placed on it */
+  dwell: number;
 }
 
 /** The node answered with an error status. */
@@ -98,6 +119,16 @@ export class NodeApi {
 
   async members(a: Address): Promise<Member[]> {
     return ((await this.call(a, "GET", "/api/cluster/members")) as { members: Member[] }).members;
+  }
+
+  /** GET /api/cluster/leader: the leader the node follows, the term, its role (nodes with the leader capability). */
+  async leader(a: Address): Promise<LeaderStatus> {
+    return (await this.call(a, "GET", "/api/cluster/leader")) as LeaderStatus;
+  }
+
+  /** GET /api/cluster/placement: the movable tasks the node has, where each runs and why (nodes with the placement capability). */
+  async placement(a: Address): Promise<Placement> {
+    return (await this.call(a, "GET", "/api/cluster/placement")) as Placement;
   }
 
   tasks(a: Address): Promise<{ tasks: Record<string, unknown>[]; summary: Record<string, number> }> {

@@ -39,7 +39,7 @@ function poll(c: Cluster, ok: () => boolean | undefined, limit: number): number 
 const hog = (d: Device, ms: number) => d.eval(`spore.tasks.registerTask("hog", 1000, function () { var t = getTime() + ${ms / 1000}; while (getTime() < t); })`);
 
 test("a node whose tasks take 90% of its time: OVERLOADED after a whole window, known to every member within seconds, recovered with hysteresis", () => {
-  const c = new Cluster({ seed, boards: ["esp32", "esp32", "esp8266", "esp8266", "esp32"] });
+  const c = new Cluster({ seed, boards: ["esp32", "esp32", "esp32", "esp32", "esp32"] });
   waitConverged(c, 60000, seed);
   const [d, ...others] = c.devices;
   assert.equal(others.map((o) => seen(c, o, d)), others.map(() => ({ load: 0, overloaded: false, lowMemory: false })), `every member knows its summary (seed ${seed})`);
@@ -50,7 +50,7 @@ test("a node whose tasks take 90% of its time: OVERLOADED after a whole window, 
   assert.ok(poll(c, () => health(c, d).overloaded, 10000) >= 0, `OVERLOADED (seed ${seed}): ${JSON.stringify(health(c, d))}`);
   const at = c.scheduler.now() - begun;
   assert.ok(at >= 10000 && at <= 14000, `after ${at} ms of load`);
-  assert.equal([health(c, d).reason, health(c, d).load >= 0.85], ["load", true]);
+  assert.equal([health(c, d).reason, health(c, d).load >= 0.8], ["load", true], JSON.stringify(health(c, d)));
   const ev = api<{ events: { name: string; data: { reason: string } }[] }>(c, d, "/api/events", "events").events.filter((e) => e.name === "node/overloaded");
   assert.equal(ev.map((e) => e.data.reason), ["load"]);
   // every member lists it OVERLOADED within the gossip's convergence
@@ -69,7 +69,7 @@ test("a node whose tasks take 90% of its time: OVERLOADED after a whole window, 
 });
 
 test("low memory: free JsVars held under the board's floor make a node OVERLOADED (reason memory) until they are back", () => {
-  const c = new Cluster({ seed, boards: ["esp8266", "esp8266", "esp32"] });
+  const c = new Cluster({ seed, boards: ["esp32", "esp32", "esp32"] });
   waitConverged(c, 60000, seed);
   const [d, other] = c.devices;
   const floor = d.board.node.minFree + 50;
@@ -84,18 +84,18 @@ test("low memory: free JsVars held under the board's floor make a node OVERLOADE
   assert.ok(api<{ events: { name: string; data: { reason: string } }[] }>(c, d, "/api/events", "events").events.some((e) => e.name === "node/overloaded" && e.data.reason === "memory"));
 });
 
-test("esp01 nodes (no health capability) take the longer alive updates: no malformed drops, membership as before; their health is unknown to the others", () => {
-  const c = new Cluster({ seed, boards: ["esp01", "esp8266", "esp32", "esp01"] });
+test("nodes without the health capability (esp01, esp8266 by default) take the longer alive updates: no malformed drops, membership as before; their health is unknown to the others", () => {
+  const c = new Cluster({ seed, boards: ["esp01", "esp8266", "esp32", "esp01", "esp32"] });
   waitConverged(c, 60000, seed);
   c.runFor(30000);
-  const [e1, e8, e32] = c.devices;
-  for (const d of [e1, c.devices[3]]) {
+  const [e1, e8, e32, , other32] = c.devices;
+  for (const d of [e1, e8, c.devices[3]]) {
     const s = api<{ drops: Record<string, number>; members: { ACTIVE: number } }>(c, d, "/api/node/status", "node-status");
-    assert.equal([s.drops.malformed ?? 0, s.members.ACTIVE], [0, 3], `${d.board.name} (seed ${seed}): ${JSON.stringify(s.drops)}`);
+    assert.equal([s.drops.malformed ?? 0, s.members.ACTIVE], [0, 4], `${d.board.name} (seed ${seed}): ${JSON.stringify(s.drops)}`);
     assert.is(members(c, d)[0].health, undefined, "it lists none");
   }
-  assert.is(seen(c, e8, e1), null, "unknown");
-  assert.equal(seen(c, e32, e8), { load: 0, overloaded: false, lowMemory: false });
+  assert.equal([seen(c, e32, e1), seen(c, e32, e8)], [null, null], "unknown");
+  assert.equal(seen(c, e32, other32), { load: 0, overloaded: false, lowMemory: false });
 });
 
 test.run();

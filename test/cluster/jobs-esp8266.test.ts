@@ -53,8 +53,7 @@ test("a typical set runs on three esp8266 nodes: interval to a real broker, a cl
     const before = c.devices.map((d) => d.jsVarsUsed());
     for (const d of c.devices) d.pins.set("D5", 1);
     // through the client host-tools jobs deploy uses: installed at once, or (the node short of memory once the
-    // request is in: with the health capability's 40-odd JsVars, in the emulator too; on the real interpreter a
-    // node of three already was, README Jobs) kept, restarted and installed at boot
+    // request is in: on the real interpreter a node of three is, README Jobs) kept, restarted and installed at boot
     const api = new NodeApi(new EmulatorTransport(c), c.secret);
     for (const d of c.devices) {
       const r = await drive(c, api.deployJobs({ host: d.ip, port: 80 }, Buffer.from(JSON.stringify({ version: 1, jobs: SET }))), 120000);

@@ -6,7 +6,14 @@
 import "./limits.ts";
 import * as assert from "uvu/assert";
 import { setup, type Ports } from "../../device/core/env.ts";
-import { defaultConfig } from "../../device/core/layout.ts";
+import { defaultConfig, readConfig } from "../../device/core/layout.ts";
+import { join } from "node:path";
+import { BOARDS_DIR, loadBoard } from "../../host-tools/build/boards.ts";
+import { Ajv } from "ajv";
+import { readFileSync } from "node:fs";
+import { REPO_ROOT } from "../../host-tools/build/paths.ts";
+import { loadProject } from "../../host-tools/build/project.ts";
+import { nodeConfig } from "../../host-tools/flash.ts";
 import { addMember, forget, members } from "../../device/core/members.ts";
 import { newsQueue } from "../../device/core/piggyback.ts";
 import { health } from "../../device/core/health.ts";
@@ -39,7 +46,12 @@ const ports = {
   every_: () => 1,
 } as unknown as Ports;
 
-setup(ports, { ...defaultConfig(), ovl: 80, ovs: 10 }, "a1b2c3");
+// (set up when the suite starts: the other files set the core up with their own ports; the health state goes on
+// from test to test, in order)
+test.before(() => setup(ports, { ...defaultConfig(), ovl: 80, ovs: 10 }, "a1b2c3"));
+test.after(() => {
+  newsQueue.length = 0;
+});
 /** `s` seconds: in each, `work` ms of busy time (counted as the core counts a datagram or request: timed()), then the probe task's tick. */
 function run(s: number): void {
   for (let i = 0; i < s; i++) {
@@ -101,7 +113,7 @@ test("low memory: free JsVars under minFree + 50 for a window make it OVERLOADED
 test("a member's summary: taken when newer (versions mod 32), passed on; an older or equal one is not", () => {
   const m = addMember("0000aa", "10.0.0.2", 4096, 5, true)!;
   newsQueue.length = 0;
-  const p = (version: number, over: boolean, level: number) => ((version * 2 + (over ? 1 : 0)) * 2) * 21 + level;
+  const p = (version: number, over: boolean, level: number) => (version * 16 + (over ? 4 : 0)) * 21 + level;
   assert.ok(takeHealth("0000aa", m, p(3, false, 4)));
   assert.equal(newsQueue, ["0000aa"]);
   assert.not.ok(takeHealth("0000aa", m, p(3, true, 18)), "same version");
@@ -115,6 +127,7 @@ test("a member's summary: taken when newer (versions mod 32), passed on; an olde
   assert.ok(takeHealth("0000aa", m, p(0, false, 1)));
   forget("0000aa");
   assert.is(members["0000aa"], undefined);
+  newsQueue.length = 0;
 });
 
 test("alive updates with and without the health field; fields past those known are left, too few refused", () => {
@@ -123,6 +136,23 @@ test("alive updates with and without the health field; fields past those known a
   assert.equal(update("aa1b2c4/3/10.0.0.7/1/2k/x")!.health_, parseInt("2k", 36));
   assert.is(update("aa1b2c4/3/10.0.0.7"), null);
   assert.is(update("sa1b2c4/3"), null);
+});
+
+test("espruino.json's health and placement settings reach spore.json where the board has the capability, and pass its schema", () => {
+  const project = { ...loadProject(), health: { overloadPercent: 70, overloadSeconds: 20 }, placement: { dwellSeconds: 45 } };
+  const env = { SPORE_SECRET: "a-secret-of-some-length", SPORE_WIFI_PASSWORD: "pw" };
+  const pick = (c: Record<string, unknown>) => [c.ovl, c.ovs, c.pdw];
+  assert.equal(pick(nodeConfig(project, env, loadBoard("esp32"))), [70, 20, 45]);
+  assert.equal(pick(nodeConfig(project, env, loadBoard("esp8266", BOARDS_DIR, { esp8266: { health: true } }))), [70, 20, undefined], "esp8266 with health: no placement");
+  assert.equal(pick(nodeConfig(project, env, loadBoard("esp8266"))), [undefined, undefined, undefined], "esp8266 by default: neither");
+  assert.equal(pick(nodeConfig(project, env, loadBoard("esp01"))), [undefined, undefined, undefined]);
+  const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(REPO_ROOT, "host-tools", "schema", "spore.schema.json"), "utf8")));
+  assert.ok(validate(nodeConfig(project, env, loadBoard("esp32"))), JSON.stringify(validate.errors));
+  // and the node reads them (defaults otherwise)
+  const errors: string[] = [];
+  const read = readConfig({ key: "k", ovl: 70, ovs: 20, pdw: 45 }, errors);
+  assert.equal([read.ovl, read.ovs, read.pdw, errors], [70, 20, 45, []]);
+  assert.equal([readConfig({ key: "k", ovl: 5 }, errors).ovl, errors], [80, ["bad ovl (10..100)"]]);
 });
 
 test.run();

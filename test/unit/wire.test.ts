@@ -23,7 +23,8 @@ wire("a datagram round-trips: header numbers in base 36, updates, an argument wi
   assert.equal(news(m.updates_), ["aa1b2c4/0/10.0.0.7/1z", "sa1b2c5/3/c"]);
   assert.equal(news(""), []);
   assert.equal(news(m.updates_).map(update), [
-    { kind_: "a", id_: "a1b2c4", incarnation_: 0, ip_: "10.0.0.7", age_: 0, details_: 71 },
+    // (health_: the health capability's field, none in this update)
+    { kind_: "a", id_: "a1b2c4", incarnation_: 0, ip_: "10.0.0.7", age_: 0, details_: 71, health_: -1 },
     { kind_: "s", id_: "a1b2c5", incarnation_: 3, ip_: "c", age_: 12, details_: 0 },
   ]);
 });
