@@ -28,6 +28,8 @@ export let wifiMode = "";
 /** Dropped datagrams by reason (a Drop). */
 export const drops: Record<string, number> = {};
 let seq = 0;
+/** Datagrams sent this boot (the energy estimate counts their airtime). */
+export let sent = 0;
 let lastAnnounce = -1e9;
 /** The first announce after going online waits until then. */
 let announceAt = 0;
@@ -90,6 +92,7 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
   const unsent = (ports.udp_.dSnd || "").length;
   if (!ownIp || filled < Mac.All || unsent > SPORE_LIMITS.unsentMax) return;
   seq = (seq + 1) & 16777215;
+  if (SPORE_CAPS.health) sent++;
   // 2^24 datagrams in one incarnation (weeks): the next ones go as a new incarnation, or its peers would take them for replays
   if (!seq) refute();
   const head = type + "|" + selfId + "|" + b36(incarnation) + "|" + b36(seq) + "|" + b36(detailsVersion >>> 0) + "|" + b36(ports.heap_()) + "|" + ownIp;
@@ -136,7 +139,9 @@ export function heard(id: string, inc: number, address: string, details: number,
     enqueue(id);
   } else if (!direct) return m; // old news
   // tell a suspected member, so it refutes (work for the others: the relay capability; gossip tells it too)
-  else if (SPORE_CAPS.relay && m.suspected_) send(MessageType.Hello, "", address, "s" + id + "/" + b36(m.incarnation_) + "/0");
+  // (with this node's services: a hello's list is the whole of them, and one without any made the member forget
+  // them, so that its calls found "no provider" until the next announce)
+  else if (SPORE_CAPS.relay && m.suspected_) send(MessageType.Hello, SPORE_CAPS.services ? offer.list_ : "", address, "s" + id + "/" + b36(m.incarnation_) + "/0");
   m.aliveAt_ = now();
   m.address_ = address;
   m.details_ = details | 0;
