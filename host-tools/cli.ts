@@ -30,6 +30,7 @@ Commands:
   cluster members             the cluster as a node sees it, with each member's health
   cluster placement           where each movable task runs, and why
   cluster leader              the leader, its term, and who may lead
+  cluster energy              each node's power, energy, CO2 and grade (estimates)
   node status <host[:port]>   one node's status
   node restart <host[:port]>  restart a node
   tasks <host[:port]> [...]   list or control a node's tasks

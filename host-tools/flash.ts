@@ -75,6 +75,7 @@ export function nodeConfig(project: Project, env: Record<string, string | undefi
   if (h && board.capabilities.health) {
     if (h.overloadPercent) config.ovl = h.overloadPercent;
     if (h.overloadSeconds) config.ovs = h.overloadSeconds;
+    if (h.gridIntensity !== undefined) config.ci = h.gridIntensity;
   }
   const pl = project.placement;
   if (pl && pl.dwellSeconds !== undefined && board.capabilities.placement) config.pdw = pl.dwellSeconds;

@@ -54,6 +54,8 @@ export const enum HealthOp {
   Unpack,
   /** (dropped): this node's health as GET /api/node/status gives it */
   Status,
+  /** (): its energy estimate as GET /api/node/status gives it */
+  Energy,
 }
 
 /** The state's places (const enum): one array, as each top-level variable costs JsVars on the chip for good. */
@@ -70,12 +72,16 @@ const enum H {
   Version,
   Told,
   ToldAt,
+  /** the energy estimate: power now (mW), energy since boot (mJ), datagrams sent at the last sample */
+  Mw,
+  Mj,
+  Sent,
   /** time and busy microseconds of the three last samples, oldest first */
   Samples,
 }
 
 // (made whole at boot, the samples at 0: the node's memory does not grow once it runs)
-const S: number[] = [0, 0, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0];
+const S: number[] = [0, 0, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /**
  * The capability, one function (each top-level function holds JsVars on the
@@ -93,6 +99,13 @@ export function health(): any {
     return { load: (a % Health.Levels) / 20, overloaded: !!(f & 4), lowMemory: !!(f & 2) };
   }
   const reason = ["", "load", "memory", "load and memory"];
+  if (op === HealthOp.Energy) {
+    // efficiency: the share of the power spent working (over the idle floor), graded A+ (60% or more) to F (under 10%)
+    const idle = (SPORE_POWER_MV * SPORE_IDLE_MA) / 1000;
+    const share = S[H.Mw] > idle ? (S[H.Mw] - idle) / S[H.Mw] : 0;
+    const mWh = S[H.Mj] / 3600;
+    return { powerMw: Math.round(S[H.Mw]), energyMwh: Math.round(mWh * 10) / 10, co2g: Math.round(((mWh * config.ci!) / 1e6) * 1000) / 1000, grade: ["F", "E", "D", "C", "B", "A", "A+"][Math.min(6, (share * 10) | 0)] };
+  }
   if (op === HealthOp.Status) return { load: S[H.Load] / 100, overloaded: !!S[H.Over], reason: reason[S[H.Over]], since: ((now() - S[H.Since]) / 1000) | 0, freeJsVars: ports.jsvars_(), freeHeap: ports.heap_(), queue: queue.length, dropped: a };
   if (op === HealthOp.Take) {
     // newer than the one known (versions compared mod 32; a member of a new incarnation has none known): kept and passed on
@@ -112,6 +125,16 @@ export function health(): any {
   const win = config.ovs! * 1000;
   // (the first tick samples at once: its summary is told, and members learn a newcomer's)
   if (S[H.Told] >= 0 && t - S[n - 2] < Math.max(Health.Every, win / 2)) return;
+  // the energy estimate over the time since the last sample: the board's power profile (mV x mA / 1000 = mW) at
+  // this sample's load, and the datagrams sent (a: the count so far) on air for their airtime each
+  const dt = t - S[n - 2];
+  if (dt > 0) {
+    const busyShare = Math.min(1, (busy - S[n - 1]) / 1000 / dt);
+    const airShare = Math.min(1, ((a - S[H.Sent]) * SPORE_AIRTIME_US) / 1000 / dt);
+    S[H.Mw] = (SPORE_POWER_MV * (SPORE_IDLE_MA + busyShare * (SPORE_ACTIVE_MA - SPORE_IDLE_MA) + airShare * (SPORE_TX_MA - SPORE_IDLE_MA))) / 1000;
+    S[H.Mj] += (S[H.Mw] * dt) / 1000;
+  }
+  S[H.Sent] = a;
   S.push(t, busy);
   S.splice(H.Samples, 2);
   const span = t - S[H.Samples];

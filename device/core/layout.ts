@@ -92,6 +92,8 @@ export interface Config {
   /** the health capability: the load percent that makes a node OVERLOADED when held for ovs seconds (health.ts) */
   ovl?: number;
   ovs?: number;
+  /** the health capability: grid carbon intensity, g CO2 / kWh */
+  ci?: number;
   /** the placement capability: the dwell, seconds (placement.ts) */
   pdw?: number;
   /** Read by the boot file only: ms a version on trial must run healthy before it is confirmed, and ms before an unconfirmed one is rolled back. */
@@ -147,6 +149,8 @@ export function readConfig(raw: unknown, errors: string[]): Config {
     // OVERLOADED: load percent held for a window of ovs seconds (health.ts)
     keys.ovl = [80, 10, 100];
     keys.ovs = [10, 4, 600];
+    // the grid's carbon intensity, g CO2 per kWh, for the energy estimate
+    keys.ci = [400, 0, 2000];
   }
   // movable tasks: seconds a node must have been eligible before a task is placed on it (placement.ts)
   if (SPORE_CAPS.placement) keys.pdw = [30, 0, 3600];

@@ -91,3 +91,10 @@ declare const SPORE_CPU_MHZ: number;
 declare const SPORE_FLASH_BYTES: number;
 /** Set by the build: a hash of the bundle (the same for the same code). */
 declare const SPORE_VERSION: string;
+
+/** The board's power profile (boards/<board>.json "power", from the chip's datasheet): volts in mV, currents in mA, a datagram's airtime in us. */
+declare const SPORE_POWER_MV: number;
+declare const SPORE_IDLE_MA: number;
+declare const SPORE_ACTIVE_MA: number;
+declare const SPORE_TX_MA: number;
+declare const SPORE_AIRTIME_US: number;

@@ -4,7 +4,7 @@
 // end of the round: the member is suspected, and the suspicion is gossiped
 // (gossip.ts); members.ts turns a suspicion that lasts into INACTIVE and DEAD.
 import { b36, now, ports, random } from "./env.ts";
-import { announce, send } from "./gossip.ts";
+import { announce, send, sent } from "./gossip.ts";
 import { pick } from "./helpers.ts";
 import { checkMembers, members } from "./members.ts";
 import { health, HealthOp } from "./health.ts";
@@ -78,7 +78,7 @@ export function tick(): void {
   probe = null;
   checkMembers();
   // the load sampled, OVERLOADED entered or left (health.ts)
-  if (SPORE_CAPS.health) health(HealthOp.Tick);
+  if (SPORE_CAPS.health) health(HealthOp.Tick, sent);
   // movable tasks placed from the view this round leaves (placement.ts)
   if (SPORE_CAPS.placement) placeTasks();
   // every member in turn, from a random start: each is probed every n rounds while the n members

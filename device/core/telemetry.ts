@@ -38,6 +38,7 @@ export function telemetry(rssi: number, dropped: number): string {
     let dropped = 0;
     for (const k in drops) dropped += drops[k];
     o.health = health(HealthOp.Status, dropped);
+    o.energy = health(HealthOp.Energy);
   }
   // the jobs capability: runs, errors, skipped triggers, the queue
   if (SPORE_CAPS.jobs) o.jobs = jobs(JobsOp.Summary);

@@ -37,6 +37,8 @@ export interface Board {
   /** The capabilities built in: the board file's, with espruino.json's overrides applied by loadBoards(). */
   capabilities: Capabilities;
   limits: BoardLimits;
+  /** The chip's power profile from its datasheet (the energy estimate: SPORE_POWER_*). */
+  power: { volts: number; idleMa: number; activeMa: number; txMa: number; airtimeMs: number; source: string };
   /** Limits the firmware applies (compiled in as SPORE_LIMITS). */
   node: { memberTable: number; detailTable: number; eventLog: number; body: number; conns: number; minFree: number; hellos: number; backlog: number; unsentMax: number; hwRandom: number; macFlash: number; calls: number; served: number; jobs: number; jobSteps: number; jobRuns: number; queue: number; kvKeys: number; kvBytes: number; kvDurable: number; spoolCount: number; spoolBytes: number };
   budgets: { bundleBytes: number; idleJsVars: number; idleJsVarsMqtt?: number; dashboardBytes?: number };

@@ -217,6 +217,12 @@ export async function bundleBoard(board: Board, options: BundleOptions = {}): Pr
         SPORE_SLOTS: String(board.limits.slots),
         SPORE_CPU_MHZ: String(board.limits.cpuFreqMHz),
         SPORE_FLASH_BYTES: String(board.limits.flashChipBytes),
+        // the power profile, whole numbers (mV, mA, us)
+        SPORE_POWER_MV: String(Math.round(board.power.volts * 1000)),
+        SPORE_IDLE_MA: String(board.power.idleMa),
+        SPORE_ACTIVE_MA: String(board.power.activeMa),
+        SPORE_TX_MA: String(board.power.txMa),
+        SPORE_AIRTIME_US: String(Math.round(board.power.airtimeMs * 1000)),
         SPORE_VERSION: JSON.stringify(VERSION_PLACEHOLDER),
         SPORE_DASHBOARD_BYTES: String(board.budgets.dashboardBytes ?? 0),
         SPORE_TELNET: String(board.limits.upload.includes("telnet")),

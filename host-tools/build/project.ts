@@ -17,7 +17,7 @@ export interface Project {
   /** Written into spore.json ("qp", "kvf") for boards with the jobs capability. */
   jobs?: { overflow?: "drop_oldest" | "coalesce_latest"; kvFlushSeconds?: number };
   /** Written into spore.json ("ovl", "ovs") for boards with the health capability. */
-  health?: { overloadPercent?: number; overloadSeconds?: number };
+  health?: { overloadPercent?: number; overloadSeconds?: number; gridIntensity?: number };
   /** Written into spore.json ("pdw") for boards with the placement capability. */
   placement?: { dwellSeconds?: number };
   mqtt?: { host: string; port: number; prefix: string; period: number; homeAssistant: boolean; userEnv?: string; passwordEnv?: string };

@@ -1,6 +1,6 @@
 // host-tools cluster members: the member list as the API node sees it, with each member's health.
 import { table } from "../lib/output.ts";
-import type { Member } from "../lib/api.ts";
+import type { Energy, Member } from "../lib/api.ts";
 import { api, apiNode, type Command, JSON_OPT } from "./command.ts";
 
 /** A member's health as the table shows it. */
@@ -25,6 +25,43 @@ esp01, reports none), "-" from an API node without the capability.`,
       const members = await api(io).members(apiNode(p, io));
       if (p.options.json) io.out(JSON.stringify(members, null, 2) + "\n");
       else io.out(table(["hostname", "ip", "board", "class", "version", "status", "latency", "free heap", "health"], members.map((m) => [m.hostname + (m.leader ? " (leader)" : ""), m.ip, m.board ?? "?", m.class ?? "?", m.version ?? "?", m.status, `${m.latency} ms`, m.resources.freeHeap ?? "?", healthText(m.health)])) + "\n");
+      return 0;
+    },
+  },
+  "cluster energy": {
+    usage: `usage: host-tools cluster energy [--api-node host[:port]] [--json]
+
+Each member's energy estimate, asked of the member itself: power now,
+energy since its boot, CO2 at its configured grid intensity (espruino.json
+health.gridIntensity, 400 g/kWh by default) and a grade by the share of its
+power spent working over its idle floor (A+ to F); then the cluster's total.
+Estimated on the node from its board's power profile (boards/<board>.json
+power, the chip's datasheet) at its measured load and datagrams sent: an
+estimate, not a measurement. "-" for a node without the health capability,
+"?" for one that did not answer.`,
+    options: { "api-node": { value: true }, ...JSON_OPT },
+    async run(p, io) {
+      const a = api(io);
+      const members = await a.members(apiNode(p, io));
+      const rows = await Promise.all(
+        members.map(async (m) => {
+          try {
+            const s = await a.status({ host: m.ip, port: apiNode(p, io).port });
+            return { hostname: m.hostname, board: s.board, energy: s.energy ?? null };
+          } catch (e) {
+            return { hostname: m.hostname, board: m.board ?? "?", energy: undefined, error: (e as Error).message };
+          }
+        }),
+      );
+      if (p.options.json) {
+        io.out(JSON.stringify(rows, null, 2) + "\n");
+        return 0;
+      }
+      const cell = (r: (typeof rows)[number], f: (e: Energy) => string) => (r.energy ? f(r.energy) : r.energy === null ? "-" : "?");
+      const known = rows.flatMap((r) => (r.energy ? [r.energy] : []));
+      const sum = (f: (e: Energy) => number) => known.reduce((t, e) => t + f(e), 0);
+      io.out(table(["node", "board", "power", "energy", "CO2", "grade"], rows.map((r) => [r.hostname, r.board, cell(r, (e) => `${e.powerMw} mW`), cell(r, (e) => `${e.energyMwh} mWh`), cell(r, (e) => `${e.co2g} g`), cell(r, (e) => e.grade)])) + "\n");
+      io.out(`total of ${known.length} of ${rows.length}: ${sum((e) => e.powerMw)} mW, ${Math.round(sum((e) => e.energyMwh) * 10) / 10} mWh since their boots, ${Math.round(sum((e) => e.co2g) * 1000) / 1000} g CO2\n`);
       return 0;
     },
   },

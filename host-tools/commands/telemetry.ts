@@ -7,7 +7,7 @@ import type { Parsed } from "../lib/args.ts";
 import { loadEnv } from "../lib/env.ts";
 import type { Io } from "../lib/io.ts";
 import { table } from "../lib/output.ts";
-import { ClusterView, connectBroker, readRecording, record, replay, topicsOf, VIEW_HEADERS } from "../lib/telemetry.ts";
+import { ClusterView, GREEN_HEADERS, greenTotal, connectBroker, readRecording, record, replay, topicsOf, VIEW_HEADERS } from "../lib/telemetry.ts";
 import { UsageError } from "../lib/transport.ts";
 import type { Command } from "./command.ts";
 
@@ -85,8 +85,10 @@ A live view of the cluster from MQTT: each node's status, load (over its
 window, from nodes with the health capability), health ("ok", or OVERLOADED
 and why; "-" from a node without the capability), free memory, members,
 uptime and version, redrawn every --every ms (1000) until Ctrl-C or
---seconds.`,
-    options: { broker: { value: true }, prefix: { value: true }, every: { value: true, int: { min: 100, max: 60000 } }, seconds: { value: true, int: { min: 1, max: 31536000 } } },
+--seconds. --green: each node's energy estimate instead (power now, energy
+since boot, CO2 at the configured grid intensity, grade), and the cluster's
+total.`,
+    options: { broker: { value: true }, prefix: { value: true }, every: { value: true, int: { min: 100, max: 60000 } }, seconds: { value: true, int: { min: 1, max: 31536000 } }, green: {} },
     async run(p, io) {
       const url = brokerUrl(p, io);
       const prefix = (p.options.prefix as string) ?? "spore";
@@ -103,7 +105,8 @@ uptime and version, redrawn every --every ms (1000) until Ctrl-C or
         while (!interrupted && clock.now() < until && !io.stopFollowing?.()) {
           await clock.sleep(Number(p.options.every ?? 1000));
           const now = clock.now();
-          const text = `${url}  ${view.nodes.size} nodes  ${new Date(now).toISOString().slice(11, 19)}\n` + table(VIEW_HEADERS, view.rows(now)) + "\n";
+          const head = `${url}  ${view.nodes.size} nodes  ${new Date(now).toISOString().slice(11, 19)}\n`;
+          const text = p.options.green ? head + table(GREEN_HEADERS, view.greenRows()) + "\n" + greenTotal(view) + "\n" : head + table(VIEW_HEADERS, view.rows(now)) + "\n";
           io.out(io.tty ? `\x1b[2J\x1b[H${text}` : text + "\n");
         }
       } finally {

@@ -28,6 +28,16 @@ export interface NodeStatus {
   boot?: BootState;
   reason?: string;
   api?: { uri: string; method: string }[];
+  /** the health capability's energy estimate */
+  energy?: Energy;
+}
+
+/** A node's energy estimate (GET /api/node/status, telemetry: the health capability). */
+export interface Energy {
+  powerMw: number;
+  energyMwh: number;
+  co2g: number;
+  grade: string;
 }
 
 export interface Member {

@@ -124,6 +124,18 @@ export class ClusterView {
     this.nodes.set(host, n);
   }
 
+  /** The --green view: power now, energy since boot, CO2 and grade; "-" from a node without the health capability. */
+  greenRows(): (string | number)[][] {
+    return [...this.nodes.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([host, n]) => {
+        const t = n.telemetry ?? {};
+        const e = t.energy;
+        const load = t.health ? t.health.load : t.load;
+        return [host, n.status, load === undefined ? "?" : `${Math.round(load * 100)}%`, e ? `${e.powerMw} mW` : "-", e ? `${e.energyMwh} mWh` : "-", e ? `${e.co2g} g` : "-", e ? e.grade : "-"];
+      });
+  }
+
   rows(now: number): (string | number)[][] {
     return [...this.nodes.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -137,5 +149,25 @@ export class ClusterView {
       });
   }
 }
+
+/** The --green view's last line: the cluster's total power, energy and CO2 over the nodes that report them. */
+export function greenTotal(view: ClusterView): string {
+  let mw = 0;
+  let mwh = 0;
+  let g = 0;
+  let n = 0;
+  for (const x of view.nodes.values()) {
+    const e = x.telemetry?.energy;
+    if (!e) continue;
+    n++;
+    mw += e.powerMw;
+    mwh += e.energyMwh;
+    g += e.co2g;
+  }
+  return `total of ${n} reporting: ${mw} mW, ${Math.round(mwh * 10) / 10} mWh, ${Math.round(g * 1000) / 1000} g CO2`;
+}
+
+/** The --green view's columns: each node's energy estimate (nodes with the health capability). */
+export const GREEN_HEADERS = ["node", "status", "load", "power", "energy", "CO2", "grade"];
 
 export const VIEW_HEADERS = ["node", "status", "load", "health", "free JsVars", "free heap", "members A/I/D", "uptime", "version", "heard"];

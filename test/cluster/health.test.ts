@@ -10,6 +10,8 @@ import * as assert from "uvu/assert";
 import { Cluster } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import { api, hostnameOf, members, waitConverged } from "./helpers.ts";
+import { cli } from "./cli.ts";
+import { ClusterView, greenTotal } from "../../host-tools/lib/telemetry.ts";
 import { suite } from "../suite.ts";
 
 const { test, seed } = suite("health", { seed: 2101 });
@@ -96,6 +98,37 @@ test("nodes without the health capability (esp01, esp8266 by default) take the l
   }
   assert.equal([seen(c, e32, e1), seen(c, e32, e8)], [null, null], "unknown");
   assert.equal(seen(c, e32, other32), { load: 0, overloaded: false, lowMemory: false });
+});
+
+test("energy: a node's estimate follows its duty (idle at the floor, busier costs more), host-tools cluster energy lists them with the total, and telemetry top --green shows them", async () => {
+  const c = new Cluster({ seed, boards: ["esp32", "esp32", "esp8266"] });
+  waitConverged(c, 60000, seed);
+  const [busy, idle, e8] = c.devices;
+  hog(busy, 500);
+  c.runFor(20000);
+  const energy = (d: Device) => api<{ energy: { powerMw: number; energyMwh: number; co2g: number; grade: string } }>(c, d, "/api/node/status", "node-status").energy;
+  const p = (d: Device) => d.board.power;
+  // esp32: 3.3 V x 30 mA idle = 99 mW, plus its datagrams' airtime; half busy: 3.3 x (30 + 0.5 x 70) = 214.5 mW
+  const floor = 3.3 * p(idle).idleMa;
+  assert.ok(energy(idle).powerMw >= floor && energy(idle).powerMw < floor + 5, `idle: ${JSON.stringify(energy(idle))} (floor ${floor} mW, seed ${seed})`);
+  const half = 3.3 * (p(busy).idleMa + 0.5 * (p(busy).activeMa - p(busy).idleMa));
+  assert.ok(Math.abs(energy(busy).powerMw - half) < 8, `half busy: ${JSON.stringify(energy(busy))}, ${half} expected`);
+  assert.ok(energy(busy).energyMwh > energy(idle).energyMwh, "and it has used more since boot");
+  assert.equal([energy(idle).grade, energy(busy).grade], ["F", "A"]);
+  const r = await cli(c, ["cluster", "energy", "--api-node", idle.ip]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`${busy.hostname}\\s+esp32\\s+\\d+ mW\\s+[\\d.]+ mWh\\s+[\\d.]+ g\\s+A\\n`));
+  assert.match(r.out, new RegExp(`${e8.hostname}\\s+esp8266\\s+-\\s+-\\s+-\\s+-\\n`), "the esp8266 (no health capability): none");
+  assert.match(r.out, /total of 2 of 3: \d+ mW/);
+  // the --green view, from what telemetry carries
+  const view = new ClusterView("spore");
+  view.take(`spore/${busy.hostname}/status`, "online", 0);
+  const eb = energy(busy);
+  view.take(`spore/${busy.hostname}/telemetry`, JSON.stringify({ load: 0.5, energy: eb, health: { load: 0.5 } }), 0);
+  view.take(`spore/${e8.hostname}/telemetry`, JSON.stringify({ load: 0.01 }), 0);
+  assert.equal(view.greenRows()[0], [busy.hostname, "online", "50%", `${eb.powerMw} mW`, `${eb.energyMwh} mWh`, `${eb.co2g} g`, "A"]);
+  assert.equal(view.greenRows()[1].slice(3), ["-", "-", "-", "-"]);
+  assert.match(greenTotal(view), /^total of 1 reporting: \d+ mW/);
 });
 
 test.run();

@@ -19,7 +19,9 @@ import { newsQueue } from "../../device/core/piggyback.ts";
 import { health } from "../../device/core/health.ts";
 
 /** health.ts's ops (the const enum's values: it is the build's). */
-const healthTick = () => health(1);
+/** Datagrams sent so far (what the probe task passes on each tick). */
+let sentCount = 0;
+const healthTick = () => health(1, sentCount);
 const takeHealth = (id: string, m: unknown, p: number): boolean => health(2, id, m, p);
 const packed = (): number => health(3);
 const unpack = (p: number) => health(4, p);
@@ -108,6 +110,34 @@ test("low memory: free JsVars under minFree + 50 for a window make it OVERLOADED
   free = 5000;
   run(12);
   assert.is(status().overloaded, false);
+});
+
+test("energy: the board's power profile at the measured duty adds up (load, and datagrams on air), graded by the share spent working", () => {
+  // esp8266's profile (the unit tests' board): 3.3 V, idle 15 mA, active 56 mA, tx 170 mA, 1 ms a datagram
+  const energy = () => health(6) as { powerMw: number; energyMwh: number; co2g: number; grade: string };
+  free = 5000;
+  work = 500;
+  run(12);
+  const p = 3.3 * (15 + 0.5 * (56 - 15));
+  assert.ok(Math.abs(energy().powerMw - p) <= 1, `half busy: ${energy().powerMw} mW, ${p.toFixed(1)} expected`);
+  // (over the next 60 s at that duty: 60 s x P mW = P / 60 mWh)
+  const before = energy().energyMwh;
+  run(60);
+  assert.ok(Math.abs(energy().energyMwh - before - p / 60) <= 0.2, `${energy().energyMwh - before} mWh in 60 s`);
+  // 2,000 g/kWh at most: the grid intensity (400 by default) times kWh
+  assert.ok(Math.abs(energy().co2g - (energy().energyMwh / 1e6) * 400) < 0.001);
+  // the share over the idle floor: (P - 49.5) / P = 0.58: A
+  assert.is(energy().grade, "A");
+  // idle, 100 datagrams a second on air (1 ms each: a tenth of the time at 170 mA)
+  work = 0;
+  for (let i = 0; i < 12; i++) {
+    clock += 1000;
+    sentCount += 100;
+    healthTick();
+  }
+  assert.ok(Math.abs(energy().powerMw - 3.3 * (15 + 0.1 * (170 - 15))) <= 1, `${energy().powerMw} mW`);
+  run(12);
+  assert.equal([energy().powerMw, energy().grade], [Math.round(3.3 * 15), "F"], "idle: the floor, graded F");
 });
 
 test("a member's summary: taken when newer (versions mod 32), passed on; an older or equal one is not", () => {

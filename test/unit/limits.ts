@@ -17,5 +17,10 @@ Object.assign(globalThis, {
   SPORE_TELNET: board.limits.upload.includes("telnet"),
   SPORE_CPU_MHZ: board.limits.cpuFreqMHz,
   SPORE_FLASH_BYTES: board.limits.flashChipBytes,
+  SPORE_POWER_MV: Math.round(board.power.volts * 1000),
+  SPORE_IDLE_MA: board.power.idleMa,
+  SPORE_ACTIVE_MA: board.power.activeMa,
+  SPORE_TX_MA: board.power.txMa,
+  SPORE_AIRTIME_US: Math.round(board.power.airtimeMs * 1000),
   SPORE_VERSION: "0123abcd",
 });
