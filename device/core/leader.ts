@@ -25,7 +25,7 @@
 //
 // Wire: V, W and L datagrams, their arg the term in base 36; sent only to
 // members that may lead (boards without the capability never get one).
-import { b36, now, random, selfId, HOST_PREFIX } from "./env.ts";
+import { b36, now, ports, random, selfId, HOST_PREFIX } from "./env.ts";
 import { note } from "./events.ts";
 import { send } from "./gossip.ts";
 import { Health } from "./health.ts";
@@ -40,6 +40,8 @@ export const enum Lead {
   TimeoutMax = 3000,
   /** ms after boot before a node stands: its membership is still growing (a node alone at boot is a majority of one) */
   Grace = 10000,
+  /** a candidacy's moment within the half-round after the timeout, ms: a random one */
+  Jitter = 500,
   /** the health summary's flag: the member may lead */
   Flag = 8,
 }
@@ -58,9 +60,11 @@ const enum L {
   Timeout,
   /** ms since boot the present leader became so, as this node learned it */
   Since,
+  /** 1 while a candidacy waits for its moment */
+  Pending,
 }
 
-const S: any[] = [0, "", "", 0, 0, 0, Lead.TimeoutMin, 0];
+const S: any[] = [0, "", "", 0, 0, 0, Lead.TimeoutMin, 0, 0];
 
 /** The members that may lead (this node included): [known, ACTIVE]. */
 function electors(): number[] {
@@ -127,8 +131,21 @@ export function leadTick(): void {
     }
     return tell(MessageType.Heartbeat);
   }
-  if (t - S[L.Heard] < S[L.Timeout]) return;
-  // the timeout has passed: a leader lost (or none yet), or an election that came to nothing
+  if (t - S[L.Heard] < S[L.Timeout] || S[L.Pending]) return;
+  // the timeout has passed (a leader lost, or none yet, or an election that came to nothing): the node stands at a
+  // random moment within the next half-round, not on the tick: nodes whose timeouts ended in the same half-round
+  // stood together and split the votes (a re-election took 4.5 s now and then)
+  S[L.Pending] = 1;
+  ports.later_(stand, random(Lead.Jitter), 0);
+}
+
+/** A candidacy, if the timeout still holds (no leader heard meanwhile, no vote given this term). */
+function stand(): void {
+  S[L.Pending] = 0;
+  const t = now();
+  if (S[L.Role] === 2 || t - S[L.Heard] < S[L.Timeout]) return;
+  const e = electors();
+  const majority = (e[0] >> 1) + 1;
   S[L.Heard] = t;
   S[L.Timeout] = Lead.TimeoutMin + random(Lead.TimeoutMax - Lead.TimeoutMin);
   if (S[L.Leader]) follow("");

@@ -99,8 +99,18 @@ test("every part runs and the table says what Spore claims against SPORE's schem
   assert.ok(v.failover.length === SMOKE.services.failovers && v.failover.every((t) => t > 0 && t < 3000), `failover ${v.failover}`);
   for (const mm of v.memory) assert.ok(mm.inFlight > mm.idle, JSON.stringify(mm));
 
+  // balance: the movable task moved after each death and overload, the leader re-elected, within their bounds
+  const bal = r.balance!.sizes;
+  assert.equal(bal.map((s) => s.nodes), SMOKE.balance.sizes);
+  for (const s of bal) {
+    assert.equal([s.afterDeath.length, s.afterOverload.length, s.reelection.length], [SMOKE.balance.runs, SMOKE.balance.runs, SMOKE.balance.runs], JSON.stringify(s));
+    for (const t of s.afterDeath) assert.ok(t >= 10000 && t <= 20000, `moved ${t} ms after a death (INACTIVE after 10 s)`);
+    for (const t of s.afterOverload) assert.ok(t >= 10000 && t <= 25000, `moved ${t} ms after the load went up (a whole window first)`);
+    for (const t of s.reelection) assert.ok(t > 0 && t <= 4000, `re-elected in ${t} ms`);
+  }
+
   const md = markdown(r);
-  for (const h of ["## Services", "## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", "## Hostile input", "## The datagram MAC's cost per board", `seed ${seed}`]) assert.ok(md.includes(h), h);
+  for (const h of ["## Services", "## A cluster that balances itself", "## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", "## Hostile input", "## The datagram MAC's cost per board", `seed ${seed}`]) assert.ok(md.includes(h), h);
 });
 
 test("npm run bench writes results.json and BENCHMARKS.md; bad arguments are refused", async () => {

@@ -30,6 +30,8 @@ export interface Plan {
   services: { nodes: number; calls: number; failovers: number };
   /** Jobs: triggers timed per kind, messages spooled, jobs deployed for the JsVars per job. */
   jobs: { samples: number; spooled: number; memoryJobs: number };
+  /** A cluster that balances itself: cluster sizes, and runs of each figure (a movable task after a death, after overload; re-election). */
+  balance: { sizes: number[]; runs: number };
 }
 
 export const FULL: Plan = {
@@ -48,6 +50,7 @@ export const FULL: Plan = {
   macRuns: 50,
   services: { nodes: 50, calls: 200, failovers: 10 },
   jobs: { samples: 50, spooled: 64, memoryJobs: 8 },
+  balance: { sizes: [50, 200], runs: 5 },
 };
 
 export const SMOKE: Plan = {
@@ -65,4 +68,5 @@ export const SMOKE: Plan = {
   macRuns: 5,
   services: { nodes: 6, calls: 20, failovers: 2 },
   jobs: { samples: 5, spooled: 8, memoryJobs: 2 },
+  balance: { sizes: [6], runs: 2 },
 };

@@ -9,6 +9,7 @@ import type { SizeResult } from "./scenarios/sizes.ts";
 import type { HostileResult } from "./scenarios/hostile.ts";
 import type { MacResult } from "./scenarios/mac.ts";
 import type { ServicesResult } from "./scenarios/services.ts";
+import type { BalanceResult } from "./scenarios/balance.ts";
 import type { JobsResult } from "./scenarios/jobs.ts";
 
 export interface Results {
@@ -24,6 +25,7 @@ export interface Results {
   hostile?: HostileResult[];
   mac?: MacResult;
   services?: ServicesResult;
+  balance?: BalanceResult;
   jobs?: JobsResult;
   wallSeconds: number;
   /** Parts run again later (npm run bench -- --only ... --merge): when, at which commit. */
@@ -120,6 +122,13 @@ export function markdown(r: Results): string {
       const x = v.real;
       L.push(`On the real interpreter (\`${x.interpreter}\`, 12-byte JsVars, under qemu; the engine, the KV store and the queue as the esp8266 bundle carries them, ${x.bytes} bytes, loaded from Storage): its definitions hold **${x.codeJsVars} JsVars**, a three-job set ${x.setJsVars} more; **${x.stepsPerS} steps per second** (kv.incr and if), a one-step run from the queue to its end ${x.runMs} ms; the KV store **${x.kvPutPerS} puts and ${x.kvGetPerS} gets per second**; the pin loop ${x.pinLoopPerS} per second. Scaled by the pin loop to the about 4,000 per second Espruino's Performance page gives for a 72 MHz STM32 (an ESP8266 at 80 MHz is of that order; a rough estimate, as for the MAC above): about ${Math.round((x.stepsPerS * 4000) / x.pinLoopPerS)} steps, ${Math.round((x.kvPutPerS * 4000) / x.pinLoopPerS)} KV puts and ${Math.round((x.kvGetPerS * 4000) / x.pinLoopPerS)} gets per second on a chip, a one-step run ${((x.runMs * x.pinLoopPerS) / 4000).toFixed(0)} ms.`, "");
     } else if (v.skipped) L.push(v.skipped, "");
+  }
+  if (r.balance) {
+    L.push("## A cluster that balances itself", "", "Movable tasks and leader election (`test/bench/scenarios/balance.ts`, README: Movable tasks, Leader election) on esp32 clusters in the emulator, virtual time: a task registered movable on every node; the ms until another node runs it after the node running it is killed (failure detection: INACTIVE after `ina`, 10 s) and after that node's load goes to 90% (OVERLOADED after a whole window, 10 s, then the gossip); the ms until every node follows a new leader after the leader is killed. -1: not within the limit.", "");
+    L.push("| nodes | moved after a death, p50 / p99 ms | after overload, p50 / p99 ms | re-elected, p50 / p99 ms | runs |", "|---:|---:|---:|---:|---:|");
+    const q = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN);
+    for (const s of r.balance.sizes) L.push(`| ${s.nodes} | ${f(q(s.afterDeath, 0.5))} / ${f(q(s.afterDeath, 0.99))} | ${f(q(s.afterOverload, 0.5))} / ${f(q(s.afterOverload, 0.99))} | ${f(q(s.reelection, 0.5))} / ${f(q(s.reelection, 0.99))} | ${s.afterDeath.length} |`);
+    L.push("");
   }
   if (r.speed) L.push("## The emulator's speed", "", `${r.speed.nodes} esp32 nodes, ${r.speed.virtualSeconds} virtual seconds: **${f(r.speed.wallSeconds)} s** of wall-clock time.`, "");
   return L.join("\n");

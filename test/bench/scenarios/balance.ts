@@ -1,0 +1,104 @@
+// A cluster that balances itself (README: Health and overload, Movable
+// tasks, Leader election) on emulated esp32 clusters in virtual time: how
+// long a movable task takes to run elsewhere after the node running it is
+// killed, and after that node's load goes to 90% (p50, p99 over the runs),
+// and how long the cluster is without a leader after its leader is killed.
+import { Cluster } from "../../../host-tools/emulator/cluster.ts";
+import type { Device } from "../../../host-tools/emulator/device.ts";
+import { waitConverged } from "../../cluster/helpers.ts";
+import type { Plan } from "../plan.ts";
+
+export interface BalanceSize {
+  nodes: number;
+  /** ms from the kill (or the load going up) until another node runs the movable task, each run */
+  afterDeath: number[];
+  afterOverload: number[];
+  /** ms from the leader's kill until every node follows one new leader, each run */
+  reelection: number[];
+}
+
+export interface BalanceResult {
+  sizes: BalanceSize[];
+}
+
+const ran = (d: Device) => (d.running ? (d.eval("global.RAN || 0") as number) : 0);
+
+/** The nodes whose movable task ran over the next `ms`. */
+function runners(c: Cluster, ms: number): Device[] {
+  const before = c.devices.map(ran);
+  c.runFor(ms);
+  return c.devices.filter((d, i) => ran(d) > before[i]);
+}
+
+const REGISTER = `global.RAN = 0; spore.tasks.registerTask("bench", 1000, function () { RAN++; }, {movable: true})`;
+
+/** A killed node back: powered on, its code registering the task again once it runs (as a project's would at boot), and settled. */
+function restart(c: Cluster, d: Device): void {
+  d.powerOn();
+  c.runFor(3000);
+  d.eval(REGISTER);
+  c.runFor(40000);
+}
+
+/** Steps 250 ms at a time until `ok` (or `limit` ms): the ms it took, -1 when it did not. */
+function until(c: Cluster, ok: () => boolean, limit: number): number {
+  const start = c.scheduler.now();
+  while (c.scheduler.now() - start < limit) {
+    if (ok()) return c.scheduler.now() - start;
+    c.runFor(250);
+  }
+  return -1;
+}
+
+/** The leader every running node follows, "" while they disagree (read from their consoles' cluster/leader lines: no HTTP, which a busy node answers late). */
+function leaderOf(c: Cluster): string {
+  let l: string | undefined;
+  for (const d of c.devices) {
+    if (!d.running) continue;
+    const line = d.console.filter((x) => x.startsWith("cluster/leader ")).at(-1);
+    const now = line ? (JSON.parse(line.slice(15)) as { leader: string }).leader : "";
+    if (!now || (l !== undefined && now !== l)) return "";
+    l = now;
+  }
+  return l ?? "";
+}
+
+function one(plan: Plan, n: number, seed: number, log: (s: string) => void): BalanceSize {
+  const c = new Cluster({ seed: seed + n, boards: Array.from({ length: n }, () => "esp32") });
+  waitConverged(c, 600000, seed);
+  for (const d of c.devices) d.eval(REGISTER);
+  c.runFor(40000);
+  const r: BalanceSize = { nodes: n, afterDeath: [], afterOverload: [], reelection: [] };
+  for (let k = 0; k < plan.balance.runs; k++) {
+    const [owner] = runners(c, 3000);
+    if (!owner) break;
+    owner.crash();
+    const before = c.devices.map(ran);
+    r.afterDeath.push(until(c, () => c.devices.some((d, i) => d !== owner && ran(d) > before[i]), 30000));
+    restart(c, owner);
+  }
+  for (let k = 0; k < plan.balance.runs; k++) {
+    const [owner] = runners(c, 3000);
+    if (!owner) break;
+    owner.eval(`spore.tasks.registerTask("hog${k}", 1000, function () { var t = getTime() + 0.9; while (getTime() < t); })`);
+    const before = c.devices.map(ran);
+    r.afterOverload.push(until(c, () => c.devices.some((d, i) => d !== owner && ran(d) > before[i]), 60000));
+    owner.eval(`spore.tasks.stopTask("hog${k}")`);
+    c.runFor(60000);
+  }
+  for (let k = 0; k < plan.balance.runs; k++) {
+    const lead = leaderOf(c) || (until(c, () => !!leaderOf(c), 20000), leaderOf(c));
+    const d = c.devices.find((x) => x.hostname === lead);
+    if (!d) break;
+    d.crash();
+    r.reelection.push(until(c, () => !!leaderOf(c) && leaderOf(c) !== lead, 30000));
+    restart(c, d);
+  }
+  log(`  ${n} nodes: moved after a death ${r.afterDeath.join(", ")} ms; after overload ${r.afterOverload.join(", ")} ms; re-elected ${r.reelection.join(", ")} ms`);
+  return r;
+}
+
+export function balance(plan: Plan, seed: number, log: (s: string) => void): BalanceResult {
+  log(`balance: movable tasks and the leader, ${plan.balance.sizes.join(" and ")} esp32 nodes, ${plan.balance.runs} runs each`);
+  return { sizes: plan.balance.sizes.map((n) => one(plan, n, seed, log)) };
+}
