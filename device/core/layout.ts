@@ -175,7 +175,7 @@ export function readConfig(raw: unknown, errors: string[]): Config {
     config.ina = 10;
     config.dead = 60;
   }
-  if (!config.key) errors.push("no key: POSTs refused");
+  if (!config.key) errors.push("no key: POST refused");
   return config as Config;
 }
 

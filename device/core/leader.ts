@@ -10,8 +10,9 @@
 // candidate that asks in a term at least its own. A candidate with votes
 // from a majority of the members that may lead that it knows (ACTIVE or not:
 // a node cut off from the others does not win by forgetting them) leads: it
-// sends a heartbeat (L) every probe half-round to the ACTIVE ones, and a
-// node that hears one of a term at least its own follows it. A higher term
+// sends a heartbeat (L) every probe half-round, as one subnet broadcast
+// (a datagram whatever the cluster's size), and a node that hears one of a
+// term at least its own follows it. A higher term
 // seen anywhere makes a node a follower of it. A leader that no longer sees
 // a majority ACTIVE steps down; a node that sees no majority ACTIVE stands
 // for nothing, nor does one in its first Lead.Grace ms, while it is still
@@ -23,11 +24,12 @@
 // as its nodes know them; a minority side has none (until its nodes forget
 // the others, config.dead + config.fgt seconds after they went silent).
 //
-// Wire: V, W and L datagrams, their arg the term in base 36; sent only to
-// members that may lead (boards without the capability never get one).
+// Wire: V, W and L datagrams, their arg the term in base 36; V and W only to
+// members that may lead, L broadcast (boards without the capability take it
+// as evidence of life and nothing more).
 import { b36, now, ports, random, selfId, HOST_PREFIX } from "./env.ts";
 import { note } from "./events.ts";
-import { send } from "./gossip.ts";
+import { broadcast, send } from "./gossip.ts";
 import { Health } from "./health.ts";
 import { members, status, Status } from "./members.ts";
 import { tasks } from "./tasks.ts";
@@ -129,7 +131,7 @@ export function leadTick(): void {
       S[L.Heard] = t;
       return;
     }
-    return tell(MessageType.Heartbeat);
+    return beat();
   }
   if (t - S[L.Heard] < S[L.Timeout] || S[L.Pending]) return;
   // the timeout has passed (a leader lost, or none yet, or an election that came to nothing): the node stands at a
@@ -165,7 +167,13 @@ function stand(): void {
 function won(): void {
   S[L.Role] = 2;
   follow(selfId);
-  tell(MessageType.Heartbeat);
+  beat();
+}
+
+/** A heartbeat: one subnet broadcast (a datagram a half-round whatever the cluster's size; every board takes it), or one to each member that may lead while there is no broadcast address. */
+function beat(): void {
+  if (broadcast) send(MessageType.Heartbeat, b36(S[L.Term]), broadcast);
+  else tell(MessageType.Heartbeat);
 }
 
 /** A leader-election datagram from member `from`: its type (V, W, L) and arg (the term). */

@@ -155,7 +155,9 @@ export function decode(data: string, cluster: string, from: string): Message | s
   if (f.length < 12) return MALFORMED;
   if (f[2] !== cluster) return Drop.Cluster;
   const m: Message = { type_: f[3], id_: f[4], incarnation_: n36(f[5]), seq_: n36(f[6]), details_: n36(f[7]), heap_: n36(f[8]), updates_: f[10], arg_: f.slice(11).join("|") };
-  if (!(SPORE_CAPS.leader ? (SPORE_CAPS.services ? /^[PKRAHEXCYVWL]$/ : /^[PKRAHEXVWL]$/) : SPORE_CAPS.services ? /^[PKRAHEXCY]$/ : /^[PKRAHEX]$/).test(f[3]) || !isId(f[4]) || Math.min(m.incarnation_, m.seq_, m.details_, m.heap_) < 0 || m.seq_ > 16777215) return MALFORMED;
+  // (every board takes a leader's heartbeat, L, a broadcast: evidence its sender is alive, the rest of it for the
+  // leader capability)
+  if (!(SPORE_CAPS.leader ? (SPORE_CAPS.services ? /^[PKRAHEXCYVWL]$/ : /^[PKRAHEXVWL]$/) : SPORE_CAPS.services ? /^[PKRAHEXCYL]$/ : /^[PKRAHEXL]$/).test(f[3]) || !isId(f[4]) || Math.min(m.incarnation_, m.seq_, m.details_, m.heap_) < 0 || m.seq_ > 16777215) return MALFORMED;
   // the updates stay one string, split and each parsed (and checked) by the
   // receiver one at a time, a malformed one skipped and counted: checked here
   // as well, a full datagram took about 40 JsVars more to decode and read
