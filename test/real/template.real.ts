@@ -5,17 +5,13 @@
 // other test. Skipped without ESPRUINO_BIN.
 import "../unit/limits.ts";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { loadBoard } from "../../host-tools/build/boards.ts";
 import { bundleBoard } from "../../host-tools/build/bundle.ts";
 import { setup, type Ports } from "../../device/core/env.ts";
 import { readConfig } from "../../device/core/layout.ts";
 import { steps } from "../../device/core/steps.ts";
 import { suite } from "../suite.ts";
-import { ESPRUINO_ENV, espruinoCommand, writeStorage } from "./harness/interpreter.ts";
+import { ESPRUINO_ENV, espruinoCommand, runOnce } from "./harness/interpreter.ts";
 
 const { test } = suite("job conditions on the real interpreter", { limit: 300 });
 
@@ -43,19 +39,8 @@ else
     const board = loadBoard("esp8266");
     const cmd = espruinoCommand(board)!;
     const built = await bundleBoard({ ...board, capabilities: { ...board.capabilities, jobs: true } }, { entry: new URL("./probes/template-entry.ts", import.meta.url).pathname, write: false });
-    const dir = mkdtempSync(join(tmpdir(), "spore-template-"));
-    let out = "";
-    try {
-      await writeStorage(cmd, dir, [{ name: "tx", data: built.code }]);
-      const script = `eval(require("Storage").read("tx"));TPL_SETUP();print("ROWS "+JSON.stringify(TPL_COND(${JSON.stringify(ROWS)})));print("FILL "+JSON.stringify(TPL_FILL({a:"\${t}",b:"x\${s}y",c:["\${o.a.1}"]},${JSON.stringify(vars)})));`;
-      const p = spawn(cmd[0], [...cmd.slice(1), "-e", script], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
-      p.stdout.on("data", (d) => (out += d));
-      const t = setTimeout(() => p.kill("SIGKILL"), 120000);
-      await new Promise((r) => p.on("close", r));
-      clearTimeout(t);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const script = `eval(require("Storage").read("tx"));TPL_SETUP();print("ROWS "+JSON.stringify(TPL_COND(${JSON.stringify(ROWS)})));print("FILL "+JSON.stringify(TPL_FILL({a:"\${t}",b:"x\${s}y",c:["\${o.a.1}"]},${JSON.stringify(vars)})));`;
+    const out = await runOnce(cmd, [{ name: "tx", data: built.code }], script, 120000);
     const rows = /ROWS (.*)/.exec(out);
     const fill = /FILL (.*)/.exec(out);
     assert.ok(rows && fill, out.slice(-1500));

@@ -163,3 +163,24 @@ export async function shimCost(cmd: string[], board: Board): Promise<number> {
     rmSync(root, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs `script` once on the interpreter with `files` in a fresh Storage (in
+ * a temporary folder, removed after) and returns what it printed; killed
+ * after `ms`. Code loaded from Storage is held as a node holds its firmware.
+ */
+export async function runOnce(cmd: string[], files: ImageFile[], script: string, ms: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "spore-real-once-"));
+  let out = "";
+  try {
+    await writeStorage(cmd, dir, files);
+    const p = spawn(cmd[0], [...cmd.slice(1), "-e", script], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+    p.stdout.on("data", (d) => (out += d));
+    const t = setTimeout(() => p.kill("SIGKILL"), ms);
+    await new Promise((r) => p.on("close", r));
+    clearTimeout(t);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}

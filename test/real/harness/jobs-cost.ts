@@ -9,11 +9,7 @@
 // Used by npm run bench.
 import type { Board } from "../../../host-tools/build/boards.ts";
 import { bundleBoard } from "../../../host-tools/build/bundle.ts";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { espruinoCommand, writeStorage } from "./interpreter.ts";
+import { espruinoCommand, runOnce } from "./interpreter.ts";
 
 /** Steps in the timed job (fewer where the board takes fewer: its jobSteps less the other jobs' 3), and its runs. */
 const MAX_STEPS = 20;
@@ -74,18 +70,7 @@ JQn=0;JQt=getTime();while(JQn++<${PIN_LOOP});JQo.push("PIN "+(${PIN_LOOP}/(JQp-(
 print(JQo.join("\\n"));
 `;
   // the engine from Storage, as a node loads its firmware (as a string in the script it would take 1,300 JsVars)
-  const dir = mkdtempSync(join(tmpdir(), "spore-jobs-cost-"));
-  let out = "";
-  try {
-    await writeStorage(cmd, dir, [{ name: "jx", data: built.code }]);
-    const p = spawn(cmd[0], [...cmd.slice(1), "-e", script], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
-    p.stdout.on("data", (d) => (out += d));
-    const t = setTimeout(() => p.kill("SIGKILL"), 600000);
-    await new Promise((r) => p.on("close", r));
-    clearTimeout(t);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const out = await runOnce(cmd, [{ name: "jx", data: built.code }], script, 600000);
   const vars = /JSVARS (\d+) (\d+) ?(.*)/.exec(out);
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
   return {
