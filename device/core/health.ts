@@ -52,7 +52,7 @@ export const enum HealthOp {
   Packed,
   /** (packed): a summary as the API gives it */
   Unpack,
-  /** (dropped): this node's health as GET /api/node/status gives it */
+  /** (drops, gossip.ts's table): this node's health as GET /api/node/status gives it */
   Status,
   /** (): its energy estimate as GET /api/node/status gives it */
   Energy,
@@ -83,6 +83,11 @@ const enum H {
 // (made whole at boot, the samples at 0: the node's memory does not grow once it runs)
 const S: number[] = [0, 0, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
+/** A packed summary's flags and version: version * 16 + flags (8 may lead, 4 OVERLOADED, 2 for its memory, 1 takes movable tasks). */
+export function flags(p: number): number {
+  return (p / Health.Levels) | 0;
+}
+
 /**
  * The capability, one function (each top-level function holds JsVars on the
  * chip for good; its arguments read from `arguments` for the same reason):
@@ -92,10 +97,22 @@ export function health(op: HealthOp, a?: any, b?: any, c?: any): any;
 export function health(): any {
   const op: HealthOp = arguments[0];
   const a = arguments[1];
+  // (first: it runs for each alive update a datagram brings)
+  if (op === HealthOp.Take) {
+    // newer than the one known (versions compared mod 32; a member of a new incarnation has none known): kept and passed on
+    const m: Member = arguments[2];
+    const p: number = arguments[3];
+    const old = m.health_;
+    const d = ((flags(p) >> 4) - (flags(old!) >> 4) + Health.Versions) % Health.Versions;
+    if (old !== undefined && (d === 0 || d > Health.Versions / 2)) return false;
+    m.health_ = p;
+    enqueue(a);
+    return true;
+  }
   // flags: 8 it may lead (the leader capability), 4 OVERLOADED, 2 for its memory, 1 it takes movable tasks (placement)
   if (op === HealthOp.Packed) return (S[H.Version] * 16 + (SPORE_CAPS.leader ? 8 : 0) + (S[H.Over] ? 4 : 0) + (S[H.Over] & 2 ? 2 : 0) + (SPORE_CAPS.placement ? 1 : 0)) * Health.Levels + Math.round(S[H.Load] / 5);
   if (op === HealthOp.Unpack) {
-    const f = (a / Health.Levels) | 0;
+    const f = flags(a);
     return { load: (a % Health.Levels) / 20, overloaded: !!(f & 4), lowMemory: !!(f & 2) };
   }
   const reason = ["", "load", "memory", "load and memory"];
@@ -106,17 +123,11 @@ export function health(): any {
     const mWh = S[H.Mj] / 3600;
     return { powerMw: Math.round(S[H.Mw]), energyMwh: Math.round(mWh * 10) / 10, co2g: Math.round(((mWh * config.ci!) / 1e6) * 1000) / 1000, grade: ["F", "E", "D", "C", "B", "A", "A+"][Math.min(6, (share * 10) | 0)] };
   }
-  if (op === HealthOp.Status) return { load: S[H.Load] / 100, overloaded: !!S[H.Over], reason: reason[S[H.Over]], since: ((now() - S[H.Since]) / 1000) | 0, freeJsVars: ports.jsvars_(), freeHeap: ports.heap_(), queue: queue.length, dropped: a };
-  if (op === HealthOp.Take) {
-    // newer than the one known (versions compared mod 32; a member of a new incarnation has none known): kept and passed on
-    const m: Member = arguments[2];
-    const p: number = arguments[3];
-    const old = m.health_;
-    const d = (((p / Health.Levels / 16) | 0) - ((old! / Health.Levels / 16) | 0) + Health.Versions) % Health.Versions;
-    if (old !== undefined && (d === 0 || d > Health.Versions / 2)) return false;
-    m.health_ = p;
-    enqueue(a);
-    return true;
+  if (op === HealthOp.Status) {
+    // (a: the datagrams dropped by reason, gossip.ts's drops)
+    let dropped = 0;
+    for (const k in a) dropped += a[k];
+    return { load: S[H.Load] / 100, overloaded: !!S[H.Over], reason: reason[S[H.Over]], since: ((now() - S[H.Since]) / 1000) | 0, freeJsVars: ports.jsvars_(), freeHeap: ports.heap_(), queue: queue.length, dropped: dropped };
   }
   // HealthOp.Tick: a sample every half window; the load over the last two; OVERLOADED entered or left (with its
   // event); the summary gossiped when the flag changed, or the load moved 10 points and a window has passed

@@ -30,7 +30,7 @@
 import { b36, now, ports, random, selfId, HOST_PREFIX } from "./env.ts";
 import { note } from "./events.ts";
 import { broadcast, send } from "./gossip.ts";
-import { Health } from "./health.ts";
+import { flags } from "./health.ts";
 import { members, status, Status } from "./members.ts";
 import { tasks } from "./tasks.ts";
 import { MessageType, n36 } from "./wire.ts";
@@ -74,7 +74,7 @@ function electors(): number[] {
   let active = 1;
   for (const id in members) {
     const m = members[id];
-    if (m.health_ === undefined || !(((m.health_ / Health.Levels) | 0) & Lead.Flag)) continue;
+    if (m.health_ === undefined || !(flags(m.health_) & Lead.Flag)) continue;
     known++;
     if (status(m) === Status.Active) active++;
   }
@@ -85,7 +85,7 @@ function electors(): number[] {
 function tell(type: string, only?: string): void {
   for (const id in members) {
     const m = members[id];
-    if ((only && id !== only) || m.health_ === undefined || !(((m.health_ / Health.Levels) | 0) & Lead.Flag) || status(m) !== Status.Active) continue;
+    if ((only && id !== only) || m.health_ === undefined || !(flags(m.health_) & Lead.Flag) || status(m) !== Status.Active) continue;
     send(type, b36(S[L.Term]), m.address_);
   }
 }

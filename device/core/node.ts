@@ -46,9 +46,7 @@ function nodeStatus(): string {
     boot: ports.boot_,
   });
   // the jobs capability's figures written in here: a property set to undefined in the object above costs esp01 bytes
-  let dropped = 0;
-  if (SPORE_CAPS.health) for (const k in drops) dropped += drops[k];
-  return s.substr(0, s.length - 1) + (SPORE_CAPS.health ? ',"health":' + str(health(HealthOp.Status, dropped)) + ',"energy":' + str(health(HealthOp.Energy)) : "") + (SPORE_CAPS.jobs ? ',"jobs":' + str(jobs(JobsOp.Summary)) : "") + (SPORE_CAPS.spool ? ',"spool":' + str(spoolStats()) : "") + "," + (SPORE_CAPS.stream ? "" : ownDetails().replace("},", ","));
+  return s.substr(0, s.length - 1) + (SPORE_CAPS.health ? ',"health":' + str(health(HealthOp.Status, drops)) + ',"energy":' + str(health(HealthOp.Energy)) : "") + (SPORE_CAPS.jobs ? ',"jobs":' + str(jobs(JobsOp.Summary)) : "") + (SPORE_CAPS.spool ? ',"spool":' + str(spoolStats()) : "") + "," + (SPORE_CAPS.stream ? "" : ownDetails().replace("},", ","));
 }
 
 /** Answers one HTTP request. */

@@ -28,7 +28,7 @@
 // turns it on) refuse movable tasks and are never eligible.
 import { config, now, ports, selfId, HOST_PREFIX } from "./env.ts";
 import { note } from "./events.ts";
-import { Health, health, HealthOp } from "./health.ts";
+import { flags, health, HealthOp } from "./health.ts";
 import { members, status, Status } from "./members.ts";
 import { tasks } from "./tasks.ts";
 
@@ -39,7 +39,7 @@ const okSince: Record<string, number> = {};
 function unfit(id: string): string {
   const m = members[id];
   const h = id === selfId ? health(HealthOp.Packed) : m && m.health_;
-  return id !== selfId && (!m || status(m) !== Status.Active) ? "not ACTIVE" : h === undefined || !(((h / Health.Levels) | 0) & 1) ? "takes no movable tasks" : ((h / Health.Levels) | 0) & 4 ? "OVERLOADED" : !(okSince[id] >= 0) || now() - okSince[id] < config.pdw! * 1000 ? "dwell" : "";
+  return id !== selfId && (!m || status(m) !== Status.Active) ? "not ACTIVE" : h === undefined || !(flags(h) & 1) ? "takes no movable tasks" : flags(h) & 4 ? "OVERLOADED" : !(okSince[id] >= 0) || now() - okSince[id] < config.pdw! * 1000 ? "dwell" : "";
 }
 
 /** The rendezvous score of task `name` on node `id`. */
@@ -84,7 +84,7 @@ export function placeTasks(): void {
   for (const id of ids) {
     const m = members[id];
     const h = id === selfId ? health(HealthOp.Packed) : m.health_;
-    const ok = (id === selfId || status(m) === Status.Active) && h !== undefined && ((h / Health.Levels) | 0) % 8 === 1 /* takes movable tasks, not OVERLOADED (the lead flag, 8, aside) */;
+    const ok = (id === selfId || status(m) === Status.Active) && h !== undefined && flags(h) % 8 === 1 /* takes movable tasks, not OVERLOADED (the lead flag, 8, aside) */;
     if (!ok) delete okSince[id];
     else if (!(okSince[id] >= 0)) okSince[id] = t;
   }

@@ -35,9 +35,7 @@ export function telemetry(rssi: number, dropped: number): string {
   };
   // the health capability: load over its window, OVERLOADED and why, the queue, datagrams dropped
   if (SPORE_CAPS.health) {
-    let dropped = 0;
-    for (const k in drops) dropped += drops[k];
-    o.health = health(HealthOp.Status, dropped);
+    o.health = health(HealthOp.Status, drops);
     o.energy = health(HealthOp.Energy);
   }
   // the jobs capability: runs, errors, skipped triggers, the queue

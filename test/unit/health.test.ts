@@ -25,7 +25,7 @@ const healthTick = () => health(1, sentCount);
 const takeHealth = (id: string, m: unknown, p: number): boolean => health(2, id, m, p);
 const packed = (): number => health(3);
 const unpack = (p: number) => health(4, p);
-const healthStatus = (dropped: number) => health(5, dropped);
+const healthStatus = (dropped: number) => health(5, { malformed: dropped });
 const status = () => healthStatus(0) as { load: number; overloaded: boolean; reason: string };
 import { timed } from "../../device/core/tasks.ts";
 import { update } from "../../device/core/wire.ts";
