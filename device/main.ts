@@ -77,6 +77,7 @@ const platform: Ports = {
 // the optional ports only where the board has them (a property set to undefined costs a JsVar for good)
 if (SPORE_LIMITS.macFlash) platform.keep_ = keepInFlash;
 if (SPORE_CAPS.details) platform.get_ = httpGet;
+if (SPORE_CAPS.adaptive) platform.analog_ = analogRead;
 if (SPORE_CAPS.jobs) {
   platform.fs_ = require("Storage");
   platform.pin_ = pin;

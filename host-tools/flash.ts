@@ -79,8 +79,26 @@ export function nodeConfig(project: Project, env: Record<string, string | undefi
   }
   const pl = project.placement;
   if (pl && pl.dwellSeconds !== undefined && board.capabilities.placement) config.pdw = pl.dwellSeconds;
+  const g = project.gossip;
+  if (g && board.capabilities.adaptive) {
+    if (g.mode) config.gm = GOSSIP_MODES.indexOf(g.mode);
+    if (g.shortestPeriodMs) config.pmn = g.shortestPeriodMs;
+    if (g.longestPeriodMs) config.pmx = g.longestPeriodMs;
+    if (g.calmSeconds) config.cq = g.calmSeconds;
+  }
+  const b = project.battery;
+  if (b && board.capabilities.adaptive) {
+    config.bpn = b.pin;
+    if (b.fullScaleMv) config.bfs = b.fullScaleMv;
+    if (b.emptyMv !== undefined) config.bmn = b.emptyMv;
+    if (b.fullMv) config.bmx = b.fullMv;
+    if (b.lowPercent !== undefined) config.blw = b.lowPercent;
+  }
   return config;
 }
+
+/** espruino.json's gossip.mode as spore.json's gm: 0 adapts, then the modes in adapt.ts's order. */
+export const GOSSIP_MODES = ["auto", "aggressive", "normal", "conservative", "emergency"];
 
 /** The broker's user name or password from the environment variable espruino.json names (never printed). */
 function brokerCredential(env: Record<string, string | undefined>, name: string, what: string, field: string): string {

@@ -10,6 +10,7 @@ import { addMember, memberCount, members, type Member } from "./members.ts";
 import { filled, Mac } from "./mac.ts";
 import { health, HealthOp } from "./health.ts";
 import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
+import { adapt, AdaptOp } from "./adapt.ts";
 import { offer } from "./offered.ts";
 import { Drop, encode, MALFORMED, MessageType, news, update, Wire } from "./wire.ts";
 
@@ -176,8 +177,19 @@ export function takeNews(updates: string): void {
       // its health summary, of its present incarnation
       if (SPORE_CAPS.health && m && u.health_! >= 0 && inc === m.incarnation_) health(HealthOp.Take, u.id_, m, u.health_!);
     }
-    else if (x && inc >= x.incarnation_ && !(x.suspected_ && inc === x.incarnation_)) {
+    // (the lifeguard capability: more confirmations of a suspicion it holds are news again)
+    else if (SPORE_CAPS.lifeguard && x && x.suspected_ && inc === x.incarnation_) {
+      if (u.conf_! > x.conf_!) {
+        x.conf_ = u.conf_;
+        enqueue(u.id_);
+      }
+    } else if (x && inc >= x.incarnation_ && !(x.suspected_ && inc === x.incarnation_)) {
+      if (SPORE_CAPS.lifeguard) {
+        x.conf_ = u.conf_;
+        x.mine_ = 0;
+      }
       x.suspected_ = 1;
+      if (SPORE_CAPS.adaptive) adapt(AdaptOp.Churn);
       // perhaps of a new incarnation: its seqs start anew (cleared needlessly, the window lets one datagram through unchecked)
       x.seqHigh_ = -1;
       x.incarnation_ = inc;

@@ -94,6 +94,17 @@ export interface Config {
   ovs?: number;
   /** the health capability: grid carbon intensity, g CO2 / kWh */
   ci?: number;
+  /** the adaptive capability (adapt.ts): a fixed mode (0 adapts), the aggressive and emergency periods (ms), calm seconds before conservative */
+  gm?: number;
+  pmn?: number;
+  pmx?: number;
+  cq?: number;
+  /** the adaptive capability: the battery's ADC pin ("" none), mV at a reading of 1 (the divider included), mV empty and full, the low percent */
+  bpn?: string;
+  bfs?: number;
+  bmn?: number;
+  bmx?: number;
+  blw?: number;
   /** the placement capability: the dwell, seconds (placement.ts) */
   pdw?: number;
   /** Read by the boot file only: ms a version on trial must run healthy before it is confirmed, and ms before an unconfirmed one is rolled back. */
@@ -152,6 +163,19 @@ export function readConfig(raw: unknown, errors: string[]): Config {
     // the grid's carbon intensity, g CO2 per kWh, for the energy estimate
     keys.ci = [400, 0, 2000];
   }
+  if (SPORE_CAPS.adaptive) {
+    // adaptive gossip (adapt.ts): a fixed mode, the shortest and longest periods, calm seconds before conservative
+    keys.gm = [0, 0, 4];
+    keys.pmn = [600, 200, 60000];
+    keys.pmx = [4000, 200, 60000];
+    keys.cq = [60, 5, 86400];
+    // the battery: its ADC pin, mV at a reading of 1, mV empty and full, the percent that is low (emergency)
+    keys.bpn = "";
+    keys.bfs = [4200, 100, 60000];
+    keys.bmn = [3300, 0, 60000];
+    keys.bmx = [4200, 1, 60000];
+    keys.blw = [20, 0, 100];
+  }
   // movable tasks: seconds a node must have been eligible before a task is placed on it (placement.ts)
   if (SPORE_CAPS.placement) keys.pdw = [30, 0, 3600];
   if (SPORE_CAPS.jobs) {
@@ -174,6 +198,13 @@ export function readConfig(raw: unknown, errors: string[]): Config {
     errors.push("dead <= ina: 10, 60");
     config.ina = 10;
     config.dead = 60;
+  }
+  if (SPORE_CAPS.adaptive && !(config.pmn <= config.prd && config.prd <= config.pmx && config.bmn < config.bmx)) {
+    errors.push("pmn <= prd <= pmx, bmn < bmx: " + [config.pmn, config.prd, config.pmx] + "; defaults kept");
+    config.pmn = Math.min(600, config.prd);
+    config.pmx = Math.max(4000, config.prd);
+    config.bmn = 3300;
+    config.bmx = 4200;
   }
   if (!config.key) errors.push("no key: POST refused");
   return config as Config;

@@ -5,8 +5,8 @@
 // Terms, votes, heartbeats: a follower that has heard no leader for a
 // random election timeout (Lead.TimeoutMin..TimeoutMax ms, from the seeded
 // generator: Espruino's repeats itself after every boot) becomes a
-// candidate: a new term, its own vote, a vote request (V) to every ACTIVE
-// member that may lead. A node grants one vote per term (W), to the first
+// candidate: a new term, its own vote, a vote request (V) broadcast to
+// the subnet (only members that may lead answer). A node grants one vote per term (W), to the first
 // candidate that asks in a term at least its own. A candidate with votes
 // from a majority of the members that may lead that it knows (ACTIVE or not:
 // a node cut off from the others does not win by forgetting them) leads: it
@@ -24,9 +24,9 @@
 // as its nodes know them; a minority side has none (until its nodes forget
 // the others, config.dead + config.fgt seconds after they went silent).
 //
-// Wire: V, W and L datagrams, their arg the term in base 36; V and W only to
-// members that may lead, L broadcast (boards without the capability take it
-// as evidence of life and nothing more).
+// Wire: V, W and L datagrams, their arg the term in base 36; W only to
+// members that may lead, V and L broadcast (boards without the capability
+// take them as evidence of life and nothing more).
 import { b36, now, ports, random, selfId, HOST_PREFIX } from "./env.ts";
 import { note } from "./events.ts";
 import { broadcast, send } from "./gossip.ts";
@@ -131,7 +131,7 @@ export function leadTick(): void {
       S[L.Heard] = t;
       return;
     }
-    return beat();
+    return beat(MessageType.Heartbeat);
   }
   if (t - S[L.Heard] < S[L.Timeout] || S[L.Pending]) return;
   // the timeout has passed (a leader lost, or none yet, or an election that came to nothing): the node stands at a
@@ -161,19 +161,22 @@ function stand(): void {
   S[L.Votes] = 1;
   // alone (the only member that may lead): elected at once
   if (majority < 2) return won();
-  tell(MessageType.VoteRequest);
+  // one broadcast, as the heartbeat: 199 requests at once, at 200 nodes, went past the socket's backlog
+  // (esp32's unsentMax, sixteen datagrams), were dropped, and no candidate ever had a majority (an
+  // election every few seconds for good, 8 vote requests a second per node)
+  beat(MessageType.VoteRequest);
 }
 
 function won(): void {
   S[L.Role] = 2;
   follow(selfId);
-  beat();
+  beat(MessageType.Heartbeat);
 }
 
-/** A heartbeat: one subnet broadcast (a datagram a half-round whatever the cluster's size; every board takes it), or one to each member that may lead while there is no broadcast address. */
-function beat(): void {
-  if (broadcast) send(MessageType.Heartbeat, b36(S[L.Term]), broadcast);
-  else tell(MessageType.Heartbeat);
+/** A heartbeat or a vote request: one subnet broadcast (a datagram whatever the cluster's size; every board takes it), or one to each member that may lead while there is no broadcast address. */
+function beat(type: string): void {
+  if (broadcast) send(type, b36(S[L.Term]), broadcast);
+  else tell(type);
 }
 
 /** A leader-election datagram from member `from`: its type (V, W, L) and arg (the term). */

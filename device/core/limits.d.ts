@@ -76,6 +76,10 @@ declare const SPORE_CAPS: {
   placement: number;
   /** leader election and singleton tasks (device/core/leader.ts) */
   leader: number;
+  /** sharper failure detection: a second direct ping, more indirect probes, suspicion confirmed by others (device/core/probe.ts) */
+  lifeguard: number;
+  /** adaptive gossip: modes, the probe period and piggyback count adapting; the battery reading (device/core/adapt.ts) */
+  adaptive: number;
 };
 
 /** Set by the build (esbuild define) to the board file's name: for display only, never to decide (ask for a board fact instead). */

@@ -5,6 +5,7 @@
 import { config, now, HOST_PREFIX } from "./env.ts";
 import { note } from "./events.ts";
 import type { Seen } from "./replay.ts";
+import { adapt, AdaptOp } from "./adapt.ts";
 
 /** A member's status (const enum: no JsVars, see wire.ts). */
 export const enum Status {
@@ -28,6 +29,9 @@ export interface Member extends Seen {
   heap_: number;
   /** status last reported */
   reported_: number;
+  /** the lifeguard capability, while suspected: members known to have suspected it (a lower bound), and 1 when this node is one */
+  conf_?: number;
+  mine_?: number;
   /** the health capability: its health summary from gossip (health.ts), set once known */
   health_?: number;
 }
@@ -42,9 +46,15 @@ export const members: Record<string, Member> = {};
 /** The number of members. */
 export let memberCount = 0;
 
+/**
+ * A member's status. Suspected: INACTIVE ina seconds after it was last known
+ * alive; with the lifeguard capability ina x 3 / (2 + c) for c members known
+ * to have suspected it, at most 4 (1: ina, 2: 0.75 ina, 3: 0.6, 4 or more:
+ * half): a dead member fails every member's probes, a live one at most one's.
+ */
 export function status(m: Member): number {
   const age = now() - m.aliveAt_;
-  return !m.suspected_ || age < config.ina * 1000 ? Status.Active : age < config.dead * 1000 ? Status.Inactive : Status.Dead;
+  return !m.suspected_ || age < config.ina * (SPORE_CAPS.lifeguard ? 3000 / (Math.min(m.conf_!, 4) + 2) : 1000) ? Status.Active : age < config.dead * 1000 ? Status.Inactive : Status.Dead;
 }
 
 /** Members by status: [ACTIVE, INACTIVE, DEAD]. */
@@ -85,6 +95,7 @@ export function addMember(id: string, address: string, incarnation: number, deta
   }
   const m = (members[id] = { address_: address, incarnation_: incarnation, suspected_: 0, aliveAt_: now(), latency_: -1, details_: details | 0, heap_: 0, seqHigh_: -1, seqWindow_: 0, reported_: Status.Active });
   memberCount++;
+  if (SPORE_CAPS.adaptive) adapt(AdaptOp.Churn);
   note("node/discovered", { hostname: HOST_PREFIX + id, ip: address });
   return m;
 }
@@ -98,6 +109,7 @@ export function checkMembers(): void {
     if (st !== m.reported_) {
       note("node/status", { hostname: HOST_PREFIX + id, status: statusName(st), was: statusName(m.reported_) });
       if (st === Status.Dead) note("node/lost", { hostname: HOST_PREFIX + id });
+      if (SPORE_CAPS.adaptive) adapt(AdaptOp.Churn);
       m.reported_ = st;
     }
     if (st === Status.Dead && now() - m.aliveAt_ > (config.dead + config.fgt) * 1000) gone = id;

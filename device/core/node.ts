@@ -7,6 +7,7 @@ import { config, hostname, now, ports, selfId, setup, parseJson, str, type HttpR
 import { fire, isEventName, recent } from "./events.ts";
 import { begin, detailsVersion, drops, incarnation, ownIp, wifiMode } from "./gossip.ts";
 import { health, HealthOp } from "./health.ts";
+import { adapt, AdaptOp } from "./adapt.ts";
 import { placement } from "./placement.ts";
 import { leaderStatus } from "./leader.ts";
 import { macTail } from "./identity.ts";
@@ -46,7 +47,7 @@ function nodeStatus(): string {
     boot: ports.boot_,
   });
   // the jobs capability's figures written in here: a property set to undefined in the object above costs esp01 bytes
-  return s.substr(0, s.length - 1) + (SPORE_CAPS.health ? ',"health":' + str(health(HealthOp.Status, drops)) + ',"energy":' + str(health(HealthOp.Energy)) : "") + (SPORE_CAPS.jobs ? ',"jobs":' + str(jobs(JobsOp.Summary)) : "") + (SPORE_CAPS.spool ? ',"spool":' + str(spoolStats()) : "") + "," + (SPORE_CAPS.stream ? "" : ownDetails().replace("},", ","));
+  return s.substr(0, s.length - 1) + (SPORE_CAPS.health ? ',"health":' + str(health(HealthOp.Status, drops)) + ',"energy":' + str(health(HealthOp.Energy)) : "") + (SPORE_CAPS.adaptive ? ',"gossip":' + str(adapt(AdaptOp.Status)) : "") + (SPORE_CAPS.jobs ? ',"jobs":' + str(jobs(JobsOp.Summary)) : "") + (SPORE_CAPS.spool ? ',"spool":' + str(spoolStats()) : "") + "," + (SPORE_CAPS.stream ? "" : ownDetails().replace("},", ","));
 }
 
 /** Answers one HTTP request. */

@@ -6,6 +6,7 @@
 // member table, and the caller gives this node's own news.
 import { b36, now, selfId } from "./env.ts";
 import { memberCount, members } from "./members.ts";
+import { A, AS } from "./adapt.ts";
 
 /** Ids with news, newest first, and how often each was sent. */
 export const newsQueue: string[] = [];
@@ -23,19 +24,20 @@ export function enqueue(id: string): void {
 /**
  * The news that fits `room` bytes, as a datagram's updates field (","
  * separated, after `extra` when given): newest first, each counted as sent
- * once. A member's news is "a<id>/<inc>/<ip>/<dv>[/<health>]" or "s<id>/<inc>/<age>"
+ * once. A member's news is "a<id>/<inc>/<ip>/<dv>[/<health>]" or "s<id>/<inc>/<age>[/<confirmations>]"
  * (wire.ts), this node's is `own`. An id that is no member any more, or
- * whose news went 3 * log2(members + 2) times, leaves the queue.
+ * whose news went 3 * log2(members + 2) times (lambda, not 3, with the adaptive
+ * capability: adapt.ts) leaves the queue.
  */
 export function piggyback(room: number, own: string, extra: string): string {
-  const limit = 3 * Math.ceil(Math.log(memberCount + 2) / Math.LN2);
+  const limit = (SPORE_CAPS.adaptive ? AS[A.Lambda] : 3) * Math.ceil(Math.log(memberCount + 2) / Math.LN2);
   let out = extra;
   room -= extra.length;
   for (let i = 0; i < newsQueue.length; i++) {
     const id = newsQueue[i];
     const m = members[id];
     // (an alive member's health summary passed on where it is known: the health capability)
-    const news = id === selfId ? own : m ? (m.suspected_ ? "s" : "a") + id + "/" + b36(m.incarnation_) + "/" + (m.suspected_ ? b36(((now() - m.aliveAt_) / 1000) | 0) : m.address_ + "/" + b36(m.details_ >>> 0) + (SPORE_CAPS.health && m.health_! >= 0 ? "/" + b36(m.health_!) : "")) : "";
+    const news = id === selfId ? own : m ? (m.suspected_ ? "s" : "a") + id + "/" + b36(m.incarnation_) + "/" + (m.suspected_ ? (SPORE_CAPS.lifeguard ? b36(((now() - m.aliveAt_) / 1000) | 0) + "/" + b36(m.conf_!) : b36(((now() - m.aliveAt_) / 1000) | 0)) : m.address_ + "/" + b36(m.details_ >>> 0) + (SPORE_CAPS.health && m.health_! >= 0 ? "/" + b36(m.health_!) : "")) : "";
     if (!news || timesSent[id] >= limit) {
       newsQueue.splice(i--, 1);
       delete timesSent[id];

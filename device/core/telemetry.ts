@@ -9,6 +9,7 @@ import { jobs, JobsOp } from "./jobs.ts";
 import { spoolStats } from "./spool.ts";
 import { drops } from "./gossip.ts";
 import { health, HealthOp } from "./health.ts";
+import { adapt, AdaptOp } from "./adapt.ts";
 
 let lastBusy = 0;
 let lastAt = 0;
@@ -33,6 +34,8 @@ export function telemetry(rssi: number, dropped: number): string {
     rssi: rssi,
     dropped: dropped,
   };
+  // the adaptive capability: the gossip mode and its parameters
+  if (SPORE_CAPS.adaptive) o.gossip = adapt(AdaptOp.Status);
   // the health capability: load over its window, OVERLOADED and why, the queue, datagrams dropped
   if (SPORE_CAPS.health) {
     o.health = health(HealthOp.Status, drops);

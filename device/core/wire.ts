@@ -110,6 +110,8 @@ export interface Update {
   age_: number;
   /** alive: its details version */
   details_: number;
+  /** suspected, the lifeguard capability: members known to have suspected it (1 when the update does not say) */
+  conf_?: number;
   /** alive, the health capability: its health summary (health.ts), -1 when the update has none */
   health_?: number;
 }
@@ -155,9 +157,9 @@ export function decode(data: string, cluster: string, from: string): Message | s
   if (f.length < 12) return MALFORMED;
   if (f[2] !== cluster) return Drop.Cluster;
   const m: Message = { type_: f[3], id_: f[4], incarnation_: n36(f[5]), seq_: n36(f[6]), details_: n36(f[7]), heap_: n36(f[8]), updates_: f[10], arg_: f.slice(11).join("|") };
-  // (every board takes a leader's heartbeat, L, a broadcast: evidence its sender is alive, the rest of it for the
-  // leader capability)
-  if (!(SPORE_CAPS.leader ? (SPORE_CAPS.services ? /^[PKRAHEXCYVWL]$/ : /^[PKRAHEXVWL]$/) : SPORE_CAPS.services ? /^[PKRAHEXCYL]$/ : /^[PKRAHEXL]$/).test(f[3]) || !isId(f[4]) || Math.min(m.incarnation_, m.seq_, m.details_, m.heap_) < 0 || m.seq_ > 16777215) return MALFORMED;
+  // (every board takes a leader's heartbeat, L, and a vote request, V, broadcasts: evidence their sender is alive,
+  // the rest of them for the leader capability)
+  if (!(SPORE_CAPS.leader ? (SPORE_CAPS.services ? /^[PKRAHEXCYVWL]$/ : /^[PKRAHEXVWL]$/) : SPORE_CAPS.services ? /^[PKRAHEXCYLV]$/ : /^[PKRAHEXLV]$/).test(f[3]) || !isId(f[4]) || Math.min(m.incarnation_, m.seq_, m.details_, m.heap_) < 0 || m.seq_ > 16777215) return MALFORMED;
   // the updates stay one string, split and each parsed (and checked) by the
   // receiver one at a time, a malformed one skipped and counted: checked here
   // as well, a full datagram took about 40 JsVars more to decode and read
@@ -173,7 +175,7 @@ export function news(updates: string): string[] {
   return updates ? updates.split(",") : [];
 }
 
-/** One piggybacked update ("a<id>/<inc>/<ip>/<dv>[/<health>]" or "s<id>/<inc>/<age>"), null when malformed. */
+/** One piggybacked update ("a<id>/<inc>/<ip>/<dv>[/<health>]" or "s<id>/<inc>/<age>[/<confirmations>]"), null when malformed. */
 export function update(s: string): Update | null {
   const k = s[0];
   const p = s.substr(1).split("/");
@@ -181,6 +183,8 @@ export function update(s: string): Update | null {
   // (every board takes the health field, whether it keeps it or not: the health capability's nodes send it)
   const u: Update = { kind_: k, id_: p[0], incarnation_: n36(p[1]), ip_: p[2], age_: alive ? 0 : n36(p[2]), details_: alive ? n36(p[3]) : 0 };
   if (SPORE_CAPS.health && alive) u.health_ = p[4] ? n36(p[4]) : -1;
+  // (a suspicion's confirmations: boards without the capability pass the suspicion on without them)
+  if (SPORE_CAPS.lifeguard && !alive) u.conf_ = Math.max(1, n36(p[3] || ""));
   // fields past those it knows are left for nodes that know them (the health field of an alive update: esp01 has no use for it)
   return p.length < (alive ? 4 : 3) || !(alive ? isIp(u.ip_) : k === "s") || !isId(u.id_) || Math.min(u.incarnation_, u.age_, u.details_) < 0 ? null : u;
 }

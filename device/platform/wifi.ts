@@ -40,7 +40,7 @@ function arm(): void {
   if (!timer && config.ssid)
     timer = setTimeout(() => {
       timer = 0;
-      startAp("no station after " + config.apw + " ms");
+      startAp("no station in " + config.apw + " ms");
     }, config.apw);
 }
 

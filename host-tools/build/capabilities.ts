@@ -22,6 +22,8 @@ export interface Capabilities {
   health: boolean;
   placement: boolean;
   leader: boolean;
+  lifeguard: boolean;
+  adaptive: boolean;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -40,6 +42,8 @@ export const CAPABILITIES: Record<CapabilityName, { summary: string; modules: st
   health: { summary: "load (time in tasks, runs, datagrams and requests over a sliding window) and OVERLOADED with hysteresis, node/overloaded and node/recovered; a health summary rides on each alive update, so every node knows its members'", modules: ["device/core/health.ts", "device/core/gossip.ts (the summary in alive updates)"] },
   placement: { summary: "movable tasks (registerTask(..., {movable: true})): each run by one node, placed by rendezvous hashing over eligible members (ACTIVE, healthy, past a dwell) with no coordinator; GET /api/cluster/placement, task/moved", modules: ["device/core/placement.ts", "device/core/tasks.ts (movable tasks)"] },
   leader: { summary: "leader election, Raft-style (terms, votes, heartbeats) among the members that may lead; singleton tasks (registerTask(..., {singleton: true})) run on the leader; GET /api/cluster/leader, cluster/leader", modules: ["device/core/leader.ts", "device/core/dispatch.ts (V, W, L)"] },
+  lifeguard: { summary: "sharper failure detection: a probe not answered in half a round sent again directly, five indirect probes, and a suspicion confirmed by other members' failed probes INACTIVE sooner (ina x 3 / (2 + confirmations))", modules: ["device/core/probe.ts", "device/core/members.ts (the timeout)", "device/core/gossip.ts (confirmations)"] },
+  adaptive: { summary: "adaptive gossip: the probe period and how often news is piggybacked follow the node's situation in four modes (aggressive after churn or loss, normal, conservative when calm, emergency on low battery, read from an ADC pin); in status and telemetry, gossip/mode events", modules: ["device/core/adapt.ts", "device/core/piggyback.ts (lambda)", "device/core/probe.ts (the period)"] },
   relay: { summary: "probes a member for a node that asks (ping requests) and forwards the cluster events it receives", modules: ["device/core/dispatch.ts (ping requests)", "device/core/cluster-events.ts (forwarding)"] },
 };
 

@@ -20,6 +20,10 @@ export interface Project {
   health?: { overloadPercent?: number; overloadSeconds?: number; gridIntensity?: number };
   /** Written into spore.json ("pdw") for boards with the placement capability. */
   placement?: { dwellSeconds?: number };
+  /** Written into spore.json ("gm", "pmn", "pmx", "cq") for boards with the adaptive capability. */
+  gossip?: { mode?: "auto" | "aggressive" | "normal" | "conservative" | "emergency"; shortestPeriodMs?: number; longestPeriodMs?: number; calmSeconds?: number };
+  /** Written into spore.json ("bpn", "bfs", "bmn", "bmx", "blw") for boards with the adaptive capability. */
+  battery?: { pin: string; fullScaleMv?: number; emptyMv?: number; fullMv?: number; lowPercent?: number };
   mqtt?: { host: string; port: number; prefix: string; period: number; homeAssistant: boolean; userEnv?: string; passwordEnv?: string };
 }
 

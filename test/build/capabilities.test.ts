@@ -20,7 +20,7 @@ const marked = CAPABILITY_NAMES.filter((c) => MARK[c]);
 test("every capability is described, and each board file says which it carries", () => {
   for (const c of CAPABILITY_NAMES) assert.ok(CAPABILITIES[c].modules.length && CAPABILITIES[c].summary, c);
   for (const b of loadBoards(BOARDS_DIR, {})) assert.equal(Object.keys(b.capabilities).sort(), [...CAPABILITY_NAMES].sort(), b.name);
-  assert.equal(loadBoard("esp01", BOARDS_DIR, {}).capabilities, { mqtt: false, dashboard: false, stream: false, details: false, relay: false, control: false, services: false, jobs: false, codecs: false, spool: false, health: false, placement: false, leader: false });
+  assert.equal(loadBoard("esp01", BOARDS_DIR, {}).capabilities, { mqtt: false, dashboard: false, stream: false, details: false, relay: false, control: false, services: false, jobs: false, codecs: false, spool: false, health: false, placement: false, leader: false, lifeguard: false, adaptive: false });
 });
 
 test("a board carries the code of its capabilities and none of the others'", async () => {
@@ -37,7 +37,7 @@ test("a board carries the code of its capabilities and none of the others'", asy
 test("espruino.json turns a capability off (for every board or one), and the bundle loses its bytes", async () => {
   const own = await bundleBoard(loadBoard("esp8266", BOARDS_DIR, {}), { write: false });
   const off = loadBoard("esp8266", BOARDS_DIR, { "*": { mqtt: false }, esp8266: { dashboard: false } });
-  assert.equal(off.capabilities, { mqtt: false, dashboard: false, stream: true, details: true, relay: true, control: true, services: false, jobs: false, codecs: false, spool: false, health: false, placement: false, leader: false });
+  assert.equal(off.capabilities, { mqtt: false, dashboard: false, stream: true, details: true, relay: true, control: true, services: false, jobs: false, codecs: false, spool: false, health: false, placement: false, leader: false, lifeguard: true, adaptive: false });
   // a capability's parts follow it: the spool goes with MQTT, the codecs with jobs (asked for by name, refused)
   assert.equal(loadBoard("esp32", BOARDS_DIR, { "*": { mqtt: false } }).capabilities.spool, false);
   assert.equal(loadBoard("esp32", BOARDS_DIR, { esp32: { jobs: false } }).capabilities.codecs, false);

@@ -10,7 +10,7 @@ wifi("no network within apw: the node starts its own access point, then joins wh
   const lines: string[] = [];
   const c = new Cluster({ seed, boards: ["esp8266"], accessPoint: { up: false }, config: { apw: 5000 }, onPrint: (_d, l) => lines.push(`${Math.round(c.scheduler.now())} ${l}`) });
   c.runFor(8000);
-  const ap = lines.find((l) => /wifi\/ap \{"ssid":"esp_[0-9a-f]{6}","reason":"no station after 5000 ms"\}/.test(l));
+  const ap = lines.find((l) => /wifi\/ap \{"ssid":"esp_[0-9a-f]{6}","reason":"no station in 5000 ms"\}/.test(l));
   assert.ok(ap, lines.join("\n"));
   // measured from the boot line (power-on is at a random moment of the first second)
   const boot = lines.find((l) => /^\d+ esp_[0-9a-f]{6} [0-9a-f]{8}$/.test(l));
