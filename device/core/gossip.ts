@@ -6,11 +6,12 @@
 import { b36, config, now, ports, random, selfId } from "./env.ts";
 import { note } from "./events.ts";
 import { broadcastAddress } from "./identity.ts";
-import { addMember, memberCount, members, type Member } from "./members.ts";
+import { addMember, confirm, memberCount, members, type Member } from "./members.ts";
 import { filled, Mac } from "./mac.ts";
 import { health, HealthOp } from "./health.ts";
 import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
 import { adapt, AdaptOp } from "./adapt.ts";
+import { checkSoon } from "./probe.ts";
 import { offer } from "./offered.ts";
 import { Drop, encode, MALFORMED, MessageType, news, update, Wire } from "./wire.ts";
 
@@ -179,20 +180,19 @@ export function takeNews(updates: string): void {
     }
     // (the lifeguard capability: more confirmations of a suspicion it holds are news again)
     else if (SPORE_CAPS.lifeguard && x && x.suspected_ && inc === x.incarnation_) {
-      if (u.conf_! > x.conf_!) {
-        x.conf_ = u.conf_;
-        enqueue(u.id_);
-      }
+      if (confirm(x, u.conf_!)) enqueue(u.id_);
     } else if (x && inc >= x.incarnation_ && !(x.suspected_ && inc === x.incarnation_)) {
       if (SPORE_CAPS.lifeguard) {
-        x.conf_ = u.conf_;
-        x.mine_ = 0;
+        x.conf_ = "";
+        confirm(x, u.conf_!);
+        checkSoon(u.id_);
       }
       x.suspected_ = 1;
       if (SPORE_CAPS.adaptive) adapt(AdaptOp.Churn);
       // perhaps of a new incarnation: its seqs start anew (cleared needlessly, the window lets one datagram through unchecked)
       x.seqHigh_ = -1;
       x.incarnation_ = inc;
+      // (the age is in whole seconds, rounded down: never older than it is, so never INACTIVE sooner than due)
       x.aliveAt_ = Math.max(x.aliveAt_, now() - u.age_ * 1000);
       enqueue(u.id_);
     }

@@ -29,9 +29,8 @@ export interface Member extends Seen {
   heap_: number;
   /** status last reported */
   reported_: number;
-  /** the lifeguard capability, while suspected: members known to have suspected it (a lower bound), and 1 when this node is one */
-  conf_?: number;
-  mine_?: number;
+  /** the lifeguard capability, while suspected: the tags (each the last 3 hex digits of an id) of members known to have failed to reach it, at most 4 */
+  conf_?: string;
   /** the health capability: its health summary from gossip (health.ts), set once known */
   health_?: number;
 }
@@ -48,13 +47,41 @@ export let memberCount = 0;
 
 /**
  * A member's status. Suspected: INACTIVE ina seconds after it was last known
- * alive; with the lifeguard capability ina x 3 / (2 + c) for c members known
- * to have suspected it, at most 4 (1: ina, 2: 0.75 ina, 3: 0.6, 4 or more:
- * half): a dead member fails every member's probes, a live one at most one's.
+ * alive; with the lifeguard capability ina x (k - 1) / (c + k - 2) for c
+ * members known to have suspected it, at most k = 4 (fewer in a cluster of
+ * fewer members: at least 2): 1 suspecter ina, 2 0.75 ina, 3 0.6, 4 or more
+ * half. A dead member fails every member's probes, a live one at most one's.
  */
+/** The lifeguard capability: ms per second of ina, as the suspicion's confirmations shrink it (a suspicion with no tags, from a board without the capability, has one suspecter). */
+function shrunk(m: Member): number {
+  const k = Math.max(2, Math.min(4, memberCount));
+  return ((k - 1) * 1000) / (Math.min(Math.max(1, m.conf_!.length / 3), k) + k - 2);
+}
+
+/**
+ * The lifeguard capability: adds the tags in `tags` (3 hex digits each) that
+ * member m's suspicion does not have yet, up to 4; whether any was new. Two
+ * members whose ids end alike count once: the count can fall short, never
+ * over (a union, where a count merged by its maximum lost independent
+ * suspicions: two nodes that each suspected first both said 1).
+ */
+export function confirm(m: Member, tags: string): boolean {
+  let added = false;
+  for (let i = 0; i + 3 <= tags.length; i += 3) {
+    const t = tags.substr(i, 3);
+    let known = false;
+    for (let j = 0; j < m.conf_!.length; j += 3) if (m.conf_!.substr(j, 3) === t) known = true;
+    if (!known && m.conf_!.length < 12) {
+      m.conf_ += t;
+      added = true;
+    }
+  }
+  return added;
+}
+
 export function status(m: Member): number {
   const age = now() - m.aliveAt_;
-  return !m.suspected_ || age < config.ina * (SPORE_CAPS.lifeguard ? 3000 / (Math.min(m.conf_!, 4) + 2) : 1000) ? Status.Active : age < config.dead * 1000 ? Status.Inactive : Status.Dead;
+  return !m.suspected_ || age < config.ina * (SPORE_CAPS.lifeguard ? shrunk(m) : 1000) ? Status.Active : age < config.dead * 1000 ? Status.Inactive : Status.Dead;
 }
 
 /** Members by status: [ACTIVE, INACTIVE, DEAD]. */

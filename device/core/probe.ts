@@ -10,10 +10,10 @@
 // one shortens the time to INACTIVE (members.ts). A false suspicion at 10%
 // loss needs both direct pings and every indirect path lost: about 0.19 x
 // 0.19 x 0.34^5, against 0.19 x 0.34^3 with three and no second ping.
-import { b36, now, ports, random } from "./env.ts";
+import { b36, now, ports, random, selfId } from "./env.ts";
 import { announce, send, sent } from "./gossip.ts";
 import { pick } from "./helpers.ts";
-import { checkMembers, members } from "./members.ts";
+import { checkMembers, confirm, memberCount, members } from "./members.ts";
 import { health, HealthOp } from "./health.ts";
 import { enqueue } from "./piggyback.ts";
 import { adapt, AdaptOp } from "./adapt.ts";
@@ -26,6 +26,8 @@ const enum Probe {
   Indirect = 3,
   /** with the lifeguard capability */
   More = 5,
+  /** members expected to probe a suspect at once on hearing of it (checkSoon) */
+  Confirmers = 4,
   /** probes relayed for others, kept at once */
   Relays = 4,
 }
@@ -51,6 +53,8 @@ let order = 0;
 let probe: InFlight | null = null;
 let half = 0;
 const relays: Relay[] = [];
+/** The lifeguard capability: a suspected member to probe next round ("" none). */
+let soon = "";
 let nonce = 0;
 
 /** Where this boot's probe order starts: drawn after the platform seeded the generator (Espruino's repeats itself after every boot). */
@@ -80,18 +84,20 @@ export function tick(): void {
       // the second direct ping: its ack counts as the first one's would
       if (SPORE_CAPS.lifeguard) send(MessageType.Ping, b36(p!.nonce_), x.address_);
     }
+    // (the lifeguard capability: statuses checked every half-round, a shrunk timeout seen up to half a round sooner)
+    if (SPORE_CAPS.lifeguard) checkMembers();
     announce();
     return;
   }
   const y = p && !p.acked_ ? members[p.id_] : null;
-  // suspected: INACTIVE ina s after this failed probe (unless it refutes); with the lifeguard capability, one
-  // confirmation more when another member suspected it first (once per node and suspicion: conf_ counts suspecters)
-  if (SPORE_CAPS.lifeguard ? y && y.aliveAt_ < p!.sentAt_ && !(y.suspected_ && y.mine_) : y && !y.suspected_ && y.aliveAt_ < p!.sentAt_) {
-    if (SPORE_CAPS.lifeguard) {
-      y!.conf_ = y!.suspected_ ? y!.conf_! + 1 : 1;
-      y!.mine_ = 1;
-      if (!y!.suspected_) y!.aliveAt_ = p!.sentAt_;
-    } else y!.aliveAt_ = p!.sentAt_;
+  // suspected: INACTIVE ina s after this failed probe (unless it refutes); with the lifeguard capability, this
+  // node's tag among the suspicion's confirmations when another member suspected it first (members.ts confirm)
+  if (SPORE_CAPS.lifeguard ? y && y.aliveAt_ < p!.sentAt_ && (!y.suspected_ || confirm(y, selfId.substr(3))) : y && !y.suspected_ && y.aliveAt_ < p!.sentAt_) {
+    if (!SPORE_CAPS.lifeguard) y!.aliveAt_ = p!.sentAt_;
+    else if (!y!.suspected_) {
+      y!.aliveAt_ = p!.sentAt_;
+      y!.conf_ = selfId.substr(3);
+    }
     y!.suspected_ = 1;
     enqueue(p!.id_);
     if (SPORE_CAPS.adaptive) adapt(AdaptOp.Churn);
@@ -106,11 +112,31 @@ export function tick(): void {
   if (SPORE_CAPS.placement) placeTasks();
   // every member in turn, from a random start: each is probed every n rounds while the n members
   // stay (a new random order each pass would leave up to 2n - 1 between two probes of one member)
+  // (the lifeguard capability: a suspicion heard of, probed first when this node was drawn to confirm it)
   const ids = Object.keys(members);
-  const id = ids[order++ % ids.length];
+  const id = SPORE_CAPS.lifeguard ? next(ids) : ids[order++ % ids.length];
   if (!id) return;
   probe = { id_: id, nonce_: ++nonce, sentAt_: t, indirect_: 0, acked_: 0 };
   send(MessageType.Ping, b36(nonce), members[id].address_);
+}
+
+/**
+ * The lifeguard capability: news that member id is suspected, from gossip.
+ * With a chance of Probe.Confirmers in the members, it is probed next round:
+ * about that many nodes check each suspicion at once, so a dead member's is
+ * confirmed (or a live one's refuted: its ack makes the prober tell it, see
+ * gossip.ts heard()) within a round or two, and a live one is not flooded
+ * with pings by every member at once.
+ */
+export function checkSoon(id: string): void {
+  if (random(memberCount) < Probe.Confirmers) soon = id;
+}
+
+/** The lifeguard capability: the member to probe next, the suspect drawn (checkSoon) first. */
+function next(ids: string[]): string {
+  const id = members[soon] ? soon : ids[order++ % ids.length];
+  soon = "";
+  return id;
 }
 
 /** An ack (arg: the nonce) from member id: of our probe (directly or relayed), or of one we relayed, passed back. */

@@ -110,8 +110,8 @@ export interface Update {
   age_: number;
   /** alive: its details version */
   details_: number;
-  /** suspected, the lifeguard capability: members known to have suspected it (1 when the update does not say) */
-  conf_?: number;
+  /** suspected, the lifeguard capability: the tags of the members known to have failed to reach it (members.ts confirm; "" when the update has none) */
+  conf_?: string;
   /** alive, the health capability: its health summary (health.ts), -1 when the update has none */
   health_?: number;
 }
@@ -184,7 +184,7 @@ export function update(s: string): Update | null {
   const u: Update = { kind_: k, id_: p[0], incarnation_: n36(p[1]), ip_: p[2], age_: alive ? 0 : n36(p[2]), details_: alive ? n36(p[3]) : 0 };
   if (SPORE_CAPS.health && alive) u.health_ = p[4] ? n36(p[4]) : -1;
   // (a suspicion's confirmations: boards without the capability pass the suspicion on without them)
-  if (SPORE_CAPS.lifeguard && !alive) u.conf_ = Math.max(1, n36(p[3] || ""));
+  if (SPORE_CAPS.lifeguard && !alive) u.conf_ = p[3] && p[3].length < 13 && p[3].length % 3 === 0 && /^[0-9a-f]+$/.test(p[3]) ? p[3] : "";
   // fields past those it knows are left for nodes that know them (the health field of an alive update: esp01 has no use for it)
   return p.length < (alive ? 4 : 3) || !(alive ? isIp(u.ip_) : k === "s") || !isId(u.id_) || Math.min(u.incarnation_, u.age_, u.details_) < 0 ? null : u;
 }
