@@ -78,6 +78,10 @@ const platform: Ports = {
 if (SPORE_LIMITS.macFlash) platform.keep_ = keepInFlash;
 if (SPORE_CAPS.details) platform.get_ = httpGet;
 if (SPORE_CAPS.adaptive) platform.analog_ = analogRead;
+if (SPORE_CAPS.control) {
+  platform.stored_ = () => require("Storage").readJSON(StorageFile.Config, true);
+  platform.store_ = (c: any) => require("Storage").writeJSON(StorageFile.Config, c);
+}
 if (SPORE_CAPS.jobs) {
   platform.fs_ = require("Storage");
   platform.pin_ = pin;

@@ -17,6 +17,7 @@ import { secretCommands } from "./commands/secret.ts";
 import { servicesCommands } from "./commands/services.ts";
 import { otaCommands } from "./commands/ota.ts";
 import { tasksCommands } from "./commands/tasks.ts";
+import { configCommands } from "./commands/config.ts";
 import { telemetryCommands } from "./commands/telemetry.ts";
 
 /** What a command runs with (host-tools/lib/io.ts), for callers of runCli. */
@@ -34,6 +35,8 @@ Commands:
   node status <host[:port]>   one node's status
   node restart <host[:port]>  restart a node
   tasks <host[:port]> [...]   list or control a node's tasks
+  config show|get|set <host|all> [key] [value]  a running node's settings (set: validated, applied or restarted)
+  config init                 write a commented starter espruino.json
   events <host[:port]>        recent events (--follow to keep watching)
   services                    the cluster's services and their providers
   call <service> [json args]  call a service through a node
@@ -53,7 +56,7 @@ environment or ./.env.
 `;
 
 // in the order the groups' --help lists them
-const commands: Record<string, Command> = { ...otaCommands, ...clusterCommands, ...nodeCommands, ...secretCommands, ...tasksCommands, ...eventsCommands, ...servicesCommands, ...jobsCommands, ...kvCommands, ...telemetryCommands, ...dashboardCommands, ...flashCommands };
+const commands: Record<string, Command> = { ...otaCommands, ...clusterCommands, ...nodeCommands, ...secretCommands, ...tasksCommands, ...configCommands, ...eventsCommands, ...servicesCommands, ...jobsCommands, ...kvCommands, ...telemetryCommands, ...dashboardCommands, ...flashCommands };
 /** The groups of subcommands ("ota update", "ota all": ota), each with a list of them for `host-tools <group>`. */
 const GROUPS = new Set(Object.keys(commands).filter((c) => c.includes(" ")).map((c) => c.split(" ")[0]));
 

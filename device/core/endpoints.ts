@@ -10,6 +10,8 @@ export const enum Endpoint {
   Members = "GET cluster/members",
   TaskStatus = "GET tasks/status",
   TaskControl = "POST tasks/control",
+  Config = "GET node/config",
+  SetConfig = "POST node/config",
   Events = "GET events",
   PublishEvent = "POST events",
   Update = "POST node/update",
@@ -41,7 +43,7 @@ export const enum EndpointPath {
 export function coreApi(): string {
   // joined at run time: a constant string would be written out at each call (terser inlines it), twice in the bundle
   const a = [Endpoint.NodeStatus, Endpoint.Members, Endpoint.TaskStatus, Endpoint.Events, Endpoint.PublishEvent, Endpoint.Key];
-  if (SPORE_CAPS.control) a.push(Endpoint.TaskControl);
+  if (SPORE_CAPS.control) a.push(Endpoint.TaskControl, Endpoint.Config, Endpoint.SetConfig);
   if (SPORE_CAPS.services) a.push(Endpoint.Services, Endpoint.ServiceCall);
   if (SPORE_CAPS.placement) a.push(Endpoint.Placement);
   if (SPORE_CAPS.leader) a.push(Endpoint.Leader);

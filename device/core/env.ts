@@ -50,6 +50,9 @@ export interface Ports {
   keep_?(u: Uint32Array): Uint32Array;
   /** Boards with a Telnet console, booted by the boot file, with a secret: its console's watch (_SB(3), boot.ts), called every probe tick. */
   watch_?(req: number): void;
+  /** The control capability: spore.json as stored (null when unreadable), and written (settings.ts). */
+  stored_?(): any;
+  store_?(c: any): void;
   /** The adaptive capability: analogRead(pin), 0 to 1 (the battery's reading). */
   analog_?(pin: any): number;
   /** Milliseconds since boot; only differences are meaningful. */

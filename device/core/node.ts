@@ -16,6 +16,7 @@ import { macFill, macKey } from "./mac.ts";
 import { counts, members } from "./members.ts";
 import { beginProbes, tick } from "./probe.ts";
 import { rotate } from "./rotate.ts";
+import { setConfig, showConfig } from "./settings.ts";
 import { Op, services } from "./services.ts";
 import { jobs, JobsOp } from "./jobs.ts";
 import { spoolStats } from "./spool.ts";
@@ -85,6 +86,7 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
     };
   }
   if (name === Endpoint.TaskStatus) return json(200, taskStatus());
+  if (SPORE_CAPS.control && name === Endpoint.Config) return showConfig();
   if (SPORE_CAPS.services && name === Endpoint.Services) return { code_: 200, body_: services(Op.List) };
   if (SPORE_CAPS.placement && name === Endpoint.Placement) return { code_: 200, body_: str(placement()) };
   if (SPORE_CAPS.leader && name === Endpoint.Leader) return { code_: 200, body_: str(leaderStatus()) };
@@ -100,6 +102,7 @@ function answer(name: string, req: HttpRequest): HttpResponse | undefined {
     const t = find(f.task)!;
     return json(200, { success: true, message: "done", task: f.task, action: action, enabled: !!t.enabled_, interval: t.interval_ });
   }
+  if (SPORE_CAPS.control && name === Endpoint.SetConfig) return setConfig(f);
   if (SPORE_CAPS.services && name === Endpoint.ServiceCall) return callFor(f);
   if (name !== Endpoint.PublishEvent) return undefined;
   const scope = f && (f.scope || "local");

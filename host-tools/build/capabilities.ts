@@ -6,6 +6,7 @@
 // allow (the build refuses a combination over budget and names what to drop).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { withoutComments } from "./json-schema.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 export interface Capabilities {
@@ -55,7 +56,7 @@ export type CapabilityOverrides = Record<string, Partial<Capabilities>>;
 /** The overrides in the repository's espruino.json (none when it has none); checked by its schema when the project is loaded. */
 export function projectOverrides(file = join(REPO_ROOT, "espruino.json")): CapabilityOverrides {
   if (!existsSync(file)) return {};
-  const raw = JSON.parse(readFileSync(file, "utf8")) as { capabilities?: CapabilityOverrides };
+  const raw = JSON.parse(withoutComments(readFileSync(file, "utf8"))) as { capabilities?: CapabilityOverrides };
   return raw.capabilities ?? {};
 }
 

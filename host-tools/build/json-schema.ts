@@ -20,6 +20,11 @@ function describe(error: ErrorObject): string {
   return `${field}: ${error.message}`;
 }
 
+/** JSON text without its whole-line // comments (espruino.json may have them: host-tools config init writes some). */
+export function withoutComments(text: string): string {
+  return text.replace(/^[ \t]*\/\/.*$/gm, "");
+}
+
 export function readJsonFile(file: string): unknown {
   let text: string;
   try {
@@ -28,7 +33,7 @@ export function readJsonFile(file: string): unknown {
     throw new JsonFileError(`${file}: cannot read (${(e as Error).message})`);
   }
   try {
-    return JSON.parse(text);
+    return JSON.parse(withoutComments(text));
   } catch (e) {
     throw new JsonFileError(`${file}: not valid JSON (${(e as Error).message})`);
   }

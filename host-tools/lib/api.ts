@@ -155,6 +155,16 @@ export class NodeApi {
     }
   }
 
+  /** GET /api/node/config: the node's settings as it runs them, secrets left out (boards with the control capability). */
+  async config(a: Address): Promise<{ config: Record<string, unknown>; errors: string[] }> {
+    return noControl(a, "GET", this.call(a, "GET", "/api/node/config") as Promise<{ config: Record<string, unknown>; errors: string[] }>);
+  }
+
+  /** POST /api/node/config: one setting changed (the value as JSON text); whether the node restarts to apply it. */
+  async setConfig(a: Address, key: string, value: string): Promise<{ key: string; value: unknown; restart: boolean }> {
+    return noControl(a, "POST", this.call(a, "POST", "/api/node/config", { key, value }) as Promise<{ key: string; value: unknown; restart: boolean }>);
+  }
+
   /** GET /api/services: every service the node knows of, with its providers. */
   async services(a: Address): Promise<ServiceListing> {
     try {
@@ -353,6 +363,16 @@ export interface KvPutAnswer {
 const kvPath = (key: string) => `/api/kv/${encodeURIComponent(key)}`;
 
 /** A 404 "not found" (the router's: no such endpoint) from a node whose board leaves the jobs capability out, said as such; a node's own 404s ("no job x") pass. */
+/** A board without the control capability (esp01) serves no settings endpoint: said so, not "not found". */
+async function noControl<T>(a: Address, method: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && e.detail === "not found") throw new ApiError(`${label(a)} does not serve ${method} /api/node/config: its board leaves the control capability out (esp01); flash its settings (host-tools flash)`, 404);
+    throw e;
+  }
+}
+
 async function noJobs<T>(a: Address, p: Promise<T>): Promise<T> {
   try {
     return await p;

@@ -1,5 +1,6 @@
 // Where host tools find the cluster secret and the API node: the process
 // environment first, then ./.env (KEY=VALUE lines, SPORE's convention).
+import { withoutComments } from "../build/json-schema.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
@@ -24,7 +25,7 @@ export function loadEnv(io: EnvSource): Record<string, string | undefined> {
 /** The variable that holds the cluster secret: espruino.json's cluster.secretEnv, else SPORE_SECRET. */
 export function secretName(io: EnvSource): string {
   try {
-    const p = JSON.parse(readFileSync(resolve(io.cwd, "espruino.json"), "utf8")) as { cluster?: { secretEnv?: string } };
+    const p = JSON.parse(withoutComments(readFileSync(resolve(io.cwd, "espruino.json"), "utf8"))) as { cluster?: { secretEnv?: string } };
     return p.cluster?.secretEnv ?? "SPORE_SECRET";
   } catch {
     return "SPORE_SECRET";

@@ -35,7 +35,7 @@ membership("five mixed nodes converge; status and members validate against the A
       assert.is(m.board, other.board.name, `${d.ip} has the details of ${m.hostname}`);
       assert.is(m.resources.sdkVersion, other.board.limits.sdkVersion);
       const caps = other.board.capabilities;
-      assert.is(m.api.length, 8 + Number(caps.control) + 2 * Number(caps.services) + 7 * Number(caps.jobs) + Number(caps.placement) + Number(caps.leader) + Number(caps.dashboard), "the member's api list: 6 of the firmware (7 with the control capability, 2 more with services, 7 more with jobs, 1 more with placement, 1 more with leader), update and restart of the boot file, the dashboard upload where there is one");
+      assert.is(m.api.length, 8 + 3 * Number(caps.control) + 2 * Number(caps.services) + 7 * Number(caps.jobs) + Number(caps.placement) + Number(caps.leader) + Number(caps.dashboard), "the member's api list: 6 of the firmware (9 with the control capability: task control and the settings, 2 more with services, 7 more with jobs, 1 more with placement, 1 more with leader), update and restart of the boot file, the dashboard upload where there is one");
     }
     assert.is(d.counters.uncaught, 0, `${d.ip} threw`);
   }
