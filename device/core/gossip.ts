@@ -192,7 +192,8 @@ export function takeNews(updates: string): void {
       // perhaps of a new incarnation: its seqs start anew (cleared needlessly, the window lets one datagram through unchecked)
       x.seqHigh_ = -1;
       x.incarnation_ = inc;
-      // (the age is in whole seconds, rounded down: never older than it is, so never INACTIVE sooner than due)
+      // (the age is in whole seconds rounded down, with its tenths from the lifeguard capability's nodes: never
+      // older than it is, so never INACTIVE sooner than due)
       x.aliveAt_ = Math.max(x.aliveAt_, now() - u.age_ * 1000);
       enqueue(u.id_);
     }

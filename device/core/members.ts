@@ -47,15 +47,16 @@ export let memberCount = 0;
 
 /**
  * A member's status. Suspected: INACTIVE ina seconds after it was last known
- * alive; with the lifeguard capability ina x (k - 1) / (c + k - 2) for c
- * members known to have suspected it, at most k = 4 (fewer in a cluster of
- * fewer members: at least 2): 1 suspecter ina, 2 0.75 ina, 3 0.6, 4 or more
- * half. A dead member fails every member's probes, a live one at most one's.
+ * alive; with the lifeguard capability ina x 2 / (c + 1) for c members
+ * known to have suspected it, at most k = 4 (fewer in a cluster of fewer
+ * members: at least 2): 1 suspecter ina, 2 0.67 ina, 3 half, 4 or more 0.4.
+ * A dead member fails every member's probes, a live one at most one's (two
+ * false suspicions of one live member at once still leave it 6.7 s to refute).
  */
 /** The lifeguard capability: ms per second of ina, as the suspicion's confirmations shrink it (a suspicion with no tags, from a board without the capability, has one suspecter). */
 function shrunk(m: Member): number {
   const k = Math.max(2, Math.min(4, memberCount));
-  return ((k - 1) * 1000) / (Math.min(Math.max(1, m.conf_!.length / 3), k) + k - 2);
+  return 2000 / (Math.min(Math.max(1, m.conf_!.length / 3), k) + 1);
 }
 
 /**

@@ -175,7 +175,7 @@ export function news(updates: string): string[] {
   return updates ? updates.split(",") : [];
 }
 
-/** One piggybacked update ("a<id>/<inc>/<ip>/<dv>[/<health>]" or "s<id>/<inc>/<age>[/<confirmations>]"), null when malformed. */
+/** One piggybacked update ("a<id>/<inc>/<ip>/<dv>[/<health>]" or "s<id>/<inc>/<age>[/<confirmations>/<tenths>]"), null when malformed. */
 export function update(s: string): Update | null {
   const k = s[0];
   const p = s.substr(1).split("/");
@@ -184,7 +184,12 @@ export function update(s: string): Update | null {
   const u: Update = { kind_: k, id_: p[0], incarnation_: n36(p[1]), ip_: p[2], age_: alive ? 0 : n36(p[2]), details_: alive ? n36(p[3]) : 0 };
   if (SPORE_CAPS.health && alive) u.health_ = p[4] ? n36(p[4]) : -1;
   // (a suspicion's confirmations: boards without the capability pass the suspicion on without them)
-  if (SPORE_CAPS.lifeguard && !alive) u.conf_ = p[3] && p[3].length < 13 && p[3].length % 3 === 0 && /^[0-9a-f]+$/.test(p[3]) ? p[3] : "";
+  // (and the age's tenths of a second: a whole second rounded down made nodes that heard of a suspicion up to a
+  // second late to count it INACTIVE)
+  if (SPORE_CAPS.lifeguard && !alive) {
+    u.conf_ = p[3] && p[3].length < 13 && p[3].length % 3 === 0 && /^[0-9a-f]+$/.test(p[3]) ? p[3] : "";
+    if (p[4] && p[4].length === 1 && /^[0-9]+$/.test(p[4])) u.age_ += +p[4] / 10;
+  }
   // fields past those it knows are left for nodes that know them (the health field of an alive update: esp01 has no use for it)
   return p.length < (alive ? 4 : 3) || !(alive ? isIp(u.ip_) : k === "s") || !isId(u.id_) || Math.min(u.incarnation_, u.age_, u.details_) < 0 ? null : u;
 }
