@@ -172,7 +172,7 @@ export function readConfig(raw: unknown, errors: string[]): Config {
     // the battery: its ADC pin, mV at a reading of 1, mV empty and full, the percent that is low (emergency)
     keys.bpn = "";
     keys.bfs = [4200, 100, 60000];
-    keys.bmn = [3300, 0, 60000];
+    keys.bmn = [3300, 0, 59999];
     keys.bmx = [4200, 1, 60000];
     keys.blw = [20, 0, 100];
   }

@@ -56,7 +56,7 @@ export let memberCount = 0;
 /** The lifeguard capability: ms per second of ina, as the suspicion's confirmations shrink it (a suspicion with no tags, from a board without the capability, has one suspecter). */
 function shrunk(m: Member): number {
   const k = Math.max(2, Math.min(4, memberCount));
-  return 2000 / (Math.min(Math.max(1, m.conf_!.length / 3), k) + 1);
+  return 2000 / (Math.min(Math.max(1, (m.conf_ || "").length / 3), k) + 1);
 }
 
 /**
@@ -68,6 +68,7 @@ function shrunk(m: Member): number {
  */
 export function confirm(m: Member, tags: string): boolean {
   let added = false;
+  m.conf_ = m.conf_ || "";
   for (let i = 0; i + 3 <= tags.length; i += 3) {
     const t = tags.substr(i, 3);
     let known = false;

@@ -37,7 +37,7 @@ export function piggyback(room: number, own: string, extra: string): string {
     const id = newsQueue[i];
     const m = members[id];
     // (an alive member's health summary passed on where it is known: the health capability)
-    const news = id === selfId ? own : m ? (m.suspected_ ? "s" : "a") + id + "/" + b36(m.incarnation_) + "/" + (m.suspected_ ? (SPORE_CAPS.lifeguard ? b36(((now() - m.aliveAt_) / 1000) | 0) + "/" + m.conf_ + "/" + ((((now() - m.aliveAt_) / 100) | 0) % 10) : b36(((now() - m.aliveAt_) / 1000) | 0)) : m.address_ + "/" + b36(m.details_ >>> 0) + (SPORE_CAPS.health && m.health_! >= 0 ? "/" + b36(m.health_!) : "")) : "";
+    const news = id === selfId ? own : m ? (m.suspected_ ? "s" : "a") + id + "/" + b36(m.incarnation_) + "/" + (m.suspected_ ? (SPORE_CAPS.lifeguard ? b36(((now() - m.aliveAt_) / 1000) | 0) + "/" + (m.conf_ || "") + "/" + ((((now() - m.aliveAt_) / 100) | 0) % 10) : b36(((now() - m.aliveAt_) / 1000) | 0)) : m.address_ + "/" + b36(m.details_ >>> 0) + (SPORE_CAPS.health && m.health_! >= 0 ? "/" + b36(m.health_!) : "")) : "";
     if (!news || timesSent[id] >= limit) {
       newsQueue.splice(i--, 1);
       delete timesSent[id];

@@ -132,7 +132,8 @@ export class ClusterView {
         const t = n.telemetry ?? {};
         const e = t.energy;
         const load = t.health ? t.health.load : t.load;
-        return [host, n.status, load === undefined ? "?" : `${Math.round(load * 100)}%`, e ? `${e.powerMw} mW` : "-", e ? `${e.energyMwh} mWh` : "-", e ? `${e.co2g} g` : "-", e ? e.grade : "-"];
+        const b = t.gossip ? t.gossip.battery : null;
+        return [host, n.status, load === undefined ? "?" : `${Math.round(load * 100)}%`, e ? `${e.powerMw} mW` : "-", e ? `${e.energyMwh} mWh` : "-", e ? `${e.co2g} g` : "-", e ? e.grade : "-", b === null || b === undefined ? "-" : `${b}%`];
       });
   }
 
@@ -145,7 +146,9 @@ export class ClusterView {
         // the health capability: load over its window, and OVERLOADED (with why)
         const h = t.health;
         const load = h ? h.load : t.load;
-        return [host, n.status, load === undefined ? "?" : `${Math.round(load * 100)}%`, h ? (h.overloaded ? `OVERLOADED (${h.reason})` : "ok") : "-", t.freeJsVars ?? "?", t.freeHeap ?? "?", t.members ? `${m.ACTIVE}/${m.INACTIVE}/${m.DEAD}` : "?", t.uptime ?? "?", t.version ?? "?", `${Math.round((now - n.at) / 1000)} s`];
+        // the adaptive capability: the gossip mode and its probe period
+        const g = t.gossip;
+        return [host, n.status, load === undefined ? "?" : `${Math.round(load * 100)}%`, h ? (h.overloaded ? `OVERLOADED (${h.reason})` : "ok") : "-", g ? `${g.mode} ${g.periodMs} ms` : "-", t.freeJsVars ?? "?", t.freeHeap ?? "?", t.members ? `${m.ACTIVE}/${m.INACTIVE}/${m.DEAD}` : "?", t.uptime ?? "?", t.version ?? "?", `${Math.round((now - n.at) / 1000)} s`];
       });
   }
 }
@@ -168,6 +171,6 @@ export function greenTotal(view: ClusterView): string {
 }
 
 /** The --green view's columns: each node's energy estimate (nodes with the health capability). */
-export const GREEN_HEADERS = ["node", "status", "load", "power", "energy", "CO2", "grade"];
+export const GREEN_HEADERS = ["node", "status", "load", "power", "energy", "CO2", "grade", "battery"];
 
-export const VIEW_HEADERS = ["node", "status", "load", "health", "free JsVars", "free heap", "members A/I/D", "uptime", "version", "heard"];
+export const VIEW_HEADERS = ["node", "status", "load", "health", "gossip", "free JsVars", "free heap", "members A/I/D", "uptime", "version", "heard"];

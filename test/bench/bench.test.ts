@@ -104,13 +104,21 @@ test("every part runs and the table says what Spore claims against SPORE's schem
   assert.equal(bal.map((s) => s.nodes), SMOKE.balance.sizes);
   for (const s of bal) {
     assert.equal([s.afterDeath.length, s.afterOverload.length, s.reelection.length], [SMOKE.balance.runs, SMOKE.balance.runs, SMOKE.balance.runs], JSON.stringify(s));
-    for (const t of s.afterDeath) assert.ok(t >= 10000 && t <= 20000, `moved ${t} ms after a death (INACTIVE after 10 s)`);
+    for (const t of s.afterDeath) assert.ok(t >= 3000 && t <= 15000, `moved ${t} ms after a death (INACTIVE within 10 s: the lifeguard capability)`);
     for (const t of s.afterOverload) assert.ok(t >= 10000 && t <= 25000, `moved ${t} ms after the load went up (a whole window first)`);
     for (const t of s.reelection) assert.ok(t > 0 && t <= 4000, `re-elected in ${t} ms`);
   }
 
+  // detection: every size and seed run, a death INACTIVE everywhere within 10 s; each gossip mode sends less the calmer it is
+  const det = r.detection!;
+  assert.equal(det.runs.map((x) => [x.nodes, x.seed]).sort(), SMOKE.detection.sizes.flatMap((n) => Array.from({ length: SMOKE.detection.seeds }, (_, i) => [n, i + 1])).sort());
+  for (const x of det.runs) assert.ok(x.inactiveMs > 0 && x.inactiveMs <= 10000 && x.falseInactive === 0, JSON.stringify(x));
+  const sent = Object.fromEntries(det.modes.map((m) => [m.mode, m.datagrams]));
+  assert.ok(sent.aggressive > sent.normal && sent.normal > sent.conservative && sent.conservative > sent.emergency, JSON.stringify(det.modes));
+  for (const m of det.modes) assert.ok(m.inactiveMs > 0 && m.inactiveMs < 20000, JSON.stringify(m));
+
   const md = markdown(r);
-  for (const h of ["## Services", "## A cluster that balances itself", "## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", "## Hostile input", "## The datagram MAC's cost per board", `seed ${seed}`]) assert.ok(md.includes(h), h);
+  for (const h of ["## Services", "## A cluster that balances itself", "## Failure detection over seeds", "## Size and memory per board", "## Membership at scale", "### Side by side", "## Cluster update", "## The emulator's speed", "## Hostile input", "## The datagram MAC's cost per board", `seed ${seed}`]) assert.ok(md.includes(h), h);
 });
 
 test("npm run bench writes results.json and BENCHMARKS.md; bad arguments are refused", async () => {

@@ -8,7 +8,7 @@
 // Also the hostile-input suite's counts (cases, crashes, leaks, wrong results)
 // and the datagram MAC's cost per board.
 //
-//   npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services,jobs,balance] [--merge] [--sizes 10,50] [--schemes spore,baseline] [--minutes m] [--jobs n]
+//   npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services,jobs,balance,detection] [--merge] [--sizes 10,50] [--schemes spore,baseline] [--minutes m] [--jobs n]
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -26,11 +26,12 @@ import { speed } from "./scenarios/speed.ts";
 import { type ServicesResult, services } from "./scenarios/services.ts";
 import { jobs as jobsBench, type JobsResult } from "./scenarios/jobs.ts";
 import { balance, type BalanceResult } from "./scenarios/balance.ts";
+import { detectionRun, type DetectionRun, MODES, modeRun, type ModeRun } from "./scenarios/detection.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** One piece of the benchmark, run in a worker process of its own (or in this one). */
-export type Task = { kind: "sizes" } | { kind: "membership"; scheme: "spore" | "baseline"; n: number } | { kind: "ota"; n: number; k: number } | { kind: "hostile" } | { kind: "services" } | { kind: "jobs" } | { kind: "balance" };
+export type Task = { kind: "sizes" } | { kind: "membership"; scheme: "spore" | "baseline"; n: number } | { kind: "ota"; n: number; k: number } | { kind: "hostile" } | { kind: "services" } | { kind: "jobs" } | { kind: "balance" } | { kind: "detection"; n: number; seed: number } | { kind: "mode"; gm: number };
 
 export function tasks(plan: Plan, only: string[], schemes: ("spore" | "baseline")[]): Task[] {
   const want = (s: string) => !only.length || only.includes(s);
@@ -40,6 +41,10 @@ export function tasks(plan: Plan, only: string[], schemes: ("spore" | "baseline"
   if (want("services")) out.push({ kind: "services" });
   if (want("jobs")) out.push({ kind: "jobs" });
   if (want("balance")) out.push({ kind: "balance" });
+  if (want("detection")) {
+    for (const n of plan.detection.sizes) for (let s = 1; s <= plan.detection.seeds; s++) out.push({ kind: "detection", n, seed: s });
+    for (let gm = 0; gm < MODES.length; gm++) out.push({ kind: "mode", gm });
+  }
   if (want("membership")) for (const n of plan.sizes) for (const scheme of schemes) out.push({ kind: "membership", scheme, n });
   if (want("ota")) for (const n of plan.ota.sizes) for (const k of plan.ota.concurrency) out.push({ kind: "ota", n, k });
   return out;
@@ -52,6 +57,9 @@ export async function runTask(plan: Plan, seed: number, t: Task, log: (s: string
   if (t.kind === "services") return services(plan, seed, log);
   if (t.kind === "jobs") return jobsBench(plan, seed, log);
   if (t.kind === "balance") return balance(plan, seed, log);
+  // (its own seeds, 1 to plan.detection.seeds: the goal is over several)
+  if (t.kind === "detection") return detectionRun(plan, t.n, t.seed, log);
+  if (t.kind === "mode") return modeRun(plan, t.gm, seed, log);
   return ota(t.n, t.k, seed, log);
 }
 
@@ -117,6 +125,8 @@ export async function runBench(plan: Plan, seed: number, log: (s: string) => voi
     if (t.kind === "services") r.services = v as ServicesResult;
     if (t.kind === "jobs") r.jobs = v as JobsResult;
     if (t.kind === "balance") r.balance = v as BalanceResult;
+    if (t.kind === "detection") (r.detection ??= { runs: [], modes: [] }).runs.push(v as DetectionRun);
+    if (t.kind === "mode") (r.detection ??= { runs: [], modes: [] }).modes.push(v as ModeRun);
   }
   r.wallSeconds = (Date.now() - t0) / 1000;
   return r;
@@ -130,6 +140,8 @@ function weight(t: Task): number {
   if (t.kind === "services") return 150;
   if (t.kind === "jobs") return 40;
   if (t.kind === "balance") return 300;
+  if (t.kind === "detection") return t.n * 2;
+  if (t.kind === "mode") return 60;
   return 50;
 }
 
@@ -146,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") {
-      process.stdout.write(`usage: npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services,jobs,balance] [--merge] [--sizes 10,50]
+      process.stdout.write(`usage: npm run bench [-- --smoke] [--seed n] [--out dir] [--only sizes,membership,ota,speed,hostile,mac,services,jobs,balance,detection] [--merge] [--sizes 10,50]
 
 Measures Spore in the emulator, in virtual time, seeded (default seed 1, or
 SPORE_SEED): bundle sizes and JsVars per board; membership at 10, 50, 100 and
@@ -160,6 +172,9 @@ cluster, the time to fail over, JsVars at idle and with 4 calls in flight;
 jobs: trigger to first step per trigger kind, the spool's drain rate, JsVars
 per job, a burst of 1,000 events per overflow policy, and (ESPRUINO_BIN) the
 engine's steps and KV operations per second on the real interpreter;
+detection: the time until a killed node is INACTIVE everywhere and the false
+INACTIVE reports at 10% loss, at 50 and 200 nodes over seeds 1 to 5, and each
+gossip mode's load and detection time at 50 nodes;
 balance: the time a movable task takes to move after its node dies and after
 it is OVERLOADED, and leader re-election, at 50 and 200 esp32 nodes. Writes
 results.json and BENCHMARKS.md to --out (default test/bench); with --only
@@ -217,9 +232,9 @@ scheme at 100 nodes and more), --jobs how many worker processes run the parts
     process.stderr.write("bench: --out needs a directory\n");
     return 2;
   }
-  const bad = only.filter((s) => !["sizes", "membership", "ota", "speed", "hostile", "mac", "services", "jobs", "balance"].includes(s));
+  const bad = only.filter((s) => !["sizes", "membership", "ota", "speed", "hostile", "mac", "services", "jobs", "balance", "detection"].includes(s));
   if (bad.length) {
-    process.stderr.write(`bench: --only takes sizes, membership, ota, speed, hostile, mac, services, jobs, balance (not ${bad.join(", ")})\n`);
+    process.stderr.write(`bench: --only takes sizes, membership, ota, speed, hostile, mac, services, jobs, balance, detection (not ${bad.join(", ")})\n`);
     return 2;
   }
   const log = (s: string) => process.stderr.write(s + "\n");

@@ -32,6 +32,8 @@ export interface Plan {
   jobs: { samples: number; spooled: number; memoryJobs: number };
   /** A cluster that balances itself: cluster sizes, and runs of each figure (a movable task after a death, after overload; re-election). */
   balance: { sizes: number[]; runs: number };
+  /** Failure detection: cluster sizes, seeds (1 to seeds), minutes watched at `loss`; nodes per gossip mode. */
+  detection: { sizes: number[]; seeds: number; minutes: number; loss: number; modeNodes: number };
 }
 
 export const FULL: Plan = {
@@ -51,6 +53,7 @@ export const FULL: Plan = {
   services: { nodes: 50, calls: 200, failovers: 10 },
   jobs: { samples: 50, spooled: 64, memoryJobs: 8 },
   balance: { sizes: [50, 200], runs: 5 },
+  detection: { sizes: [50, 200], seeds: 5, minutes: 3, loss: 0.1, modeNodes: 50 },
 };
 
 export const SMOKE: Plan = {
@@ -69,4 +72,5 @@ export const SMOKE: Plan = {
   services: { nodes: 6, calls: 20, failovers: 2 },
   jobs: { samples: 5, spooled: 8, memoryJobs: 2 },
   balance: { sizes: [6], runs: 2 },
+  detection: { sizes: [8], seeds: 2, minutes: 0.5, loss: 0.1, modeNodes: 8 },
 };

@@ -10,6 +10,7 @@ import type { HostileResult } from "./scenarios/hostile.ts";
 import type { MacResult } from "./scenarios/mac.ts";
 import type { ServicesResult } from "./scenarios/services.ts";
 import type { BalanceResult } from "./scenarios/balance.ts";
+import type { DetectionRun, ModeRun } from "./scenarios/detection.ts";
 import type { JobsResult } from "./scenarios/jobs.ts";
 
 export interface Results {
@@ -26,6 +27,7 @@ export interface Results {
   mac?: MacResult;
   services?: ServicesResult;
   balance?: BalanceResult;
+  detection?: { runs: DetectionRun[]; modes: ModeRun[] };
   jobs?: JobsResult;
   wallSeconds: number;
   /** Parts run again later (npm run bench -- --only ... --merge): when, at which commit. */
@@ -33,6 +35,8 @@ export interface Results {
 }
 
 const f = (x: number, digits = 1) => (x < 0 ? "never" : x.toFixed(digits));
+
+const MODE_ORDER = ["auto", "aggressive", "normal", "conservative", "emergency"];
 
 export function markdown(r: Results): string {
   const L: string[] = [];
@@ -122,6 +126,17 @@ export function markdown(r: Results): string {
       const x = v.real;
       L.push(`On the real interpreter (\`${x.interpreter}\`, 12-byte JsVars, under qemu; the engine, the KV store and the queue as the esp8266 bundle carries them, ${x.bytes} bytes, loaded from Storage): its definitions hold **${x.codeJsVars} JsVars**, a three-job set ${x.setJsVars} more; **${x.stepsPerS} steps per second** (kv.incr and if), a one-step run from the queue to its end ${x.runMs} ms; the KV store **${x.kvPutPerS} puts and ${x.kvGetPerS} gets per second**; the pin loop ${x.pinLoopPerS} per second. Scaled by the pin loop to the about 4,000 per second Espruino's Performance page gives for a 72 MHz STM32 (an ESP8266 at 80 MHz is of that order; a rough estimate, as for the MAC above): about ${Math.round((x.stepsPerS * 4000) / x.pinLoopPerS)} steps, ${Math.round((x.kvPutPerS * 4000) / x.pinLoopPerS)} KV puts and ${Math.round((x.kvGetPerS * 4000) / x.pinLoopPerS)} gets per second on a chip, a one-step run ${((x.runMs * x.pinLoopPerS) / 4000).toFixed(0)} ms.`, "");
     } else if (v.skipped) L.push(v.skipped, "");
+  }
+  if (r.detection) {
+    const v = r.detection;
+    const s = (ms: number) => (ms < 0 ? "never" : (ms / 1000).toFixed(1));
+    L.push("## Failure detection over seeds", "", `esp32 clusters in the emulator, virtual time (\`test/bench/scenarios/detection.ts\`, README: Sharper failure detection), gossip adapting: the s until a killed node is INACTIVE on every other node, and the INACTIVE reports about live nodes over ${v.runs[0]?.minutes ?? "?"} minutes at ${(v.runs[0]?.loss ?? 0) * 100}% packet loss, one run per seed (the goal: within 10 s, and none).`, "");
+    L.push("| nodes | seed | INACTIVE after kill (s) | false INACTIVE |", "|---:|---:|---:|---:|");
+    for (const x of [...v.runs].sort((a, b) => a.nodes - b.nodes || a.seed - b.seed)) L.push(`| ${x.nodes} | ${x.seed} | ${s(x.inactiveMs)} | ${x.falseInactive} |`);
+    L.push("", `Each gossip mode at ${v.modes[0]?.nodes ?? "?"} nodes (fixed with \`gm\`; auto adapts), no loss: what a node sends per second after converging, and the s until a killed node is INACTIVE everywhere.`, "");
+    L.push("| mode | datagrams/s | bytes/s | INACTIVE after kill (s) |", "|---|---:|---:|---:|");
+    for (const m of [...v.modes].sort((a, b) => MODE_ORDER.indexOf(a.mode) - MODE_ORDER.indexOf(b.mode))) L.push(`| ${m.mode} | ${m.datagrams.toFixed(2)} | ${m.bytes.toFixed(0)} | ${s(m.inactiveMs)} |`);
+    L.push("");
   }
   if (r.balance) {
     L.push("## A cluster that balances itself", "", "Movable tasks and leader election (`test/bench/scenarios/balance.ts`, README: Movable tasks, Leader election) on esp32 clusters in the emulator, virtual time: a task registered movable on every node; the ms until another node runs it after the node running it is killed (failure detection: INACTIVE after `ina`, 10 s) and after that node's load goes to 90% (OVERLOADED after a whole window, 10 s, then the gossip); the ms until every node follows a new leader after the leader is killed. \"never\": not within the limit.", "");

@@ -126,8 +126,8 @@ test("energy: a node's estimate follows its duty (idle at the floor, busier cost
   const eb = energy(busy);
   view.take(`spore/${busy.hostname}/telemetry`, JSON.stringify({ load: 0.5, energy: eb, health: { load: 0.5 } }), 0);
   view.take(`spore/${e8.hostname}/telemetry`, JSON.stringify({ load: 0.01 }), 0);
-  assert.equal(view.greenRows()[0], [busy.hostname, "online", "50%", `${eb.powerMw} mW`, `${eb.energyMwh} mWh`, `${eb.co2g} g`, "A"]);
-  assert.equal(view.greenRows()[1].slice(3), ["-", "-", "-", "-"]);
+  assert.equal(view.greenRows()[0], [busy.hostname, "online", "50%", `${eb.powerMw} mW`, `${eb.energyMwh} mWh`, `${eb.co2g} g`, "A", "-"]);
+  assert.equal(view.greenRows()[1].slice(3), ["-", "-", "-", "-", "-"]);
   assert.match(greenTotal(view), /^total of 1 reporting: \d+ mW/);
 });
 

@@ -30,8 +30,9 @@ test("the schema's defaults are the firmware's", () => {
 test("the schema's bounds are the firmware's: a number just outside is refused by both, at the bound taken by both", () => {
   for (const [k, p] of Object.entries(props)) {
     if (p.minimum === undefined || p.maximum === undefined) continue;
-    // dead must stay above ina: try each key alone against defaults that allow it
-    const base = k === "ina" ? { dead: 86400 } : k === "dead" ? { ina: 2 } : {};
+    // dead must stay above ina, pmn <= prd <= pmx and bmn < bmx: try each key alone against settings that allow it
+    const bases: Record<string, Record<string, number>> = { ina: { dead: 86400 }, dead: { ina: 2 }, pmn: { prd: 60000, pmx: 60000 }, pmx: { prd: 200, pmn: 200 }, prd: { pmn: 200, pmx: 60000 }, bmn: { bmx: 60000 }, bmx: { bmn: 0 } };
+    const base = bases[k] ?? {};
     for (const [v, ok] of [[p.minimum - 1, false], [p.minimum, true], [p.maximum, true], [p.maximum + 1, false]] as [number, boolean][]) {
       const errors: string[] = [];
       const c = readConfig({ ...base, [k]: v }, errors) as unknown as Record<string, unknown>;

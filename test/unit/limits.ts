@@ -4,8 +4,8 @@
 import { loadBoard } from "../../host-tools/build/boards.ts";
 
 const board = loadBoard("esp8266");
-// with the services, jobs, codecs, spool, health, placement and leader capabilities turned on (off by default on esp8266), so the core is tested whole
-const caps = Object.fromEntries(Object.entries({ ...board.capabilities, services: true, jobs: true, codecs: true, spool: true, health: true, placement: true, leader: true }).map(([k, v]) => [k, +v]));
+// with the services, jobs, codecs, spool, health, placement, leader and adaptive capabilities turned on (off by default on esp8266), so the core is tested whole
+const caps = Object.fromEntries(Object.entries({ ...board.capabilities, services: true, jobs: true, codecs: true, spool: true, health: true, placement: true, leader: true, adaptive: true }).map(([k, v]) => [k, +v]));
 Object.assign(globalThis, {
   // and with the queue and durable KV keys the full engine has (esp8266 delivers events at once and keeps its store in RAM)
   SPORE_LIMITS: { ...board.node, queue: 8, kvDurable: 1 },

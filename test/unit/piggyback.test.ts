@@ -4,7 +4,7 @@ import "./limits.ts";
 import * as assert from "uvu/assert";
 import { setup, type Ports } from "../../device/core/env.ts";
 import { defaultConfig } from "../../device/core/layout.ts";
-import { addMember, counts, forget, memberCount, members, status, Status, type Member } from "../../device/core/members.ts";
+import { addMember, confirm, counts, forget, memberCount, members, status, Status, type Member } from "../../device/core/members.ts";
 import { enqueue, newsQueue, piggyback } from "../../device/core/piggyback.ts";
 import { suite } from "../suite.ts";
 
@@ -39,18 +39,20 @@ test("piggyback: this node's own news, members alive and suspected, as many as f
   member("0000aa", "10.0.0.2", 4096);
   const s = member("0000bb", "10.0.0.3", 8192);
   s.suspected_ = 1;
+  // (the lifeguard capability: the tag of the member that suspected it, and the age's tenths after it)
+  s.conf_ = "0aa";
   clock += 7000;
   enqueue("0000aa");
   enqueue("0000bb");
   enqueue("a1b2c3");
   const rows: [number, string][] = [
-    [500, "aa1b2c3/0/10.0.0.1/1,s0000bb/6bk/7,a0000aa/35s/10.0.0.2/5"],
+    [500, "aa1b2c3/0/10.0.0.1/1,s0000bb/6bk/7/0aa/0,a0000aa/35s/10.0.0.2/5"],
     // what does not fit is skipped for what does: 20 bytes leave no room for the 20 of the first
-    [20, "s0000bb/6bk/7"],
+    [20, "s0000bb/6bk/7/0aa/0"],
     [0, ""],
   ];
   for (const [room, expected] of rows) assert.is(piggyback(room, "aa1b2c3/0/10.0.0.1/1", ""), expected, `room ${room}`);
-  assert.is(piggyback(500, "own", "sX/1/0"), "sX/1/0,own,s0000bb/6bk/7,a0000aa/35s/10.0.0.2/5", "extra first");
+  assert.is(piggyback(500, "own", "sX/1/0"), "sX/1/0,own,s0000bb/6bk/7/0aa/0,a0000aa/35s/10.0.0.2/5", "extra first");
 });
 
 test("piggyback: an id whose news went 3*log2(n+2) times, or that is no member any more, leaves the queue", () => {
@@ -83,6 +85,32 @@ test("status: ACTIVE until suspected ina s, INACTIVE until dead s, then DEAD; co
   }
   member("0000bb", "10.0.0.3");
   assert.equal(counts(), [1, 0, 1]);
+});
+
+test("lifeguard: a suspicion's confirmations are a union of tags (at most four), and each shortens the time to INACTIVE: ina x 2 / (c + 1)", () => {
+  const m = member("0000aa", "10.0.0.2");
+  for (const id of ["0000bb", "0000cc", "0000dd", "0000ee", "0000ff"]) member(id, "10.0.0.9");
+  m.suspected_ = 1;
+  m.conf_ = "";
+  assert.is(confirm(m, "0bb"), true);
+  assert.is(confirm(m, "0bb"), false, "the same member counts once");
+  assert.is(confirm(m, "0cc0bb"), true, "a union: the new tag taken, the known one not again");
+  assert.is(m.conf_, "0bb0cc");
+  const ina = defaultConfig().ina * 1000;
+  // seconds suspected at which it turns INACTIVE, for 2 tags: 2/3 of ina
+  const inactiveAt = () => {
+    for (let t = 0; t <= ina; t += 100) {
+      m.aliveAt_ = uptime() - t;
+      if (status(m) === Status.Inactive) return t;
+    }
+    return -1;
+  };
+  assert.is(inactiveAt(), Math.ceil((ina * 2) / 3 / 100) * 100);
+  confirm(m, "0dd0ee0ff");
+  assert.is(m.conf_, "0bb0cc0dd0ee", "at most four");
+  assert.is(inactiveAt(), (ina * 2) / 5, "four: 0.4 ina");
+  m.conf_ = "";
+  assert.is(inactiveAt(), ina, "none known (a board without the capability suspected it): one suspecter, ina");
 });
 
 test("a full table gives way: a DEAD member to anyone; to a member heard from itself an INACTIVE one, else one suspected that never answered a probe", () => {

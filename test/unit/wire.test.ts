@@ -25,8 +25,13 @@ wire("a datagram round-trips: header numbers in base 36, updates, an argument wi
   assert.equal(news(m.updates_).map(update), [
     // (health_: the health capability's field, none in this update)
     { kind_: "a", id_: "a1b2c4", incarnation_: 0, ip_: "10.0.0.7", age_: 0, details_: 71, health_: -1 },
-    { kind_: "s", id_: "a1b2c5", incarnation_: 3, ip_: "c", age_: 12, details_: 0 },
+    // (conf_: the lifeguard capability's tags, none in this update)
+    { kind_: "s", id_: "a1b2c5", incarnation_: 3, ip_: "c", age_: 12, details_: 0, conf_: "" },
   ]);
+  // a suspicion with the lifeguard capability's tags and tenths; bad ones are ignored, the suspicion kept
+  assert.equal([update("sa1b2c5/3/c/0aa0bb/7")!.conf_, update("sa1b2c5/3/c/0aa0bb/7")!.age_], ["0aa0bb", 12.7]);
+  for (const bad of ["sa1b2c5/3/c/0aa0b/7", "sa1b2c5/3/c/XYZ/7", "sa1b2c5/3/c/0aa0bb0cc0dd0ee/7"]) assert.is(update(bad)!.conf_, "", bad);
+  assert.is(update("sa1b2c5/3/c/0aa/x")!.age_, 12, "tenths that are not a digit: whole seconds");
 });
 
 wire("bad datagrams give a reason, never an exception", () => {

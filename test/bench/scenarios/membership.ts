@@ -132,11 +132,12 @@ async function sporeBundle(n: number): Promise<string> {
   return (await bundleBoard({ ...b, node: { ...b.node, memberTable: Math.max(n, b.node.memberTable), hellos: Math.max(n, b.node.hellos) } }, { write: false })).code;
 }
 
-export async function membership(plan: Plan, scheme: "spore" | "baseline", n: number, seed: number, log: (s: string) => void): Promise<MembershipResult> {
+/** `config`: settings every Spore node's spore.json gets (the detection part fixes the gossip mode with it). */
+export async function membership(plan: Plan, scheme: "spore" | "baseline", n: number, seed: number, log: (s: string) => void, config?: Record<string, unknown>): Promise<MembershipResult> {
   const wall = Date.now();
   let watch: Watch | undefined;
   const code = scheme === "spore" ? await sporeBundle(n) : readFileSync(join(BENCH_DIR, "spore-baseline.js"), "latin1");
-  const c = new Cluster({ seed, boards: [], onPrint: (d, line) => watch?.line(d, line) });
+  const c = new Cluster({ seed, boards: [], config, onPrint: (d, line) => watch?.line(d, line) });
   watch = new Watch(() => c.scheduler.now());
   for (let i = 0; i < n; i++) c.addNode("esp32", code, { bare: scheme === "baseline" });
   const w = watch;
