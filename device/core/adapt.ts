@@ -12,18 +12,20 @@
 //   the shortest period, config.pmn ms, and lambda 4, so repairs spread
 //   sooner and survive loss;
 // - conservative: nothing changed for config.cq seconds and under 2% of
-//   probes failed (left at 5%): twice config.prd (at most pmx), lambda 2;
+//   probes failed (left at 5%): 1.5 x config.prd (at most pmx), lambda 2
+//   (twice prd left a dead member unprobed for 4 s now and then: at 200
+//   nodes it was INACTIVE everywhere after 11.2 s);
 // - normal: config.prd and lambda 3, SWIM's.
 //
-// config.gm fixes a mode (1 to 4 in that order of the names, 0 adapts). A
+// A membership change makes a node aggressive at once, not at its next
+// round. config.gm fixes a mode (1 to 4 in that order of the names, 0 adapts). A
 // leader keeps at most config.prd: its heartbeats go every half period. Each
 // change is a gossip/mode event. Cluster size enters through log2(members + 2)
 // and the announce interval (max(ann, members) s). Detection of a dead member
 // slows in the longer periods: each member is probed as often as the others'
 // periods allow (the benchmark measures it per mode).
-import { config, now, ports, selfId } from "./env.ts";
+import { config, now, ports } from "./env.ts";
 import { note } from "./events.ts";
-import { leader } from "./leader.ts";
 import { setTaskInterval } from "./tasks.ts";
 
 /** const enum: no JsVars on the chip. */
@@ -44,11 +46,11 @@ export const enum Mode {
 
 /** What adapt() is asked (const enum). */
 export const enum AdaptOp {
-  /** (): membership changed */
+  /** (): membership changed (aggressive at once) */
   Churn = 1,
   /** (answered): a direct probe answered within half a period (1) or not (0) */
   Probed,
-  /** (): once per round, from the probe task: the mode chosen, the period applied */
+  /** (leads): once per round, from the probe task (leads: 1 when this node is the leader): the mode chosen, the period applied */
   Round,
   /** (): the status and telemetry object */
   Status,
@@ -69,10 +71,12 @@ export const enum A {
   Fails,
   /** the battery, percent (-1: no reading) */
   Battery,
+  /** 1 while this node leads (as the last round said) */
+  Leads,
 }
 
 /** (the period 0 until the first round: the probe task starts at config.prd) */
-export const AS: number[] = [Mode.Normal, 3, 0, 0, 0, -1e9, 0, -1];
+export const AS: number[] = [Mode.Normal, 3, 0, 0, 0, -1e9, 0, -1, 0];
 
 const NAMES = ["aggressive", "normal", "conservative", "emergency"];
 
@@ -81,11 +85,14 @@ export function adapt(op: AdaptOp, a?: number): any;
 export function adapt(): any {
   const op: AdaptOp = arguments[0];
   const t = now();
-  if (op === AdaptOp.Churn) AS[A.Churn] = t;
-  else if (op === AdaptOp.Probed) AS[A.Fails] += ((arguments[1] ? 0 : 1024) - AS[A.Fails]) >> 4;
+  if (op === AdaptOp.Churn) {
+    AS[A.Churn] = t;
+    // (aggressive at once, not at the next round: a suspicion heard is confirmed or refuted a period sooner)
+    if (AS[A.Mode] === Mode.Aggressive) return;
+  } else if (op === AdaptOp.Probed) return (AS[A.Fails] += ((arguments[1] ? 0 : 1024) - AS[A.Fails]) >> 4);
   else if (op === AdaptOp.Status)
     return { mode: NAMES[AS[A.Mode]], periodMs: AS[A.Period] || config.prd, lambda: AS[A.Lambda], probeFailures: Math.round(AS[A.Fails] / 10.24) / 100, battery: AS[A.Battery] < 0 ? null : AS[A.Battery], since: ((t - AS[A.Since]) / 1000) | 0 };
-  else {
+  {
     // the battery: the ADC's reading (0..1) x the full-scale millivolts (divider included), between empty and full
     if (config.bpn && t - AS[A.Read] >= Adapt.Every) {
       AS[A.Read] = t;
@@ -103,9 +110,10 @@ export function adapt(): any {
           : t - AS[A.Churn] >= config.cq! * 1000 && f < (was === Mode.Conservative ? 51 : 20)
             ? Mode.Conservative
             : Mode.Normal;
-    let p = [config.pmn!, config.prd, Math.min(2 * config.prd, config.pmx!), config.pmx!][m];
-    // the leader's heartbeats go every half period: it keeps at most prd
-    if (SPORE_CAPS.leader && leader() === selfId) p = Math.min(p, config.prd);
+    let p = [config.pmn!, config.prd, Math.min(1.5 * config.prd, config.pmx!), config.pmx!][m];
+    // the leader's heartbeats go every half period: it keeps at most prd (a churn's round: as it was)
+    if (op === AdaptOp.Round) AS[A.Leads] = arguments[1] ? 1 : 0;
+    if (AS[A.Leads]) p = Math.min(p, config.prd);
     AS[A.Mode] = m;
     AS[A.Lambda] = [4, 3, 2, 2][m];
     if (m !== was) {

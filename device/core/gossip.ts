@@ -6,12 +6,11 @@
 import { b36, config, now, ports, random, selfId } from "./env.ts";
 import { note } from "./events.ts";
 import { broadcastAddress } from "./identity.ts";
-import { addMember, confirm, memberCount, members, type Member } from "./members.ts";
+import { addMember, checkSoon, confirm, memberCount, members, type Member } from "./members.ts";
 import { filled, Mac } from "./mac.ts";
 import { health, HealthOp } from "./health.ts";
 import { enqueue, newsQueue, piggyback } from "./piggyback.ts";
 import { adapt, AdaptOp } from "./adapt.ts";
-import { checkSoon } from "./probe.ts";
 import { offer } from "./offered.ts";
 import { Drop, encode, MALFORMED, MessageType, news, update, Wire } from "./wire.ts";
 

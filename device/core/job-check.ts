@@ -72,7 +72,7 @@ export function checkJobs(): string {
       case "t.pin":
         return "pin=p edge?=/rising|falling|both/ debounce_ms?=n pull?=/none|up|down/";
       case "job":
-        return "name=s trigger=v steps=S concurrency?=/serial|concurrent/ max_instances?=n";
+        return "name=s trigger=v steps=S concurrency?=/serial|concurrent/ max_instances?=n placement?=/any/ singleton?=b";
     }
     if (SPORE_CAPS.mqtt && kind === "mqtt.publish") return "topic=s payload?=v json?=v qos?=/0|1/ retain?=b";
     if (SPORE_CAPS.mqtt && kind === "t.mqtt") return "topic=s";
@@ -181,6 +181,10 @@ export function checkJobs(): string {
     }
     if (bad) return bad;
     if (!(j.name.length < 25 && /^[A-Za-z0-9_-]+$/.test(j.name))) return at + ".name: 1 to 24 of A-Z a-z 0-9 _ -";
+    // run by one node of the cluster: boards that cannot place or elect refuse it (on every node it would run everywhere)
+    if (j.placement && !SPORE_CAPS.placement) return at + ".placement: this board cannot place jobs (the placement capability)";
+    if (j.singleton && !SPORE_CAPS.leader) return at + ".singleton: this board elects no leader (the leader capability)";
+    if (j.placement && j.singleton) return at + ": placement any or singleton, not both";
     const m = j.max_instances;
     if (m !== undefined && !(m >= 1 && m <= 8 && Math.floor(m) === m)) return at + ".max_instances: 1 to 8";
     const t = j.trigger;

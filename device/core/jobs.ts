@@ -24,6 +24,8 @@ import { kv, KvOp } from "./kv.ts";
 import { Op, services } from "./services.ts";
 import { active, steps, StepOp, type Job } from "./steps.ts";
 import { find, register, setTaskInterval } from "./tasks.ts";
+import { place } from "./placement.ts";
+import { leader } from "./leader.ts";
 
 /** What jobs() is asked to do (const enum: no JsVars). Called with nothing it is the jobs task's tick; with an array, a queue entry (events.ts) or a startup trigger. */
 export const enum JobsOp {
@@ -62,6 +64,9 @@ export function jobs(): any {
   const b = arguments[2];
   const c = arguments[3];
   const S = state || [[], 0, [], 0, 0, 0];
+  // a run started, where the job runs: "placement": "any" on the node placement.ts puts it on (as a movable task,
+  // by its name), "singleton": true on the leader; elsewhere its triggers start nothing
+  const go = (j: Job, v: any) => (SPORE_CAPS.placement && j.d_.placement && place("job/" + j.d_.name).at !== selfId) || (SPORE_CAPS.leader && j.d_.singleton && leader() !== selfId) || steps(StepOp.Start, j, v);
   const installed: Job[] = S[State.Installed];
   // (a board without a queue: the entry's parts, from ports.trig_, an MQTT message and a pin watch)
   if (typeof op === "string") op = [op, a, b, c];
@@ -72,7 +77,7 @@ export function jobs(): any {
       if (j.d_.trigger.type === "interval" && t >= j.due_) {
         j.due_ += j.d_.trigger.every_ms;
         if (j.due_ <= t) j.due_ = t + j.d_.trigger.every_ms;
-        steps(StepOp.Start, j, {});
+        go(j, {});
       }
     kv(KvOp.Sweep, 4);
     kv(KvOp.Flush);
@@ -110,17 +115,17 @@ export function jobs(): any {
         const t = j.d_.trigger;
         // a job's own job/error events do not trigger it (one that fails would trigger itself for ever)
         if (e[0] === "e" && t.type === "event" && !(e[1] === "job/error" && e[2] && e[2].job === j.d_.name) && new RegExp("^" + t.name.replace(/\./g, "\\.").replace(/\*/g, ".*") + "$").test(e[1]) && (t.scope === "local" ? local : t.scope === "cluster" ? !local : true))
-          steps(StepOp.Start, j, { event: { name: e[1], data: e[2], origin: e[3] } });
+          go(j, { event: { name: e[1], data: e[2], origin: e[3] } });
         if (SPORE_CAPS.mqtt && e[0] === "m" && t.type === "mqtt") {
           // (+ one level, # the rest)
           const f = topicOf(t).split("/");
           const l = e[1].split("/");
           let i = 0;
           while (i < f.length && f[i] !== "#" && i < l.length && (f[i] === "+" || f[i] === l[i])) i++;
-          if (f[i] === "#" || (i === f.length && i === l.length)) steps(StepOp.Start, j, { mqtt: { topic: e[1], payload: e[2] } });
+          if (f[i] === "#" || (i === f.length && i === l.length)) go(j, { mqtt: { topic: e[1], payload: e[2] } });
         }
-        if (e[0] === "p" && t.type === "pin" && j.d_.name === e[1]) steps(StepOp.Start, j, { pin: { pin: t.pin, state: e[2] && e[2].state ? 1 : 0 } });
-        if (e[0] === "s" && j === e[1]) steps(StepOp.Start, j, {});
+        if (e[0] === "p" && t.type === "pin" && j.d_.name === e[1]) go(j, { pin: { pin: t.pin, state: e[2] && e[2].state ? 1 : 0 } });
+        if (e[0] === "s" && j === e[1]) go(j, {});
       } catch (x) {
         ports.log_("jobs: " + j.d_.name + ": " + ((x as Error).message || x));
       }
@@ -145,7 +150,7 @@ export function jobs(): any {
     let l = "";
     for (const j of installed) {
       const d = j.d_;
-      l += (l ? "," : "") + str({ name: d.name, trigger: d.trigger, concurrency: d.concurrency || "serial", max_instances: d.max_instances || 1, runs: j.runs_, errors: j.errors_, skipped: j.skipped_, running: j.running_, lastRun: j.last_ < 0 ? null : j.last_, lastMs: j.ms_, lastError: j.error_ || null });
+      l += (l ? "," : "") + str({ name: d.name, trigger: d.trigger, concurrency: d.concurrency || "serial", max_instances: d.max_instances || 1, placement: d.placement || "every", singleton: !!d.singleton, runs: j.runs_, errors: j.errors_, skipped: j.skipped_, running: j.running_, lastRun: j.last_ < 0 ? null : j.last_, lastMs: j.ms_, lastError: j.error_ || null });
     }
     return { code_: 200, body_: '{"generation":' + S[State.Generation] + ',"jobs":[' + l + "]," + str({ limits: { jobs: SPORE_LIMITS.jobs, steps: SPORE_LIMITS.jobSteps, runs: SPORE_LIMITS.jobRuns }, queue: { length: queue.length, capacity: SPORE_LIMITS.queue, policy: !SPORE_LIMITS.queue ? "none" : config.qp ? "coalesce_latest" : "drop_oldest", dropped: queueDrops }, refused: S[State.Refused] }).substr(1) };
   }
@@ -187,7 +192,7 @@ export function jobs(): any {
     for (let i = 0; i < list.length; i++) {
       const d = list[i];
       const t = d.trigger;
-      const j: Job = { d_: { name: d.name, trigger: t, concurrency: d.concurrency, max_instances: d.max_instances }, f_: f, o_: at[2 * i], l_: at[2 * i + 1], runs_: 0, errors_: 0, skipped_: 0, running_: 0, pending_: 0, last_: -1, ms_: 0, error_: "", due_: 0 };
+      const j: Job = { d_: { name: d.name, trigger: t, concurrency: d.concurrency, max_instances: d.max_instances, placement: d.placement, singleton: d.singleton }, f_: f, o_: at[2 * i], l_: at[2 * i + 1], runs_: 0, errors_: 0, skipped_: 0, running_: 0, pending_: 0, last_: -1, ms_: 0, error_: "", due_: 0 };
       try {
         // (the watch's callback bound, not a closure: one would keep this call's scope for as long as the watch)
         if (t.type === "pin") j.due_ = ports.pin_!(3, t.pin, (SPORE_LIMITS.queue ? enqueue : jobs).bind(null, "p", d.name), { repeat: true, edge: t.edge || "both", debounce: t.debounce_ms === undefined ? 50 : t.debounce_ms }, t.pull);
@@ -243,7 +248,7 @@ export function jobs(): any {
     for (let i = 0; i < count; i++) {
       const d = job(i);
       fs.write(f, (i ? "," : "") + text(d), at[2 * i] - (i ? 1 : 0));
-      list.push({ name: d.name, trigger: d.trigger, concurrency: d.concurrency, max_instances: d.max_instances });
+      list.push({ name: d.name, trigger: d.trigger, concurrency: d.concurrency, max_instances: d.max_instances, placement: d.placement, singleton: d.singleton });
     }
     fs.write(f, tail, end);
     state = S;

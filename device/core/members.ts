@@ -2,7 +2,7 @@
 // config.ina seconds after it was last known alive is INACTIVE, after
 // config.dead seconds DEAD, and config.fgt seconds later it is forgotten.
 // Evidence of life comes from gossip.ts (news) and probe.ts (acks).
-import { config, now, HOST_PREFIX } from "./env.ts";
+import { config, now, random, HOST_PREFIX } from "./env.ts";
 import { note } from "./events.ts";
 import type { Seen } from "./replay.ts";
 import { adapt, AdaptOp } from "./adapt.ts";
@@ -145,4 +145,26 @@ export function checkMembers(): void {
   }
   // one per run: never delete from an object while iterating over it
   if (gone) forget(gone);
+}
+
+/** The lifeguard capability: a suspected member to probe next round ("" none). */
+let soon = "";
+
+/**
+ * The lifeguard capability: news that member id is suspected, from gossip.
+ * With a chance of 4 in the members, it is probed next round (probe.ts):
+ * about four nodes check each suspicion at once, so a dead member's is
+ * confirmed (or a live one's refuted: its ack makes the prober tell it, see
+ * gossip.ts heard()) within a round or two, and a live one is not flooded
+ * with pings by every member at once.
+ */
+export function checkSoon(id: string): void {
+  if (random(memberCount) < 4) soon = id;
+}
+
+/** The member to probe next, if one was drawn (checkSoon), and no longer. */
+export function soonTaken(): string {
+  const s = soon;
+  soon = "";
+  return s;
 }

@@ -13,12 +13,12 @@
 import { b36, now, ports, random, selfId } from "./env.ts";
 import { announce, send, sent } from "./gossip.ts";
 import { pick } from "./helpers.ts";
-import { checkMembers, confirm, memberCount, members } from "./members.ts";
+import { checkMembers, confirm, members, soonTaken } from "./members.ts";
 import { health, HealthOp } from "./health.ts";
 import { enqueue } from "./piggyback.ts";
 import { adapt, AdaptOp } from "./adapt.ts";
 import { placeTasks } from "./placement.ts";
-import { leadTick } from "./leader.ts";
+import { leader, leadTick } from "./leader.ts";
 import { MessageType, n36 } from "./wire.ts";
 
 /** Members asked to probe one that did not answer (const enum: no JsVars). */
@@ -26,8 +26,6 @@ const enum Probe {
   Indirect = 3,
   /** with the lifeguard capability */
   More = 5,
-  /** members expected to probe a suspect at once on hearing of it (checkSoon) */
-  Confirmers = 4,
   /** probes relayed for others, kept at once */
   Relays = 4,
 }
@@ -53,8 +51,6 @@ let order = 0;
 let probe: InFlight | null = null;
 let half = 0;
 const relays: Relay[] = [];
-/** The lifeguard capability: a suspected member to probe next round ("" none). */
-let soon = "";
 let nonce = 0;
 
 /** Where this boot's probe order starts: drawn after the platform seeded the generator (Espruino's repeats itself after every boot). */
@@ -107,7 +103,7 @@ export function tick(): void {
   // the load sampled, OVERLOADED entered or left (health.ts)
   if (SPORE_CAPS.health) health(HealthOp.Tick, sent);
   // the gossip mode, the period and lambda (adapt.ts)
-  if (SPORE_CAPS.adaptive) adapt(AdaptOp.Round);
+  if (SPORE_CAPS.adaptive) adapt(AdaptOp.Round, SPORE_CAPS.leader && leader() === selfId ? 1 : 0);
   // movable tasks placed from the view this round leaves (placement.ts)
   if (SPORE_CAPS.placement) placeTasks();
   // every member in turn, from a random start: each is probed every n rounds while the n members
@@ -120,23 +116,10 @@ export function tick(): void {
   send(MessageType.Ping, b36(nonce), members[id].address_);
 }
 
-/**
- * The lifeguard capability: news that member id is suspected, from gossip.
- * With a chance of Probe.Confirmers in the members, it is probed next round:
- * about that many nodes check each suspicion at once, so a dead member's is
- * confirmed (or a live one's refuted: its ack makes the prober tell it, see
- * gossip.ts heard()) within a round or two, and a live one is not flooded
- * with pings by every member at once.
- */
-export function checkSoon(id: string): void {
-  if (random(memberCount) < Probe.Confirmers) soon = id;
-}
-
 /** The lifeguard capability: the member to probe next, the suspect drawn (checkSoon) first. */
 function next(ids: string[]): string {
-  const id = members[soon] ? soon : ids[order++ % ids.length];
-  soon = "";
-  return id;
+  const s = soonTaken();
+  return members[s] ? s : ids[order++ % ids.length];
 }
 
 /** An ack (arg: the nonce) from member id: of our probe (directly or relayed), or of one we relayed, passed back. */
