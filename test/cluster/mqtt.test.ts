@@ -377,7 +377,7 @@ test("nodes with a broker in spore.json keep their status, publish telemetry eve
       assert.ok(tele.length >= 4, `${d.hostname}: ${tele.length} telemetry messages in 60 s at 10 s`);
       const last = tele[tele.length - 1];
       const caps = loadBoard(d.board.name).capabilities;
-      assert.equal(Object.keys(last), ["load", "tasks", "freeJsVars", "freeHeap", "members", "uptime", "version", "rssi", "dropped", ...(caps.health ? ["health", "energy"] : []), ...(caps.jobs ? ["jobs"] : []), ...(caps.spool ? ["spool"] : [])]);
+      assert.equal(Object.keys(last), ["load", "tasks", "freeJsVars", "freeHeap", "members", "uptime", "version", "rssi", "dropped", ...(caps.adaptive ? ["gossip"] : []), ...(caps.health ? ["health", "energy"] : []), ...(caps.jobs ? ["jobs"] : []), ...(caps.spool ? ["spool"] : [])]);
       assert.ok(last.load >= 0 && last.load <= 1, `load ${last.load}`);
       assert.is(last.members.ACTIVE, Math.min(8, loadBoard(d.board.name).node.memberTable), `${d.hostname}: its eight others, as many as its table holds`);
       assert.ok(broker.seen.some((m) => m.topic === base + "/events" && JSON.parse(m.payload).name === "node/discovered"), "events published");

@@ -132,15 +132,18 @@ test("top shows each node from the broker's retained statuses and its telemetry"
     // live telemetry while it watches
     const c = await mqtt.connectAsync(a.url);
     await c.publishAsync("spore/esp_aaaaaa/telemetry", SCRIPT[2].payload);
-    await top.said.waitFor(/esp_aaaaaa\s+online\s+12%\s+-\s+400/, 1, 10000);
-    // from a node with the health capability: the load over its window, and OVERLOADED with why
+    // (health and gossip: "-" from a node without the health and adaptive capabilities)
+    await top.said.waitFor(/esp_aaaaaa\s+online\s+12%\s+-\s+-\s+400/, 1, 10000);
+    // from a node with the health capability: the load over its window, and OVERLOADED with why; with the adaptive
+    // capability its gossip mode and period
     const health = { load: 0.91, overloaded: true, reason: "load", since: 3, freeJsVars: 380, freeHeap: 0, queue: 0, dropped: 0 };
-    await c.publishAsync("spore/esp_aaaaaa/telemetry", JSON.stringify({ ...JSON.parse(SCRIPT[2].payload), health }));
+    const gossip = { mode: "conservative", periodMs: 1500, lambda: 2, probeFailures: 0, battery: null, since: 70 };
+    await c.publishAsync("spore/esp_aaaaaa/telemetry", JSON.stringify({ ...JSON.parse(SCRIPT[2].payload), health, gossip }));
     await c.endAsync();
     const r = await top;
     assert.is(r.code, 0, r.err);
     const last = r.out.trim().split("\n\n").pop()!;
-    assert.match(last, /esp_aaaaaa\s+online\s+91%\s+OVERLOADED \(load\)\s+400/);
+    assert.match(last, /esp_aaaaaa\s+online\s+91%\s+OVERLOADED \(load\)\s+conservative 1500 ms\s+400/);
     assert.match(last, /esp_bbbbbb\s+offline/);
     assert.match(last, /2 nodes/);
   } finally {

@@ -6,6 +6,7 @@ import { setup, type Ports } from "../../device/core/env.ts";
 import { defaultConfig } from "../../device/core/layout.ts";
 import { addMember, confirm, counts, forget, memberCount, members, status, Status, type Member } from "../../device/core/members.ts";
 import { enqueue, newsQueue, piggyback } from "../../device/core/piggyback.ts";
+import { A, AS } from "../../device/core/adapt.ts";
 import { suite } from "../suite.ts";
 
 let clock = 0;
@@ -17,6 +18,8 @@ const reset = () => {
   setup({ now_: () => clock, log_: () => {}, uniform_: () => 0.5, later_: () => 0 } as unknown as Ports, defaultConfig(), "a1b2c3");
   for (const id of Object.keys(members)) forget(id);
   newsQueue.length = 0;
+  // (the adaptive capability's lambda, as normal mode has it: other test files in this process may have left another)
+  AS[A.Lambda] = 3;
 };
 test.before.each(reset);
 test.after(reset);
