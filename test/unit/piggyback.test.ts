@@ -90,7 +90,7 @@ test("status: ACTIVE until suspected ina s, INACTIVE until dead s, then DEAD; co
   assert.equal(counts(), [1, 0, 1]);
 });
 
-test("lifeguard: a suspicion's confirmations are a union of tags (at most four), and each shortens the time to INACTIVE: ina x 2 / (c + 1)", () => {
+test("lifeguard: a suspicion's confirmations are a union of tags (at most four), and each shortens the time to INACTIVE: ina x 9 / (7c + 2)", () => {
   const m = member("0000aa", "10.0.0.2");
   for (const id of ["0000bb", "0000cc", "0000dd", "0000ee", "0000ff"]) member(id, "10.0.0.9");
   m.suspected_ = 1;
@@ -100,7 +100,7 @@ test("lifeguard: a suspicion's confirmations are a union of tags (at most four),
   assert.is(confirm(m, "0cc0bb"), true, "a union: the new tag taken, the known one not again");
   assert.is(m.conf_, "0bb0cc");
   const ina = defaultConfig().ina * 1000;
-  // seconds suspected at which it turns INACTIVE, for 2 tags: 2/3 of ina
+  // seconds suspected at which it turns INACTIVE, for 2 tags: 9/16 of ina
   const inactiveAt = () => {
     for (let t = 0; t <= ina; t += 100) {
       m.aliveAt_ = uptime() - t;
@@ -108,10 +108,10 @@ test("lifeguard: a suspicion's confirmations are a union of tags (at most four),
     }
     return -1;
   };
-  assert.is(inactiveAt(), Math.ceil((ina * 2) / 3 / 100) * 100);
+  assert.is(inactiveAt(), Math.ceil((ina * 9) / 16 / 100) * 100);
   confirm(m, "0dd0ee0ff");
   assert.is(m.conf_, "0bb0cc0dd0ee", "at most four");
-  assert.is(inactiveAt(), (ina * 2) / 5, "four: 0.4 ina");
+  assert.is(inactiveAt(), (ina * 3) / 10, "four: 0.3 ina");
   m.conf_ = "";
   assert.is(inactiveAt(), ina, "none known (a board without the capability suspected it): one suspecter, ina");
 });
