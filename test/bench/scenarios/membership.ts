@@ -126,7 +126,7 @@ export interface MembershipResult {
  * cap clusters over 65), and as many answers to announces waiting (hellos:
  * the chip's 64 would leave a node booting among 200 unanswered by most).
  */
-async function sporeBundle(n: number): Promise<string> {
+export async function sporeBundle(n: number): Promise<string> {
   const b = loadBoard("esp32");
   if (b.node.memberTable >= n && b.node.hellos >= n) return readBundle("esp32");
   return (await bundleBoard({ ...b, node: { ...b.node, memberTable: Math.max(n, b.node.memberTable), hellos: Math.max(n, b.node.hellos) } }, { write: false })).code;
