@@ -34,7 +34,7 @@ export interface Results {
   rerun?: Record<string, { commit: string; date: string; seed: number; wallSeconds: number }>;
 }
 
-const f = (x: number, digits = 1) => (x < 0 ? "never" : x.toFixed(digits));
+const f = (x: number, digits = 1) => (Number.isNaN(x) ? "not measured" : x < 0 ? "never" : x.toFixed(digits));
 
 const MODE_ORDER = ["auto", "aggressive", "normal", "conservative", "emergency"];
 
@@ -139,7 +139,7 @@ export function markdown(r: Results): string {
     L.push("");
   }
   if (r.balance) {
-    L.push("## A cluster that balances itself", "", "Movable tasks and leader election (`test/bench/scenarios/balance.ts`, README: Movable tasks, Leader election) on esp32 clusters in the emulator, virtual time: a task registered movable on every node; the ms until another node runs it after the node running it is killed (failure detection: INACTIVE after `ina`, 10 s) and after that node's load goes to 90% (OVERLOADED after a whole window, 10 s, then the gossip); the ms until every node follows a new leader after the leader is killed. \"never\": not within the limit.", "");
+    L.push("## A cluster that balances itself", "", "Movable tasks and leader election (`test/bench/scenarios/balance.ts`, README: Movable tasks, Leader election) on esp32 clusters in the emulator, virtual time: a task registered movable on every node; the ms until another node runs it after the node running it is killed (failure detection: INACTIVE 0.3 to 1 times `ina` after the first failed probe, the lifeguard capability) and after that node's load goes to 90% (OVERLOADED after a whole window, 10 s, then the gossip); the ms until every node follows a new leader after the leader is killed (\"not measured\": no leader every node followed before the first kill; the bench's log says what they followed). \"never\": not within the limit.", "");
     L.push("| nodes | moved after a death, p50 / p99 ms | after overload, p50 / p99 ms | re-elected, p50 / p99 ms | runs |", "|---:|---:|---:|---:|---:|");
     const q = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN);
     for (const s of r.balance.sizes) L.push(`| ${s.nodes} | ${f(q(s.afterDeath, 0.5))} / ${f(q(s.afterDeath, 0.99))} | ${f(q(s.afterOverload, 0.5))} / ${f(q(s.afterOverload, 0.99))} | ${f(q(s.reelection, 0.5))} / ${f(q(s.reelection, 0.99))} | ${s.afterDeath.length} |`);

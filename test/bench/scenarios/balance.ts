@@ -33,12 +33,31 @@ function runners(c: Cluster, ms: number): Device[] {
 
 const REGISTER = `global.RAN = 0; spore.tasks.registerTask("bench", 1000, function () { RAN++; }, {movable: true})`;
 
-/** A killed node back: powered on, its code registering the task again once it runs (as a project's would at boot), and settled. */
+/**
+ * A killed node back: powered on, its code registering the task again once
+ * it runs (as a project's would at boot), and settled: until one node has
+ * run the task over two windows in a row, past the dwell (a node ranked
+ * higher takes it back once its dwell ends: measured from the next kill, that
+ * move read as a move after the kill, 1 s after it), at most 120 s.
+ */
 function restart(c: Cluster, d: Device): void {
   d.powerOn();
   c.runFor(3000);
   d.eval(REGISTER);
-  c.runFor(40000);
+  settle(c);
+}
+
+/** Until the same single node runs the movable task over two 3 s windows, at least 45 s on (past the 30 s dwell), at most 120 s. */
+function settle(c: Cluster): void {
+  const start = c.scheduler.now();
+  c.runFor(45000);
+  let last = "";
+  while (c.scheduler.now() - start < 120000) {
+    const r = runners(c, 3000);
+    const now = r.length === 1 ? r[0].hostname : "";
+    if (now && now === last) return;
+    last = now;
+  }
 }
 
 /** Steps 250 ms at a time until `ok` (or `limit` ms): the ms it took, -1 when it did not. */
@@ -87,12 +106,21 @@ function one(plan: Plan, n: number, seed: number, code: string, log: (s: string)
     const before = c.devices.map(ran);
     r.afterOverload.push(until(c, () => c.devices.some((d, i) => d !== owner && ran(d) > before[i]), 60000));
     owner.eval(`spore.tasks.stopTask("hog${k}")`);
-    c.runFor(60000);
+    settle(c);
   }
   for (let k = 0; k < plan.balance.runs; k++) {
     const lead = leaderOf(c) || (until(c, () => !!leaderOf(c), 20000), leaderOf(c));
     const d = c.devices.find((x) => x.hostname === lead);
-    if (!d) break;
+    if (!d) {
+      // what the nodes follow, where they disagree
+      const seen: Record<string, number> = {};
+      for (const x of c.devices) if (x.running) {
+        const line = x.console.filter((y) => y.startsWith("cluster/leader ")).at(-1) ?? "(none)";
+        seen[line] = (seen[line] ?? 0) + 1;
+      }
+      log(`  ${n} nodes: no leader every node follows: ${JSON.stringify(seen)}`);
+      break;
+    }
     d.crash();
     r.reelection.push(until(c, () => !!leaderOf(c) && leaderOf(c) !== lead, 30000));
     restart(c, d);
