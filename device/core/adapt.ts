@@ -86,42 +86,42 @@ export function adapt(op: AdaptOp, a?: number): any;
 export function adapt(): any {
   const op: AdaptOp = arguments[0];
   const t = now();
+  if (op === AdaptOp.Probed) return (AS[A.Fails] += ((arguments[1] ? 0 : 1024) - AS[A.Fails]) >> 4);
+  if (op === AdaptOp.Status)
+    return { mode: NAMES[AS[A.Mode]], periodMs: AS[A.Period] || config.prd, lambda: AS[A.Lambda], probeFailures: Math.round(AS[A.Fails] / 10.24) / 100, battery: AS[A.Battery] < 0 ? null : AS[A.Battery], since: ((t - AS[A.Since]) / 1000) | 0 };
   if (op === AdaptOp.Churn) {
     AS[A.Churn] = t;
     // (aggressive at once, not at the next round: a suspicion heard is confirmed or refuted a period sooner)
     if (AS[A.Mode] === Mode.Aggressive) return;
-  } else if (op === AdaptOp.Probed) return (AS[A.Fails] += ((arguments[1] ? 0 : 1024) - AS[A.Fails]) >> 4);
-  else if (op === AdaptOp.Status)
-    return { mode: NAMES[AS[A.Mode]], periodMs: AS[A.Period] || config.prd, lambda: AS[A.Lambda], probeFailures: Math.round(AS[A.Fails] / 10.24) / 100, battery: AS[A.Battery] < 0 ? null : AS[A.Battery], since: ((t - AS[A.Since]) / 1000) | 0 };
-  {
-    // the battery: the ADC's reading (0..1) x the full-scale millivolts (divider included), between empty and full
-    if (config.bpn && t - AS[A.Read] >= Adapt.Every) {
-      AS[A.Read] = t;
-      AS[A.Battery] = Math.max(0, Math.min(100, Math.round(((ports.analog_!(config.bpn) * config.bfs! - config.bmn!) * 100) / (config.bmx! - config.bmn!))));
-    }
-    const was = AS[A.Mode];
-    const b = AS[A.Battery];
-    const f = AS[A.Fails];
-    const m = config.gm
-      ? config.gm - 1
-      : b >= 0 && b < config.blw! + (was === Mode.Emergency ? 5 : 0)
-        ? Mode.Emergency
-        : t - AS[A.Churn] < Adapt.Repair || f > (was === Mode.Aggressive ? 61 : 123)
-          ? Mode.Aggressive
-          : t - AS[A.Churn] >= config.cq! * 1000 && f < (was === Mode.Conservative ? 51 : 20)
-            ? Mode.Conservative
-            : Mode.Normal;
-    let p = [config.pmn!, config.prd, Math.min(1.25 * config.prd, config.pmx!), config.pmx!][m];
-    // the leader's heartbeats go every half period: it keeps at most prd (a churn's round: as it was)
-    if (op === AdaptOp.Round) AS[A.Leads] = arguments[1] ? 1 : 0;
-    if (AS[A.Leads]) p = Math.min(p, config.prd);
-    AS[A.Mode] = m;
-    AS[A.Lambda] = [4, 3, 2, 2][m];
-    if (m !== was) {
-      AS[A.Since] = t;
-      note("gossip/mode", { mode: NAMES[m], was: NAMES[was], periodMs: p });
-    }
-    if (p !== (AS[A.Period] || config.prd)) setTaskInterval("probe", p / 2);
-    AS[A.Period] = p;
   }
+  // AdaptOp.Round, and a churn outside aggressive mode: the mode chosen, the period applied
+  // the battery: the ADC's reading (0..1) x the full-scale millivolts (divider included), between empty and full
+  if (config.bpn && t - AS[A.Read] >= Adapt.Every) {
+    AS[A.Read] = t;
+    AS[A.Battery] = Math.max(0, Math.min(100, Math.round(((ports.analog_!(config.bpn) * config.bfs! - config.bmn!) * 100) / (config.bmx! - config.bmn!))));
+  }
+  const was = AS[A.Mode];
+  const b = AS[A.Battery];
+  const f = AS[A.Fails];
+  const m = config.gm
+    ? config.gm - 1
+    : b >= 0 && b < config.blw! + (was === Mode.Emergency ? 5 : 0)
+      ? Mode.Emergency
+      : t - AS[A.Churn] < Adapt.Repair || f > (was === Mode.Aggressive ? 61 : 123)
+        ? Mode.Aggressive
+        : t - AS[A.Churn] >= config.cq! * 1000 && f < (was === Mode.Conservative ? 51 : 20)
+          ? Mode.Conservative
+          : Mode.Normal;
+  let p = [config.pmn!, config.prd, Math.min(1.25 * config.prd, config.pmx!), config.pmx!][m];
+  // the leader's heartbeats go every half period: it keeps at most prd (a churn's round: as it was)
+  if (op === AdaptOp.Round) AS[A.Leads] = arguments[1] ? 1 : 0;
+  if (AS[A.Leads]) p = Math.min(p, config.prd);
+  AS[A.Mode] = m;
+  AS[A.Lambda] = [4, 3, 2, 2][m];
+  if (m !== was) {
+    AS[A.Since] = t;
+    note("gossip/mode", { mode: NAMES[m], was: NAMES[was], periodMs: p });
+  }
+  if (p !== (AS[A.Period] || config.prd)) setTaskInterval("probe", p / 2);
+  AS[A.Period] = p;
 }

@@ -45,16 +45,6 @@ export const members: Record<string, Member> = {};
 /** The number of members. */
 export let memberCount = 0;
 
-/**
- * A member's status. Suspected: INACTIVE ina seconds after it was last known
- * alive; with the lifeguard capability ina x 9 / (7c + 2) for c members
- * known to have suspected it, at most k = 4 (fewer in a cluster of fewer
- * members: at least 2): 1 suspecter ina, 2 0.56 ina, 3 0.39, 4 or more 0.3
- * (0.4 at four left a death at 200 nodes INACTIVE everywhere after 10.3 s in
- * one of five seeds). A dead member fails every member's probes, a live one
- * at most one's (two false suspicions of one live member at once still leave
- * it 5.6 s to refute).
- */
 /** The lifeguard capability: ms per second of ina, as the suspicion's confirmations shrink it (a suspicion with no tags, from a board without the capability, has one suspecter). */
 function shrunk(m: Member): number {
   const k = Math.max(2, Math.min(4, memberCount));
@@ -83,6 +73,16 @@ export function confirm(m: Member, tags: string): boolean {
   return added;
 }
 
+/**
+ * A member's status. Suspected: INACTIVE ina seconds after it was last known
+ * alive; with the lifeguard capability ina x 9 / (7c + 2) for c members
+ * known to have suspected it, at most k = 4 (fewer in a cluster of fewer
+ * members: at least 2): 1 suspecter ina, 2 0.56 ina, 3 0.39, 4 or more 0.3
+ * (0.4 at four left a death at 200 nodes INACTIVE everywhere after 10.3 s in
+ * one of five seeds). A dead member fails every member's probes, a live one
+ * at most one's (two false suspicions of one live member at once still leave
+ * it 5.6 s to refute).
+ */
 export function status(m: Member): number {
   const age = now() - m.aliveAt_;
   return !m.suspected_ || age < config.ina * (SPORE_CAPS.lifeguard ? shrunk(m) : 1000) ? Status.Active : age < config.dead * 1000 ? Status.Inactive : Status.Dead;

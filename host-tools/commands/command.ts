@@ -26,6 +26,12 @@ export function apiNode(p: Parsed, io: Io): Address {
   return parseAddress(text);
 }
 
+/** Every member the API node lists that is not DEAD, reached at the API node's port ("all" in the commands that take it). */
+export async function liveNodes(p: Parsed, io: Io): Promise<{ name: string; address: Address; board?: string }[]> {
+  const node = apiNode(p, io);
+  return (await api(io).members(node)).filter((m) => m.status !== "DEAD").map((m) => ({ name: m.hostname, address: { host: m.ip, port: node.port }, board: m.board }));
+}
+
 export function oneNode(p: Parsed, what: string): Address {
   if (p.positional.length < 1) throw new UsageError(`${what}: which node? give <host[:port]>`);
   return parseAddress(p.positional[0]);

@@ -12,7 +12,7 @@ import type { Io } from "../lib/io.ts";
 import { table } from "../lib/output.ts";
 import { parseAddress, UsageError } from "../lib/transport.ts";
 import type { Parsed } from "../lib/args.ts";
-import { api, apiNode, type Command, JSON_OPT } from "./command.ts";
+import { api, type Command, JSON_OPT, liveNodes } from "./command.ts";
 
 const SPORE_SCHEMA = join(REPO_ROOT, "host-tools", "schema", "spore.schema.json");
 const TARGET = "<host[:port]|all>";
@@ -23,9 +23,7 @@ async function targets(p: Parsed, io: Io, what: string): Promise<Address[]> {
   const first = p.positional[0];
   if (!first) throw new UsageError(`${what}: which node? give ${TARGET}`);
   if (first !== "all") return [parseAddress(first)];
-  const node = apiNode(p, io);
-  const members = await api(io).members(node);
-  return members.filter((m) => m.status !== "DEAD").map((m) => ({ host: m.ip, port: node.port }));
+  return (await liveNodes(p, io)).map((t) => t.address);
 }
 
 /** A value from the command line as the JSON text the node takes, checked against spore.json's schema first. */

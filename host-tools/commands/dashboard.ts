@@ -6,7 +6,7 @@ import { crc32Of } from "../build/image.ts";
 import { type Address, crc32Hex, label, problem } from "../lib/api.ts";
 import { table } from "../lib/output.ts";
 import { parseAddress, UsageError } from "../lib/transport.ts";
-import { api, apiNode, type Command, JSON_OPT } from "./command.ts";
+import { api, type Command, JSON_OPT, liveNodes } from "./command.ts";
 
 export const dashboardCommands: Record<string, Command> = {
   "dashboard install": {
@@ -23,10 +23,8 @@ for it (esp01 has none). A node then serves it at GET /.`,
       const crc = crc32Hex(crc32Of(page.data));
       let targets: { name: string; address: Address }[];
       if (p.positional[0] === "all") {
-        const node = apiNode(p, io);
-        const members = await a.members(node);
         const withRoom = new Set(loadBoards().filter((b) => b.capabilities.dashboard).map((b) => b.name));
-        targets = members.filter((m) => m.status !== "DEAD" && m.board && withRoom.has(m.board)).map((m) => ({ name: m.hostname, address: { host: m.ip, port: node.port } }));
+        targets = (await liveNodes(p, io)).filter((t) => t.board && withRoom.has(t.board));
       } else {
         const address = parseAddress(p.positional[0]);
         targets = [{ name: label(address), address }];

@@ -9,7 +9,7 @@ import type { Io } from "../lib/io.ts";
 import { type BoardJobLimits, boardProblems, type JobFile, JobFileError, loadJobFile } from "../lib/jobs.ts";
 import { table } from "../lib/output.ts";
 import { parseAddress, UsageError } from "../lib/transport.ts";
-import { api, apiNode, type Command, JSON_OPT, oneNode } from "./command.ts";
+import { api, type Command, JSON_OPT, liveNodes, oneNode } from "./command.ts";
 
 const known = new Map<string, BoardJobLimits | undefined>();
 /** A board's limits for a job set, or undefined for a board the host does not know (the node still checks). */
@@ -53,11 +53,7 @@ async function targets(p: Parsed, io: Io, text: string, withBoard: boolean): Pro
     const s = await api(io).status(address);
     return [{ name: s.hostname, address, board: s.board }];
   }
-  const node = apiNode(p, io);
-  const members = await api(io).members(node);
-  return members
-    .filter((m) => m.status !== "DEAD")
-    .map((m) => ({ name: m.hostname, address: { host: m.ip, port: node.port }, board: m.board, skip: m.board && boardLimits(m.board)?.capabilities.jobs === false ? `its board (${m.board}) runs no jobs` : undefined }));
+  return (await liveNodes(p, io)).map((t) => ({ ...t, skip: t.board && boardLimits(t.board)?.capabilities.jobs === false ? `its board (${t.board}) runs no jobs` : undefined }));
 }
 
 interface Outcome {
