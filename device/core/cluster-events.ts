@@ -23,10 +23,10 @@ let eventId = 0;
 
 /** True the first time a cluster event key is seen. */
 function first(key: string): boolean {
-  if (seen.indexOf(key) >= 0) return false;
-  seen.push(key);
-  if (seen.length > Spread.Remembered) seen.shift();
-  return true;
+  const fresh = seen.indexOf(key) < 0;
+  // (push gives the new length)
+  if (fresh && seen.push(key) > Spread.Remembered) seen.shift();
+  return fresh;
 }
 
 function forward(arg: string, not: string): void {

@@ -99,8 +99,8 @@ export function send(type: string, arg: string, to: string, extra?: string): voi
   const head = type + "|" + selfId + "|" + b36(incarnation) + "|" + b36(seq) + "|" + b36(detailsVersion >>> 0) + "|" + b36(ports.heap_()) + "|" + ownIp;
   // more than the board's backlog still waiting to go out (a burst): this one goes without piggybacked updates
   const room = unsent > SPORE_LIMITS.backlog ? 0 : Wire.MaxDatagram - Wire.Framing - config.cl.length - head.length - arg.length;
-  // this node's own news, built only when it is queued (most datagrams go without it)
-  const own = newsQueue.indexOf(selfId) < 0 ? "" : ownNews();
+  // this node's own news, built only when it is queued (most datagrams go without it): first in the queue when it is (enqueue())
+  const own = newsQueue[0] !== selfId ? "" : ownNews();
   const updates = piggyback(room, own, extra || "");
   ports.udp_.send(encode(config.cl, head, updates, arg), config.udp, to);
 }

@@ -12,11 +12,18 @@ import { A, AS } from "./adapt.ts";
 export const newsQueue: string[] = [];
 const timesSent: Record<string, number> = {};
 
-/** Id's state is news (again): first in the queue, sent 0 times; the queue keeps at most the board's memberTable ids. */
+/**
+ * Id's state is news (again): first in the queue, sent 0 times, but after
+ * this node's own while that waits (its refutation, its health: a node that
+ * restarted into a cluster of 200 queued a news item for each member it met,
+ * its own went to the back, unsent, and out of the queue, and its health
+ * never reached the others); the queue keeps at most the board's memberTable
+ * ids.
+ */
 export function enqueue(id: string): void {
   const i = newsQueue.indexOf(id);
   if (i >= 0) newsQueue.splice(i, 1);
-  newsQueue.unshift(id);
+  newsQueue.splice(+(newsQueue[0] === selfId), 0, id);
   timesSent[id] = 0;
   if (newsQueue.length > SPORE_LIMITS.memberTable) delete timesSent[newsQueue.pop()!];
 }

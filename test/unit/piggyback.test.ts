@@ -37,6 +37,21 @@ test("news goes newest first; news of an id again moves it to the front; the que
   assert.is(newsQueue[0], "x" + (SPORE_LIMITS.memberTable + 2));
 });
 
+test("this node's own news stays first while it waits (others queue after it) and is never the one that leaves a full queue", () => {
+  // (a node restarted into a cluster of 200 queued news of each member it met: its own went to the back, unsent, and out)
+  enqueue("a1b2c3");
+  for (let i = 0; i < SPORE_LIMITS.memberTable + 3; i++) enqueue("x" + i);
+  assert.is(newsQueue.length, SPORE_LIMITS.memberTable);
+  assert.is(newsQueue[0], "a1b2c3");
+  assert.is(newsQueue[1], "x" + (SPORE_LIMITS.memberTable + 2), "the newest of the others next");
+  // own news again (a refutation): still first, once
+  enqueue("x0");
+  enqueue("a1b2c3");
+  assert.is(newsQueue[0], "a1b2c3");
+  assert.is(newsQueue.filter((id) => id === "a1b2c3").length, 1);
+  assert.is(newsQueue[1], "x0");
+});
+
 test("piggyback: this node's own news, members alive and suspected, as many as fit, each counted once per datagram", () => {
   // (uptime 0 at setup: the clock moves on from there)
   member("0000aa", "10.0.0.2", 4096);
