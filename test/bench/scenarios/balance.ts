@@ -41,6 +41,7 @@ const REGISTER = `global.RAN = 0; spore.tasks.registerTask("bench", 1000, functi
  * move read as a move after the kill, 1 s after it), at most 120 s.
  */
 function restart(c: Cluster, d: Device): void {
+  follows.delete(d);
   d.powerOn();
   c.runFor(3000);
   d.eval(REGISTER);
@@ -60,23 +61,44 @@ function settle(c: Cluster): void {
   }
 }
 
+/** The one node running the movable task (over a 3 s window; a few windows while two run it, logged), undefined when none settles. */
+function owner(c: Cluster, log: (s: string) => void): Device | undefined {
+  for (let k = 0; k < 5; k++) {
+    const r = runners(c, 3000);
+    if (r.length === 1) return r[0];
+    log(`  ${c.devices.length} nodes: ${r.length} nodes ran the task in one window (${r.map((d) => d.hostname).join(", ")})`);
+  }
+  return undefined;
+}
+
 /** Steps 250 ms at a time until `ok` (or `limit` ms): the ms it took, -1 when it did not. */
 function until(c: Cluster, ok: () => boolean, limit: number): number {
   const start = c.scheduler.now();
   while (c.scheduler.now() - start < limit) {
-    if (ok()) return c.scheduler.now() - start;
+    if (ok()) return Math.round(c.scheduler.now() - start);
     c.runFor(250);
   }
   return -1;
 }
 
-/** The leader every running node follows, "" while they disagree (read from their consoles' cluster/leader lines: no HTTP, which a busy node answers late). */
+/**
+ * The leader each node follows, from the last cluster/leader line it printed
+ * since it was powered on (no HTTP, which a busy node answers late; not its
+ * console, which keeps 200 lines: a node restarted in a 200-node cluster
+ * prints a line for each member it meets, and its leader line went).
+ */
+const follows = new Map<Device, string>();
+
+function printed(d: Device, line: string): void {
+  if (line.startsWith("cluster/leader ")) follows.set(d, (JSON.parse(line.slice(15)) as { leader: string }).leader);
+}
+
+/** The leader every running node follows, "" while they disagree. */
 function leaderOf(c: Cluster): string {
   let l: string | undefined;
   for (const d of c.devices) {
     if (!d.running) continue;
-    const line = d.console.filter((x) => x.startsWith("cluster/leader ")).at(-1);
-    const now = line ? (JSON.parse(line.slice(15)) as { leader: string }).leader : "";
+    const now = follows.get(d) ?? "";
     if (!now || (l !== undefined && now !== l)) return "";
     l = now;
   }
@@ -85,27 +107,27 @@ function leaderOf(c: Cluster): string {
 
 function one(plan: Plan, n: number, seed: number, code: string, log: (s: string) => void): BalanceSize {
   // (a member table for n nodes: the chip's 64 left 200 nodes never converged, and the run ended at its limit)
-  const c = new Cluster({ seed: seed + n, boards: [], bundles: { esp32: code } });
+  const c = new Cluster({ seed: seed + n, boards: [], bundles: { esp32: code }, onPrint: printed });
   for (let i = 0; i < n; i++) c.addNode("esp32");
   waitConverged(c, 600000, seed);
   for (const d of c.devices) d.eval(REGISTER);
   c.runFor(40000);
   const r: BalanceSize = { nodes: n, afterDeath: [], afterOverload: [], reelection: [] };
   for (let k = 0; k < plan.balance.runs; k++) {
-    const [owner] = runners(c, 3000);
-    if (!owner) break;
-    owner.crash();
+    const o = owner(c, log);
+    if (!o) break;
+    o.crash();
     const before = c.devices.map(ran);
-    r.afterDeath.push(until(c, () => c.devices.some((d, i) => d !== owner && ran(d) > before[i]), 30000));
-    restart(c, owner);
+    r.afterDeath.push(until(c, () => c.devices.some((d, i) => d !== o && ran(d) > before[i]), 30000));
+    restart(c, o);
   }
   for (let k = 0; k < plan.balance.runs; k++) {
-    const [owner] = runners(c, 3000);
-    if (!owner) break;
-    owner.eval(`spore.tasks.registerTask("hog${k}", 1000, function () { var t = getTime() + 0.9; while (getTime() < t); })`);
+    const o = owner(c, log);
+    if (!o) break;
+    o.eval(`spore.tasks.registerTask("hog${k}", 1000, function () { var t = getTime() + 0.9; while (getTime() < t); })`);
     const before = c.devices.map(ran);
-    r.afterOverload.push(until(c, () => c.devices.some((d, i) => d !== owner && ran(d) > before[i]), 60000));
-    owner.eval(`spore.tasks.stopTask("hog${k}")`);
+    r.afterOverload.push(until(c, () => c.devices.some((d, i) => d !== o && ran(d) > before[i]), 60000));
+    o.eval(`spore.tasks.stopTask("hog${k}")`);
     settle(c);
   }
   for (let k = 0; k < plan.balance.runs; k++) {
@@ -115,8 +137,8 @@ function one(plan: Plan, n: number, seed: number, code: string, log: (s: string)
       // what the nodes follow, where they disagree
       const seen: Record<string, number> = {};
       for (const x of c.devices) if (x.running) {
-        const line = x.console.filter((y) => y.startsWith("cluster/leader ")).at(-1) ?? "(none)";
-        seen[line] = (seen[line] ?? 0) + 1;
+        const now = follows.get(x) ?? "(none)";
+        seen[now] = (seen[now] ?? 0) + 1;
       }
       log(`  ${n} nodes: no leader every node follows: ${JSON.stringify(seen)}`);
       break;
