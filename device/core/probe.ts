@@ -9,14 +9,16 @@
 // already suspected is a confirmation, gossiped with the suspicion, and each
 // one shortens the time to INACTIVE (members.ts). A false suspicion at 10%
 // loss needs both direct pings and every indirect path lost: about 0.19 x
-// 0.19 x 0.34^5, against 0.19 x 0.34^3 with three and no second ping.
-import { b36, now, ports, random, selfId } from "./env.ts";
+// 0.19 x 0.34^5, against 0.19 x 0.34^3 with three and no second ping. And
+// local health awareness: a node whose ticks run late (busy) gives each
+// probe its time before it judges it (tick()).
+import { b36, config, now, ports, random, selfId } from "./env.ts";
 import { announce, send, sent } from "./gossip.ts";
 import { pick } from "./helpers.ts";
 import { checkMembers, confirm, members, soonTaken } from "./members.ts";
 import { health, HealthOp } from "./health.ts";
 import { enqueue } from "./piggyback.ts";
-import { adapt, AdaptOp } from "./adapt.ts";
+import { A, adapt, AdaptOp, AS } from "./adapt.ts";
 import { placeTasks } from "./placement.ts";
 import { leader, leadTick } from "./leader.ts";
 import { MessageType, n36 } from "./wire.ts";
@@ -69,11 +71,17 @@ export function tick(): void {
   if (SPORE_CAPS.leader) leadTick();
   if (SPORE_TELNET && ports.watch_) ports.watch_(3);
   half = 1 - half;
+  // (the lifeguard capability's local health awareness: a node busy past its ticks runs them late and back to back,
+  // as Espruino runs an interval that fell behind, before the datagrams that came meanwhile: its ping went out, and
+  // its end of round came at once, the ack not read yet. A node at 95% load suspected healthy members 45 times in
+  // 3 minutes so. Each probe gets its time: no indirect probes before a quarter period, no judgment before half
+  // of one; until then the probe stays in flight and the round starts no other)
+  const early = SPORE_CAPS.lifeguard && p && !p.acked_ && t - p.sentAt_ < (SPORE_CAPS.adaptive ? AS[A.Period] || config.prd : config.prd) / (half ? 2 : 4);
   if (!half) {
-    const x = p && !p.acked_ && !p.indirect_ ? members[p.id_] : null;
+    const x = p && !p.acked_ && !p.indirect_ && !early ? members[p.id_] : null;
     // (the adaptive capability: whether the direct ping was answered in half a period; a suspected member's
     // failures are not the network's loss: a dead one's would keep the node aggressive until it is forgotten)
-    if (SPORE_CAPS.adaptive && p && !(x && x.suspected_)) adapt(AdaptOp.Probed, p.acked_);
+    if (SPORE_CAPS.adaptive && p && !early && !(x && x.suspected_)) adapt(AdaptOp.Probed, p.acked_);
     if (x && (SPORE_CAPS.lifeguard || !x.suspected_)) {
       p!.indirect_ = 1;
       for (const id of pick(SPORE_CAPS.lifeguard ? Probe.More : Probe.Indirect, p!.id_)) send(MessageType.PingRequest, b36(p!.nonce_) + "/" + x.address_, members[id].address_);
@@ -85,7 +93,7 @@ export function tick(): void {
     announce();
     return;
   }
-  const y = p && !p.acked_ ? members[p.id_] : null;
+  const y = p && !p.acked_ && !early ? members[p.id_] : null;
   // suspected: INACTIVE ina s after this failed probe (unless it refutes); with the lifeguard capability, this
   // node's tag among the suspicion's confirmations when another member suspected it first (members.ts confirm)
   if (SPORE_CAPS.lifeguard ? y && y.aliveAt_ < p!.sentAt_ && (!y.suspected_ || confirm(y, selfId.substr(3))) : y && !y.suspected_ && y.aliveAt_ < p!.sentAt_) {
@@ -98,7 +106,7 @@ export function tick(): void {
     enqueue(p!.id_);
     if (SPORE_CAPS.adaptive) adapt(AdaptOp.Churn);
   }
-  probe = null;
+  if (!early) probe = null;
   checkMembers();
   // the load sampled, OVERLOADED entered or left (health.ts)
   if (SPORE_CAPS.health) health(HealthOp.Tick, sent);
@@ -109,6 +117,7 @@ export function tick(): void {
   // every member in turn, from a random start: each is probed every n rounds while the n members
   // stay (a new random order each pass would leave up to 2n - 1 between two probes of one member)
   // (the lifeguard capability: a suspicion heard of, probed first when this node was drawn to confirm it)
+  if (early) return;
   const ids = Object.keys(members);
   const id = SPORE_CAPS.lifeguard ? next(ids) : ids[order++ % ids.length];
   if (!id) return;

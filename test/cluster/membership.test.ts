@@ -123,6 +123,27 @@ membership("sharper failure detection (lifeguard): among eight esp32 nodes a kil
   c.lan.onDatagram = undefined;
 });
 
+membership("local health awareness (lifeguard): a node at 95% load suspects none of its healthy members (its late ticks no longer judge probes whose acks it has not read yet)", () => {
+  const c = new Cluster({ seed, boards: Array.from({ length: 10 }, () => "esp32") });
+  waitConverged(c, 60000, seed);
+  c.runFor(20000);
+  const hog = c.devices[0];
+  const id = (d: Device) => d.mac.replace(/:/g, "").slice(-6).toLowerCase();
+  // each suspicion once, by member and incarnation ("s<id>/<incarnation>/..."), as the wire carries them
+  const of = new Map<string, Set<string>>([["hog", new Set()], ["others", new Set()]]);
+  c.lan.onDatagram = (_from, _to, data) => {
+    for (const u of (data.split("|")[10] ?? "").split(",")) if (u[0] === "s") of.get(u.slice(1, 7) === id(hog) ? "hog" : "others")!.add(u.split("/").slice(0, 2).join("/"));
+  };
+  hog.eval(`spore.tasks.registerTask("hog", 1000, function () { var t = getTime() + 0.95; while (getTime() < t); })`);
+  c.runFor(120000);
+  c.lan.onDatagram = undefined;
+  // (before: 45 suspicions of healthy members in 3 minutes, each refuted; the busy node itself is suspected, rightly: it answers late)
+  assert.is(of.get("others")!.size, 0, `suspicions of healthy members: ${[...of.get("others")!].join(", ")} (seed ${seed})`);
+  assert.ok(of.get("hog")!.size > 0, "the busy node is suspected: it answers late");
+  for (const d of c.devices.slice(1)) assert.is(statusOf(c, d, hog), "ACTIVE", `and refutes: ACTIVE on ${hostnameOf(d)} (seed ${seed})`);
+  console.log(`    a node at 95% load for 2 minutes among 10: 0 suspicions of healthy members, ${of.get("hog")!.size} of itself (refuted)`);
+});
+
 membership("a member that dies is reported lost by every other node, once, as it turns DEAD: node/lost with its hostname", () => {
   const printed: { d: Device; at: number; line: string }[] = [];
   const c = new Cluster({ seed, boards: ["esp01", "esp8266", "esp32", "esp32"], onPrint: (d, line) => printed.push({ d, at: c.scheduler.now(), line }) });
