@@ -173,7 +173,7 @@ jobs: trigger to first step per trigger kind, the spool's drain rate, JsVars
 per job, a burst of 1,000 events per overflow policy, and (ESPRUINO_BIN) the
 engine's steps and KV operations per second on the real interpreter;
 detection: the time until a killed node is INACTIVE everywhere and the false
-INACTIVE reports at 10% loss, at 50 and 200 nodes over seeds 1 to 5, and each
+INACTIVE reports at 10% loss, at 10, 50, 100 and 200 nodes over seeds 1 to 5, and each
 gossip mode's load and detection time at 50 nodes;
 balance: the time a movable task takes to move after its node dies and after
 it is OVERLOADED, and leader re-election, at 50 and 200 esp32 nodes. Writes

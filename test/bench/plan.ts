@@ -53,7 +53,7 @@ export const FULL: Plan = {
   services: { nodes: 50, calls: 200, failovers: 10 },
   jobs: { samples: 50, spooled: 64, memoryJobs: 8 },
   balance: { sizes: [50, 200], runs: 5 },
-  detection: { sizes: [50, 200], seeds: 5, minutes: 3, loss: 0.1, modeNodes: 50 },
+  detection: { sizes: [10, 50, 100, 200], seeds: 5, minutes: 3, loss: 0.1, modeNodes: 50 },
 };
 
 export const SMOKE: Plan = {
