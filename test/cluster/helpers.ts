@@ -1,10 +1,13 @@
 // Shared helpers for emulated-cluster tests: API calls validated against the
-// JSON Schemas in host-tools/schema/api, and convergence checks.
+// JSON Schemas in host-tools/schema/api, convergence checks, and an esp32
+// bundle with a member table for a cluster of a given size.
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { validateJson } from "../../host-tools/build/json-schema.ts";
 import { REPO_ROOT } from "../../host-tools/build/paths.ts";
-import type { Cluster } from "../../host-tools/emulator/cluster.ts";
+import { loadBoard } from "../../host-tools/build/boards.ts";
+import { bundleBoard } from "../../host-tools/build/bundle.ts";
+import { type Cluster, readBundle } from "../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../host-tools/emulator/device.ts";
 import type { Member as ApiMember } from "../../host-tools/lib/api.ts";
 
@@ -86,4 +89,15 @@ export function waitConverged(c: Cluster, limitMs: number, seed: number, nodes?:
  */
 export function loopbackNet(): string {
   return `127.${1 + Math.floor(Math.random() * 254)}.${Math.floor(Math.random() * 256)}`;
+}
+
+/**
+ * Spore's esp32 bundle with a member table for `n` nodes (the chip's 64 would
+ * cap clusters over 65), and as many answers to announces waiting (hellos:
+ * the chip's 64 would leave a node booting among 200 unanswered by most).
+ */
+export async function sporeBundle(n: number): Promise<string> {
+  const b = loadBoard("esp32");
+  if (b.node.memberTable >= n && b.node.hellos >= n) return readBundle("esp32");
+  return (await bundleBoard({ ...b, node: { ...b.node, memberTable: Math.max(n, b.node.memberTable), hellos: Math.max(n, b.node.hellos) } }, { write: false })).code;
 }

@@ -5,8 +5,7 @@
 // and how long the cluster is without a leader after its leader is killed.
 import { Cluster } from "../../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../../host-tools/emulator/device.ts";
-import { waitConverged } from "../../cluster/helpers.ts";
-import { sporeBundle } from "./membership.ts";
+import { sporeBundle, waitConverged } from "../../cluster/helpers.ts";
 import type { Plan } from "../plan.ts";
 
 export interface BalanceSize {

@@ -5,11 +5,9 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadBoard } from "../../../host-tools/build/boards.ts";
-import { bundleBoard } from "../../../host-tools/build/bundle.ts";
-import { Cluster, readBundle } from "../../../host-tools/emulator/cluster.ts";
+import { Cluster } from "../../../host-tools/emulator/cluster.ts";
 import type { Device } from "../../../host-tools/emulator/device.ts";
-import { hostnameOf } from "../../cluster/helpers.ts";
+import { hostnameOf, sporeBundle } from "../../cluster/helpers.ts";
 import type { Plan } from "../plan.ts";
 
 const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -119,17 +117,6 @@ export interface MembershipResult {
   /** INACTIVE reports about live nodes while watching, per loss rate. */
   falseInactive: { loss: number; minutes: number; reports: number }[];
   wallSeconds: number;
-}
-
-/**
- * Spore's esp32 bundle with a member table for `n` nodes (the chip's 64 would
- * cap clusters over 65), and as many answers to announces waiting (hellos:
- * the chip's 64 would leave a node booting among 200 unanswered by most).
- */
-export async function sporeBundle(n: number): Promise<string> {
-  const b = loadBoard("esp32");
-  if (b.node.memberTable >= n && b.node.hellos >= n) return readBundle("esp32");
-  return (await bundleBoard({ ...b, node: { ...b.node, memberTable: Math.max(n, b.node.memberTable), hellos: Math.max(n, b.node.hellos) } }, { write: false })).code;
 }
 
 /** `config`: settings every Spore node's spore.json gets (the detection part fixes the gossip mode with it). */
